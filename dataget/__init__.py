@@ -1,0 +1,1 @@
+"""Discogs Dataget: Discogs dumps -> Kafka -> MongoDB/Redis index -> YouTube playlists."""

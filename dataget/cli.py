@@ -1,0 +1,52 @@
+"""The `dataget` console script: one subcommand per job, each registered by the module that owns it."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from dataget.settings import settings_from_env
+
+# Each module defines `register(subparsers)`, adding its subcommand(s) with
+# `set_defaults(func=run)` where `run(args: argparse.Namespace, settings: Settings) -> int`.
+COMMAND_MODULES = (
+    "dataget.stack.cli",
+    "dataget.synth",
+    "producers.download",
+    "producers.ingest_cli",
+    "producers.tail",
+    "stream_processors.worker_cli",
+    "stream_processors.youtube_worker",
+    "web.cli",
+    "dataget.status",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dataget", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = settings_from_env()
+    except ValueError as exc:
+        print(f"dataget: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(args, settings) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Configuration of every process, read from the environment only when asked (never at import)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dataget.topics import Topics
+
+DEFAULT_KAFKA = "127.0.0.1:19092"
+DEFAULT_MONGO = "mongodb://127.0.0.1:27018/"
+DEFAULT_REDIS = "redis://127.0.0.1:16379/0"
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap: str = DEFAULT_KAFKA
+    mongo_url: str = DEFAULT_MONGO
+    redis_url: str = DEFAULT_REDIS
+    # True when DATAGET_* URLs point at servers someone else runs: the stack starts nothing then.
+    external_stack: bool = False
+    stack_dir: Path = Path(".stack")
+    topics: Topics = field(default_factory=Topics)
+    mongo_db: str = "discogs"
+    # Redis keys and faust group ids are namespaced by this, so tests and index versions don't collide.
+    namespace: str = "dataget"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    public_base_url: str = "http://127.0.0.1:8080"
+    oauth_client_id: str = "dataget-local"
+    oauth_client_secret: str = "dataget-local-secret"
+    oauth_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    oauth_token_url: str = "https://oauth2.googleapis.com/token"
+    oauth_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    youtube_api_endpoint: str = "https://youtube.googleapis.com"
+    # Fernet key (urlsafe base64, 32 bytes) encrypting OAuth tokens at rest; required by web and youtube-worker.
+    token_key: str = ""
+    # Secret for the signed session cookie (32 url-safe base64 bytes).
+    session_secret: str = ""
+    dump_base_url: str = "https://data.discogs.com/"
+    download_dir: Path = Path("dumps")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_ENV = {
+    "DATAGET_KAFKA_BOOTSTRAP": "kafka_bootstrap",
+    "DATAGET_MONGO_URL": "mongo_url",
+    "DATAGET_REDIS_URL": "redis_url",
+    "DATAGET_MONGO_DB": "mongo_db",
+    "DATAGET_NAMESPACE": "namespace",
+    "DATAGET_WEB_HOST": "web_host",
+    "DATAGET_WEB_PORT": "web_port",
+    "DATAGET_PUBLIC_BASE_URL": "public_base_url",
+    "DATAGET_OAUTH_CLIENT_ID": "oauth_client_id",
+    "DATAGET_OAUTH_CLIENT_SECRET": "oauth_client_secret",
+    "DATAGET_OAUTH_AUTHORIZE_URL": "oauth_authorize_url",
+    "DATAGET_OAUTH_TOKEN_URL": "oauth_token_url",
+    "DATAGET_OAUTH_USERINFO_URL": "oauth_userinfo_url",
+    "DATAGET_YOUTUBE_API_ENDPOINT": "youtube_api_endpoint",
+    "DATAGET_TOKEN_KEY": "token_key",
+    "DATAGET_SESSION_SECRET": "session_secret",
+    "DATAGET_DUMP_BASE_URL": "dump_base_url",
+    "DATAGET_DOWNLOAD_DIR": "download_dir",
+    "DATAGET_STACK_DIR": "stack_dir",
+    "DATAGET_TOPIC_PREFIX": "topic_prefix",
+}
+_SERVER_VARS = ("DATAGET_KAFKA_BOOTSTRAP", "DATAGET_MONGO_URL", "DATAGET_REDIS_URL")
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from DATAGET_* variables; unset ones keep their defaults."""
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    for var, name in _ENV.items():
+        if var not in env:
+            continue
+        raw = env[var]
+        if name == "web_port":
+            values[name] = int(raw)
+        elif name in ("stack_dir", "download_dir"):
+            values[name] = Path(raw)
+        elif name == "topic_prefix":
+            values["topics"] = Topics(prefix=raw)
+        else:
+            values[name] = raw
+    present = [v for v in _SERVER_VARS if env.get(v)]
+    if present and len(present) != len(_SERVER_VARS):
+        missing = sorted(set(_SERVER_VARS) - set(present))
+        raise ValueError(f"external servers: set all of {', '.join(_SERVER_VARS)} (missing {', '.join(missing)})")
+    values["external_stack"] = bool(present)
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,79 @@
+"""The local real stack: Kafka (KRaft), FerretDB and Redis on loopback, or external servers from DATAGET_*."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dataget.settings import Settings
+from dataget.stack.process import StackError
+from dataget.stack.services import Service, ferretdb_service, kafka_service, redis_service
+
+__all__ = ["StackError", "ensure_stack", "services", "stack_down", "stack_status", "stack_up"]
+
+
+def _stack_dir(settings: Settings) -> Path:
+    # Absolute, because builds and servers run with other working directories.
+    return Path(settings.stack_dir).resolve()
+
+
+def services(settings: Settings) -> list[Service]:
+    return [
+        redis_service(settings.redis_url),
+        ferretdb_service(settings.mongo_url),
+        kafka_service(settings.kafka_bootstrap),
+    ]
+
+
+def service(settings: Settings, name: str) -> Service:
+    for svc in services(settings):
+        if svc.name == name:
+            return svc
+    raise ValueError(f"unknown service {name!r}")
+
+
+def stack_up(settings: Settings) -> list[str]:
+    """Start what isn't running (idempotent); with external servers only check they answer."""
+    started = []
+    for svc in services(settings):
+        if settings.external_stack:
+            if not svc.probe():
+                raise StackError(f"external {svc.name} at {svc.host}:{svc.port} does not answer")
+            continue
+        if svc.start(_stack_dir(settings)):
+            started.append(svc.name)
+    return started
+
+
+def stack_status(settings: Settings) -> dict[str, str]:
+    status = {}
+    for svc in services(settings):
+        pid = None if settings.external_stack else svc.process(_stack_dir(settings)).pid()
+        answering = svc.probe()
+        where = "external" if settings.external_stack else (f"pid {pid}" if pid else "not running")
+        status[svc.name] = f"{'up' if answering else 'DOWN'} ({where}, {svc.host}:{svc.port})"
+    return status
+
+
+def stack_down(settings: Settings, purge: bool = False) -> list[str]:
+    if settings.external_stack:
+        raise StackError("DATAGET_* point at external servers; this stack did not start them")
+    stopped = [svc.name for svc in reversed(services(settings)) if svc.process(_stack_dir(settings)).stop()]
+    if purge:
+        shutil.rmtree(_stack_dir(settings) / "data", ignore_errors=True)
+        shutil.rmtree(_stack_dir(settings) / "logs", ignore_errors=True)
+    return stopped
+
+
+@contextmanager
+def ensure_stack(settings: Settings) -> Iterator[Settings]:
+    """For pytest: bring the stack up; stop at the end only what this call started."""
+    started = stack_up(settings)
+    try:
+        yield settings
+    finally:
+        for svc in reversed(services(settings)):
+            if svc.name in started:
+                svc.process(_stack_dir(settings)).stop()

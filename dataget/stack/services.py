@@ -1,0 +1,186 @@
+"""The three local servers: how each is started on loopback and how we know it really answers."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dataget.stack import builds
+from dataget.stack.process import ServerProcess, StackError, port_is_free
+
+KAFKA_CONTROLLER_PORT_OFFSET = 1  # controller listens next to the broker port
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    host: str
+    port: int
+    # prepare(stack_dir) builds what is needed and returns the argv to run.
+    prepare: Callable[[Path], list[str]]
+    probe: Callable[[], bool]
+    ready_timeout: float
+
+    def process(self, stack_dir: Path) -> ServerProcess:
+        return ServerProcess(self.name, stack_dir / "run" / f"{self.name}.pid", stack_dir / "logs" / f"{self.name}.log")
+
+    def data_dir(self, stack_dir: Path) -> Path:
+        return stack_dir / "data" / self.name
+
+    def start(self, stack_dir: Path) -> bool:
+        """Start unless already running and answering; returns True if it was started now."""
+        proc = self.process(stack_dir)
+        if proc.pid() is not None:
+            proc.wait_ready(self.probe, self.ready_timeout)
+            return False
+        if not port_is_free(self.host, self.port):
+            raise StackError(
+                f"{self.name}: port {self.host}:{self.port} is taken by a process this stack did not start; "
+                "stop it or point DATAGET_* variables at it"
+            )
+        argv = self.prepare(stack_dir)
+        proc.start(argv)
+        proc.wait_ready(self.probe, self.ready_timeout)
+        return True
+
+
+def _host_port(url: str, default_port: int) -> tuple[str, int]:
+    parts = urlsplit(url if "://" in url else f"tcp://{url}")
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+def redis_service(url: str) -> Service:
+    host, port = _host_port(url, 6379)
+
+    def prepare(stack_dir: Path) -> list[str]:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise StackError("redis-server not found: run `make setup` (apt-get install redis-server)")
+        data = stack_dir / "data" / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        # AOF so a restarted Redis keeps the index (the restart test relies on it).
+        return [binary, "--port", str(port), "--bind", host, "--dir", str(data), "--save", "",
+                "--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no",
+                "--protected-mode", "no"]
+
+    def probe() -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    return Service("redis", host, port, prepare, probe, 20.0)
+
+
+def ferretdb_service(url: str) -> Service:
+    host, port = _host_port(url, 27017)
+
+    def prepare(stack_dir: Path) -> list[str]:
+        binary = builds.ferretdb_binary(stack_dir / "build")
+        data = stack_dir / "data" / "ferretdb"
+        data.mkdir(parents=True, exist_ok=True)
+        return [str(binary), f"-listen-addr={host}:{port}", f"-sqlite-url=file:{data.resolve()}/"]
+
+    def probe() -> bool:
+        from pymongo import MongoClient
+        from pymongo.errors import PyMongoError
+
+        try:
+            with MongoClient(url, serverSelectionTimeoutMS=500) as client:
+                client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    return Service("ferretdb", host, port, prepare, probe, 30.0)
+
+
+def kafka_service(bootstrap: str) -> Service:
+    host, port = _host_port(bootstrap, 9092)
+    controller = port + KAFKA_CONTROLLER_PORT_OFFSET
+
+    def prepare(stack_dir: Path) -> list[str]:
+        libs = builds.kafka_libs(stack_dir / "build")
+        data = stack_dir / "data" / "kafka"
+        data.mkdir(parents=True, exist_ok=True)
+        props = stack_dir / "run" / "kafka-server.properties"
+        props.parent.mkdir(parents=True, exist_ok=True)
+        props.write_text(kafka_properties(host, port, controller, data / "log"))
+        classpath = f"{libs}/*"
+        java = shutil.which("java")
+        if java is None:
+            raise StackError("java not found: run `make setup`")
+        if not (data / "log" / "meta.properties").exists():
+            cluster_id = _cluster_id(data / "cluster-id")
+            builds._run([java, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", cluster_id,
+                         "-c", str(props), "--ignore-formatted"], cwd=stack_dir, what="Kafka storage format")
+        log4j = builds.REPO_STACK / "kafka" / "log4j2.properties"
+        return [java, "-Xms256m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
+                "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
+                f"-Dkafka.logs.file={stack_dir.resolve() / 'logs' / 'kafka-server.log'}",
+                "-cp", classpath, "kafka.Kafka", str(props)]
+
+    def probe() -> bool:
+        from kafka import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000,
+                                     bootstrap_timeout_ms=2000)
+        except (KafkaError, ValueError, OSError):
+            return False
+        try:
+            admin.list_topics()
+            return True
+        except (KafkaError, OSError):
+            return False
+        finally:
+            admin.close()
+
+    return Service("kafka", host, port, prepare, probe, 90.0)
+
+
+def _cluster_id(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    import base64
+
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    path.write_text(cluster_id)
+    return cluster_id
+
+
+def kafka_properties(host: str, port: int, controller_port: int, log_dir: Path) -> str:
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{host}:{controller_port}",
+        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "log.dirs": str(log_dir.resolve()),
+        "num.partitions": "1",
+        "auto.create.topics.enable": "true",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        # Compacted entity topics should shed superseded records soon enough for a dev machine.
+        "log.cleaner.min.cleanable.ratio": "0.1",
+        "message.max.bytes": "8388608",
+    }
+    return "".join(f"{k}={v}\n" for k, v in settings.items())
