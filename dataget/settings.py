@@ -41,6 +41,10 @@ class Settings:
     session_secret: str = ""
     dump_base_url: str = "https://data.discogs.com/"
     download_dir: Path = Path("dumps")
+    # Producer state that must survive restarts (content hash per record for incremental months).
+    state_dir: Path = Path(".state")
+    # Incremental ingest refuses to delete more than this share of an entity without --allow-mass-delete.
+    max_delete_share: float = 0.10
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -66,6 +70,8 @@ _ENV = {
     "DATAGET_DUMP_BASE_URL": "dump_base_url",
     "DATAGET_DOWNLOAD_DIR": "download_dir",
     "DATAGET_STACK_DIR": "stack_dir",
+    "DATAGET_STATE_DIR": "state_dir",
+    "DATAGET_MAX_DELETE_SHARE": "max_delete_share",
     "DATAGET_TOPIC_PREFIX": "topic_prefix",
 }
 _SERVER_VARS = ("DATAGET_KAFKA_BOOTSTRAP", "DATAGET_MONGO_URL", "DATAGET_REDIS_URL")
@@ -81,7 +87,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         raw = env[var]
         if name == "web_port":
             values[name] = int(raw)
-        elif name in ("stack_dir", "download_dir"):
+        elif name == "max_delete_share":
+            values[name] = float(raw)
+        elif name in ("stack_dir", "download_dir", "state_dir"):
             values[name] = Path(raw)
         elif name == "topic_prefix":
             values["topics"] = Topics(prefix=raw)

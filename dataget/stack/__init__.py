@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dataget.settings import Settings
+from dataget.stack import builds
 from dataget.stack.process import StackError
 from dataget.stack.services import Service, ferretdb_service, kafka_service, redis_service
 
-__all__ = ["StackError", "ensure_stack", "services", "stack_down", "stack_status", "stack_up"]
+__all__ = ["StackError", "ensure_stack", "services", "stack_build", "stack_down", "stack_status", "stack_up"]
 
 
 def _stack_dir(settings: Settings) -> Path:
@@ -32,6 +33,12 @@ def service(settings: Settings, name: str) -> Service:
         if svc.name == name:
             return svc
     raise ValueError(f"unknown service {name!r}")
+
+
+def stack_build(settings: Settings) -> dict[str, Path]:
+    """Build (or find cached) server binaries without starting anything."""
+    build_dir = _stack_dir(settings) / "build"
+    return {"kafka": builds.kafka_libs(build_dir), "ferretdb": builds.ferretdb_binary(build_dir)}
 
 
 def stack_up(settings: Settings) -> list[str]:

@@ -1,4 +1,4 @@
-"""`dataget stack up | status | down [--purge]`."""
+"""`dataget stack build | up | status | down [--purge]`."""
 
 from __future__ import annotations
 
@@ -6,19 +6,22 @@ import argparse
 import sys
 
 from dataget.settings import Settings
-from dataget.stack import StackError, stack_down, stack_status, stack_up
+from dataget.stack import StackError, stack_build, stack_down, stack_status, stack_up
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("stack", help="run the local Kafka, FerretDB and Redis servers")
-    parser.add_argument("action", choices=["up", "status", "down"])
+    parser.add_argument("action", choices=["build", "up", "status", "down"])
     parser.add_argument("--purge", action="store_true", help="with down: delete data and logs too")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        if args.action == "up":
+        if args.action == "build":
+            for name, product in stack_build(settings).items():
+                print(f"{name:9} {product}")
+        elif args.action == "up":
             started = stack_up(settings)
             print(f"stack up ({'started ' + ', '.join(started) if started else 'already running'})")
         elif args.action == "down":

@@ -1,0 +1,58 @@
+# Two entry points on a fresh machine: `make demo` and `make test`. Both start with the idempotent `make setup`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+DATAGET := $(BIN)/dataget
+DEMO_RELEASES ?= 3000
+DEMO_DIR ?= dumps/demo
+
+.PHONY: setup system-packages python stack-build test demo lint bench clean
+
+setup: system-packages python stack-build
+
+# Java, Maven and Go come with this kind of machine; Redis and the browser for the one browser test come from apt.
+system-packages:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v go >/dev/null || missing="$$missing golang-go"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BIN)/python:
+	python3 -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+python: $(VENV)/.installed
+
+stack-build: python
+	$(DATAGET) stack build
+
+test: setup
+	$(DATAGET) stack up
+	$(BIN)/pytest -q
+
+lint: python
+	$(BIN)/ruff check .
+
+demo: setup
+	$(DATAGET) stack up
+	$(DATAGET) demo --releases $(DEMO_RELEASES) --out $(DEMO_DIR)
+
+bench: setup
+	$(DATAGET) stack up
+	$(BIN)/python bench/producer.py
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/query.py
+
+clean:
+	-$(DATAGET) stack down --purge
+	rm -rf $(VENV) .state dumps

@@ -1,0 +1,43 @@
+"""Creates the topics of the public contract with their partitioning and retention."""
+
+from __future__ import annotations
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from dataget.settings import Settings
+from dataget.topics import ENTITIES
+
+# Entity topics are the replay source: partitions to scale consumers, compaction keeps the latest record per id.
+ENTITY_PARTITIONS = 8
+COMPACT = {"cleanup.policy": "compact"}
+
+
+def topic_specs(settings: Settings) -> list[NewTopic]:
+    t = settings.topics
+    specs = [NewTopic(t.entity(e), ENTITY_PARTITIONS, 1, topic_configs=COMPACT) for e in ENTITIES]
+    specs += [
+        NewTopic(t.dumps, 1, 1),
+        NewTopic(t.dlq, 1, 1),
+        NewTopic(t.playlist_requests, 4, 1),
+        # Compacted: a restarted web process rebuilds the latest snapshot of every job from it.
+        NewTopic(t.playlist_status, 4, 1, topic_configs=COMPACT),
+    ]
+    return specs
+
+
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create missing topics; returns the names created now."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="dataget-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [spec for spec in topic_specs(settings) if spec.name not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another process created them between list and create
+        return [spec.name for spec in missing]
+    finally:
+        admin.close()

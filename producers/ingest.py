@@ -1,0 +1,160 @@
+"""Ingest one dump file: publish new or changed records, tombstones for vanished ids, lifecycle events.
+
+Exactly-once from the reader's point of view: a record's hash is committed to the state file only after
+Kafka acknowledged its message, so a crash re-publishes at most the last unacknowledged batch (same key,
+same value: harmless on a compacted topic) and never skips one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dataget.settings import Settings
+from producers.dumpfile import DumpFileError, detect_entity, dump_version_from_path
+from producers.publisher import DUMP_VERSION_HEADER, Publisher, encode
+from producers.record_hashes import RecordHashes, content_hash
+from producers.records import iter_records
+from schemas import messages
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+
+
+class IngestError(RuntimeError):
+    exit_code = 1
+
+
+class MassDeleteVeto(IngestError):
+    exit_code = 3
+
+
+@dataclass
+class IngestReport:
+    entity: str
+    dump_version: str
+    topic: str
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"records": 0, "published": 0, "unchanged": 0, "deleted": 0, "dlq": 0}
+    )
+
+
+def file_checksum(path: Path, dump_version: str) -> str:
+    """SHA-256 of the file: from the verified CHECKSUM file beside it when there is one, else computed."""
+    listing = path.parent / f"discogs_{dump_version}_CHECKSUM.txt"
+    if listing.exists():
+        for line in listing.read_text().splitlines():
+            digest, _, name = line.strip().partition(" ")
+            if name.strip() == path.name:
+                return digest
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest_file(
+    path: Path,
+    settings: Settings,
+    publisher: Publisher,
+    hashes: RecordHashes,
+    *,
+    dump_version: str | None = None,
+    allow_mass_delete: bool = False,
+    on_record: Callable[[int], None] | None = None,
+) -> IngestReport:
+    entity = detect_entity(path)
+    version = dump_version or dump_version_from_path(path)
+    if not version:
+        raise IngestError(f"{path.name}: no YYYYMMDD dump version in the file name; pass --dump-version")
+    report = IngestReport(entity, version, settings.topics.entity(entity))
+    events = settings.topics.dumps
+    event_key = messages.dump_event_key(version, entity)
+    publisher.send_json(events, event_key, messages.started(version, entity, path.name))
+    publisher.checkpoint()
+    try:
+        _publish_records(path, settings, publisher, hashes, report, on_record)
+        _publish_tombstones(publisher, hashes, report, settings.max_delete_share, allow_mass_delete)
+    except (DumpFileError, IngestError) as exc:
+        hashes.rollback()
+        publisher.send_json(events, event_key, messages.failed(version, entity, path.name, str(exc), report.counts))
+        publisher.checkpoint()
+        if isinstance(exc, IngestError):
+            raise
+        raise IngestError(str(exc)) from exc
+    checksum = file_checksum(path, version)
+    publisher.send_json(events, event_key, messages.completed(version, entity, path.name, report.counts, checksum))
+    publisher.checkpoint()
+    return report
+
+
+def _publish_records(
+    path: Path,
+    settings: Settings,
+    publisher: Publisher,
+    hashes: RecordHashes,
+    report: IngestReport,
+    on_record: Callable[[int], None] | None,
+) -> None:
+    headers = {DUMP_VERSION_HEADER: report.dump_version}
+    batch: list[tuple[int, bytes]] = []
+    digests: list[tuple[int, bytes]] = []
+    counts = report.counts
+
+    def flush() -> None:
+        changed = hashes.changed(report.topic, digests)
+        for i in changed:
+            record_id, value = batch[i]
+            publisher.send(report.topic, str(record_id), value, headers)
+        counts["published"] += len(changed)
+        counts["unchanged"] += len(batch) - len(changed)
+        hashes.record(report.topic, report.dump_version, digests)
+        publisher.checkpoint()
+        hashes.commit()
+        batch.clear()
+        digests.clear()
+
+    for item in iter_records(path):
+        counts["records"] += 1
+        if item.error is not None:
+            counts["dlq"] += 1
+            letter = messages.dead_letter("producer", report.entity, item.record_id, item.error.reason,
+                                          item.excerpt or "", report.dump_version)
+            publisher.send_json(settings.topics.dlq, messages.dead_letter_key(report.entity, item.record_id), letter)
+            continue
+        value = encode(item.record)
+        batch.append((item.record_id, value))
+        digests.append((item.record_id, content_hash(value)))
+        if len(batch) >= BATCH:
+            flush()
+            if on_record:
+                on_record(counts["records"])
+    flush()
+    if on_record:
+        on_record(counts["records"])
+
+
+def _publish_tombstones(
+    publisher: Publisher, hashes: RecordHashes, report: IngestReport, max_share: float, allow: bool
+) -> None:
+    known = hashes.count(report.topic)
+    gone = hashes.count_missing(report.topic, report.dump_version)
+    if gone and not allow and gone > max_share * known:
+        raise MassDeleteVeto(
+            f"{report.entity}: dump {report.dump_version} would delete {gone} of {known} records "
+            f"({gone / known:.1%} > {max_share:.0%}); check the file, then rerun with --allow-mass-delete"
+        )
+    ids = list(hashes.missing(report.topic, report.dump_version))
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        for record_id in chunk:
+            publisher.send(report.topic, str(record_id), None, {DUMP_VERSION_HEADER: report.dump_version})
+        publisher.checkpoint()
+        hashes.forget(report.topic, chunk)
+        hashes.commit()
+    report.counts["deleted"] = len(ids)

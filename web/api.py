@@ -1,0 +1,72 @@
+"""Read-only JSON API: facet queries, facet value autocomplete, release documents."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from dataget.query import FACETS, QueryResult
+from web.ports import CTX
+from web.query_params import QueryError, parse_query
+
+FACET_VALUES_MAX = 100
+
+
+def error_response(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def result_json(result: QueryResult) -> dict[str, Any]:
+    return {
+        "releases": result.releases,
+        "videos": result.videos,
+        "sample": [asdict(video) for video in result.sample],
+    }
+
+
+async def query(request: web.Request) -> web.Response:
+    try:
+        facet_query = parse_query(request.query)
+    except QueryError as exc:
+        return error_response(400, str(exc))
+    index = await request.app[CTX].index()
+    return web.json_response(result_json(await index.query(facet_query)))
+
+
+async def facet_values(request: web.Request) -> web.Response:
+    facet = request.match_info["facet"]
+    if facet not in FACETS:
+        return error_response(400, f"unknown facet {facet!r}; facets are {', '.join(FACETS)}")
+    raw_limit = request.query.get("limit", "20")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= FACET_VALUES_MAX:
+        return error_response(400, f"limit: must be an integer between 1 and {FACET_VALUES_MAX}")
+    index = await request.app[CTX].index()
+    try:
+        values = await index.facet_values(facet, prefix=request.query.get("prefix", ""), limit=int(raw_limit))
+    except ValueError as exc:
+        return error_response(400, str(exc))
+    return web.json_response([asdict(v) for v in values])
+
+
+def release_json(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": doc["_id"]}
+    out.update((k, v) for k, v in doc.items() if k != "_id")
+    return out
+
+
+async def release(request: web.Request) -> web.Response:
+    raw = request.match_info["release_id"]
+    if not raw.isdigit():
+        return error_response(400, f"release id {raw!r} is not an integer")
+    doc = await request.app[CTX].store.get_release(int(raw))
+    if doc is None:
+        return error_response(404, f"release {raw} not found")
+    return web.json_response(release_json(doc))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/query", query)
+    app.router.add_get("/api/v1/facets/{facet}", facet_values)
+    app.router.add_get("/api/v1/releases/{release_id}", release)

@@ -1,0 +1,202 @@
+"""Sign in with Google (authorization code + PKCE, Authlib over httpx) and the session helpers."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+import warnings
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
+
+from dataget.settings import Settings
+from web.ports import CTX
+
+with warnings.catch_warnings():
+    # Authlib 1.9 nudges towards the `httpx2` fork; plain httpx works and is what we ship.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+log = logging.getLogger(__name__)
+
+SCOPE = "openid email profile https://www.googleapis.com/auth/youtube"
+USER_KEY = "user"
+LOGIN_KEY = "login"
+SESSION_DAYS = 30
+
+
+class SignInError(Exception):
+    """The provider's answer does not sign anybody in; the message is safe to show."""
+
+
+def site_origin(settings: Settings) -> str:
+    parts = urlsplit(settings.public_base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def redirect_uri(settings: Settings) -> str:
+    # Never derived from the request: behind a proxy the request URL is the upstream hop's.
+    return settings.public_base_url.rstrip("/") + "/auth/callback"
+
+
+def session_storage(settings: Settings) -> EncryptedCookieStorage:
+    if not settings.session_secret:
+        raise ValueError("DATAGET_SESSION_SECRET is not set (generate one with `dataget keygen`)")
+    return EncryptedCookieStorage(
+        settings.session_secret,
+        cookie_name="dataget_session",
+        max_age=SESSION_DAYS * 86400,
+        httponly=True,
+        # Lax: the callback is a top-level navigation back from the provider's site.
+        samesite="Lax",
+        secure=settings.public_base_url.startswith("https://"),
+    )
+
+
+def check_origin(request: web.Request) -> None:
+    """Refuse cross-site requests (CSRF, websocket hijacking): Origin must be the site's own."""
+    origin = request.headers.get("Origin")
+    if origin != site_origin(request.app[CTX].settings):
+        raise web.HTTPForbidden(
+            text=orjson.dumps({"error": "cross-origin request refused"}).decode(), content_type="application/json"
+        )
+
+
+async def current_user(request: web.Request) -> dict[str, str] | None:
+    session = await get_session(request)
+    user = session.get(USER_KEY)
+    return user if isinstance(user, dict) else None
+
+
+async def require_user(request: web.Request) -> dict[str, str]:
+    user = await current_user(request)
+    if user is None:
+        raise web.HTTPUnauthorized(
+            text=orjson.dumps({"error": "sign in first"}).decode(), content_type="application/json"
+        )
+    return user
+
+
+def oauth_client(settings: Settings, token: dict[str, Any] | None = None) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=settings.oauth_client_id,
+        client_secret=settings.oauth_client_secret,
+        scope=SCOPE,
+        redirect_uri=redirect_uri(settings),
+        code_challenge_method="S256",
+        token=token,
+        timeout=20,
+    )
+
+
+def id_token_claims(id_token: str) -> dict[str, Any]:
+    """Claims of an ID token received straight from the token endpoint over TLS.
+
+    OIDC Core 3.1.3.7 lets such a client rely on TLS instead of the signature; we still check aud and nonce.
+    """
+    try:
+        payload = id_token.split(".")[1]
+        return orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError) as exc:
+        raise SignInError("malformed id_token") from exc
+
+
+def verify_identity(
+    settings: Settings, token: dict[str, Any], userinfo: dict[str, Any], nonce: str
+) -> tuple[str, dict[str, Any]]:
+    """The user id ("google:" + sub) and profile, after checking the ID token matches this login."""
+    sub = userinfo.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise SignInError("userinfo has no subject")
+    if "id_token" in token:
+        claims = id_token_claims(token["id_token"])
+        aud = claims.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if settings.oauth_client_id not in audiences:
+            raise SignInError("id_token was issued to another client")
+        if not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
+            raise SignInError("id_token nonce mismatch")
+        if claims.get("sub") != sub:
+            raise SignInError("id_token and userinfo disagree about the user")
+    profile = {"sub": sub, "email": userinfo.get("email"), "name": userinfo.get("name")}
+    return f"google:{sub}", profile
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    settings = request.app[CTX].settings
+    verifier, nonce = generate_token(48), generate_token(24)
+    async with oauth_client(settings) as client:
+        url, state = client.create_authorization_url(
+            settings.oauth_authorize_url,
+            code_verifier=verifier,
+            nonce=nonce,
+            access_type="offline",
+            prompt="consent",
+            include_granted_scopes="true",
+        )
+    session = await get_session(request)
+    session[LOGIN_KEY] = {"state": state, "verifier": verifier, "nonce": nonce}
+    raise web.HTTPFound(url)
+
+
+async def _exchange(settings: Settings, code: str, pending: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    async with oauth_client(settings) as client:
+        token = await client.fetch_token(settings.oauth_token_url, code=code, code_verifier=pending["verifier"])
+        response = await client.get(settings.oauth_userinfo_url)
+        response.raise_for_status()
+        return dict(token), response.json()
+
+
+async def callback(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[CTX]
+    session = await get_session(request)
+    pending = session.pop(LOGIN_KEY, None)
+    query = request.query
+    if "error" in query:
+        raise web.HTTPBadRequest(text=f"Sign-in was not completed: {query['error']}")
+    state, code = query.get("state", ""), query.get("code", "")
+    if not isinstance(pending, dict) or not state or not hmac.compare_digest(state, pending.get("state", "")):
+        raise web.HTTPBadRequest(text="Sign-in state mismatch (expired or forged); please sign in again.")
+    if not code:
+        raise web.HTTPBadRequest(text="Sign-in answer without a code.")
+    try:
+        token, userinfo = await _exchange(ctx.settings, code, pending)
+        user_id, profile = verify_identity(ctx.settings, token, userinfo, pending["nonce"])
+    except (OAuthError, SignInError, httpx.HTTPStatusError) as exc:
+        log.warning("sign-in failed: %s", type(exc).__name__)
+        raise web.HTTPBadRequest(text="Sign-in failed; please try again.") from exc
+    except httpx.HTTPError as exc:
+        log.warning("sign-in provider unreachable: %s", type(exc).__name__)
+        raise web.HTTPBadGateway(text="The sign-in provider did not answer; please try again.") from exc
+    await ctx.store.save_user(user_id, profile, token)
+    # A fresh session on privilege change (no fixation); it carries only who is signed in.
+    session = await new_session(request)
+    session[USER_KEY] = {"id": user_id, "email": profile.get("email") or ""}
+    log.info("signed in %s", user_id)
+    raise web.HTTPFound("/")
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    check_origin(request)
+    session = await get_session(request)
+    session.invalidate()
+    raise web.HTTPSeeOther("/")
+
+
+async def me(request: web.Request) -> web.Response:
+    return web.json_response({"user": await current_user(request)})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/auth/login", login)
+    app.router.add_get("/auth/callback", callback)
+    app.router.add_post("/auth/logout", logout)
+    app.router.add_get("/api/v1/me", me)

@@ -1,0 +1,46 @@
+"""The Store protocol on MongoDB: releases from the catalog database, site data from `{mongo_db}_app`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import AsyncMongoClient, MongoClient
+
+from dataget.settings import Settings
+from sinks.user_tokens import UserTokenStore
+
+
+def app_db_name(settings: Settings) -> str:
+    return f"{settings.mongo_db}_app"
+
+
+class MongoStore:
+    def __init__(self, settings: Settings) -> None:
+        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+        self._releases = self._client[settings.mongo_db]["releases"]
+        app_db = self._client[app_db_name(settings)]
+        self._users = app_db["users"]
+        self._jobs = app_db["playlist_jobs"]
+        # UserTokenStore is synchronous (shared with the YouTube worker): its own client, used from a thread.
+        self._sync_client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
+        self._tokens = UserTokenStore(self._sync_client[app_db_name(settings)], settings.token_key)
+
+    async def close(self) -> None:
+        await self._client.close()
+        await asyncio.to_thread(self._sync_client.close)
+
+    async def get_release(self, release_id: int) -> dict[str, Any] | None:
+        return await self._releases.find_one({"_id": release_id})
+
+    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
+        await asyncio.to_thread(self._tokens.save, user_id, token)
+        doc = {**profile, "last_login": datetime.now(UTC).isoformat()}
+        await self._users.update_one({"_id": user_id}, {"$set": doc}, upsert=True)
+
+    async def create_job(self, job: dict[str, Any]) -> None:
+        await self._jobs.insert_one({**job, "_id": job["job_id"]})
+
+    async def get_job(self, job_id: str) -> dict[str, Any] | None:
+        return await self._jobs.find_one({"_id": job_id})

@@ -1,0 +1,86 @@
+"""Playlist requests: validating the body, building the job message and its first snapshot (pure)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from dataget.query import FacetQuery, QueryResult
+from web.query_params import QueryError, query_from_json, query_to_json
+
+PRIVACY = ("private", "unlisted")
+MAX_PLAYLIST_VIDEOS = 5000  # YouTube's cap on items per playlist
+DEFAULT_PLAYLIST_VIDEOS = 50
+MAX_TITLE = 150  # YouTube rejects longer playlist titles
+_BODY_KEYS = {"title", "privacy", "query", "max_videos"}
+
+
+@dataclass(frozen=True)
+class PlaylistRequest:
+    title: str
+    privacy: str
+    query: FacetQuery  # limit = max_videos; seed always set so the job is reproducible
+
+
+def parse_playlist_request(body: object) -> PlaylistRequest:
+    if not isinstance(body, dict):
+        raise QueryError("body: must be a JSON object")
+    unknown = sorted(set(body) - _BODY_KEYS)
+    if unknown:
+        raise QueryError(f"unknown field(s): {', '.join(unknown)}")
+    title = body.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise QueryError("title: required")
+    if len(title.strip()) > MAX_TITLE:
+        raise QueryError(f"title: at most {MAX_TITLE} characters")
+    privacy = body.get("privacy", "private")
+    if privacy not in PRIVACY:
+        raise QueryError(f"privacy: must be one of {', '.join(PRIVACY)}")
+    max_videos = body.get("max_videos", DEFAULT_PLAYLIST_VIDEOS)
+    if not isinstance(max_videos, int) or isinstance(max_videos, bool) or not 1 <= max_videos <= MAX_PLAYLIST_VIDEOS:
+        raise QueryError(f"max_videos: must be an integer between 1 and {MAX_PLAYLIST_VIDEOS}")
+    query = query_from_json(body.get("query", {}), limit=max_videos, max_limit=MAX_PLAYLIST_VIDEOS)
+    if query.seed is None:
+        query = replace(query, seed=secrets.randbelow(2**31))
+    return PlaylistRequest(title=title.strip(), privacy=privacy, query=query)
+
+
+def video_ids(result: QueryResult, limit: int) -> list[str]:
+    """Distinct video ids of the sample, in sample order."""
+    return list(dict.fromkeys(video.video_id for video in result.sample))[:limit]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def build_job(user_id: str, request: PlaylistRequest, videos: list[str]) -> dict[str, Any]:
+    """The `playlist.requests` message (schemas/playlist.requests.schema.json)."""
+    return {
+        "job_id": str(uuid.uuid4()),
+        "user_id": user_id,
+        "title": request.title,
+        "privacy": request.privacy,
+        "query": query_to_json(request.query),
+        "video_ids": videos,
+        "requested_at": now_iso(),
+    }
+
+
+def initial_snapshot(job: dict[str, Any]) -> dict[str, Any]:
+    """What a job looks like before the worker reports (not published; the worker owns the status topic)."""
+    return {
+        "job_id": job["job_id"],
+        "user_id": job["user_id"],
+        "seq": 0,
+        "state": "queued",
+        "done": 0,
+        "total": len(job["video_ids"]),
+        "skipped": 0,
+        "playlist_id": None,
+        "error": None,
+        "updated_at": job["requested_at"],
+    }

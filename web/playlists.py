@@ -1,0 +1,100 @@
+"""Playlist jobs over HTTP: create (publish to Kafka), latest status, and live status over a websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+from web.api import error_response
+from web.auth import check_origin, require_user
+from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request, video_ids
+from web.ports import CTX
+from web.query_params import QueryError
+from web.status_hub import Subscription, is_terminal
+
+log = logging.getLogger(__name__)
+
+
+async def create_playlist(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    check_origin(request)
+    # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
+    if request.content_type != "application/json":
+        return error_response(415, "send the request as application/json")
+    try:
+        body = await request.json()
+        playlist = parse_playlist_request(body)
+    except ValueError as exc:  # QueryError and malformed JSON alike
+        return error_response(400, str(exc) if isinstance(exc, QueryError) else "body is not valid JSON")
+    ctx = request.app[CTX]
+    index = await ctx.index()
+    videos = video_ids(await index.query(playlist.query), playlist.query.limit)
+    if not videos:
+        return error_response(422, "the query matches no videos")
+    job = build_job(user["id"], playlist, videos)
+    await ctx.store.create_job(job)
+    await ctx.publisher.publish(job)
+    log.info("playlist job %s queued for %s with %d videos", job["job_id"], user["id"], len(videos))
+    return web.json_response({"job_id": job["job_id"], "total": len(videos)}, status=202)
+
+
+async def _owned_job(request: web.Request, user: dict[str, str]) -> dict[str, Any]:
+    job = await request.app[CTX].store.get_job(request.match_info["job_id"])
+    # Someone else's job is as absent as a missing one.
+    if job is None or job.get("user_id") != user["id"]:
+        raise web.HTTPNotFound(text='{"error": "no such playlist job"}', content_type="application/json")
+    return job
+
+
+async def playlist_status(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    job = await _owned_job(request, user)
+    latest = request.app[CTX].hub.latest(job["job_id"])
+    return web.json_response(latest or initial_snapshot(job))
+
+
+async def _pump(ws: web.WebSocketResponse, sub: Subscription) -> None:
+    while True:
+        snapshot = await sub.get()
+        if snapshot is None:
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+            return
+        await ws.send_json(snapshot)
+        if is_terminal(snapshot):
+            await ws.close()
+            return
+
+
+async def playlist_socket(request: web.Request) -> web.StreamResponse:
+    check_origin(request)
+    user = await require_user(request)
+    job = await _owned_job(request, user)
+    since = request.query.get("since", "-1")
+    if not since.lstrip("-").isdigit():
+        return error_response(400, "since: must be an integer")
+    hub = request.app[CTX].hub
+    ws = web.WebSocketResponse(heartbeat=25, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    sub = hub.subscribe(job["job_id"], int(since))
+    if hub.latest(job["job_id"]) is None and int(since) < 0:
+        await ws.send_json(initial_snapshot(job))
+    pump = asyncio.create_task(_pump(ws, sub))
+    try:
+        async for _message in ws:
+            pass  # the client has nothing to say; reading keeps pings and close frames flowing
+    finally:
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pump
+        hub.unsubscribe(sub)
+    return ws
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/playlists", create_playlist)
+    app.router.add_get("/api/v1/playlists/{job_id}", playlist_status)
+    app.router.add_get("/ws/playlists/{job_id}", playlist_socket)

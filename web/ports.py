@@ -1,0 +1,51 @@
+"""What the handlers depend on: small protocols (real ones wired in create_app, fakes in tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from dataget.query import FacetQuery, FacetValue, QueryResult
+from dataget.settings import Settings
+from web.status_hub import StatusHub
+
+
+class ReleaseIndex(Protocol):
+    async def query(self, query: FacetQuery) -> QueryResult: ...
+
+    async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]: ...
+
+
+# Resolved per request: the active index version can switch between two requests.
+IndexProvider = Callable[[], Awaitable[ReleaseIndex]]
+
+
+class Store(Protocol):
+    """Release documents and the site's own data (users, encrypted tokens, playlist jobs)."""
+
+    async def get_release(self, release_id: int) -> dict[str, Any] | None: ...
+
+    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None: ...
+
+    async def create_job(self, job: dict[str, Any]) -> None: ...
+
+    async def get_job(self, job_id: str) -> dict[str, Any] | None: ...
+
+
+class JobPublisher(Protocol):
+    async def publish(self, job: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class WebContext:
+    settings: Settings
+    index: IndexProvider
+    store: Store
+    publisher: JobPublisher
+    hub: StatusHub
+
+
+CTX = web.AppKey("dataget_web", WebContext)
