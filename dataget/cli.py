@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "stream_processors.youtube_worker",
     "web.cli",
     "dataget.status",
+    "dataget.local_secrets",
+    "dataget.demo",
 )
 
 

@@ -101,3 +101,12 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         raise ValueError(f"external servers: set all of {', '.join(_SERVER_VARS)} (missing {', '.join(missing)})")
     values["external_stack"] = bool(present)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The DATAGET_* variables that make a child process see the same settings (inverse of settings_from_env)."""
+    env = {}
+    for var, name in _ENV.items():
+        value = settings.topics.prefix if name == "topic_prefix" else getattr(settings, name)
+        env[var] = str(value)
+    return env

@@ -39,3 +39,16 @@ def isolated_settings(stack_settings: Settings) -> Settings:
     return stack_settings.with_(
         topics=Topics(prefix=f"t{tag}."), mongo_db=f"t{tag}", namespace=f"t{tag}"
     )
+
+
+@pytest.fixture(scope="session")
+def dataget_bin() -> Path:
+    """The installed console script (the real entry point, as an operator runs it)."""
+    import shutil
+    import sys
+
+    candidate = Path(sys.executable).with_name("dataget")
+    found = candidate if candidate.exists() else shutil.which("dataget")
+    if not found:
+        pytest.fail("the dataget console script is not installed (run `make setup`)")
+    return Path(found)

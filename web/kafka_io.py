@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -50,12 +49,12 @@ def decode_snapshot(value: bytes | None) -> object:
         return None
 
 
-async def follow_status(settings: Settings, hub: StatusHub, ready: asyncio.Event | None = None) -> None:
-    """Read the whole compacted status topic from the beginning, then live, into the hub (runs until cancelled).
+def status_consumer(settings: Settings) -> AIOKafkaConsumer:
+    """Reads the whole compacted status topic from the beginning, then live.
 
     No consumer group: every web process needs every job's status.
     """
-    consumer = AIOKafkaConsumer(
+    return AIOKafkaConsumer(
         settings.topics.playlist_status,
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,
@@ -63,11 +62,9 @@ async def follow_status(settings: Settings, hub: StatusHub, ready: asyncio.Event
         enable_auto_commit=False,
         client_id="dataget-web-status",
     )
-    await consumer.start()
-    try:
-        if ready is not None:
-            ready.set()
-        async for message in consumer:
-            hub.apply(decode_snapshot(message.value))
-    finally:
-        await consumer.stop()
+
+
+async def feed_hub(consumer: AIOKafkaConsumer, hub: StatusHub) -> None:
+    """Apply every status message to the hub (runs until cancelled)."""
+    async for message in consumer:
+        hub.apply(decode_snapshot(message.value))

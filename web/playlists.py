@@ -88,7 +88,7 @@ async def playlist_socket(request: web.Request) -> web.StreamResponse:
             pass  # the client has nothing to say; reading keeps pings and close frames flowing
     finally:
         pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
             await pump
         hub.unsubscribe(sub)
     return ws

@@ -1,0 +1,127 @@
+"""Text pieces shared by the synthetic record builders: escaping, names, artist credits, videos, free text."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from functools import lru_cache
+from xml.sax.saxutils import escape
+
+from dataget import synth_vocab as V
+from dataget.synth_plan import Entity, Plan, mix
+
+YOUTUBE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_TEXT_ENTITIES = {"\r": "&#13;"}  # real dumps write CR as a character reference
+_ATTR_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
+
+Rand = Callable[[], float]
+
+
+def esc(text: str) -> str:
+    return escape(text, _TEXT_ENTITIES)
+
+
+def attr(text: str) -> str:
+    """A double-quoted attribute value, as the dumps write them (quoteattr would switch to single quotes)."""
+    return '"' + escape(text, _ATTR_ENTITIES) + '"'
+
+
+def one(rand: Rand, values: tuple[str, ...]) -> str:
+    return values[int(rand() * len(values))]
+
+
+def words(rand: Rand, n: int) -> str:
+    return " ".join(one(rand, V.WORDS) for _ in range(n))
+
+
+def title(rand: Rand) -> str:
+    return words(rand, 1 + int(rand() * 3)) + one(rand, V.TITLE_SUFFIXES)
+
+
+class Names:
+    """Artist and label names: pure functions of (seed, slot), cached because releases repeat popular ones."""
+
+    def __init__(self, plan: Plan, cache_size: int = 1 << 16) -> None:
+        self.plan = plan
+        self.artist = lru_cache(maxsize=cache_size)(self._artist)
+        self.label = lru_cache(maxsize=cache_size)(self._label)
+
+    def _artist(self, slot: int) -> str:
+        special = self.plan.special_name(Entity.ARTIST, slot)
+        if special is not None:
+            return special
+        h = mix(self.plan.seed, Entity.ARTIST, slot, 7)
+        w = V.WORDS
+        kind = h % 10
+        if slot < 400 and (h >> 8) % 4 == 0:
+            name = V.FAMOUS[(h >> 12) % len(V.FAMOUS)]
+        elif kind < 5:
+            name = f"{V.FIRST_NAMES[(h >> 8) % len(V.FIRST_NAMES)]} {V.LAST_NAMES[(h >> 16) % len(V.LAST_NAMES)]}"
+        elif kind < 7:
+            name = f"The {w[(h >> 8) % len(w)]} {V.BAND_NOUNS[(h >> 16) % len(V.BAND_NOUNS)]}"
+        elif kind < 9:
+            name = f"{w[(h >> 8) % len(w)]}{w[(h >> 16) % len(w)].lower()}"
+        else:
+            name = f"DJ {w[(h >> 8) % len(w)]}"
+        # Discogs disambiguates equal names with a numeric suffix.
+        return f"{name} ({2 + (h >> 44) % 6})" if (h >> 40) % 8 == 0 else name
+
+    def _label(self, slot: int) -> str:
+        special = self.plan.special_name(Entity.LABEL, slot)
+        if special is not None:
+            return special
+        h = mix(self.plan.seed, Entity.LABEL, slot, 7)
+        name = V.WORDS[(h >> 8) % len(V.WORDS)] + V.LABEL_SUFFIXES[(h >> 16) % len(V.LABEL_SUFFIXES)]
+        return f"{name} ({2 + (h >> 44) % 4})" if (h >> 40) % 6 == 0 else name
+
+    def catno(self, rand: Rand, label: int) -> str:
+        prefix = "".join(c for c in self.label(label) if c.isascii() and c.isupper())[:4] or "CAT"
+        return f"{prefix} {int(rand() * 9000) + 100}" if rand() < 0.9 else f"{prefix}-{int(rand() * 90) + 1:03d}"
+
+
+def credit(plan: Plan, names: Names, slot: int | None, *, name: str | None = None, anv: str = "",
+           join: str = "", role: str = "", tracks: str = "") -> str:
+    """One ARTIST_CREDIT; slot None is an unlinked free-text credit (no <id>, 2025+ style)."""
+    parts = ["<artist>"]
+    if slot is not None:
+        parts.append(f"<id>{plan.id(Entity.ARTIST, slot)}</id>")
+        name = names.artist(slot)
+    parts.append(f"<name>{esc(name or '')}</name>")
+    for tag, value in (("anv", anv), ("join", join), ("role", role), ("tracks", tracks)):
+        if value:
+            parts.append(f"<{tag}>{esc(value)}</{tag}>")
+    parts.append("</artist>")
+    return "".join(parts)
+
+
+def video_id(rng: random.Random) -> str:
+    bits = rng.getrandbits(66)
+    return "".join(YOUTUBE_ALPHABET[(bits >> (6 * i)) & 63] for i in range(11))
+
+
+def video(rng: random.Random, artist: str, track: str, label: str, year: int) -> tuple[str, str]:
+    """(youtube id, <video> element)."""
+    rand = rng.random
+    vid = video_id(rng)
+    duration = 0 if rand() < 0.03 else 60 + int(rand() * 420)
+    head = f"{artist} - {track}{one(rand, V.VIDEO_TITLE_SUFFIXES)}"
+    xml = (f'<video src="https://www.youtube.com/watch?v={vid}" duration="{duration}" embed="true">'
+           f"<title>{esc(head)}</title>")
+    if rand() < 0.8:
+        text = one(rand, V.VIDEO_DESCRIPTIONS).format(a=artist, t=track, l=label, y=year, w=vid[:6])
+        xml += f"<description>{esc(text)}</description>"
+    return vid, xml + "</video>"
+
+
+def free_text(rand: Rand, templates: tuple[str, ...], *, artist: str, label: str, year: int, n: int) -> str:
+    """Notes/profiles with Discogs markup, escaped HTML and CR LF line breaks, like the real ones."""
+    count = 1 + int(rand() * 2)
+    lines = [one(rand, templates).format(a=artist, l=label, y=year, n=n, c=one(rand, V.COUNTRIES.values),
+                                         w=words(rand, 1).replace(" ", "")) for _ in range(count)]
+    return "\r\n".join(lines)
+
+
+def other(rand: Rand, values: tuple[str, ...], current: str) -> str:
+    """A value different from `current` (mutations must really change the record)."""
+    choices = [v for v in values if v != current]
+    return one(rand, tuple(choices)) if choices else current + " (2)"

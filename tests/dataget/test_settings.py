@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dataget.settings import Settings, settings_env, settings_from_env
+from dataget.topics import Topics
+
+
+def test_defaults_use_the_local_stack_ports() -> None:
+    settings = settings_from_env({})
+    assert settings.kafka_bootstrap == "127.0.0.1:19092"
+    assert settings.mongo_url.endswith(":27018/")
+    assert settings.redis_url.endswith(":16379/0")
+    assert not settings.external_stack
+
+
+def test_all_three_server_variables_mean_external_servers() -> None:
+    env = {"DATAGET_KAFKA_BOOTSTRAP": "k:9092", "DATAGET_MONGO_URL": "mongodb://m/", "DATAGET_REDIS_URL": "redis://r"}
+    settings = settings_from_env(env)
+    assert settings.external_stack and settings.kafka_bootstrap == "k:9092"
+
+
+def test_a_partial_set_of_server_variables_is_an_error() -> None:
+    with pytest.raises(ValueError, match="DATAGET_REDIS_URL"):
+        settings_from_env({"DATAGET_KAFKA_BOOTSTRAP": "k:9092", "DATAGET_MONGO_URL": "mongodb://m/"})
+
+
+def test_settings_env_round_trips() -> None:
+    original = Settings(topics=Topics("x."), mongo_db="db1", namespace="ns1", web_port=9999,
+                        state_dir=Path("/tmp/s"), max_delete_share=0.25)
+    again = settings_from_env(settings_env(original))
+    assert again.with_(external_stack=False) == original

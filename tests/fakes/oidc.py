@@ -1,0 +1,293 @@
+"""A fake Google OAuth2/OIDC provider (aiohttp, background thread) for sign-in and token-refresh tests.
+
+- `GET /authorize` auto-approves the configured user: 302 back to redirect_uri with code and state.
+- `POST /token`: authorization_code (PKCE S256 checked, redirect_uri must match) and refresh_token grants,
+  client auth by HTTP Basic or form fields. Like Google, a refresh answer carries no new refresh token.
+- `GET /userinfo` with a Bearer access token.
+Use `settings.with_(**fake.settings_overrides())` to point the site or the YouTube worker at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import BasicAuth, web
+
+DEFAULT_USER = {"sub": "1234567890", "email": "listener@example.com", "name": "Test Listener"}
+
+
+@dataclass
+class IssuedToken:
+    access_token: str
+    refresh_token: str | None
+    sub: str
+    grant_type: str
+    expires_at: float
+    scope: str
+
+
+@dataclass
+class _Code:
+    client_id: str
+    redirect_uri: str
+    challenge: str | None
+    nonce: str | None
+    scope: str
+    offline: bool
+    user: dict[str, str]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def s256(verifier: str) -> str:
+    return _b64(hashlib.sha256(verifier.encode()).digest())
+
+
+@dataclass
+class FakeOIDC:
+    client_id: str = "dataget-test"
+    client_secret: str = "dataget-test-secret"
+    access_token_lifetime: int = 3600
+    user: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_USER))
+    # Authorization requests as received (query dicts), for assertions on scope, access_type, prompt ...
+    authorize_requests: list[dict[str, str]] = field(default_factory=list)
+    issued: list[IssuedToken] = field(default_factory=list)
+    # Token endpoint calls and their outcome ("ok" or the OAuth error code).
+    token_requests: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._codes: dict[str, _Code] = {}
+        self._refresh: dict[str, tuple[dict[str, str], str]] = {}
+        self._users: dict[str, dict[str, str]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    # ----- lifecycle -----------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if not self._port:
+            raise RuntimeError("FakeOIDC is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    def settings_overrides(self) -> dict[str, str]:
+        return {
+            "oauth_client_id": self.client_id,
+            "oauth_client_secret": self.client_secret,
+            "oauth_authorize_url": f"{self.url}/authorize",
+            "oauth_token_url": f"{self.url}/token",
+            "oauth_userinfo_url": f"{self.url}/userinfo",
+        }
+
+    def start(self) -> FakeOIDC:
+        started = threading.Event()
+        self._loop = asyncio.new_event_loop()
+
+        async def serve() -> None:
+            self._runner = web.AppRunner(self._app())
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await site.start()
+            self._port = self._runner.addresses[0][1]
+            started.set()
+
+        def run() -> None:
+            assert self._loop is not None
+            asyncio.set_event_loop(self._loop)
+            self._loop.run_until_complete(serve())
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="fake-oidc", daemon=True)
+        self._thread.start()
+        if not started.wait(10):
+            raise RuntimeError("FakeOIDC did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None or self._runner is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+        self._loop.close()
+        self._loop = None
+
+    def __enter__(self) -> FakeOIDC:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----- inspection and control from tests -------------------------------------------------------------
+    def is_valid_access_token(self, token: str) -> bool:
+        with self._lock:
+            return any(t.access_token == token and t.expires_at > time.time() for t in self.issued)
+
+    def subject_of(self, access_token: str) -> str | None:
+        """The user `sub` of a valid access token (None when unknown or expired)."""
+        with self._lock:
+            for t in self.issued:
+                if t.access_token == access_token and t.expires_at > time.time():
+                    return t.sub
+        return None
+
+    def expire_access_tokens(self) -> None:
+        """Make every issued access token expire now (forces a refresh)."""
+        with self._lock:
+            for t in self.issued:
+                t.expires_at = 0
+
+    def revoke_refresh_tokens(self) -> None:
+        """Later refreshes fail with invalid_grant, like a revoked or expired Google grant."""
+        with self._lock:
+            self._refresh.clear()
+
+    # ----- the provider ----------------------------------------------------------------------------------
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/authorize", self._authorize)
+        app.router.add_post("/token", self._token)
+        app.router.add_get("/userinfo", self._userinfo)
+        return app
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        q = dict(request.query)
+        with self._lock:
+            self.authorize_requests.append(q)
+            user = dict(self.user)
+            self._users[user["sub"]] = user
+        if q.get("client_id") != self.client_id or q.get("response_type") != "code" or "redirect_uri" not in q:
+            return web.json_response({"error": "invalid_request"}, status=400)
+        if q.get("code_challenge") and q.get("code_challenge_method") != "S256":
+            return web.json_response({"error": "invalid_request", "error_description": "S256 only"}, status=400)
+        code = secrets.token_urlsafe(16)
+        with self._lock:
+            self._codes[code] = _Code(
+                client_id=q["client_id"],
+                redirect_uri=q["redirect_uri"],
+                challenge=q.get("code_challenge"),
+                nonce=q.get("nonce"),
+                scope=q.get("scope", ""),
+                offline=q.get("access_type") == "offline",
+                user=user,
+            )
+        back = {"code": code, **({"state": q["state"]} if "state" in q else {})}
+        raise web.HTTPFound(f"{q['redirect_uri']}?{urlencode(back)}")
+
+    def _client_ok(self, request: web.Request, form: dict[str, str]) -> bool:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            auth = BasicAuth.decode(header)
+            client_id, secret = auth.login, auth.password
+        else:
+            client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        return client_id == self.client_id and hmac.compare_digest(secret, self.client_secret)
+
+    def _id_token(self, user: dict[str, str], nonce: str | None) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.url,
+            "aud": self.client_id,
+            "sub": user["sub"],
+            "email": user.get("email"),
+            "iat": now,
+            "exp": now + 3600,
+            **({"nonce": nonce} if nonce else {}),
+        }
+        head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        body = _b64(json.dumps(claims).encode())
+        sig = hmac.new(self.client_secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+        return f"{head}.{body}.{_b64(sig)}"
+
+    def _issue(self, user: dict[str, str], scope: str, grant: str, refresh: str | None) -> IssuedToken:
+        token = IssuedToken(
+            access_token=secrets.token_urlsafe(24),
+            refresh_token=refresh,
+            sub=user["sub"],
+            grant_type=grant,
+            expires_at=time.time() + self.access_token_lifetime,
+            scope=scope,
+        )
+        self.issued.append(token)
+        return token
+
+    def _error(self, grant: str, error: str, status: int = 400) -> web.Response:
+        self.token_requests.append((grant, error))
+        return web.json_response({"error": error}, status=status)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        grant = form.get("grant_type", "")
+        with self._lock:
+            if not self._client_ok(request, form):
+                return self._error(grant, "invalid_client", 401)
+            if grant == "authorization_code":
+                return self._code_grant(form)
+            if grant == "refresh_token":
+                return self._refresh_grant(form)
+            return self._error(grant, "unsupported_grant_type")
+
+    def _code_grant(self, form: dict[str, str]) -> web.Response:
+        code = self._codes.pop(form.get("code", ""), None)  # single use
+        if code is None or code.redirect_uri != form.get("redirect_uri"):
+            return self._error("authorization_code", "invalid_grant")
+        if code.challenge is not None:
+            verifier = form.get("code_verifier", "")
+            if not hmac.compare_digest(s256(verifier), code.challenge):
+                return self._error("authorization_code", "invalid_grant")
+        refresh = secrets.token_urlsafe(32) if code.offline else None
+        if refresh is not None:
+            self._refresh[refresh] = (code.user, code.scope)
+        token = self._issue(code.user, code.scope, "authorization_code", refresh)
+        self.token_requests.append(("authorization_code", "ok"))
+        body: dict[str, Any] = {
+            "access_token": token.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.access_token_lifetime,
+            "scope": code.scope,
+        }
+        if refresh is not None:
+            body["refresh_token"] = refresh
+        if "openid" in code.scope.split():
+            body["id_token"] = self._id_token(code.user, code.nonce)
+        return web.json_response(body)
+
+    def _refresh_grant(self, form: dict[str, str]) -> web.Response:
+        grant = self._refresh.get(form.get("refresh_token", ""))
+        if grant is None:
+            return self._error("refresh_token", "invalid_grant")
+        user, scope = grant
+        token = self._issue(user, scope, "refresh_token", None)
+        self.token_requests.append(("refresh_token", "ok"))
+        return web.json_response(
+            {
+                "access_token": token.access_token,
+                "token_type": "Bearer",
+                "expires_in": self.access_token_lifetime,
+                "scope": scope,
+            }
+        )
+
+    async def _userinfo(self, request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization", "")
+        sub = self.subject_of(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
+        if sub is None:
+            return web.json_response({"error": "invalid_token"}, status=401)
+        with self._lock:
+            user = self._users.get(sub, {"sub": sub})
+        return web.json_response({**user, "email_verified": True})

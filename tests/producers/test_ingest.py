@@ -1,0 +1,147 @@
+"""Ingest on the real broker: what lands in the topics, incremental months, failures."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import jsonschema
+import orjson
+import pytest
+
+from dataget.settings import Settings
+from dataget.topic_admin import ensure_topics
+from producers.ingest import IngestError, MassDeleteVeto, ingest_file
+from producers.publisher import Publisher
+from producers.record_hashes import RecordHashes
+from schemas.generate import load_schema
+from tests.kafka_helpers import read_topic
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def pipeline(isolated_settings: Settings, tmp_path: Path):
+    ensure_topics(isolated_settings)
+    publisher = Publisher(isolated_settings)
+    hashes = RecordHashes(tmp_path / "hashes.sqlite")
+    yield isolated_settings, publisher, hashes
+    publisher.close()
+    hashes.close()
+
+
+def _values(settings: Settings, topic: str) -> list:
+    return read_topic(settings, topic)
+
+
+def test_releases_are_published_keyed_by_id_with_dump_version_and_valid_schema(pipeline, fixtures_dir) -> None:
+    settings, publisher, hashes = pipeline
+    path = fixtures_dir / "releases-sample-tgmz-2025-2026.xml.gz"
+    report = ingest_file(path, settings, publisher, hashes, dump_version="20260301")
+    assert report.counts["records"] == 11 and report.counts["published"] == 11
+
+    messages = _values(settings, settings.topics.entity("releases"))
+    schema = load_schema("discogs.releases")
+    keys = set()
+    for message in messages:
+        record = orjson.loads(message.value)
+        jsonschema.validate(record, schema)
+        assert message.key.decode() == str(record["id"])
+        assert dict(message.headers)["dump_version"] == b"20260301"
+        keys.add(record["id"])
+    assert len(keys) == 11 and 10222 in keys
+
+    events = [orjson.loads(m.value) for m in _values(settings, settings.topics.dumps)]
+    assert [e["event"] for e in events] == ["started", "completed"]
+    assert events[1]["counts"]["published"] == 11 and len(events[1]["checksum"]) == 64
+    for event in events:
+        jsonschema.validate(event, load_schema("discogs.dumps"))
+
+
+def test_the_same_dump_twice_publishes_nothing_the_second_time(pipeline, fixtures_dir) -> None:
+    settings, publisher, hashes = pipeline
+    path = fixtures_dir / "masters-sample-tgmz-2025-2026.xml"
+    ingest_file(path, settings, publisher, hashes, dump_version="20260301")
+    again = ingest_file(path, settings, publisher, hashes, dump_version="20260301")
+    assert again.counts["published"] == 0 and again.counts["unchanged"] == 4
+    assert len(_values(settings, settings.topics.entity("masters"))) == 4
+
+
+def test_a_newer_dump_publishes_changes_and_tombstones(pipeline, tmp_path) -> None:
+    from dataget.synth import write_dump_set
+
+    settings, publisher, hashes = pipeline
+    old = write_dump_set(tmp_path / "old", 400, seed=7, dump_date="20260201")
+    new = write_dump_set(tmp_path / "new", 400, seed=7, dump_date="20260301", revision=1)
+    first = ingest_file(old.releases, settings, publisher, hashes)
+    second = ingest_file(new.releases, settings, publisher, hashes)
+    assert first.counts["published"] == first.counts["records"]
+    assert 0 < second.counts["published"] < second.counts["records"] * 0.2
+    assert second.counts["deleted"] > 0
+
+    latest: dict[int, bytes | None] = {}
+    for message in _values(settings, settings.topics.entity("releases")):
+        latest[int(message.key)] = message.value
+    live = {k for k, v in latest.items() if v is not None}
+    # After both months the topic's latest values describe exactly the newer dump.
+    with gzip.open(new.releases) as fh:
+        expected = {int(line.split(b'"')[1]) for line in fh if line.startswith(b"<release ")}
+    assert live == expected
+    assert len(latest) - len(live) == second.counts["deleted"]
+
+
+def test_mass_deletion_is_vetoed_unless_allowed(pipeline, fixtures_dir, tmp_path) -> None:
+    settings, publisher, hashes = pipeline
+    ingest_file(fixtures_dir / "releases-sample-philipmat-20200806.xml.gz", settings, publisher, hashes)
+    small = fixtures_dir / "releases-sample-tgmz-2025-2026.xml"
+    with pytest.raises(MassDeleteVeto, match="allow-mass-delete"):
+        ingest_file(small, settings, publisher, hashes, dump_version="20260301")
+    releases = settings.topics.entity("releases")
+    assert all(m.value is not None for m in _values(settings, releases))
+    report = ingest_file(small, settings, publisher, hashes, dump_version="20260301", allow_mass_delete=True)
+    assert report.counts["deleted"] == 979
+
+
+def test_truncated_gzip_fails_loudly_without_completed_or_tombstones(pipeline, fixtures_dir, tmp_path) -> None:
+    settings, publisher, hashes = pipeline
+    source = (fixtures_dir / "releases-sample-philipmat-20200806.xml.gz").read_bytes()
+    truncated = tmp_path / "discogs_20200806_releases.xml.gz"
+    truncated.write_bytes(source[: len(source) // 2])
+    with pytest.raises(IngestError):
+        ingest_file(truncated, settings, publisher, hashes)
+    events = [orjson.loads(m.value) for m in _values(settings, settings.topics.dumps)]
+    assert [e["event"] for e in events] == ["started", "failed"]
+    assert events[1]["reason"]
+    assert all(m.value is not None for m in _values(settings, settings.topics.entity("releases")))
+
+
+def test_a_malformed_record_goes_to_the_dlq_and_the_rest_is_published(pipeline, fixtures_dir, tmp_path) -> None:
+    settings, publisher, hashes = pipeline
+    text = (fixtures_dir / "masters-sample-tgmz-2025-2026.xml").read_text()
+    broken = text.replace('<master id="115">', '<master id="not-a-number">', 1)
+    assert broken != text
+    path = tmp_path / "discogs_20260301_masters.xml"
+    path.write_text(broken)
+    report = ingest_file(path, settings, publisher, hashes)
+    assert report.counts["dlq"] == 1 and report.counts["published"] == 3
+    letters = [orjson.loads(m.value) for m in _values(settings, settings.topics.dlq)]
+    assert len(letters) == 1 and letters[0]["entity"] == "masters" and "not-a-number" in letters[0]["excerpt"]
+    jsonschema.validate(letters[0], load_schema("discogs.dlq"))
+
+
+def test_cli_ingest_exit_codes(dataget_bin, isolated_settings, fixtures_dir, tmp_path) -> None:
+    import subprocess
+
+    from dataget.settings import settings_env
+
+    env = {**settings_env(isolated_settings.with_(state_dir=tmp_path / "state")), "PATH": "/usr/bin:/bin"}
+    ok = subprocess.run([str(dataget_bin), "ingest", str(fixtures_dir / "masters-sample-tgmz-2025-2026.xml.gz"),
+                         "--dump-version", "20260301"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "published=4" in ok.stdout
+    bad = tmp_path / "discogs_20260301_masters.xml.gz"
+    shutil.copy(fixtures_dir / "masters-sample-philipmat-20200806.xml.gz", bad)
+    bad.write_bytes(bad.read_bytes()[:5000])
+    failed = subprocess.run([str(dataget_bin), "ingest", str(bad)], env=env, capture_output=True, text=True)
+    assert failed.returncode != 0 and bad.name in failed.stderr

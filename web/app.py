@@ -1,0 +1,120 @@
+"""The aiohttp application: routes, sessions, and the real services behind the ports (injectable for tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp_session
+from aiohttp import web
+from redis.asyncio import Redis
+
+from dataget.settings import Settings
+from dataget.topic_admin import ensure_topics
+from web import api, auth, playlists
+from web.index_lookup import active_index_namespace
+from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
+from web.mongo_store import MongoStore
+from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
+from web.status_hub import StatusHub
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+Cleanup = Callable[[web.Application], AsyncIterator[None]]
+
+
+def redis_index_provider(redis: Redis, base: str) -> IndexProvider:
+    from sinks.facet_index import FacetIndex
+
+    async def provider() -> ReleaseIndex:
+        return FacetIndex(redis, await active_index_namespace(redis, base))
+
+    return provider
+
+
+async def _index_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+def _closing(close: Callable[[], Awaitable[object]]) -> Cleanup:
+    async def ctx(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        await close()
+
+    return ctx
+
+
+def _publisher_ctx(publisher: KafkaJobPublisher) -> Cleanup:
+    async def ctx(_app: web.Application) -> AsyncIterator[None]:
+        await publisher.start()
+        yield
+        await publisher.stop()
+
+    return ctx
+
+
+def _status_ctx(settings: Settings, hub: StatusHub) -> Cleanup:
+    async def ctx(_app: web.Application) -> AsyncIterator[None]:
+        await asyncio.to_thread(ensure_topics, settings)
+        consumer = status_consumer(settings)
+        await consumer.start()
+        task = asyncio.create_task(feed_hub(consumer, hub))
+        task.add_done_callback(_log_crash)
+        yield
+        task.cancel()
+        # A crash was already logged by _log_crash.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        await consumer.stop()
+
+    return ctx
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("status topic consumer stopped: %r", task.exception())
+
+
+async def _close_sockets(app: web.Application) -> None:
+    app[CTX].hub.close()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    index: IndexProvider | None = None,
+    store: Store | None = None,
+    publisher: JobPublisher | None = None,
+    follow_status_topic: bool = True,
+) -> web.Application:
+    """The site. Omitted services are the real ones (Redis index, Mongo, Kafka), opened and closed with the app."""
+    app = web.Application()
+    aiohttp_session.setup(app, auth.session_storage(settings))
+    hub = StatusHub()
+    if index is None:
+        redis = Redis.from_url(settings.redis_url)
+        index = redis_index_provider(redis, settings.namespace)
+        app.cleanup_ctx.append(_closing(redis.aclose))
+    if store is None:
+        mongo = MongoStore(settings)
+        store = mongo
+        app.cleanup_ctx.append(_closing(mongo.close))
+    if publisher is None:
+        kafka = KafkaJobPublisher(settings)
+        publisher = kafka
+        app.cleanup_ctx.append(_publisher_ctx(kafka))
+    if follow_status_topic:
+        app.cleanup_ctx.append(_status_ctx(settings, hub))
+    app[CTX] = WebContext(settings=settings, index=index, store=store, publisher=publisher, hub=hub)
+    app.on_shutdown.append(_close_sockets)
+    api.add_routes(app)
+    auth.add_routes(app)
+    playlists.add_routes(app)
+    app.router.add_get("/", _index_page)
+    app.router.add_static("/static/", STATIC_DIR)
+    return app
