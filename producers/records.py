@@ -12,22 +12,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
+from producers import records_fields as f
 from producers.dumpfile import iter_elements
+from producers.records_fields import Element, Record
 
-# XML white space only: a name made of a single NBSP is a real (if odd) value, not a missing one.
-WS = " \t\r\n"
 EXCERPT_LIMIT = 2000
-
-Record = dict[str, Any]
-Element = etree._Element
 
 
 class RecordError(Exception):
-    """A record that cannot be turned into a valid record (missing or non-integer id, broken structure)."""
+    """An element that cannot become a valid record (missing or non-integer id, broken structure)."""
 
     def __init__(self, entity: str, record_id: int | None, reason: str) -> None:
         super().__init__(f"{entity} {record_id if record_id is not None else '?'}: {reason}")
@@ -38,7 +34,7 @@ class RecordError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RecordItem:
-    """One depth-1 element of a dump: either a record or the error that kept it from being one."""
+    """One depth-1 element of a dump: a record, or the error (with an XML excerpt) that kept it from being one."""
 
     entity: str
     record_id: int | None
@@ -48,249 +44,143 @@ class RecordItem:
 
 
 def excerpt(elem: Element, limit: int = EXCERPT_LIMIT) -> str:
-    """The element serialised as XML, cut to `limit` characters (for dead letters)."""
+    """The element serialised as XML, cut to at most `limit` characters (for dead letters)."""
     text = etree.tostring(elem, encoding="unicode", with_tail=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# ---------------------------------------------------------------------------------------------- scalars
+# Child tag -> builder of the field of the same name. Tags missing here (and `id`) are handled by the entity
+# functions or ignored.
+Builders = dict[str, Callable[[Element], Any]]
+
+COMMON: Builders = {
+    "title": f.text_of, "notes": f.text_of, "data_quality": f.text_of, "genres": f.texts, "styles": f.texts,
+    "artists": f.artist_credits, "videos": f.videos, "images": f.images,
+}
+RELEASE: Builders = {
+    **COMMON, "extraartists": f.artist_credits, "labels": f.label_refs, "series": f.label_refs,
+    "formats": f.formats, "country": f.text_of, "tracklist": f.tracks, "identifiers": f.identifiers,
+    "companies": f.companies,
+}
+MASTER: Builders = {**COMMON, "main_release": lambda e: f.ref_id(f.text_of(e), "main_release")}
+ARTIST: Builders = {
+    "name": f.text_of, "realname": f.text_of, "profile": f.text_of, "data_quality": f.text_of, "urls": f.texts,
+    "namevariations": f.texts, "aliases": f.name_refs, "members": f.members, "groups": f.name_refs,
+    "images": f.images,
+}
+LABEL: Builders = {
+    "name": f.text_of, "contactinfo": f.text_of, "profile": f.text_of, "data_quality": f.text_of,
+    "urls": f.texts, "sublabels": f.name_refs, "images": f.images,
+}
 
 
-def _text(elem: Element) -> str | None:
-    text = elem.text
-    if text is None:
-        return None
-    return text.strip(WS) or None
+def _fill(record: Record, elem: Element, builders: Builders) -> Record:
+    get = builders.get
+    for child in elem:
+        build = get(child.tag)
+        if build is not None:
+            record[child.tag] = build(child)
+    return record
 
 
-def _attr(value: str | None) -> str | None:
+def _release(elem: Element, record_id: int) -> Record:
+    record: Record = {
+        "id": record_id, "status": f.attr(elem.get("status")), "title": None, "artists": [], "extraartists": [],
+        "labels": [], "series": [], "formats": [], "genres": [], "styles": [], "country": None,
+        "released": None, "year": None, "month": None, "day": None, "notes": None, "data_quality": None,
+        "master_id": None, "is_main_release": None, "tracklist": [], "identifiers": [], "videos": [],
+        "companies": [], "images": [],
+    }
+    _fill(record, elem, RELEASE)
+    # The two children that fill several fields.
+    released = elem.find("released")
+    if released is not None:
+        raw = record["released"] = f.text_of(released)
+        record["year"], record["month"], record["day"] = f.split_released(raw)
+    master = elem.find("master_id")
+    if master is not None:
+        record["master_id"] = f.ref_id(f.text_of(master), "master_id")
+        record["is_main_release"] = f.to_bool(f.attr(master.get("is_main_release")))
+    return record
+
+
+def _master(elem: Element, record_id: int) -> Record:
+    record: Record = {
+        "id": record_id, "main_release": None, "artists": [], "genres": [], "styles": [], "notes": None,
+        "year": None, "title": None, "data_quality": None, "videos": [], "images": [],
+    }
+    _fill(record, elem, MASTER)
+    year = elem.find("year")
+    if year is not None:
+        record["year"] = f.to_int(f.text_of(year), "year") or None
+    return record
+
+
+def _artist(elem: Element, record_id: int) -> Record:
+    record: Record = {
+        "id": record_id, "name": None, "realname": None, "profile": None, "data_quality": None, "urls": [],
+        "namevariations": [], "aliases": [], "members": [], "groups": [], "images": [],
+    }
+    return _fill(record, elem, ARTIST)
+
+
+def _label(elem: Element, record_id: int) -> Record:
+    record: Record = {
+        "id": record_id, "name": None, "contactinfo": None, "profile": None, "data_quality": None,
+        "parent_label": None, "urls": [], "sublabels": [], "images": [],
+    }
+    _fill(record, elem, LABEL)
+    parent = elem.find("parentLabel")
+    if parent is not None:
+        record["parent_label"] = f.name_ref(parent)
+    return record
+
+
+# entity -> (builder, id is an attribute of the record element rather than an `<id>` child)
+ENTITY_BUILDERS: dict[str, tuple[Callable[[Element, int], Record], bool]] = {
+    "releases": (_release, True),
+    "masters": (_master, True),
+    "artists": (_artist, False),
+    "labels": (_label, False),
+}
+
+
+def record_id_of(entity: str, elem: Element) -> int:
+    """The record's own id (`@id` of releases and masters, `<id>` of artists and labels); RecordError if bad."""
+    raw = elem.get("id") if ENTITY_BUILDERS[entity][1] else elem.findtext("id")
+    value = f.attr(raw)
     if value is None:
-        return None
-    return value.strip(WS) or None
-
-
-def _int(value: str | None, what: str) -> int | None:
-    """Integer of a stripped value (None stays None); anything else is a malformed record."""
-    if value is None:
-        return None
+        raise RecordError(entity, None, "missing id")
     try:
-        return int(value)
+        record_id = int(value)
     except ValueError:
-        raise ValueError(f"{what} is not an integer: {value[:50]!r}") from None
+        raise RecordError(entity, None, f"id is not an integer: {value[:50]!r}") from None
+    if record_id <= 0:
+        raise RecordError(entity, None, f"id is not positive: {record_id}")
+    return record_id
 
 
-def _ref_id(value: str | None, what: str) -> int | None:
-    """A foreign id: 0 means 'not linked'."""
-    return _int(value, what) or None
+def to_record(entity: str, elem: Element) -> Record:
+    """The JSON-serialisable record of one record element of the `entity` dump. Raises RecordError."""
+    if entity not in ENTITY_BUILDERS:
+        raise ValueError(f"unknown entity {entity!r}")
+    record_id = record_id_of(entity, elem)
+    try:
+        return ENTITY_BUILDERS[entity][0](elem, record_id)
+    except ValueError as exc:
+        raise RecordError(entity, record_id, str(exc)) from None
 
 
-def _bool(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    lowered = value.lower()
-    if lowered == "true":
-        return True
-    if lowered == "false":
-        return False
-    raise ValueError(f"not a boolean: {value[:50]!r}")
+def iter_records(path: Path | str) -> Iterator[RecordItem]:
+    """A RecordItem for each record element of the dump, in file order.
 
-
-def _date_part(part: str, high: int) -> int | None:
-    if not part.isdigit():
-        return None
-    number = int(part)
-    return number if 1 <= number <= high else None
-
-
-def split_released(released: str | None) -> tuple[int | None, int | None, int | None]:
-    """(year, month, day) of a free-form partial date (`YYYY`, `YYYY-MM-DD`, `YYYY-00-00` ...); 0/00 = None.
-
-    The year is the first four characters when they are digits other than `0000` (the facet index relies on it).
+    A malformed record becomes an item with `error` and `excerpt` and the stream goes on; a damaged file raises
+    DumpFileError.
     """
-    if not released:
-        return None, None, None
-    head = released[:4]
-    year = int(head) if len(head) == 4 and head.isdigit() and head != "0000" else None
-    parts = released.split("-")
-    month = _date_part(parts[1], 12) if len(parts) > 1 else None
-    day = _date_part(parts[2], 31) if len(parts) > 2 else None
-    return year, month, day
-
-
-def youtube_id(src: str | None) -> str | None:
-    """The video id of a YouTube URL (`watch?v=ID`, `youtu.be/ID`, `/embed/ID`); None for anything else."""
-    if not src:
-        return None
-    try:
-        parts = urlsplit(src)
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    path = parts.path
-    if host == "youtu.be":
-        candidate = path.strip("/").split("/", 1)[0]
-    elif host == "youtube.com" or host.endswith(".youtube.com") or host == "youtube-nocookie.com" \
-            or host.endswith(".youtube-nocookie.com"):
-        if path.startswith(("/embed/", "/v/", "/shorts/", "/live/")):
-            candidate = path.split("/")[2]
-        else:
-            candidate = (parse_qs(parts.query).get("v") or [""])[0]
-    else:
-        return None
-    candidate = candidate.strip()
-    return candidate or None
-
-
-# ---------------------------------------------------------------------------------------------- lists
-
-
-def _texts(elem: Element) -> list[str]:
-    """Non-empty texts of the children (genres, styles, urls, namevariations, descriptions)."""
-    out = []
-    for child in elem:
-        text = child.text
-        if text is not None and (text := text.strip(WS)):
-            out.append(text)
-    return out
-
-
-def _credit(elem: Element) -> Record:
-    credit: Record = {"id": None, "name": None, "anv": None, "join": None, "role": None, "tracks": None}
-    for child in elem:
-        tag = child.tag
-        if tag == "id":
-            credit["id"] = _ref_id(_text(child), "artist id")
-        elif tag in credit:
-            credit[tag] = _text(child)
-    return credit
-
-
-def _credits(elem: Element) -> list[Record]:
-    return [_credit(child) for child in elem if child.tag == "artist"]
-
-
-def _name_ref(elem: Element, fallback_id: int | None = None) -> Record | None:
-    """`<name id="N">Name</name>` (aliases, groups, members, sublabels, parentLabel); None if it carries nothing."""
-    ref_id = _ref_id(_attr(elem.get("id")), f"{elem.tag} id")
-    if ref_id is None:
-        ref_id = fallback_id
-    name = _text(elem)
-    if ref_id is None and name is None:
-        return None
-    return {"id": ref_id, "name": name}
-
-
-def _name_refs(elem: Element) -> list[Record]:
-    return [ref for child in elem if (ref := _name_ref(child)) is not None]
-
-
-def _members(elem: Element) -> list[Record]:
-    """All three shapes: `<name id>` (2025+), `<id>`+`<name id>` (2020), alternating `<id>`/`<name>` (2017)."""
-    ids = [_ref_id(_text(child), "member id") for child in elem if child.tag == "id"]
-    out = []
-    position = 0
-    for child in elem:
-        if child.tag != "name":
+    for entity, elem in iter_elements(path):
+        try:
+            record = to_record(entity, elem)
+        except RecordError as exc:
+            yield RecordItem(entity, exc.record_id, None, exc, excerpt(elem))
             continue
-        fallback = ids[position] if position < len(ids) else None
-        position += 1
-        if (ref := _name_ref(child, fallback)) is not None:
-            out.append(ref)
-    return out
-
-
-def _label_refs(elem: Element) -> list[Record]:
-    """`<label name catno id/>` in labels and `<series .../>` in series."""
-    return [
-        {"id": _ref_id(_attr(child.get("id")), "label id"), "name": _attr(child.get("name")),
-         "catno": _attr(child.get("catno"))}
-        for child in elem
-        if isinstance(child.tag, str)
-    ]
-
-
-def _formats(elem: Element) -> list[Record]:
-    out = []
-    for child in elem:
-        if child.tag != "format":
-            continue
-        get = child.get
-        descriptions: list[str] = []
-        for sub in child:
-            if sub.tag == "descriptions":
-                descriptions.extend(_texts(sub))
-        out.append({"name": _attr(get("name")), "qty": _attr(get("qty")), "text": _attr(get("text")),
-                    "descriptions": descriptions})
-    return out
-
-
-def _track(elem: Element) -> Record:
-    track: Record = {"position": None, "title": None, "duration": None, "artists": [], "extraartists": [],
-                     "sub_tracks": []}
-    for child in elem:
-        tag = child.tag
-        if tag == "artists" or tag == "extraartists":
-            track[tag] = _credits(child)
-        elif tag == "sub_tracks":
-            track["sub_tracks"] = _tracks(child)
-        elif tag in track:
-            track[tag] = _text(child)
-    return track
-
-
-def _tracks(elem: Element) -> list[Record]:
-    return [_track(child) for child in elem if child.tag == "track"]
-
-
-def _identifiers(elem: Element) -> list[Record]:
-    return [
-        {"type": _attr(child.get("type")), "description": _attr(child.get("description")),
-         "value": _attr(child.get("value"))}
-        for child in elem
-        if child.tag == "identifier"
-    ]
-
-
-def _company(elem: Element) -> Record:
-    company: Record = {"id": None, "name": None, "catno": None, "entity_type": None, "entity_type_name": None,
-                       "resource_url": None}
-    for child in elem:
-        tag = child.tag
-        if tag == "id":
-            company["id"] = _ref_id(_text(child), "company id")
-        elif tag == "entity_type":
-            company["entity_type"] = _int(_text(child), "entity_type")
-        elif tag in company:
-            company[tag] = _text(child)
-    return company
-
-
-def _companies(elem: Element) -> list[Record]:
-    return [_company(child) for child in elem if child.tag == "company"]
-
-
-def _videos(elem: Element) -> list[Record]:
-    out = []
-    for child in elem:
-        if child.tag != "video":
-            continue
-        src = _attr(child.get("src"))
-        video: Record = {"src": src, "youtube_id": youtube_id(src),
-                         "duration": _int(_attr(child.get("duration")), "video duration"),
-                         "embed": _bool(_attr(child.get("embed"))), "title": None, "description": None}
-        for sub in child:
-            tag = sub.tag
-            if tag == "title" or tag == "description":
-                video[tag] = _text(sub)
-        out.append(video)
-    return out
-
-
-def _images(elem: Element) -> list[Record]:
-    return [
-        {"type": _attr(child.get("type")), "uri": _attr(child.get("uri")), "uri150": _attr(child.get("uri150")),
-         "width": _int(_attr(child.get("width")), "image width"),
-         "height": _int(_attr(child.get("height")), "image height")}
-        for child in elem
-        if child.tag == "image"
-    ]
+        yield RecordItem(entity, record["id"], record)

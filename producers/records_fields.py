@@ -49,7 +49,7 @@ def ref_id(value: str | None, what: str) -> int | None:
     return to_int(value, what) or None
 
 
-def _bool(value: str | None) -> bool | None:
+def to_bool(value: str | None) -> bool | None:
     if value is None:
         return None
     lowered = value.lower()
@@ -130,19 +130,19 @@ def _credit(elem: Element) -> Record:
     return credit
 
 
-def credits(elem: Element) -> list[Record]:
+def artist_credits(elem: Element) -> list[Record]:
     return [_credit(child) for child in elem if child.tag == "artist"]
 
 
 def name_ref(elem: Element, fallback_id: int | None = None) -> Record | None:
     """`<name id="N">Name</name>` (aliases, groups, members, sublabels, parentLabel); None if it carries nothing."""
-    ref_id = ref_id(attr(elem.get("id")), f"{elem.tag} id")
-    if ref_id is None:
-        ref_id = fallback_id
+    linked = ref_id(attr(elem.get("id")), f"{elem.tag} id")
+    if linked is None:
+        linked = fallback_id
     name = text_of(elem)
-    if ref_id is None and name is None:
+    if linked is None and name is None:
         return None
-    return {"id": ref_id, "name": name}
+    return {"id": linked, "name": name}
 
 
 def name_refs(elem: Element) -> list[Record]:
@@ -195,7 +195,7 @@ def _track(elem: Element) -> Record:
     for child in elem:
         tag = child.tag
         if tag == "artists" or tag == "extraartists":
-            track[tag] = credits(child)
+            track[tag] = artist_credits(child)
         elif tag == "sub_tracks":
             track["sub_tracks"] = tracks(child)
         elif tag in track:
@@ -242,7 +242,7 @@ def videos(elem: Element) -> list[Record]:
         src = attr(child.get("src"))
         video: Record = {"src": src, "youtube_id": youtube_id(src),
                          "duration": to_int(attr(child.get("duration")), "video duration"),
-                         "embed": _bool(attr(child.get("embed"))), "title": None, "description": None}
+                         "embed": to_bool(attr(child.get("embed"))), "title": None, "description": None}
         for sub in child:
             tag = sub.tag
             if tag == "title" or tag == "description":

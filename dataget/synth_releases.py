@@ -1,0 +1,320 @@
+"""Synthetic `<release>` and `<master>` records (2026-era shape), one XML line each.
+
+A record is first drawn as a `Draft` (mutable fields + pre-rendered static fragments) from an RNG seeded by
+(seed, entity, slot). Each revision in which the plan says the record changed then applies one mutation with an
+RNG seeded by that revision, so a record that did not change in a revision is byte-identical to the previous one.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from dataget import synth_vocab as V
+from dataget.synth_plan import NOT_ON_LABEL, VARIOUS, Entity, Plan, geometric, mix
+from dataget.synth_text import Names, Rand, attr, credit, esc, free_text, one, other, title, video, words
+
+HUGE_SHARE = 0.01  # releases with hundreds of tracks
+VIDEO_SHARE = 0.80  # releases with 1-6 videos
+SHARED_VIDEO_SHARE = 0.12  # releases of a master that repeat one of the master's videos (~3 % of all videos)
+
+
+@dataclass(frozen=True)
+class Core:
+    """What a master and all its releases agree on."""
+
+    title: str
+    artists: tuple[tuple[int, str], ...]  # (artist slot, join)
+    genres: tuple[str, ...]
+    styles: tuple[str, ...]
+    year: int
+    compilation: bool
+    videos: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Draft:
+    """A record before rendering: the fields mutations touch, plus static XML fragments."""
+
+    title: str
+    genres: list[str]
+    styles: list[str]
+    data_quality: str
+    videos: list[tuple[str, str]]
+    year: int
+    artist: str
+    label: str
+    static: dict[str, str] = field(default_factory=dict)
+
+
+def decade_year(rand: Rand) -> int:
+    year = int(V.DECADES.pick(rand)) + int(rand() * 10)
+    return min(year, 2026)
+
+
+class ReleaseSynth:
+    def __init__(self, plan: Plan, names: Names) -> None:
+        self.plan = plan
+        self.names = names
+        self.core = lru_cache(maxsize=1 << 14)(self._master_core)
+        self.various = plan.special_slot(Entity.ARTIST, VARIOUS)
+
+    # --- shared core ------------------------------------------------------------------------------------
+    def _core(self, rng: random.Random) -> Core:
+        rand = rng.random
+        compilation = self.various is not None and rand() < 0.07
+        if compilation:
+            artists: tuple[tuple[int, str], ...] = ((self.various, ""),)
+        else:
+            n = 1 if rand() < 0.85 else 2 + int(rand() * 2)
+            artists = tuple((self.plan.pick(Entity.ARTIST, rand()), V.JOINS.pick(rand) if i < n - 1 else "")
+                            for i in range(n))
+        genres = [V.GENRES.pick(rand)]
+        if rand() < 0.25:
+            second = V.GENRES.pick(rand)
+            if second not in genres:
+                genres.append(second)
+        styles: list[str] = []
+        for _ in range(int(rand() * 3.3)):
+            style = one(rand, V.STYLES[one(rand, tuple(genres))])
+            if style not in styles:
+                styles.append(style)
+        return Core(title(rand), artists, tuple(genres), tuple(styles), decade_year(rand), compilation)
+
+    def _master_core(self, master: int) -> Core:
+        rng = random.Random(mix(self.plan.seed, Entity.MASTER, master, 0))
+        core = self._core(rng)
+        vids: list[tuple[str, str]] = []
+        if rng.random() < 0.5:
+            artist, label = self.names.artist(core.artists[0][0]), self.names.label(self.plan.pick(Entity.LABEL, 0.5))
+            for _ in range(1 + int(rng.random() * 4)):
+                vids.append(video(rng, artist, title(rng.random), label, core.year))
+        return Core(core.title, core.artists, core.genres, core.styles, core.year, core.compilation, tuple(vids))
+
+    # --- releases ---------------------------------------------------------------------------------------
+    def release(self, slot: int, changes: tuple[int, ...]) -> str:
+        plan = self.plan
+        rng = random.Random(mix(plan.seed, Entity.RELEASE, slot, 0))
+        rand = rng.random
+        found = plan.release_master(slot)
+        core = self.core(found[0]) if found else self._core(rng)
+        year = core.year if found is None or found[1] else min(2026, core.year + geometric(rand(), 6))
+        artist = self.names.artist(core.artists[0][0])
+        labels, label = self._labels(rand)
+        d = Draft(core.title, list(core.genres), list(core.styles), V.DATA_QUALITY.pick(rand), [], year, artist, label)
+        fmt, qty = V.FORMAT_NAMES.pick(rand), "1" if rand() < 0.85 else str(2 + int(rand() * 2))
+        s = d.static
+        s["artists"] = "".join(credit(plan, self.names, a, join=j) for a, j in core.artists)
+        s["labels"] = labels
+        s["series"] = self._series(rand) if rand() < 0.03 else ""
+        s["extraartists"] = self._extraartists(rand, geometric(rand(), 1.5))
+        s["formats"] = self._format(rand, fmt, qty)
+        s["country"] = f"<country>{esc(V.COUNTRIES.pick(rand))}</country>" if rand() < 0.97 else ""
+        s["released"] = self._released(rand, year)
+        s["notes"] = f"<notes>{esc(free_text(rand, V.NOTES, artist=artist, label=label, year=year, n=slot))}</notes>" \
+            if rand() < 0.35 else ""
+        master_id = plan.id(Entity.MASTER, found[0]) if found else 0
+        main = "true" if found and found[1] else "false"
+        s["master_id"] = f'<master_id is_main_release="{main}">{master_id}</master_id>'
+        s["tracklist"] = self._tracklist(rand, fmt, qty, core.compilation)
+        s["identifiers"] = self._identifiers(rand)
+        s["companies"] = self._companies(rand)
+        if rand() < VIDEO_SHARE:
+            for _ in range(1 + min(5, geometric(rand(), 1.3))):
+                self._add_video(d, rng)
+        if core.videos and rand() < SHARED_VIDEO_SHARE:
+            shared = core.videos[int(rand() * len(core.videos))]
+            if all(v[0] != shared[0] for v in d.videos):
+                d.videos.insert(int(rand() * (len(d.videos) + 1)), shared)
+        for rev in changes:
+            self._mutate(d, random.Random(mix(plan.seed, Entity.RELEASE, slot, 1000 + rev)))
+        return (f'<release id="{plan.id(Entity.RELEASE, slot)}"><artists>{s["artists"]}</artists>'
+                f'<title>{esc(d.title)}</title>{s["labels"]}{s["series"]}{s["extraartists"]}{s["formats"]}'
+                f'{_genres(d)}{s["country"]}{s["released"]}{s["notes"]}'
+                f'<data_quality>{esc(d.data_quality)}</data_quality>{s["master_id"]}{s["tracklist"]}'
+                f'{s["identifiers"]}{_videos(d)}{s["companies"]}</release>')
+
+    def master(self, slot: int, changes: tuple[int, ...]) -> str:
+        plan = self.plan
+        core = self.core(slot)
+        rng = random.Random(mix(plan.seed, Entity.MASTER, slot, 1))
+        rand = rng.random
+        artist = self.names.artist(core.artists[0][0])
+        d = Draft(core.title, list(core.genres), list(core.styles), V.DATA_QUALITY.pick(rand), list(core.videos),
+                  core.year, artist, self.names.label(plan.pick(Entity.LABEL, 0.5)))
+        credits = list(core.artists)
+        if rand() < 0.5:  # 2025+ masters often end with a dangling "," join
+            credits[-1] = (credits[-1][0], ",")
+        notes = f"<notes>{esc(words(rand, 2).lower())}</notes>" if rand() < 0.05 else ""
+        for rev in changes:
+            self._mutate(d, random.Random(mix(plan.seed, Entity.MASTER, slot, 1000 + rev)))
+        main = plan.id(Entity.RELEASE, plan.main_release_slot(slot))
+        return (f'<master id="{plan.id(Entity.MASTER, slot)}"><main_release>{main}</main_release>'
+                f'<artists>{"".join(credit(plan, self.names, a, join=j) for a, j in credits)}</artists>'
+                f"{_genres(d)}{notes}<year>{d.year}</year><title>{esc(d.title)}</title>"
+                f"<data_quality>{esc(d.data_quality)}</data_quality>{_videos(d)}</master>")
+
+    # --- pieces -----------------------------------------------------------------------------------------
+    def _labels(self, rand: Rand) -> tuple[str, str]:
+        nol = self.plan.special_slot(Entity.LABEL, NOT_ON_LABEL)
+        if nol is not None and rand() < 0.05:
+            return f'<labels><label name="Not On Label" catno="none" id="{self.plan.id(Entity.LABEL, nol)}"/></labels>', \
+                "Not On Label"
+        slots = [self.plan.pick(Entity.LABEL, rand()) for _ in range(1 if rand() < 0.9 else 2)]
+        parts = [f"<label name={attr(self.names.label(s))} catno={attr(self.names.catno(rand, s))} "
+                 f'id="{self.plan.id(Entity.LABEL, s)}"/>' for s in slots]
+        return "<labels>" + "".join(parts) + "</labels>", self.names.label(slots[0])
+
+    def _series(self, rand: Rand) -> str:
+        s = self.plan.pick(Entity.LABEL, rand())
+        return (f"<series><series name={attr(self.names.label(s))} catno=\"{1 + int(rand() * 60)}\" "
+                f'id="{self.plan.id(Entity.LABEL, s)}"/></series>')
+
+    def _extraartists(self, rand: Rand, n: int) -> str:
+        if not n:
+            return ""
+        parts = []
+        for _ in range(n):
+            unlinked = rand() < 0.03
+            slot = None if unlinked else self.plan.pick(Entity.ARTIST, rand())
+            anv = self.names.artist(slot).split(" ")[-1] if slot is not None and rand() < 0.08 else ""
+            tracks = "A1 to B2" if rand() < 0.1 else ""
+            parts.append(credit(self.plan, self.names, slot, name=words(rand, 2) if unlinked else None, anv=anv,
+                                role=V.ROLES.pick(rand), tracks=tracks))
+        return "<extraartists>" + "".join(parts) + "</extraartists>"
+
+    @staticmethod
+    def _format(rand: Rand, name: str, qty: str) -> str:
+        pool = V.FORMATS[name][1]
+        descs = []
+        for _ in range(int(rand() * 3.5)):
+            desc = one(rand, pool)
+            if desc not in descs:
+                descs.append(desc)
+        text = "" if rand() < 0.9 else one(rand, ("Transparent Blue", "Gatefold", "180g", "Red"))
+        head = f"<format name={attr(name)} qty=\"{qty}\" text={attr(text)}"
+        if not descs:
+            return f"<formats>{head}/></formats>"
+        body = "".join(f"<description>{esc(x)}</description>" for x in descs)
+        return f"<formats>{head}><descriptions>{body}</descriptions></format></formats>"
+
+    @staticmethod
+    def _released(rand: Rand, year: int) -> str:
+        u = rand()
+        if u < 0.05:
+            return ""
+        if u < 0.25:
+            value = str(year)
+        elif u < 0.35:
+            value = f"{year}-00-00"
+        elif u < 0.45:
+            value = f"{year}-{1 + int(rand() * 12):02d}-00"
+        else:
+            value = f"{year}-{1 + int(rand() * 12):02d}-{1 + int(rand() * 28):02d}"
+        return f"<released>{value}</released>"
+
+    def _tracklist(self, rand: Rand, fmt: str, qty: str, compilation: bool) -> str:
+        u = rand()
+        n = 100 + int(rand() * 500) if u < HUGE_SHARE else 1 + int(rand() * 5) if u < 0.2 else 8 + int(rand() * 7)
+        positions = _positions(fmt, int(qty), n, huge=u < HUGE_SHARE)
+        parts = []
+        if rand() < 0.03:
+            parts.append(f"<track><title>{'Side A' if fmt == 'Vinyl' else 'Part 1'}</title></track>")
+        index_at = int(rand() * n) if rand() < 0.02 else -1
+        for i, pos in enumerate(positions):
+            if i == index_at:  # an index track: no position, its parts in <sub_tracks>
+                subs = "".join(f"<track><position>{pos}.{k}</position><title>{esc(title(rand))}</title></track>"
+                               for k in range(1, 2 + int(rand() * 4)))
+                parts.append(f"<track><title>Medley</title><sub_tracks>{subs}</sub_tracks></track>")
+                continue
+            body = f"<position>{pos}</position><title>{esc(title(rand))}</title>"
+            if rand() < 0.85:
+                body += f"<duration>{1 + int(rand() * 8)}:{int(rand() * 60):02d}</duration>"
+            if compilation:
+                body += f"<artists>{credit(self.plan, self.names, self.plan.pick(Entity.ARTIST, rand()))}</artists>"
+            if rand() < 0.2:
+                body += self._extraartists(rand, 1 + int(rand() * 2))
+            parts.append(f"<track>{body}</track>")
+        return "<tracklist>" + "".join(parts) + "</tracklist>"
+
+    @staticmethod
+    def _identifiers(rand: Rand) -> str:
+        n = int(rand() * 4.5)
+        if not n:
+            return ""
+        parts = []
+        for _ in range(n):
+            kind = V.IDENTIFIER_TYPES.pick(rand)
+            if kind == "Barcode":
+                value = "".join(str(int(rand() * 10)) for _ in range(13))
+            elif kind == "Rights Society":
+                value = one(rand, V.RIGHTS_SOCIETIES)
+            elif kind == "Label Code":
+                value = f"LC {int(rand() * 99999):05d}"
+            else:
+                value = f"{words(rand, 1).upper()} {int(rand() * 99999)} A{int(rand() * 9)}"
+            desc = one(rand, V.IDENTIFIER_DESCRIPTIONS)
+            parts.append(f"<identifier type={attr(kind)} description={attr(desc)} value={attr(value)}/>")
+        return "<identifiers>" + "".join(parts) + "</identifiers>"
+
+    def _companies(self, rand: Rand) -> str:
+        n = int(rand() * 4)
+        if not n:
+            return ""
+        parts = []
+        for _ in range(n):
+            slot = self.plan.pick(Entity.LABEL, rand())
+            code, kind = V.COMPANY_TYPES[int(rand() * len(V.COMPANY_TYPES))]
+            catno = f"<catno>{esc(self.names.catno(rand, slot))}</catno>" if rand() < 0.15 else ""
+            parts.append(f"<company><id>{self.plan.id(Entity.LABEL, slot)}</id><name>{esc(self.names.label(slot))}"
+                         f"</name>{catno}<entity_type>{code}</entity_type>"
+                         f"<entity_type_name>{esc(kind)}</entity_type_name></company>")
+        return "<companies>" + "".join(parts) + "</companies>"
+
+    # --- revisions --------------------------------------------------------------------------------------
+    @staticmethod
+    def _add_video(d: Draft, rng: random.Random) -> None:
+        vid = video(rng, d.artist, title(rng.random), d.label, d.year)
+        if all(v[0] != vid[0] for v in d.videos):  # ids are unique per release
+            d.videos.append(vid)
+
+    def _mutate(self, d: Draft, rng: random.Random) -> None:
+        """One edit, as a Discogs user would make it; always changes the rendered record."""
+        rand = rng.random
+        kind = int(rand() * 5)
+        if kind == 0:
+            d.title = d.title + " (Remastered)" if rand() < 0.5 else title(rand) + " " + d.title
+        elif kind == 1 or (kind == 2 and not d.videos):
+            before = len(d.videos)
+            while len(d.videos) == before:
+                self._add_video(d, rng)
+        elif kind == 2:
+            d.videos.pop(int(rand() * len(d.videos)))
+        elif kind == 3:
+            d.genres[0] = other(rand, V.GENRES.values, d.genres[0])
+            d.genres = list(dict.fromkeys(d.genres))
+        else:
+            d.data_quality = other(rand, V.DATA_QUALITY.values, d.data_quality)
+
+
+def _genres(d: Draft) -> str:
+    out = "<genres>" + "".join(f"<genre>{esc(g)}</genre>" for g in d.genres) + "</genres>"
+    if d.styles:
+        out += "<styles>" + "".join(f"<style>{esc(s)}</style>" for s in d.styles) + "</styles>"
+    return out
+
+
+def _videos(d: Draft) -> str:
+    return "<videos>" + "".join(v[1] for v in d.videos) + "</videos>" if d.videos else ""
+
+
+def _positions(fmt: str, qty: int, n: int, *, huge: bool) -> list[str]:
+    if huge or (fmt in ("CD", "Box Set") and qty > 1):
+        per = max(1, -(-n // max(qty, n // 20 if huge else qty)))
+        return [f"{i // per + 1}-{i % per + 1}" for i in range(n)]
+    if fmt in ("Vinyl", "Cassette", "Shellac"):
+        sides = max(2, 2 * qty)
+        per = max(1, -(-n // sides))
+        return [f"{chr(65 + i // per)}{i % per + 1}" for i in range(n)]
+    return [str(i + 1) for i in range(n)]

@@ -1,0 +1,80 @@
+import pytest
+from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
+
+from web.app import create_app
+
+
+@pytest.fixture
+def index():
+    return FakeIndex()
+
+
+@pytest.fixture
+def store():
+    return FakeStore(releases={7: {"_id": 7, "title": "Seven", "genres": ["Jazz"]}})
+
+
+@pytest.fixture
+async def client(aiohttp_client, index, store):
+    app = create_app(
+        web_settings(), index=index.provider, store=store, publisher=ListPublisher(), follow_status_topic=False
+    )
+    return await aiohttp_client(app)
+
+
+async def test_query_counts_and_sample(client, index):
+    resp = await client.get("/api/v1/query", params=[("genre", "Jazz"), ("genre", "Rock"), ("limit", "3")])
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["releases"] == 20
+    assert body["videos"] == 40
+    assert len(body["sample"]) == 3
+    assert set(body["sample"][0]) == {"video_id", "release_id", "title"}
+    assert index.queries[-1].facets == {"genre": ("Jazz", "Rock")}
+
+
+async def test_query_passes_seed_and_unique(client, index):
+    resp = await client.get("/api/v1/query?decade=1980&seed=9&unique=master")
+    assert resp.status == 200
+    assert (index.queries[-1].seed, index.queries[-1].unique) == (9, "master")
+
+
+@pytest.mark.parametrize("qs", ["colour=red", "year=77", "decade=1975", "limit=501", "genre="])
+async def test_query_errors_are_400_json(client, qs):
+    resp = await client.get(f"/api/v1/query?{qs}")
+    assert resp.status == 400
+    assert "error" in await resp.json()
+
+
+async def test_facet_values_with_prefix(client):
+    resp = await client.get("/api/v1/facets/genre?prefix=j&limit=5")
+    assert resp.status == 200
+    assert await resp.json() == [{"value": "Jazz", "releases": 10}]
+
+
+async def test_unknown_facet_and_bad_limit(client):
+    assert (await client.get("/api/v1/facets/colour")).status == 400
+    assert (await client.get("/api/v1/facets/genre?limit=0")).status == 400
+    assert (await client.get("/api/v1/facets/genre?limit=x")).status == 400
+
+
+async def test_release_document(client):
+    resp = await client.get("/api/v1/releases/7")
+    assert resp.status == 200
+    assert await resp.json() == {"id": 7, "title": "Seven", "genres": ["Jazz"]}
+    assert (await client.get("/api/v1/releases/8")).status == 404
+    assert (await client.get("/api/v1/releases/abc")).status == 400
+
+
+async def test_me_anonymous(client):
+    resp = await client.get("/api/v1/me")
+    assert await resp.json() == {"user": None}
+
+
+async def test_page_and_static_assets(client):
+    page = await client.get("/")
+    assert page.status == 200
+    html = await page.text()
+    assert "/static/app.js" in html
+    assert (await client.get("/static/app.js")).status == 200
+    assert (await client.get("/static/style.css")).status == 200

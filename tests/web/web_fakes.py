@@ -1,0 +1,116 @@
+"""In-memory stand-ins for the site's ports (index, store, publisher), shared by the web tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestClient
+from cryptography.fernet import Fernet
+from yarl import URL
+
+from dataget.query import FacetQuery, FacetValue, QueryResult, SampleVideo
+from dataget.settings import Settings
+
+GENRES = ("Electronic", "Jazz", "Rock", "Funk / Soul")
+
+
+@dataclass(frozen=True)
+class FakeRelease:
+    release_id: int
+    facets: dict[str, tuple[str, ...]]
+    videos: tuple[str, ...]
+
+
+def catalog(n: int = 40) -> list[FakeRelease]:
+    """n releases spread over the genres and two decades, two videos each."""
+    return [
+        FakeRelease(
+            release_id=i,
+            facets={"genre": (GENRES[i % len(GENRES)],), "year": (str(1970 + i % 20),),
+                    "decade": ("1970" if i % 20 < 10 else "1980",)},
+            videos=(f"vid{i:03d}a", f"vid{i:03d}b"),
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+@dataclass
+class FakeIndex:
+    releases: Sequence[FakeRelease] = field(default_factory=catalog)
+    queries: list[FacetQuery] = field(default_factory=list)
+
+    def _matches(self, query: FacetQuery) -> list[FakeRelease]:
+        return [
+            r for r in self.releases
+            if all(set(values) & set(r.facets.get(facet, ())) for facet, values in query.facets.items())
+        ]
+
+    async def query(self, query: FacetQuery) -> QueryResult:
+        self.queries.append(query)
+        hits = self._matches(query)
+        videos = [SampleVideo(v, r.release_id, f"Title of {v}") for r in hits for v in r.videos]
+        return QueryResult(releases=len(hits), videos=len(videos), sample=videos[: query.limit])
+
+    async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
+        counts: dict[str, int] = {}
+        for r in self.releases:
+            for value in r.facets.get(facet, ()):
+                if value.lower().startswith(prefix.lower()):
+                    counts[value] = counts.get(value, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return [FacetValue(value, n) for value, n in ranked]
+
+    async def provider(self) -> FakeIndex:
+        return self
+
+
+@dataclass
+class FakeStore:
+    releases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def get_release(self, release_id: int) -> dict[str, Any] | None:
+        return self.releases.get(release_id)
+
+    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
+        self.users[user_id] = profile
+        self.tokens[user_id] = token
+
+    async def create_job(self, job: dict[str, Any]) -> None:
+        self.jobs[job["job_id"]] = job
+
+    async def get_job(self, job_id: str) -> dict[str, Any] | None:
+        return self.jobs.get(job_id)
+
+
+@dataclass
+class ListPublisher:
+    published: list[dict[str, Any]] = field(default_factory=list)
+
+    async def publish(self, job: dict[str, Any]) -> None:
+        self.published.append(job)
+
+
+def web_settings(**changes: object) -> Settings:
+    return Settings(session_secret=Fernet.generate_key().decode(), token_key=Fernet.generate_key().decode()).with_(
+        **changes
+    )
+
+
+async def sign_in(client: TestClient, oidc_url_prefix: str) -> None:
+    """Run the whole browser dance: /auth/login -> fake provider -> /auth/callback (cookies kept by client)."""
+    login = await client.get("/auth/login", allow_redirects=False)
+    assert login.status == 302, await login.text()
+    authorize = login.headers["Location"]
+    assert authorize.startswith(oidc_url_prefix)
+    async with ClientSession() as browser:
+        answer = await browser.get(authorize, allow_redirects=False)
+        assert answer.status == 302, await answer.text()
+        back = URL(answer.headers["Location"])
+    done = await client.get(back.path_qs, allow_redirects=False)
+    assert done.status == 302, await done.text()
