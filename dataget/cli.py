@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Per-request lines from the HTTP and Kafka clients drown the job's own progress.
+    for chatty in ("httpx", "kafka", "aiokafka"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         settings = settings_from_env()
     except ValueError as exc:

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from dataget import synth_vocab as V
 from dataget.synth_plan import NOT_ON_LABEL, VARIOUS, Entity, Plan, geometric, mix
+from dataget.synth_pools import Pools, draw
 from dataget.synth_text import Names, Rand, attr, credit, esc, free_text, one, other, title, video, words
 
 HUGE_SHARE = 0.01  # releases with hundreds of tracks
@@ -59,6 +60,7 @@ class ReleaseSynth:
         self.names = names
         self.core = lru_cache(maxsize=1 << 14)(self._master_core)
         self.various = plan.special_slot(Entity.ARTIST, VARIOUS)
+        self.pools = Pools(plan, names)
 
     # --- shared core ------------------------------------------------------------------------------------
     def _core(self, rng: random.Random) -> Core:
@@ -105,7 +107,7 @@ class ReleaseSynth:
         d = Draft(core.title, list(core.genres), list(core.styles), V.DATA_QUALITY.pick(rand), [], year, artist, label)
         fmt, qty = V.FORMAT_NAMES.pick(rand), "1" if rand() < 0.85 else str(2 + int(rand() * 2))
         s = d.static
-        s["artists"] = "".join(credit(plan, self.names, a, join=j) for a, j in core.artists)
+        s["artists"] = "".join(credit(self.names, a, join=j) for a, j in core.artists)
         s["labels"] = labels
         s["series"] = self._series(rand) if rand() < 0.03 else ""
         s["extraartists"] = self._extraartists(rand, geometric(rand(), 1.5))
@@ -128,7 +130,7 @@ class ReleaseSynth:
             if all(v[0] != shared[0] for v in d.videos):
                 d.videos.insert(int(rand() * (len(d.videos) + 1)), shared)
         for rev in changes:
-            self._mutate(d, random.Random(mix(plan.seed, Entity.RELEASE, slot, 1000 + rev)))
+            self._mutate(d, random.Random(mix(plan.seed, Entity.RELEASE, slot, 2000 + rev)))
         return (f'<release id="{plan.id(Entity.RELEASE, slot)}"><artists>{s["artists"]}</artists>'
                 f'<title>{esc(d.title)}</title>{s["labels"]}{s["series"]}{s["extraartists"]}{s["formats"]}'
                 f'{_genres(d)}{s["country"]}{s["released"]}{s["notes"]}'
@@ -148,10 +150,10 @@ class ReleaseSynth:
             credits[-1] = (credits[-1][0], ",")
         notes = f"<notes>{esc(words(rand, 2).lower())}</notes>" if rand() < 0.05 else ""
         for rev in changes:
-            self._mutate(d, random.Random(mix(plan.seed, Entity.MASTER, slot, 1000 + rev)))
+            self._mutate(d, random.Random(mix(plan.seed, Entity.MASTER, slot, 2000 + rev)))
         main = plan.id(Entity.RELEASE, plan.main_release_slot(slot))
         return (f'<master id="{plan.id(Entity.MASTER, slot)}"><main_release>{main}</main_release>'
-                f'<artists>{"".join(credit(plan, self.names, a, join=j) for a, j in credits)}</artists>'
+                f'<artists>{"".join(credit(self.names, a, join=j) for a, j in credits)}</artists>'
                 f"{_genres(d)}{notes}<year>{d.year}</year><title>{esc(d.title)}</title>"
                 f"<data_quality>{esc(d.data_quality)}</data_quality>{_videos(d)}</master>")
 
@@ -159,30 +161,21 @@ class ReleaseSynth:
     def _labels(self, rand: Rand) -> tuple[str, str]:
         nol = self.plan.special_slot(Entity.LABEL, NOT_ON_LABEL)
         if nol is not None and rand() < 0.05:
-            return f'<labels><label name="Not On Label" catno="none" id="{self.plan.id(Entity.LABEL, nol)}"/></labels>', \
-                "Not On Label"
+            xml = f'<label name="Not On Label" catno="none" id="{self.plan.id(Entity.LABEL, nol)}"/>'
+            return f"<labels>{xml}</labels>", "Not On Label"
         slots = [self.plan.pick(Entity.LABEL, rand()) for _ in range(1 if rand() < 0.9 else 2)]
-        parts = [f"<label name={attr(self.names.label(s))} catno={attr(self.names.catno(rand, s))} "
-                 f'id="{self.plan.id(Entity.LABEL, s)}"/>' for s in slots]
+        parts = []
+        for s in slots:
+            name, ident = self.names.label_attrs(s)
+            parts.append(f"<label name={name} catno={attr(self.names.catno(rand, s))} id={ident}/>")
         return "<labels>" + "".join(parts) + "</labels>", self.names.label(slots[0])
 
     def _series(self, rand: Rand) -> str:
-        s = self.plan.pick(Entity.LABEL, rand())
-        return (f"<series><series name={attr(self.names.label(s))} catno=\"{1 + int(rand() * 60)}\" "
-                f'id="{self.plan.id(Entity.LABEL, s)}"/></series>')
+        name, ident = self.names.label_attrs(self.plan.pick(Entity.LABEL, rand()))
+        return f'<series><series name={name} catno="{1 + int(rand() * 60)}" id={ident}/></series>'
 
     def _extraartists(self, rand: Rand, n: int) -> str:
-        if not n:
-            return ""
-        parts = []
-        for _ in range(n):
-            unlinked = rand() < 0.03
-            slot = None if unlinked else self.plan.pick(Entity.ARTIST, rand())
-            anv = self.names.artist(slot).split(" ")[-1] if slot is not None and rand() < 0.08 else ""
-            tracks = "A1 to B2" if rand() < 0.1 else ""
-            parts.append(credit(self.plan, self.names, slot, name=words(rand, 2) if unlinked else None, anv=anv,
-                                role=V.ROLES.pick(rand), tracks=tracks))
-        return "<extraartists>" + "".join(parts) + "</extraartists>"
+        return f"<extraartists>{draw(rand, self.pools.credits, n)}</extraartists>" if n else ""
 
     @staticmethod
     def _format(rand: Rand, name: str, qty: str) -> str:
@@ -217,60 +210,36 @@ class ReleaseSynth:
     def _tracklist(self, rand: Rand, fmt: str, qty: str, compilation: bool) -> str:
         u = rand()
         n = 100 + int(rand() * 500) if u < HUGE_SHARE else 1 + int(rand() * 5) if u < 0.2 else 8 + int(rand() * 7)
-        positions = _positions(fmt, int(qty), n, huge=u < HUGE_SHARE)
-        parts = []
-        if rand() < 0.03:
+        pools = self.pools
+        titles, durations, credits, track_artists = pools.titles, pools.durations, pools.credits, pools.track_artists
+        size = len(titles)
+        parts = ["<tracklist>"]
+        if rand() < 0.03:  # a heading: no position, no duration
             parts.append(f"<track><title>{'Side A' if fmt == 'Vinyl' else 'Part 1'}</title></track>")
         index_at = int(rand() * n) if rand() < 0.02 else -1
-        for i, pos in enumerate(positions):
+        for i, pos in enumerate(_positions(fmt, int(qty), n, huge=u < HUGE_SHARE)):
             if i == index_at:  # an index track: no position, its parts in <sub_tracks>
-                subs = "".join(f"<track><position>{pos}.{k}</position><title>{esc(title(rand))}</title></track>"
-                               for k in range(1, 2 + int(rand() * 4)))
+                subs = "".join([f"<track><position>{pos}.{k}</position><title>{titles[int(rand() * size)]}</title>"
+                                "</track>" for k in range(1, 2 + int(rand() * 4))])
                 parts.append(f"<track><title>Medley</title><sub_tracks>{subs}</sub_tracks></track>")
                 continue
-            body = f"<position>{pos}</position><title>{esc(title(rand))}</title>"
-            if rand() < 0.85:
-                body += f"<duration>{1 + int(rand() * 8)}:{int(rand() * 60):02d}</duration>"
+            parts.append(f"<track><position>{pos}</position><title>{titles[int(rand() * size)]}</title>"
+                         f"{durations[int(rand() * size)]}")
             if compilation:
-                body += f"<artists>{credit(self.plan, self.names, self.plan.pick(Entity.ARTIST, rand()))}</artists>"
+                parts.append(track_artists[int(rand() * size)])
             if rand() < 0.2:
-                body += self._extraartists(rand, 1 + int(rand() * 2))
-            parts.append(f"<track>{body}</track>")
-        return "<tracklist>" + "".join(parts) + "</tracklist>"
+                parts.append(f"<extraartists>{draw(rand, credits, 1 + int(rand() * 2))}</extraartists>")
+            parts.append("</track>")
+        parts.append("</tracklist>")
+        return "".join(parts)
 
-    @staticmethod
-    def _identifiers(rand: Rand) -> str:
+    def _identifiers(self, rand: Rand) -> str:
         n = int(rand() * 4.5)
-        if not n:
-            return ""
-        parts = []
-        for _ in range(n):
-            kind = V.IDENTIFIER_TYPES.pick(rand)
-            if kind == "Barcode":
-                value = "".join(str(int(rand() * 10)) for _ in range(13))
-            elif kind == "Rights Society":
-                value = one(rand, V.RIGHTS_SOCIETIES)
-            elif kind == "Label Code":
-                value = f"LC {int(rand() * 99999):05d}"
-            else:
-                value = f"{words(rand, 1).upper()} {int(rand() * 99999)} A{int(rand() * 9)}"
-            desc = one(rand, V.IDENTIFIER_DESCRIPTIONS)
-            parts.append(f"<identifier type={attr(kind)} description={attr(desc)} value={attr(value)}/>")
-        return "<identifiers>" + "".join(parts) + "</identifiers>"
+        return f"<identifiers>{draw(rand, self.pools.identifiers, n)}</identifiers>" if n else ""
 
     def _companies(self, rand: Rand) -> str:
         n = int(rand() * 4)
-        if not n:
-            return ""
-        parts = []
-        for _ in range(n):
-            slot = self.plan.pick(Entity.LABEL, rand())
-            code, kind = V.COMPANY_TYPES[int(rand() * len(V.COMPANY_TYPES))]
-            catno = f"<catno>{esc(self.names.catno(rand, slot))}</catno>" if rand() < 0.15 else ""
-            parts.append(f"<company><id>{self.plan.id(Entity.LABEL, slot)}</id><name>{esc(self.names.label(slot))}"
-                         f"</name>{catno}<entity_type>{code}</entity_type>"
-                         f"<entity_type_name>{esc(kind)}</entity_type_name></company>")
-        return "<companies>" + "".join(parts) + "</companies>"
+        return f"<companies>{draw(rand, self.pools.companies, n)}</companies>" if n else ""
 
     # --- revisions --------------------------------------------------------------------------------------
     @staticmethod

@@ -11,19 +11,23 @@ from dataget import synth_vocab as V
 from dataget.synth_plan import Entity, Plan, mix
 
 YOUTUBE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_TEXT_ENTITIES = {"\r": "&#13;"}  # real dumps write CR as a character reference
 _ATTR_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 
 Rand = Callable[[], float]
 
 
 def esc(text: str) -> str:
-    return escape(text, _TEXT_ENTITIES)
+    # Most text needs no escaping; testing first is several times faster than always escaping.
+    if "&" in text or "<" in text or ">" in text:
+        text = escape(text)
+    return text.replace("\r", "&#13;") if "\r" in text else text
 
 
 def attr(text: str) -> str:
     """A double-quoted attribute value, as the dumps write them (quoteattr would switch to single quotes)."""
-    return '"' + escape(text, _ATTR_ENTITIES) + '"'
+    if any(c in text for c in '&<>"\r\n\t'):
+        text = escape(text, _ATTR_ENTITIES)
+    return f'"{text}"'
 
 
 def one(rand: Rand, values: tuple[str, ...]) -> str:
@@ -31,7 +35,9 @@ def one(rand: Rand, values: tuple[str, ...]) -> str:
 
 
 def words(rand: Rand, n: int) -> str:
-    return " ".join(one(rand, V.WORDS) for _ in range(n))
+    pool = V.WORDS
+    size = len(pool)
+    return " ".join([pool[int(rand() * size)] for _ in range(n)])
 
 
 def title(rand: Rand) -> str:
@@ -45,6 +51,12 @@ class Names:
         self.plan = plan
         self.artist = lru_cache(maxsize=cache_size)(self._artist)
         self.label = lru_cache(maxsize=cache_size)(self._label)
+        self.artist_head = lru_cache(maxsize=cache_size)(self._artist_head)
+        self.label_attrs = lru_cache(maxsize=cache_size)(self._label_attrs)
+
+    def _artist_head(self, slot: int) -> str:
+        """`<id>…</id><name>…</name>` of a linked credit."""
+        return f"<id>{self.plan.id(Entity.ARTIST, slot)}</id><name>{esc(self.artist(slot))}</name>"
 
     def _artist(self, slot: int) -> str:
         special = self.plan.special_name(Entity.ARTIST, slot)
@@ -66,6 +78,10 @@ class Names:
         # Discogs disambiguates equal names with a numeric suffix.
         return f"{name} ({2 + (h >> 44) % 6})" if (h >> 40) % 8 == 0 else name
 
+    def _label_attrs(self, slot: int) -> tuple[str, str]:
+        """(quoted name, quoted id) for `<label name= catno= id=>`-style references."""
+        return attr(self.label(slot)), f'"{self.plan.id(Entity.LABEL, slot)}"'
+
     def _label(self, slot: int) -> str:
         special = self.plan.special_name(Entity.LABEL, slot)
         if special is not None:
@@ -79,14 +95,10 @@ class Names:
         return f"{prefix} {int(rand() * 9000) + 100}" if rand() < 0.9 else f"{prefix}-{int(rand() * 90) + 1:03d}"
 
 
-def credit(plan: Plan, names: Names, slot: int | None, *, name: str | None = None, anv: str = "",
+def credit(names: Names, slot: int | None, *, name: str | None = None, anv: str = "",
            join: str = "", role: str = "", tracks: str = "") -> str:
     """One ARTIST_CREDIT; slot None is an unlinked free-text credit (no <id>, 2025+ style)."""
-    parts = ["<artist>"]
-    if slot is not None:
-        parts.append(f"<id>{plan.id(Entity.ARTIST, slot)}</id>")
-        name = names.artist(slot)
-    parts.append(f"<name>{esc(name or '')}</name>")
+    parts = ["<artist>", names.artist_head(slot) if slot is not None else f"<name>{esc(name or '')}</name>"]
     for tag, value in (("anv", anv), ("join", join), ("role", role), ("tracks", tracks)):
         if value:
             parts.append(f"<{tag}>{esc(value)}</{tag}>")

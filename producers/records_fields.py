@@ -6,11 +6,15 @@ a RecordError of the whole record.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
+# The shape of (nearly) every dump video: matched without the cost of a full URL parse.
+PLAIN_WATCH_URL = re.compile(r"https?://(?:www\.)?youtube\.com/watch\?v=([A-Za-z0-9_-]+)")
+TRACK_TEXTS = frozenset(("position", "title", "duration"))
 # XML white space only: a name made of a single NBSP is a real (if odd) value, not a missing one.
 WS = " \t\r\n"
 
@@ -86,6 +90,9 @@ def youtube_id(src: str | None) -> str | None:
     """The video id of a YouTube URL (`watch?v=ID`, `youtu.be/ID`, `/embed/ID`); None for anything else."""
     if not src:
         return None
+    plain = PLAIN_WATCH_URL.fullmatch(src)
+    if plain is not None:
+        return plain.group(1)
     try:
         parts = urlsplit(src)
     except ValueError:
@@ -119,14 +126,22 @@ def texts(elem: Element) -> list[str]:
     return out
 
 
-def _credit(elem: Element) -> Record:
-    credit: Record = {"id": None, "name": None, "anv": None, "join": None, "role": None, "tracks": None}
+def _fill_texts(record: Record, elem: Element) -> Record:
+    """Sets each key of `record` that names a child with non-empty text to that text (the hot loop: inlined)."""
     for child in elem:
-        tag = child.tag
-        if tag == "id":
-            credit["id"] = ref_id(text_of(child), "artist id")
-        elif tag in credit:
-            credit[tag] = text_of(child)
+        text = child.text
+        if text is not None and (text := text.strip(WS)):
+            tag = child.tag
+            if tag in record:
+                record[tag] = text
+    return record
+
+
+def _credit(elem: Element) -> Record:
+    credit = _fill_texts(
+        {"id": None, "name": None, "anv": None, "join": None, "role": None, "tracks": None}, elem)
+    if credit["id"] is not None:
+        credit["id"] = ref_id(credit["id"], "artist id")
     return credit
 
 
@@ -194,12 +209,14 @@ def _track(elem: Element) -> Record:
                      "sub_tracks": []}
     for child in elem:
         tag = child.tag
-        if tag == "artists" or tag == "extraartists":
+        if tag in TRACK_TEXTS:
+            text = child.text
+            if text is not None and (text := text.strip(WS)):
+                track[tag] = text
+        elif tag == "artists" or tag == "extraartists":
             track[tag] = artist_credits(child)
         elif tag == "sub_tracks":
             track["sub_tracks"] = tracks(child)
-        elif tag in track:
-            track[tag] = text_of(child)
     return track
 
 
@@ -217,16 +234,10 @@ def identifiers(elem: Element) -> list[Record]:
 
 
 def _company(elem: Element) -> Record:
-    company: Record = {"id": None, "name": None, "catno": None, "entity_type": None, "entity_type_name": None,
-                       "resource_url": None}
-    for child in elem:
-        tag = child.tag
-        if tag == "id":
-            company["id"] = ref_id(text_of(child), "company id")
-        elif tag == "entity_type":
-            company["entity_type"] = to_int(text_of(child), "entity_type")
-        elif tag in company:
-            company[tag] = text_of(child)
+    company = _fill_texts({"id": None, "name": None, "catno": None, "entity_type": None,
+                           "entity_type_name": None, "resource_url": None}, elem)
+    company["id"] = ref_id(company["id"], "company id")
+    company["entity_type"] = to_int(company["entity_type"], "entity_type")
     return company
 
 
@@ -243,11 +254,7 @@ def videos(elem: Element) -> list[Record]:
         video: Record = {"src": src, "youtube_id": youtube_id(src),
                          "duration": to_int(attr(child.get("duration")), "video duration"),
                          "embed": to_bool(attr(child.get("embed"))), "title": None, "description": None}
-        for sub in child:
-            tag = sub.tag
-            if tag == "title" or tag == "description":
-                video[tag] = text_of(sub)
-        out.append(video)
+        out.append(_fill_texts(video, child))
     return out
 
 

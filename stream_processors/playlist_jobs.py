@@ -202,10 +202,6 @@ def next_reset(now: datetime) -> datetime:
     return datetime.combine(tomorrow, time(0), tzinfo=PACIFIC).astimezone(UTC)
 
 
-def fits(used: int, cost: int, budget: int) -> bool:
-    return used + cost <= budget
-
-
 def due(jobs: Iterable[Job], now: datetime) -> list[Job]:
     """Active jobs that may run now: parked ones only once their quota day is over."""
     return [j for j in jobs if j.state in ACTIVE_STATES and (j.resume_at is None or j.resume_at <= now)]

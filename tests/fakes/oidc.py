@@ -216,7 +216,7 @@ class FakeOIDC:
 
     def _issue(self, user: dict[str, str], scope: str, grant: str, refresh: str | None) -> IssuedToken:
         token = IssuedToken(
-            access_token=secrets.token_urlsafe(24),
+            access_token=f"ya29.{secrets.token_urlsafe(24)}",
             refresh_token=refresh,
             sub=user["sub"],
             grant_type=grant,
@@ -250,7 +250,7 @@ class FakeOIDC:
             verifier = form.get("code_verifier", "")
             if not hmac.compare_digest(s256(verifier), code.challenge):
                 return self._error("authorization_code", "invalid_grant")
-        refresh = secrets.token_urlsafe(32) if code.offline else None
+        refresh = f"1//{secrets.token_urlsafe(32)}" if code.offline else None
         if refresh is not None:
             self._refresh[refresh] = (code.user, code.scope)
         token = self._issue(code.user, code.scope, "authorization_code", refresh)

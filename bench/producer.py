@@ -1,0 +1,90 @@
+"""Producer benchmark: bare iterparse (the ceiling), parse-to-record, parse+publish to the real broker.
+
+    .venv/bin/python bench/producer.py [--releases 200000]
+
+Prints releases/s for each stage, peak RSS of each stage, RSS growth while the dump is read, and last
+`ratio: X` = parse+publish / bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+from lxml import etree
+
+from dataget.settings import settings_from_env
+from dataget.synth import write_dump_set
+from dataget.topic_admin import ensure_topics
+from dataget.topics import Topics
+from producers.dumpfile import open_dump
+from producers.ingest import ingest_file
+from producers.publisher import Publisher
+from producers.record_hashes import RecordHashes
+from producers.records import iter_records
+
+
+def bare_iterparse(path: Path) -> int:
+    count = 0
+    with open_dump(path) as fh:
+        for _, elem in etree.iterparse(fh, events=("end",), tag="release"):
+            count += 1
+            elem.clear(keep_tail=False)
+            while elem.getprevious() is not None:
+                del elem.getparent()[0]
+    return count
+
+
+def parse_to_record(path: Path) -> int:
+    return sum(1 for _ in iter_records(path))
+
+
+def parse_and_publish(path: Path, work: Path) -> int:
+    settings = settings_from_env().with_(topics=Topics(f"bench{uuid.uuid4().hex[:8]}."))
+    ensure_topics(settings)
+    publisher = Publisher(settings)
+    hashes = RecordHashes(work / f"hashes-{uuid.uuid4().hex}.sqlite")
+    try:
+        return ingest_file(path, settings, publisher, hashes).counts["published"]
+    finally:
+        publisher.close()
+        hashes.close()
+
+
+def timed(label: str, fn, *args) -> float:
+    rss_before = psutil.Process().memory_info().rss
+    start = time.perf_counter()
+    count = fn(*args)
+    elapsed = time.perf_counter() - start
+    rate = count / elapsed
+    rss_after = psutil.Process().memory_info().rss
+    print(f"{label:16} {count:9d} releases in {elapsed:7.2f}s = {rate:9.0f} releases/s "
+          f"(RSS {rss_before / 2**20:.0f} -> {rss_after / 2**20:.0f} MB)", flush=True)
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--releases", type=int, default=200_000)
+    parser.add_argument("--work", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    dump_dir = args.work / f"synth-{args.releases}"
+    dumps = write_dump_set(dump_dir, args.releases) if not (dump_dir / "done").exists() else None
+    if dumps is not None:
+        (dump_dir / "done").write_text("")
+    path = next(dump_dir.glob("discogs_*_releases.xml.gz"))
+    print(f"file: {path} ({path.stat().st_size / 2**20:.0f} MB gz)")
+    bare = timed("bare iterparse", bare_iterparse, path)
+    timed("parse-to-record", parse_to_record, path)
+    full = timed("parse+publish", parse_and_publish, path, args.work)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak:.0f} MB")
+    print(f"ratio: {full / bare:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Facet query benchmark: index N synthetic releases, then time a mix of 1-4-facet queries with 20 clients.
+
+    python bench/query.py --releases 200000 --direct              # FacetIndex.query in this process
+    python bench/query.py --releases 200000 --url http://127.0.0.1:8080 --namespace <the site's index>
+
+The index is built straight through FacetIndex.apply_releases (no Kafka, no XML); value popularity is Zipf-skewed
+like Discogs' (few huge genres, a long tail of labels and artists), and so is the query mix. `--reuse` keeps an index
+of the right size from an earlier run; the last line printed is `p95_ms: X`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+
+from dataget.query import FacetQuery
+from dataget.settings import DEFAULT_REDIS
+from sinks.facet_index import FacetIndex
+
+BATCH = 1000
+
+
+def zipf_picker(values: list[str], rng: random.Random, s: float = 1.1) -> Callable[[], str]:
+    weights = list(itertools.accumulate(1 / (rank**s) for rank in range(1, len(values) + 1)))
+    return lambda: rng.choices(values, cum_weights=weights)[0]
+
+
+class Universe:
+    """Value pools and Zipf pickers shared by the record generator and the query mix."""
+
+    def __init__(self, releases: int, rng: random.Random) -> None:
+        self.rng = rng
+        self.pools = {
+            "genre": ["Electronic", "Rock", "Pop", "Funk / Soul", "Jazz", "Hip Hop", "Folk, World, & Country",
+                      "Classical", "Reggae", "Latin", "Stage & Screen", "Blues", "Non-Music", "Children's",
+                      "Brass & Military"],
+            "style": [f"Style {n}" for n in range(600)],
+            "country": ["US", "UK", "Germany", "France", "Japan", "Italy", "Netherlands", "Canada"]
+            + [f"Country {n}" for n in range(200)],
+            "label": [f"Label {n}" for n in range(max(1000, releases // 8))],
+            "artist": [f"Artist {n}" for n in range(max(1000, releases // 4))],
+            "format": ["Vinyl", "CD", "File", "Cassette", "CDr", "Box Set", "DVD", "Shellac", "Flexi-disc", "VHS"],
+            "year": [str(y) for y in range(2024, 1929, -1)],
+        }
+        self.pick = {name: zipf_picker(pool, rng) for name, pool in self.pools.items()}
+        self.masters = max(1, releases // 3)
+
+    def values(self, facet: str, low: int, high: int) -> list[str]:
+        return list({self.pick[facet]() for _ in range(self.rng.randint(low, high))})
+
+    def release(self, rid: int) -> dict[str, Any]:
+        rng = self.rng
+        master = rng.randrange(1, self.masters + 1) if rng.random() < 0.6 else None
+        # Releases of one master draw from the master's own small pool of videos, so videos are shared.
+        if master:
+            videos = {f"m{master:09d}{rng.randrange(6):x}" for _ in range(rng.randint(1, 4))}
+        else:
+            videos = {f"r{rid:09d}{n:x}" for n in range(rng.randint(1, 4))}
+        year = self.pick["year"]()
+        return {
+            "id": rid,
+            "genres": self.values("genre", 1, 2),
+            "styles": self.values("style", 0, 3),
+            "released": f"{year}-00-00" if rng.random() < 0.9 else None,
+            "country": self.pick["country"](),
+            "labels": [{"name": n} for n in self.values("label", 1, 2)],
+            "artists": [{"name": n} for n in self.values("artist", 1, 1)],
+            "formats": [{"name": n} for n in self.values("format", 1, 2)],
+            "master_id": master,
+            "videos": [{"src": f"https://www.youtube.com/watch?v={v}", "youtube_id": v, "title": f"Title {v}"}
+                       for v in sorted(videos)],
+        }
+
+    def query(self) -> FacetQuery:
+        rng = self.rng
+        names = rng.sample(["genre", "style", "country", "decade", "year", "format", "label", "artist"],
+                           rng.choices([1, 2, 3, 4], weights=[4, 3, 2, 1])[0])
+        facets: dict[str, tuple[str, ...]] = {}
+        for name in names:
+            pick = self.pick["year"] if name == "decade" else self.pick[name]
+            values = {pick() for _ in range(rng.choices([1, 2], weights=[4, 1])[0])}
+            if name == "decade":
+                values = {str(int(v) // 10 * 10) for v in values}
+            facets[name] = tuple(sorted(values))
+        return FacetQuery(
+            facets=facets,
+            limit=50,
+            unique="master" if rng.random() < 0.1 else None,
+            seed=rng.randrange(1000) if rng.random() < 0.3 else None,
+        )
+
+
+async def build(index: FacetIndex, universe: Universe, releases: int) -> float:
+    started = time.perf_counter()
+    for start in range(1, releases + 1, BATCH):
+        batch = [(rid, universe.release(rid)) for rid in range(start, min(start + BATCH, releases + 1))]
+        await index.apply_releases(batch)
+        if (start // BATCH) % 50 == 0:
+            print(f"  indexed {start + len(batch) - 1:,} releases", flush=True)
+    masters = [(m, {"id": m, "videos": [{"src": "", "youtube_id": f"m{m:09d}{n:x}", "title": "master video"}
+                                         for n in range(universe.rng.randint(1, 3))]})
+               for m in range(1, universe.masters + 1, 3)]
+    for start in range(0, len(masters), BATCH):
+        await index.apply_masters(masters[start:start + BATCH])
+    return time.perf_counter() - started
+
+
+def query_params(q: FacetQuery) -> list[tuple[str, str]]:
+    params = [(name, value) for name, values in q.facets.items() for value in values]
+    params.append(("limit", str(q.limit)))
+    if q.unique:
+        params.append(("unique", q.unique))
+    if q.seed is not None:
+        params.append(("seed", str(q.seed)))
+    return params
+
+
+async def drive(queries: list[FacetQuery], clients: int, run: Callable[[FacetQuery], Any]) -> list[float]:
+    todo = iter(queries)
+    latencies: list[float] = []
+
+    async def client() -> None:
+        for q in todo:  # the shared iterator hands each query to one client
+            started = time.perf_counter()
+            await run(q)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return latencies
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def main(args: argparse.Namespace) -> None:
+    redis = Redis.from_url(args.redis_url, max_connections=args.clients + 4)
+    index = FacetIndex(redis, args.namespace)
+    universe = Universe(args.releases, random.Random(args.seed))
+    stats = await index.stats()
+    if args.reuse and stats["releases"] >= args.releases * 0.99:
+        print(f"reusing index {args.namespace}: {stats['releases']:,} releases")
+    else:
+        await index.drop()
+        before = (await redis.info("memory"))["used_memory"]
+        elapsed = await build(index, universe, args.releases)
+        stats = await index.stats()
+        used = (await redis.info("memory"))["used_memory"] - before
+        print(f"built {stats['releases']:,} releases / {stats['videos']:,} videos in {elapsed:.0f} s "
+              f"({stats['releases'] / elapsed:,.0f} releases/s)")
+        print(f"used_memory: {used / 2**20:,.0f} MiB = {used / stats['releases']:,.0f} bytes/release")
+    print(f"facet values: {stats['facet_values']}")
+
+    universe.rng.seed(args.seed + 1)  # the same query mix whether the index was built or reused
+    queries = [universe.query() for _ in range(args.requests)]
+    if args.direct:
+        async def run(q: FacetQuery) -> Any:
+            return await index.query(q)
+        latencies = await drive(queries, args.clients, run)
+    else:
+        async with aiohttp.ClientSession() as session:
+            async def run(q: FacetQuery) -> Any:
+                async with session.get(f"{args.url}/api/v1/query", params=query_params(q)) as response:
+                    response.raise_for_status()
+                    return await response.json()
+            latencies = await drive(queries, args.clients, run)
+    print(f"{len(latencies)} queries, {args.clients} clients, mean {statistics.mean(latencies):.1f} ms")
+    print(f"p50_ms: {percentile(latencies, 50):.1f}  p95_ms: {percentile(latencies, 95):.1f}  "
+          f"p99_ms: {percentile(latencies, 99):.1f}  max_ms: {max(latencies):.1f}")
+    if not args.keep:
+        await index.drop()
+    await redis.aclose()
+    print(f"p95_ms: {percentile(latencies, 95):.1f}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--releases", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--clients", type=int, default=20)
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--url", default="http://127.0.0.1:8080", help="base URL of the site")
+    target.add_argument("--direct", action="store_true", help="call FacetIndex.query in this process")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
+    parser.add_argument("--namespace", default="bench-query")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true", help="keep an existing index of this size")
+    parser.add_argument("--keep", action="store_true", help="don't drop the index at the end")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))

@@ -1,0 +1,170 @@
+"""`dataget synth`: realistic synthetic Discogs monthly dumps (2026-era structure) of any size.
+
+`write_dump_set(out_dir, releases)` writes `discogs_{date}_{artists,labels,masters,releases}.xml.gz` and, last,
+`discogs_{date}_CHECKSUM.txt`. Output is a pure function of the arguments (byte-identical on every run), is
+streamed with constant memory, and forms a closed set: every master/artist/label id referenced exists.
+
+Counts at revision 0 for R releases: R // 4 masters, R // 2 artists, R // 8 labels (at least 1 each).
+
+Revisions ("next month's dump", same seed, revision r > 0) are applied one after another, r = 1, 2, …; in each:
+* ~2 % of the existing records of every entity change (P_CHANGE = 0.02: title, a video added or removed, a genre,
+  data quality, a profile/url/name-variation line…); each change alters the record's bytes;
+* ~1 % disappear: orphan artists/labels (20 % of them, never referenced) with p = 0.05, "single" masters (40 %)
+  with p = 0.025 together with their main release, other non-main releases with p = 0.01;
+* new records are appended beyond the previous max id: round(1 % of the revision-0 count) per entity (at least
+  1), releases 4x the new masters so every new master gets a main release.
+Every other record is byte-identical to the previous revision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import queue
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dataget.settings import Settings
+from dataget.synth_plan import Plan
+from dataget.synth_render import render, worker_pool
+
+KINDS = ("artists", "labels", "masters", "releases")  # CHECKSUM order, like the real file
+PARALLEL_FROM = 50_000  # below this, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True)
+class DumpSet:
+    dump_date: str
+    artists: Path
+    labels: Path
+    masters: Path
+    releases: Path
+    checksum: Path
+    artist_count: int
+    label_count: int
+    master_count: int
+    release_count: int
+
+    @property
+    def files(self) -> dict[str, Path]:
+        return {kind: getattr(self, kind) for kind in KINDS}
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {kind: getattr(self, kind[:-1] + "_count") for kind in KINDS}
+
+
+def dump_filename(dump_date: str, kind: str) -> str:
+    return f"discogs_{dump_date}_{kind}.xml.gz" if kind != "CHECKSUM" else f"discogs_{dump_date}_CHECKSUM.txt"
+
+
+def write_gzip_xml(path: Path, root: str, chunks: Iterable[tuple[str, int]], level: int = 1) -> tuple[int, str]:
+    """Stream `<root>` + the record chunks (text, record count) into a gzip file; returns (records, sha256 hex).
+
+    Compression, hashing and writing run in a helper thread (zlib and hashlib release the GIL), so they overlap
+    with record generation. The gzip header has no name and mtime 0, which keeps the bytes reproducible.
+    Written to `<name>.part` and renamed, so a reader never sees half a file.
+    """
+    handoff: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+    digest = hashlib.sha256()
+    failure: list[BaseException] = []
+    tmp = path.with_name(path.name + ".part")
+
+    def sink() -> None:
+        comp = zlib.compressobj(level, zlib.DEFLATED, 31)
+        try:
+            with tmp.open("wb") as out:
+                while (data := handoff.get()) is not None:
+                    block = comp.compress(data)
+                    digest.update(block)
+                    out.write(block)
+                block = comp.flush()
+                digest.update(block)
+                out.write(block)
+        except BaseException as exc:  # surfaced in the producer thread below
+            failure.append(exc)
+            while handoff.get() is not None:  # keep draining so the producer never blocks forever
+                pass
+
+    worker = threading.Thread(target=sink, name=f"gzip-{path.name}", daemon=True)
+    worker.start()
+    count = 0
+    try:
+        handoff.put(f"<{root}>\n".encode())
+        for text, n in chunks:
+            handoff.put(text.encode())
+            count += n
+        handoff.put(f"</{root}>\n".encode())
+    finally:
+        handoff.put(None)
+        worker.join()
+    if failure:
+        raise failure[0]
+    os.replace(tmp, path)
+    return count, digest.hexdigest()
+
+
+def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: str = "20260301",
+                   revision: int = 0, gzip_level: int = 1, workers: int | None = None,
+                   progress: Callable[[str, int, float], None] | None = None) -> DumpSet:
+    """Write a consistent synthetic dump set; see the module docstring for sizes and revision semantics.
+
+    `workers` processes render records (default: one per CPU for sets of >= PARALLEL_FROM releases, else 1);
+    the output does not depend on it. `progress(kind, records, seconds)` is called after each file.
+    """
+    if releases < 1 or revision < 0:
+        raise ValueError("releases must be >= 1 and revision >= 0")
+    if len(dump_date) != 8 or not dump_date.isdigit():
+        raise ValueError(f"dump_date must be YYYYMMDD, got {dump_date!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = Plan(seed=seed, releases=releases, revision=revision)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if releases >= PARALLEL_FROM else 1
+    paths, counts, sums = {}, {}, {}
+    with worker_pool(workers) as pool:
+        for kind in KINDS:
+            started = time.perf_counter()
+            paths[kind] = out_dir / dump_filename(dump_date, kind)
+            chunks = render(plan, kind, pool)
+            counts[kind], sums[kind] = write_gzip_xml(paths[kind], kind, chunks, gzip_level)
+            if progress is not None:
+                progress(kind, counts[kind], time.perf_counter() - started)
+    checksum = out_dir / dump_filename(dump_date, "CHECKSUM")
+    tmp = checksum.with_name(checksum.name + ".part")
+    tmp.write_text("".join(f"{sums[k]} {paths[k].name}\n" for k in KINDS), encoding="ascii")
+    os.replace(tmp, checksum)
+    return DumpSet(dump_date, paths["artists"], paths["labels"], paths["masters"], paths["releases"], checksum,
+                   counts["artists"], counts["labels"], counts["masters"], counts["releases"])
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("synth", help="write a synthetic Discogs dump set (for tests, demos, benchmarks)")
+    parser.add_argument("--releases", type=int, required=True, help="number of releases (revision 0)")
+    parser.add_argument("--out", type=Path, default=Path("dumps/synth"), help="output directory")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--date", default="20260301", help="dump date YYYYMMDD used in the file names")
+    parser.add_argument("--revision", type=int, default=0, help="n > 0: the n-th following month's dump")
+    parser.add_argument("--workers", type=int, default=None, help="rendering processes (default: CPUs)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    def report(kind: str, count: int, seconds: float) -> None:
+        print(f"{kind:9} {count:>10,} records  {seconds:7.1f} s  ({count / max(seconds, 1e-9):,.0f}/s)", flush=True)
+
+    try:
+        dumps = write_dump_set(args.out, args.releases, seed=args.seed, dump_date=args.date,
+                               revision=args.revision, workers=args.workers, progress=report)
+    except ValueError as exc:
+        print(f"dataget synth: {exc}")
+        return 2
+    for kind, path in dumps.files.items():
+        print(f"{path}  {dumps.counts[kind]:,} {kind}  {path.stat().st_size:,} bytes")
+    print(dumps.checksum)
+    return 0

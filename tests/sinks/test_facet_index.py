@@ -1,0 +1,260 @@
+"""The facet index against the real Redis, checked against brute force over synthetic releases."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from dataget.query import FACETS, FacetQuery
+from sinks.facet_index import FacetIndex
+from stream_processors.facets import release_facets, release_videos
+
+pytestmark = pytest.mark.stack
+
+GENRES = ["Rock", "Electronic", "Jazz", "Pop", "Hip Hop"]
+STYLES = ["Techno", "House", "Punk", "Synth-pop", "Ambient", "Soul"]
+COUNTRIES = ["UK", "US", "Germany", "France", "Japan"]
+ARTISTS = ["Björk", "Bjorn Again", "Depeche Mode", "Motörhead", "Sigur Rós", "Various"]
+LABELS = ["Warp", "Mute", "Sire", "Not On Label"]
+FORMATS = ["Vinyl", "CD", "Cassette"]
+RELEASED = ["1979", "1985-03-00", "1990-03-20", "1999-12-31", "2003-00-00", "0000-00-00", None, "2010"]
+
+
+def video(vid: str, title: str | None = None) -> dict[str, Any]:
+    return {"src": f"https://www.youtube.com/watch?v={vid}", "youtube_id": vid, "title": title or f"title {vid}"}
+
+
+def synthetic_release(rng: random.Random, rid: int) -> dict[str, Any]:
+    pool = [f"vid{n:08d}" for n in range(120)]  # small pool: videos shared between releases
+    return {
+        "id": rid,
+        "genres": rng.sample(GENRES, rng.randint(0, 2)),
+        "styles": rng.sample(STYLES, rng.randint(0, 2)),
+        "released": rng.choice(RELEASED),
+        "country": rng.choice(COUNTRIES + [None]),
+        "labels": [{"name": n, "catno": "x"} for n in rng.sample(LABELS, rng.randint(0, 2))],
+        "artists": [{"name": n} for n in rng.sample(ARTISTS, rng.randint(1, 2))],
+        "extraartists": [{"name": "Extra Person"}],
+        "formats": [{"name": n} for n in rng.sample(FORMATS, rng.randint(1, 2))],
+        "master_id": rng.choice([None, 1, 2, 3, 4, 5, 6]),
+        "videos": [video(v) for v in rng.sample(pool, rng.choice([0, 1, 1, 2, 3]))],
+    }
+
+
+def brute(releases: dict[int, dict], masters: dict[int, dict], q: FacetQuery) -> tuple[int, set[str], dict]:
+    """(R, V, video -> releases that may stand for it) computed the slow, obvious way."""
+    matched = {}
+    for rid, rec in releases.items():
+        videos = {v for v, _ in release_videos(rec)}
+        facets = release_facets(rec)
+        if videos and all(facets[f] & set(vals) for f, vals in q.facets.items()):
+            matched[rid] = (videos, rec.get("master_id"))
+    owners: dict[str, set[int]] = {}
+    for rid, (videos, _) in matched.items():
+        for v in videos:
+            owners.setdefault(v, set()).add(rid)
+    if q.unique != "master":
+        return len(matched), set(owners), owners
+    groups = {("m", m) if m else ("r", rid) for rid, (_, m) in matched.items()}
+    for rid, (_, m) in matched.items():
+        for v, _ in release_videos(masters.get(m) or {}):
+            owners.setdefault(v, set()).add(rid)
+    return len(groups), set(owners), owners
+
+
+def random_query(rng: random.Random, unique: str | None = None) -> FacetQuery:
+    choices = {
+        "genre": GENRES, "style": STYLES, "country": COUNTRIES, "artist": ARTISTS, "label": LABELS,
+        "format": FORMATS, "year": ["1979", "1985", "1990", "2003"], "decade": ["1970", "1980", "1990", "2000"],
+    }
+    names = rng.sample(sorted(choices), rng.choice([0, 1, 1, 2, 2, 3, 4]))
+    facets = {n: tuple(rng.sample(choices[n], rng.choice([1, 1, 2]))) for n in names}
+    return FacetQuery(facets=facets, limit=rng.choice([1, 5, 500]), unique=unique, seed=rng.choice([None, 7]))
+
+
+@pytest.fixture
+async def redis_client(isolated_settings) -> AsyncIterator[Redis]:
+    client = Redis.from_url(isolated_settings.redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def index(redis_client, isolated_settings) -> AsyncIterator[FacetIndex]:
+    ix = FacetIndex(redis_client, isolated_settings.namespace)
+    yield ix
+    await ix.drop()
+
+
+async def dump(redis_client: Redis, ns: str) -> dict[str, Any]:
+    """Every index key and its content (caches and the generation left out)."""
+    out: dict[str, Any] = {}
+    async for key in redis_client.scan_iter(match=f"{ns}:*"):
+        kind = await redis_client.type(key)
+        if key == f"{ns}:gen" or key.startswith((f"{ns}:q:", f"{ns}:tmp:")):
+            continue
+        if kind == "set":
+            out[key] = await redis_client.smembers(key)
+        elif kind == "hash":
+            out[key] = await redis_client.hgetall(key)
+        elif kind == "zset":
+            out[key] = await redis_client.zrange(key, 0, -1, withscores=True)
+        else:
+            out[key] = await redis_client.get(key)
+    return out
+
+
+async def check_queries(index: FacetIndex, releases: dict, masters: dict, rng: random.Random, n: int) -> None:
+    for i in range(n):
+        q = random_query(rng, unique="master" if i % 4 == 0 else None)
+        expected_r, expected_v, owners = brute(releases, masters, q)
+        result = await index.query(q)
+        assert (result.releases, result.videos) == (expected_r, len(expected_v)), q
+        assert len(result.sample) == min(q.limit, len(expected_v))
+        assert len({s.video_id for s in result.sample}) == len(result.sample)
+        for s in result.sample:
+            assert s.release_id in owners[s.video_id], (q, s)
+
+
+async def test_counts_and_samples_match_brute_force(index):
+    rng = random.Random(42)
+    releases = {rid: synthetic_release(rng, rid) for rid in range(1, 401)}
+    masters = {m: {"id": m, "videos": [video(f"mst{m:08d}"), video("vid00000001")]} for m in (1, 2, 3)}
+    await index.apply_releases(list(releases.items()))
+    await index.apply_masters(list(masters.items()))
+    await check_queries(index, releases, masters, rng, 150)
+    stats = await index.stats()
+    indexed = [r for r in releases.values() if release_videos(r)]
+    assert stats["releases"] == len(indexed)
+    assert stats["videos"] == len({v for r in indexed for v, _ in release_videos(r)})
+    assert stats["facet_values"]["genre"] == len({g for r in indexed for g in r["genres"]})
+
+    # Updates move releases between sets, tombstones and video-less releases leave, masters change.
+    changes: list[tuple[int, dict | None]] = []
+    for rid in rng.sample(sorted(releases), 150):
+        if rng.random() < 0.3:
+            releases.pop(rid)
+            changes.append((rid, None))
+        else:
+            releases[rid] = synthetic_release(rng, rid)
+            changes.append((rid, releases[rid]))
+    await index.apply_releases(changes)
+    masters[2] = {"id": 2, "videos": [video("mst00000009")]}
+    masters.pop(3)
+    await index.apply_masters([(2, masters[2]), (3, None)])
+    await check_queries(index, releases, masters, rng, 150)
+
+
+async def test_update_moves_and_tombstone_removes(index):
+    first = {"genres": ["Rock"], "released": "1975", "artists": [{"name": "Björk"}], "videos": [video("aaaaaaaaaaa")]}
+    await index.apply_releases([(1, first)])
+    assert (await index.query(FacetQuery({"genre": ("Rock",)}))).releases == 1
+    moved = {**first, "genres": ["Jazz"]}
+    await index.apply_releases([(1, moved)])
+    assert (await index.query(FacetQuery({"genre": ("Rock",)}))).releases == 0
+    jazz = await index.query(FacetQuery({"genre": ("Jazz",)}))
+    assert (jazz.releases, jazz.videos, jazz.sample[0].video_id) == (1, 1, "aaaaaaaaaaa")
+    assert [v.value for v in await index.facet_values("genre")] == ["Jazz"]
+
+    await index.apply_releases([(1, {**moved, "videos": []})])  # lost its videos: removed everywhere
+    assert (await index.query(FacetQuery())).releases == 0
+    await index.apply_releases([(1, moved), (1, None)])
+    assert await index.facet_values("genre") == []
+    assert await index.stats() == {"releases": 0, "videos": 0, "facet_values": dict.fromkeys(FACETS, 0)}
+
+
+async def test_replay_and_half_applied_batch_converge(index, redis_client, isolated_settings):
+    ns = isolated_settings.namespace
+    rng = random.Random(7)
+    batch = [(rid, synthetic_release(rng, rid)) for rid in range(1, 81)]
+    await index.apply_releases(batch[:30])  # a crash after 30 releases
+    await index.apply_releases(batch)  # the batch is re-delivered
+    state = await dump(redis_client, ns)
+    gen = await redis_client.get(f"{ns}:gen")
+    await index.apply_releases(batch)
+    assert await dump(redis_client, ns) == state
+    assert await redis_client.get(f"{ns}:gen") == gen
+
+    other = FacetIndex(redis_client, ns + "b")
+    try:
+        await other.apply_releases(batch)
+        assert await dump(redis_client, ns + "b") == {k.replace(ns, ns + "b", 1): v for k, v in state.items()}
+    finally:
+        await other.drop()
+
+    # Removing everything leaves no index keys behind but the counters.
+    await index.apply_releases([(rid, None) for rid, _ in batch])
+    assert set(await dump(redis_client, ns)) == {f"{ns}:vseq"}
+
+
+async def test_unique_master(index):
+    await index.apply_releases([
+        (1, {"genres": ["Rock"], "master_id": 10, "videos": [video("aaaaaaaaaaa")]}),
+        (2, {"genres": ["Rock"], "master_id": 10, "videos": [video("aaaaaaaaaaa"), video("bbbbbbbbbbb")]}),
+        (3, {"genres": ["Rock"], "master_id": None, "videos": [video("ccccccccccc")]}),
+        (4, {"genres": ["Jazz"], "master_id": 11, "videos": [video("ddddddddddd")]}),
+    ])
+    await index.apply_masters([(10, {"id": 10, "videos": [video("eeeeeeeeeee", "master video")]})])
+    plain = await index.query(FacetQuery({"genre": ("Rock",)}))
+    assert (plain.releases, plain.videos) == (3, 3)
+    unique = await index.query(FacetQuery({"genre": ("Rock",)}, unique="master"))
+    assert (unique.releases, unique.videos) == (2, 4)
+    master_video = next(s for s in unique.sample if s.video_id == "eeeeeeeeeee")
+    assert (master_video.release_id, master_video.title) == (1, "master video")
+
+
+async def test_seeded_sample_is_reproducible(index):
+    rng = random.Random(3)
+    await index.apply_releases([(rid, synthetic_release(rng, rid)) for rid in range(1, 301)])
+    for facets in ({}, {"genre": ("Rock", "Jazz")}, {"genre": ("Rock",), "format": ("Vinyl",)}):
+        q = FacetQuery(facets=facets, limit=10, seed=1234)
+        first = await index.query(q)
+        assert (await index.query(q)).sample == first.sample
+        fresh = FacetIndex(index._redis, index._ns)  # another process, same index
+        assert (await fresh.query(q)).sample == first.sample
+        others = {tuple(s.video_id for s in (await index.query(FacetQuery(facets, 10, seed=s))).sample)
+                  for s in range(5)}
+        assert len(others) > 1
+
+
+async def test_dense_seeded_sampling(index):
+    """Above 5000 videos the seeded sample draws video numbers (rejection sampling)."""
+    releases = [(rid, {"genres": ["Rock" if rid % 2 else "Pop"], "videos": [video(f"v{rid:010d}")]})
+                for rid in range(1, 12001)]
+    for start in range(0, len(releases), 2000):
+        await index.apply_releases(releases[start:start + 2000])
+    q = FacetQuery({"genre": ("Rock",)}, limit=50, seed=99)
+    result = await index.query(q)
+    assert (result.releases, result.videos, len(result.sample)) == (6000, 6000, 50)
+    assert all(s.release_id % 2 == 1 and s.video_id == f"v{s.release_id:010d}" for s in result.sample)
+    assert len({s.video_id for s in result.sample}) == 50
+    assert (await index.query(q)).sample == result.sample
+
+
+async def test_facet_values_prefix_accents_and_order(index):
+    names = ["Björk"] * 3 + ["Bjorn Again"] * 2 + ["BJ Thomas", "Motörhead", "Sigur Rós"]
+    await index.apply_releases(
+        [(rid, {"artists": [{"name": n}], "videos": [video(f"v{rid:010d}")]}) for rid, n in enumerate(names, 1)]
+    )
+    assert [(v.value, v.releases) for v in await index.facet_values("artist", "bjo")] == [
+        ("Björk", 3), ("Bjorn Again", 2)
+    ]
+    assert [v.value for v in await index.facet_values("artist", "BJÖRK")] == ["Björk"]
+    assert [v.value for v in await index.facet_values("artist", "mot")] == ["Motörhead"]
+    assert [v.value for v in await index.facet_values("artist", "sigur ros")] == ["Sigur Rós"]
+    assert [v.value for v in await index.facet_values("artist", "", limit=2)] == ["Björk", "Bjorn Again"]
+    assert [v.value for v in await index.facet_values("artist", "b", limit=1)] == ["Björk"]
+    assert await index.facet_values("artist", "zzz") == []
+
+
+async def test_unknown_facet_and_mode_are_rejected(index):
+    with pytest.raises(ValueError, match="unknown facet 'colour'"):
+        await index.query(FacetQuery({"colour": ("red",)}))
+    with pytest.raises(ValueError, match="unknown facet"):
+        await index.facet_values("colour")
+    with pytest.raises(ValueError, match="unknown unique mode"):
+        await index.query(FacetQuery(unique="label"))

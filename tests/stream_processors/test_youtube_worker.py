@@ -1,0 +1,236 @@
+"""The worker end to end: real Kafka and FerretDB, the fake YouTube API, an injected clock and backoff sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+from cryptography.fernet import Fernet
+from kafka import KafkaAdminClient
+from pymongo import MongoClient
+
+from dataget.settings import Settings
+from dataget.topic_admin import ensure_topics, topic_specs
+from schemas.generate import load_schema
+from sinks.user_tokens import UserTokenStore
+from stream_processors import playlist_jobs as pj
+from stream_processors.youtube_worker import JOBS, run_worker
+from tests.fakes.youtube import FakeYouTube
+from tests.kafka_helpers import read_topic
+from web.kafka_io import KafkaJobPublisher
+
+pytestmark = pytest.mark.stack
+
+USER = "google:1001"
+FRESH_USER = "google:1002"
+CATALOGUE = [f"vid{n:02d}" for n in range(8)]
+# Winter: the quota day ends at 08:00 UTC.
+START = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Backoff:
+    slept: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeYouTube]:
+    with FakeYouTube(videos=CATALOGUE) as fake:
+        fake.add_video("private1", privacy="private")
+        yield fake
+
+
+@pytest.fixture
+def env(isolated_settings: Settings, fake: FakeYouTube) -> Iterator[Settings]:
+    settings = isolated_settings.with_(**fake.settings_overrides(), token_key=Fernet.generate_key().decode())
+    ensure_topics(settings)
+    mongo: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
+    tokens = UserTokenStore(mongo[settings.mongo_db + "_app"], settings.token_key)
+    # USER's access token has expired (the worker refreshes it); FRESH_USER's is still good.
+    for user, access, expires_in in ((USER, "ya29.expired", -60), (FRESH_USER, "ya29.good", 3600)):
+        tokens.save(user, {"access_token": access, "refresh_token": "1//r", "expires_at": int(time.time()) + expires_in,
+                           "token_type": "Bearer", "scope": "openid https://www.googleapis.com/auth/youtube"})
+    yield settings
+    mongo.drop_database(settings.mongo_db + "_app")
+    mongo.close()
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin.delete_topics([spec.name for spec in topic_specs(settings)])
+    admin.close()
+
+
+class Harness:
+    def __init__(self, settings: Settings, clock: Clock, backoff: Backoff, **worker: Any) -> None:
+        self.settings, self.clock, self.backoff, self.worker = settings, clock, backoff, worker
+        self.jobs = MongoClient(settings.mongo_url)[settings.mongo_db + "_app"][JOBS]
+        self.task: asyncio.Task[None] | None = None
+        self.stop = asyncio.Event()
+
+    async def start(self) -> None:
+        ready = asyncio.Event()
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(run_worker(
+            self.settings, stop=self.stop, clock=self.clock, sleep=self.backoff, worker_id="w1", tick=0.1,
+            ready=ready, **self.worker,
+        ))
+        await asyncio.wait([asyncio.create_task(ready.wait()), self.task], return_when=asyncio.FIRST_COMPLETED)
+        assert not self.task.done(), self.task
+
+    async def crash(self) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await self.task
+
+    async def shutdown(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.stop.set()
+            await self.task
+
+    async def submit(self, video_ids: list[str], **changes: Any) -> str:
+        job = {"job_id": str(uuid.uuid4()), "user_id": USER, "title": "Test mix", "privacy": "private",
+               "query": {"style": ["Dub"]}, "video_ids": video_ids, "requested_at": "2026-01-15T12:00:00Z",
+               **changes}
+        jsonschema.validate(job, load_schema("playlist.requests"))
+        publisher = KafkaJobPublisher(self.settings)
+        await publisher.start()
+        try:
+            await publisher.publish(job)
+        finally:
+            await publisher.stop()
+        return job["job_id"]
+
+    async def state_of(self, job_id: str, *states: str) -> dict[str, Any]:
+        """The job document once it reaches one of `states` (the pytest timeout guards against a hang)."""
+        while True:
+            doc = await asyncio.to_thread(self.jobs.find_one, {"_id": job_id})
+            if doc is not None and doc["state"] in states:
+                return doc
+            await asyncio.sleep(0.05)
+
+    def snapshots(self, job_id: str) -> list[dict[str, Any]]:
+        messages = read_topic(self.settings, self.settings.topics.playlist_status)
+        return [orjson.loads(m.value) for m in messages if m.key == job_id.encode()]
+
+
+@pytest.fixture
+async def harness(env: Settings) -> AsyncIterator[Harness]:
+    h = Harness(env, Clock(), Backoff())
+    yield h
+    await h.shutdown()
+
+
+def assert_history(snaps: list[dict[str, Any]], final: str) -> None:
+    schema = load_schema("playlist.status")
+    for snap in snaps:
+        jsonschema.validate(snap, schema)
+    seqs = [s["seq"] for s in snaps]
+    assert seqs == sorted(set(seqs)) and snaps[0]["state"] == "queued" and snaps[-1]["state"] == final
+
+
+async def test_a_job_becomes_a_private_playlist_in_order(harness: Harness, fake: FakeYouTube, env: Settings) -> None:
+    # The first insert (vid03) meets a 503, is retried and then finds the video gone since the pre-check: skipped.
+    fake.fail("playlistItems.insert", 503, "backendError")
+    fake.fail("playlistItems.insert", 404, "videoNotFound")
+    await harness.start()
+    wanted = ["vid03", "missing", "vid05", "vid01", "private1", "vid07"]
+    job_id = await harness.submit(wanted)
+    doc = await harness.state_of(job_id, "done", "failed")
+    assert doc["state"] == "done", doc["error"]
+
+    [playlist] = fake.playlists()
+    assert (playlist.title, playlist.privacy) == ("Test mix", "private")
+    assert playlist.video_ids == ["vid05", "vid01", "vid07"]
+    assert len(harness.backoff.slept) == 1 and fake.calls.count("playlistItems.insert") == 5
+    snaps = harness.snapshots(job_id)
+    assert_history(snaps, "done")
+    assert (snaps[-1]["done"], snaps[-1]["skipped"], snaps[-1]["total"], snaps[-1]["playlist_id"]) == (
+        3, 3, 6, playlist.id
+    )
+    # The refreshed access token went back to the store.
+    mongo: MongoClient[dict[str, Any]] = MongoClient(env.mongo_url)
+    token = UserTokenStore(mongo[env.mongo_db + "_app"], env.token_key).load(USER)
+    mongo.close()
+    assert token is not None and token["access_token"] != "ya29.expired" and token["refresh_token"] == "1//r"
+    assert fake.refresh_count == 1
+
+
+@pytest.mark.parametrize(("worker_units", "api_units"), [(151, 10_000), (10_000, 151)], ids=["ledger", "api"])
+async def test_quota_exhaustion_parks_the_job_until_pacific_midnight(
+    env: Settings, fake: FakeYouTube, worker_units: int, api_units: int
+) -> None:
+    # 151 units: one videos.list, the playlist and two inserts; the third insert must wait for the next day.
+    fake.daily_units = api_units
+    harness = Harness(env, Clock(), Backoff(), daily_units=worker_units)
+    await harness.start()
+    try:
+        job_id = await harness.submit(CATALOGUE[:4])
+        parked = await harness.state_of(job_id, "waiting_for_quota", "done", "failed")
+        assert parked["state"] == "waiting_for_quota" and parked["done"] == 2
+        assert "2026-01-16 00:00 Pacific" in parked["error"]
+        assert fake.playlists()[0].video_ids == CATALOGUE[:2]
+
+        fake.reset_quota()
+        harness.clock.now = datetime(2026, 1, 16, 8, 0, 1, tzinfo=UTC)  # just past midnight in Los Angeles
+        doc = await harness.state_of(job_id, "done", "failed")
+        assert doc["state"] == "done", doc["error"]
+    finally:
+        await harness.shutdown()
+    assert fake.playlists()[0].video_ids == CATALOGUE[:4] and len(fake.playlists()) == 1
+    snaps = harness.snapshots(job_id)
+    assert_history(snaps, "done")
+    assert "waiting_for_quota" in [s["state"] for s in snaps]
+    assert fake.calls.count("playlists.insert") == 1
+
+
+async def test_a_crash_mid_insert_resumes_without_duplicates(harness: Harness, fake: FakeYouTube) -> None:
+    hold = fake.hold_insert(3)  # the third insert lands, but its answer never reaches the crashed worker
+    await harness.start()
+    job_id = await harness.submit(CATALOGUE[:6])
+    assert await asyncio.to_thread(hold.reached.wait, 60)
+    await harness.crash()
+    hold.release.set()
+    interrupted = await harness.state_of(job_id, "running")
+    assert interrupted["done"] == 2 and len(fake.playlists()[0].video_ids) == 3
+
+    await harness.start()
+    doc = await harness.state_of(job_id, "done", "failed")
+    assert doc["state"] == "done" and doc["done"] == 6
+    [playlist] = fake.playlists()
+    assert playlist.video_ids == CATALOGUE[:6]
+    assert fake.calls.count("playlistItems.list") == 1
+    assert_history(harness.snapshots(job_id), "done")
+
+
+async def test_jobs_fail_clearly(harness: Harness, fake: FakeYouTube, env: Settings) -> None:
+    await harness.start()
+    fake.revoke_refresh_token("1//r")
+    revoked = await harness.submit(["vid01"])
+    stranger = await harness.submit(["vid01"], user_id="google:nobody")
+    unplayable = await harness.submit(["missing", "private1"], user_id=FRESH_USER)
+    for job_id in (revoked, stranger):
+        doc = await harness.state_of(job_id, "done", "failed")
+        assert (doc["state"], doc["error"]) == ("failed", pj.RECONNECT_MESSAGE)
+    doc = await harness.state_of(unplayable, "done", "failed")
+    assert doc["state"] == "failed" and doc["skipped"] == 2
+    assert fake.playlists() == []
+    assert_history(harness.snapshots(unplayable), "failed")
+

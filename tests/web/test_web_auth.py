@@ -1,0 +1,185 @@
+import httpx
+import pytest
+from fakes.oidc import FakeOIDC, s256
+from pymongo import MongoClient
+from web_fakes import FakeIndex, FakeStore, ListPublisher, provider_roundtrip, sign_in, web_settings
+from yarl import URL
+
+from sinks.user_tokens import UserTokenStore
+from web.app import create_app
+from web.auth import SCOPE
+from web.mongo_store import MongoStore, app_db_name
+
+
+@pytest.fixture(scope="module")
+def oidc():
+    with FakeOIDC() as fake:
+        yield fake
+
+
+def make_app(oidc, store, public_base_url="http://dataget.test", **changes):
+    settings = web_settings(public_base_url=public_base_url, **{**oidc.settings_overrides(), **changes})
+    return create_app(
+        settings, index=FakeIndex().provider, store=store, publisher=ListPublisher(), follow_status_topic=False
+    )
+
+
+async def test_login_redirects_with_pkce_state_nonce_offline(aiohttp_client, oidc):
+    client = await aiohttp_client(make_app(oidc, FakeStore(), public_base_url="https://dataget.test"))
+    resp = await client.get("/auth/login", allow_redirects=False)
+    assert resp.status == 302
+    url = URL(resp.headers["Location"])
+    assert str(url.with_query(None)) == f"{oidc.url}/authorize"
+    q = url.query
+    assert q["redirect_uri"] == "https://dataget.test/auth/callback"
+    assert q["scope"] == SCOPE
+    assert (q["access_type"], q["prompt"], q["code_challenge_method"]) == ("offline", "consent", "S256")
+    assert q["state"] and q["nonce"] and len(q["code_challenge"]) == 43
+    cookie = resp.headers["Set-Cookie"]
+    assert "SameSite=Lax" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+
+
+async def test_full_sign_in_stores_tokens_and_session(aiohttp_client, oidc):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store))
+    await sign_in(client)
+    user_id = f"google:{oidc.user['sub']}"
+    me = await (await client.get("/api/v1/me")).json()
+    assert me == {"user": {"id": user_id, "email": oidc.user["email"]}}
+    token = store.tokens[user_id]
+    assert oidc.is_valid_access_token(token["access_token"])
+    assert token["refresh_token"].startswith("1//")
+    assert store.users[user_id]["email"] == oidc.user["email"]
+    # The cookie carries who is signed in, never the tokens (it is encrypted, so check its size too).
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))["dataget_session"].value
+    assert token["access_token"] not in cookie and len(cookie) < 1000
+
+
+async def test_sign_out_needs_same_origin(aiohttp_client, oidc):
+    client = await aiohttp_client(make_app(oidc, FakeStore()))
+    await sign_in(client)
+    refused = await client.post("/auth/logout", headers={"Origin": "https://evil.test"}, allow_redirects=False)
+    assert refused.status == 403
+    assert (await (await client.get("/api/v1/me")).json())["user"] is not None
+    done = await client.post("/auth/logout", headers={"Origin": "http://dataget.test"}, allow_redirects=False)
+    assert done.status == 303
+    assert (await (await client.get("/api/v1/me")).json())["user"] is None
+
+
+async def test_state_mismatch_is_rejected(aiohttp_client, oidc):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store))
+    login = await client.get("/auth/login", allow_redirects=False)
+    async with httpx.AsyncClient() as browser:
+        answer = await browser.get(login.headers["Location"])
+    back = URL(answer.headers["Location"])
+    forged = back.update_query(state="forged")
+    resp = await client.get(forged.path_qs, allow_redirects=False)
+    assert resp.status == 400
+    assert "state" in await resp.text()
+    assert store.tokens == {}
+
+
+async def test_callback_without_login_is_rejected(aiohttp_client, oidc):
+    client = await aiohttp_client(make_app(oidc, FakeStore()))
+    resp = await client.get("/auth/callback?code=x&state=y", allow_redirects=False)
+    assert resp.status == 400
+
+
+async def test_provider_error_is_reported(aiohttp_client, oidc):
+    client = await aiohttp_client(make_app(oidc, FakeStore()))
+    await client.get("/auth/login", allow_redirects=False)
+    resp = await client.get("/auth/callback?error=access_denied", allow_redirects=False)
+    assert resp.status == 400
+    assert "access_denied" in await resp.text()
+
+
+async def test_wrong_client_secret_fails_sign_in(aiohttp_client, oidc):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store, oauth_client_secret="wrong"))
+    resp = await provider_roundtrip(client)
+    assert resp.status == 400
+    assert ("authorization_code", "invalid_client") in oidc.token_requests
+    assert store.tokens == {}
+
+
+async def authorize_code(http, fake, verifier):
+    """A code for redirect_uri http://x/cb straight from the fake's authorize endpoint."""
+    params = {
+        "client_id": fake.client_id,
+        "response_type": "code",
+        "redirect_uri": "http://x/cb",
+        "scope": SCOPE,
+        "code_challenge": s256(verifier),
+        "code_challenge_method": "S256",
+        "access_type": "offline",
+    }
+    answer = await http.get(f"{fake.url}/authorize", params=params)
+    return URL(answer.headers["Location"]).query["code"]
+
+
+def token_form(fake, **fields):
+    return {"client_id": fake.client_id, "client_secret": fake.client_secret, **fields}
+
+
+async def test_fake_checks_pkce_verifier(oidc):
+    verifier = "v" * 50
+    async with httpx.AsyncClient() as http:
+        code = await authorize_code(http, oidc, verifier)
+        form = token_form(oidc, grant_type="authorization_code", code=code, redirect_uri="http://x/cb")
+        bad = await http.post(f"{oidc.url}/token", data={**form, "code_verifier": "w" * 50})
+        assert (bad.status_code, bad.json()["error"]) == (400, "invalid_grant")
+        # A code is single-use: the failed attempt consumed it.
+        again = await http.post(f"{oidc.url}/token", data={**form, "code_verifier": verifier})
+        assert again.status_code == 400
+
+
+async def test_fake_refresh_grant_expiry_and_revocation():
+    with FakeOIDC() as fake:
+        verifier = "p" * 48
+        async with httpx.AsyncClient() as http:
+            code = await authorize_code(http, fake, verifier)
+            first = (
+                await http.post(
+                    f"{fake.url}/token",
+                    data=token_form(
+                        fake,
+                        grant_type="authorization_code",
+                        code=code,
+                        redirect_uri="http://x/cb",
+                        code_verifier=verifier,
+                    ),
+                )
+            ).json()
+            assert fake.is_valid_access_token(first["access_token"])
+            fake.expire_access_tokens()
+            assert not fake.is_valid_access_token(first["access_token"])
+            refresh = token_form(fake, grant_type="refresh_token", refresh_token=first["refresh_token"])
+            refreshed = (await http.post(f"{fake.url}/token", data=refresh)).json()
+            assert "refresh_token" not in refreshed
+            assert fake.is_valid_access_token(refreshed["access_token"])
+            fake.revoke_refresh_tokens()
+            dead = await http.post(f"{fake.url}/token", data=refresh)
+            assert dead.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.stack
+async def test_sign_in_stores_tokens_encrypted_in_mongo(aiohttp_client, oidc, isolated_settings):
+    settings = web_settings(**{k: getattr(isolated_settings, k) for k in ("mongo_url", "mongo_db")})
+    store = MongoStore(settings)
+    raw = MongoClient(settings.mongo_url)
+    try:
+        client = await aiohttp_client(make_app(oidc, store, mongo_db=settings.mongo_db, token_key=settings.token_key))
+        await sign_in(client)
+        user_id = f"google:{oidc.user['sub']}"
+        db = raw[app_db_name(settings)]
+        doc = db["user_tokens"].find_one({"_id": user_id})
+        token = UserTokenStore(db, settings.token_key).load(user_id)
+        assert token is not None and token["refresh_token"].startswith("1//")
+        assert token["refresh_token"] not in str(doc)
+        assert token["access_token"] not in str(doc)
+        assert db["users"].find_one({"_id": user_id})["email"] == oidc.user["email"]
+    finally:
+        await store.close()
+        raw.drop_database(app_db_name(settings))
+        raw.close()
