@@ -38,7 +38,7 @@ SPECIALS = {Entity.ARTIST: (VARIOUS,), Entity.LABEL: (NOT_ON_LABEL,)}
 
 ORPHAN_SHARE = 0.20  # artists/labels nobody references (the only removable ones)
 MULTI_SHARE = 0.60  # masters with several releases (never removed)
-ATTACH_SHARE = 0.45  # non-main releases attached to a nearby multi master
+ATTACH_SHARE = 0.75  # non-main releases attached to a nearby multi master
 # Per revision: P_CHANGE of every surviving record changes; removal probability is chosen per class so that
 # ~1 % of each entity disappears: orphans 0.05 x 20 %, single masters 0.025 x 40 % (with their main release),
 # non-main releases 0.01.

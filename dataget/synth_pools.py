@@ -14,7 +14,7 @@ from dataget import synth_vocab as V
 from dataget.synth_plan import Entity, Plan, mix
 from dataget.synth_text import Names, Rand, attr, credit, esc, one, title, words
 
-MAX_POOL = 1 << 14
+MAX_POOL = 1 << 14  # fragments per pool
 _POOL_TAG = 3  # mix() tag of the pool RNG, distinct from per-record tags
 
 
@@ -30,21 +30,33 @@ class Pools:
             return tuple(make(rand) for _ in range(size))
 
         self.titles = build(lambda r: esc(title(r)))
-        # 15 % of tracks have no duration.
-        self.durations = build(lambda r: "" if r() < 0.15 else f"<duration>{1 + int(r() * 8)}:{int(r() * 60):02d}"
-                               "</duration>")
-        self.credits = build(self._extra_credit)
-        self.track_artists = build(lambda r: f"<artists>{credit(names, plan.pick(Entity.ARTIST, r()))}</artists>")
+        self.credits = build(lambda r: self._extra_credit(r, on_release=True))
+        # Everything of a track after its position; compilations credit an artist on every track.
+        self.track_tails = build(lambda r: self._track_tail(r, compilation=False))
+        self.compilation_tails = build(lambda r: self._track_tail(r, compilation=True))
         self.identifiers = build(self._identifier)
         self.companies = build(self._company)
 
-    def _extra_credit(self, rand: Rand) -> str:
+    def _extra_credit(self, rand: Rand, *, on_release: bool) -> str:
+        """An extraartists credit; only release-level ones say which tracks they apply to."""
         if rand() < 0.03:  # unlinked free-text credit: no <id>
             return credit(self.names, None, name=words(rand, 2), role=V.ROLES.pick(rand))
         slot = self.plan.pick(Entity.ARTIST, rand())
         anv = self.names.artist(slot).split(" ")[-1] if rand() < 0.08 else ""
-        tracks = "A1 to B2" if rand() < 0.1 else ""
+        tracks = "A1 to B2" if on_release and rand() < 0.1 else ""
         return credit(self.names, slot, anv=anv, role=V.ROLES.pick(rand), tracks=tracks)
+
+    def _track_tail(self, rand: Rand, *, compilation: bool) -> str:
+        parts = [f"<title>{esc(title(rand))}</title>"]
+        if rand() < 0.85:
+            parts.append(f"<duration>{1 + int(rand() * 8)}:{int(rand() * 60):02d}</duration>")
+        if compilation:
+            parts.append(f"<artists>{credit(self.names, self.plan.pick(Entity.ARTIST, rand()))}</artists>")
+        if rand() < 0.2:
+            credits = [self._extra_credit(rand, on_release=False) for _ in range(1 + int(rand() * 2))]
+            parts.append(f"<extraartists>{''.join(credits)}</extraartists>")
+        parts.append("</track>")
+        return "".join(parts)
 
     @staticmethod
     def _identifier(rand: Rand) -> str:

@@ -18,7 +18,7 @@ from dataget.synth_text import Names, Rand, attr, credit, esc, free_text, one, o
 
 HUGE_SHARE = 0.01  # releases with hundreds of tracks
 VIDEO_SHARE = 0.80  # releases with 1-6 videos
-SHARED_VIDEO_SHARE = 0.12  # releases of a master that repeat one of the master's videos (~3 % of all videos)
+SHARED_VIDEO_SHARE = 0.15  # releases of a master that repeat one of the master's videos (~3 % of all videos)
 
 
 @dataclass(frozen=True)
@@ -210,26 +210,20 @@ class ReleaseSynth:
     def _tracklist(self, rand: Rand, fmt: str, qty: str, compilation: bool) -> str:
         u = rand()
         n = 100 + int(rand() * 500) if u < HUGE_SHARE else 1 + int(rand() * 5) if u < 0.2 else 8 + int(rand() * 7)
-        pools = self.pools
-        titles, durations, credits, track_artists = pools.titles, pools.durations, pools.credits, pools.track_artists
-        size = len(titles)
+        p = self.pools
+        tails = p.compilation_tails if compilation else p.track_tails
+        size = len(tails)
         parts = ["<tracklist>"]
         if rand() < 0.03:  # a heading: no position, no duration
             parts.append(f"<track><title>{'Side A' if fmt == 'Vinyl' else 'Part 1'}</title></track>")
         index_at = int(rand() * n) if rand() < 0.02 else -1
-        for i, pos in enumerate(_positions(fmt, int(qty), n, huge=u < HUGE_SHARE)):
+        for i, pos in enumerate(_positions(fmt, int(qty), n, u < HUGE_SHARE)):
             if i == index_at:  # an index track: no position, its parts in <sub_tracks>
-                subs = "".join([f"<track><position>{pos}.{k}</position><title>{titles[int(rand() * size)]}</title>"
+                subs = "".join([f"<track><position>{pos}.{k}</position><title>{p.titles[int(rand() * size)]}</title>"
                                 "</track>" for k in range(1, 2 + int(rand() * 4))])
                 parts.append(f"<track><title>Medley</title><sub_tracks>{subs}</sub_tracks></track>")
-                continue
-            parts.append(f"<track><position>{pos}</position><title>{titles[int(rand() * size)]}</title>"
-                         f"{durations[int(rand() * size)]}")
-            if compilation:
-                parts.append(track_artists[int(rand() * size)])
-            if rand() < 0.2:
-                parts.append(f"<extraartists>{draw(rand, credits, 1 + int(rand() * 2))}</extraartists>")
-            parts.append("</track>")
+            else:
+                parts.append(f"<track><position>{pos}</position>{tails[int(rand() * size)]}")
         parts.append("</tracklist>")
         return "".join(parts)
 
@@ -278,12 +272,13 @@ def _videos(d: Draft) -> str:
     return "<videos>" + "".join(v[1] for v in d.videos) + "</videos>" if d.videos else ""
 
 
-def _positions(fmt: str, qty: int, n: int, *, huge: bool) -> list[str]:
+@lru_cache(maxsize=4096)
+def _positions(fmt: str, qty: int, n: int, huge: bool) -> tuple[str, ...]:
     if huge or (fmt in ("CD", "Box Set") and qty > 1):
         per = max(1, -(-n // max(qty, n // 20 if huge else qty)))
-        return [f"{i // per + 1}-{i % per + 1}" for i in range(n)]
+        return tuple(f"{i // per + 1}-{i % per + 1}" for i in range(n))
     if fmt in ("Vinyl", "Cassette", "Shellac"):
         sides = max(2, 2 * qty)
         per = max(1, -(-n // sides))
-        return [f"{chr(65 + i // per)}{i % per + 1}" for i in range(n)]
-    return [str(i + 1) for i in range(n)]
+        return tuple(f"{chr(65 + i // per)}{i % per + 1}" for i in range(n))
+    return tuple(str(i + 1) for i in range(n))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from xml.sax.saxutils import escape
@@ -11,6 +12,7 @@ from dataget import synth_vocab as V
 from dataget.synth_plan import Entity, Plan, mix
 
 YOUTUBE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
 _ATTR_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 
 Rand = Callable[[], float]
@@ -25,7 +27,7 @@ def esc(text: str) -> str:
 
 def attr(text: str) -> str:
     """A double-quoted attribute value, as the dumps write them (quoteattr would switch to single quotes)."""
-    if any(c in text for c in '&<>"\r\n\t'):
+    if _ATTR_SPECIAL.search(text):
         text = escape(text, _ATTR_ENTITIES)
     return f'"{text}"'
 
@@ -53,6 +55,7 @@ class Names:
         self.label = lru_cache(maxsize=cache_size)(self._label)
         self.artist_head = lru_cache(maxsize=cache_size)(self._artist_head)
         self.label_attrs = lru_cache(maxsize=cache_size)(self._label_attrs)
+        self.catno_prefix = lru_cache(maxsize=cache_size)(self._catno_prefix)
 
     def _artist_head(self, slot: int) -> str:
         """`<id>…</id><name>…</name>` of a linked credit."""
@@ -90,8 +93,11 @@ class Names:
         name = V.WORDS[(h >> 8) % len(V.WORDS)] + V.LABEL_SUFFIXES[(h >> 16) % len(V.LABEL_SUFFIXES)]
         return f"{name} ({2 + (h >> 44) % 4})" if (h >> 40) % 6 == 0 else name
 
+    def _catno_prefix(self, slot: int) -> str:
+        return "".join(c for c in self.label(slot) if c.isascii() and c.isupper())[:4] or "CAT"
+
     def catno(self, rand: Rand, label: int) -> str:
-        prefix = "".join(c for c in self.label(label) if c.isascii() and c.isupper())[:4] or "CAT"
+        prefix = self.catno_prefix(label)
         return f"{prefix} {int(rand() * 9000) + 100}" if rand() < 0.9 else f"{prefix}-{int(rand() * 90) + 1:03d}"
 
 
@@ -108,7 +114,7 @@ def credit(names: Names, slot: int | None, *, name: str | None = None, anv: str 
 
 def video_id(rng: random.Random) -> str:
     bits = rng.getrandbits(66)
-    return "".join(YOUTUBE_ALPHABET[(bits >> (6 * i)) & 63] for i in range(11))
+    return "".join([YOUTUBE_ALPHABET[(bits >> shift) & 63] for shift in range(0, 66, 6)])
 
 
 def video(rng: random.Random, artist: str, track: str, label: str, year: int) -> tuple[str, str]:

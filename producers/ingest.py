@@ -68,7 +68,11 @@ def ingest_file(
     allow_mass_delete: bool = False,
     on_record: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    entity = detect_entity(path)
+    try:
+        entity = detect_entity(path)
+    except DumpFileError as exc:
+        # Not even the root element is readable: there is no entity to report a failed event for.
+        raise IngestError(str(exc)) from exc
     version = dump_version or dump_version_from_path(path)
     if not version:
         raise IngestError(f"{path.name}: no YYYYMMDD dump version in the file name; pass --dump-version")

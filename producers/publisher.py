@@ -35,7 +35,6 @@ class Publisher:
             "compression_type": "lz4",
             "linger_ms": 50,
             "batch_size": 512 * 1024,
-            "buffer_memory": 64 * 1024 * 1024,
             "max_request_size": 8 * 1024 * 1024,
         }
         config.update(overrides)

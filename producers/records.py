@@ -100,7 +100,7 @@ def _release(elem: Element, record_id: int) -> Record:
     master = elem.find("master_id")
     if master is not None:
         record["master_id"] = f.ref_id(f.text_of(master), "master_id")
-        record["is_main_release"] = f.to_bool(f.attr(master.get("is_main_release")))
+        record["is_main_release"] = f.to_bool(f.attr(master.get("is_main_release")), "is_main_release")
     return record
 
 

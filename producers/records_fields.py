@@ -53,7 +53,7 @@ def ref_id(value: str | None, what: str) -> int | None:
     return to_int(value, what) or None
 
 
-def to_bool(value: str | None) -> bool | None:
+def to_bool(value: str | None, what: str) -> bool | None:
     if value is None:
         return None
     lowered = value.lower()
@@ -61,11 +61,16 @@ def to_bool(value: str | None) -> bool | None:
         return True
     if lowered == "false":
         return False
-    raise ValueError(f"not a boolean: {value[:50]!r}")
+    raise ValueError(f"{what} is not a boolean: {value[:50]!r}")
+
+
+def _is_number(text: str) -> bool:
+    # str.isdigit alone accepts characters such as "²" that int() rejects.
+    return text.isascii() and text.isdigit()
 
 
 def _date_part(part: str, high: int) -> int | None:
-    if not part.isdigit():
+    if not _is_number(part):
         return None
     number = int(part)
     return number if 1 <= number <= high else None
@@ -79,7 +84,7 @@ def split_released(released: str | None) -> tuple[int | None, int | None, int | 
     if not released:
         return None, None, None
     head = released[:4]
-    year = int(head) if len(head) == 4 and head.isdigit() and head != "0000" else None
+    year = int(head) if len(head) == 4 and _is_number(head) and head != "0000" else None
     parts = released.split("-")
     month = _date_part(parts[1], 12) if len(parts) > 1 else None
     day = _date_part(parts[2], 31) if len(parts) > 2 else None
@@ -137,16 +142,17 @@ def _fill_texts(record: Record, elem: Element) -> Record:
     return record
 
 
-def _credit(elem: Element) -> Record:
-    credit = _fill_texts(
-        {"id": None, "name": None, "anv": None, "join": None, "role": None, "tracks": None}, elem)
-    if credit["id"] is not None:
-        credit["id"] = ref_id(credit["id"], "artist id")
-    return credit
-
-
 def artist_credits(elem: Element) -> list[Record]:
-    return [_credit(child) for child in elem if child.tag == "artist"]
+    out = []
+    for child in elem:
+        if child.tag != "artist":
+            continue
+        credit = _fill_texts(
+            {"id": None, "name": None, "anv": None, "join": None, "role": None, "tracks": None}, child)
+        if credit["id"] is not None:
+            credit["id"] = ref_id(credit["id"], "artist id")
+        out.append(credit)
+    return out
 
 
 def name_ref(elem: Element, fallback_id: int | None = None) -> Record | None:
@@ -253,7 +259,7 @@ def videos(elem: Element) -> list[Record]:
         src = attr(child.get("src"))
         video: Record = {"src": src, "youtube_id": youtube_id(src),
                          "duration": to_int(attr(child.get("duration")), "video duration"),
-                         "embed": to_bool(attr(child.get("embed"))), "title": None, "description": None}
+                         "embed": to_bool(attr(child.get("embed")), "video embed"), "title": None, "description": None}
         out.append(_fill_texts(video, child))
     return out
 

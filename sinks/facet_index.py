@@ -9,7 +9,7 @@ to 512 members are compact intsets):
   vseq                  last video number handed out
   vid                   HASH YouTube id -> video number
   video                 HASH video number -> "YouTube id<TAB>title"
-  doc:{rid}             HASH what is indexed for a release: f = JSON {facet: {value: folded}}, v = JSON [numbers],
+  doc:{rid}             HASH what is indexed for a release: f = JSON {facet: [values]}, v = JSON [numbers],
                         m = master id (absent without master)
   rv:{rid}              SET video numbers of a release
   vr:{n}                SET indexed releases having video n
@@ -17,6 +17,7 @@ to 512 members are compact intsets):
   v:{facet}:{value}     SET video numbers of those releases (exact answer for one-facet queries)
   cnt:{facet}           ZSET value -> number of releases (value lists, most releases first)
   lex:{facet}           ZSET score 0, member "folded<NUL>value" (case/accent-insensitive prefix search)
+  fold:{facet}          HASH value -> folded value (to find its lex member again when the value goes)
   all:r, all:v          SET every indexed release / video number (the no-facet query)
   mr:{mid}              SET indexed releases of a master
   mdoc:{mid}, mv:{mid}  a master's own video numbers (JSON / SET); vm:{n} SET masters having video n

@@ -121,8 +121,10 @@ async def call(
 
     `num_retries=0`: the library's own retry would also repeat inserts blindly and ignore Retry-After.
     """
-    for attempt in range(max_attempts):
+    attempts = 0
+    while True:
         await before_attempt(method)
+        attempts += 1
         try:
             return await asyncio.to_thread(request.execute, num_retries=0)
         except HttpError as exc:
@@ -131,12 +133,12 @@ async def call(
             raise YouTubeError(Outcome.FAIL, 401, "invalid_grant", RECONNECT_MESSAGE) from exc
         except TRANSPORT_ERRORS as exc:
             error = YouTubeError(Outcome.RETRY, 0, "transport", f"{type(exc).__name__}: {exc}")
-        if error.outcome is not Outcome.RETRY or attempt == max_attempts - 1:
-            if error.outcome is Outcome.RETRY:
-                error.outcome = Outcome.FAIL  # out of attempts: give up with what YouTube said last
+        if error.outcome is not Outcome.RETRY:
             raise error
-        await sleep(backoff(attempt, error.retry_after, rand))
-    raise AssertionError("unreachable")  # the loop always returns or raises
+        if attempts == max_attempts:
+            error.outcome = Outcome.FAIL  # give up with what YouTube said last
+            raise error
+        await sleep(backoff(attempts - 1, error.retry_after, rand))
 
 
 def credentials_from_token(token: Mapping[str, Any], settings: Settings) -> Credentials:

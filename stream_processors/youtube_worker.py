@@ -78,9 +78,10 @@ class JobStore:
         return True
 
     def claim(self, job_id: str, now: datetime) -> pj.Job | None:
-        """Take the job's lease (free, ours, or expired); None when another worker holds it or it is unknown."""
+        """Take an active job's lease (free, ours, or expired); None when another worker holds it or it ended."""
         doc = self._jobs.find_one_and_update(
-            {"_id": job_id, "$or": [{"owner": None}, {"owner": self._me}, {"lease_until": {"$lt": now}}]},
+            {"_id": job_id, "state": {"$in": list(pj.ACTIVE_STATES)},
+             "$or": [{"owner": None}, {"owner": self._me}, {"lease_until": {"$lt": now}}]},
             {"$set": {"owner": self._me, "lease_until": now + LEASE}},
             return_document=ReturnDocument.AFTER,
         )
@@ -111,15 +112,18 @@ class QuotaLedger:
         self._budget = budget
 
     def reserve(self, day: date, units: int) -> bool:
+        """Book `units` on `day` if they fit the budget (atomic, so workers can't overbook together)."""
         key = day.isoformat()
-        try:
-            self._days.insert_one({"_id": key, "units": 0})
-        except DuplicateKeyError:
-            pass
-        booked = self._days.update_one(
-            {"_id": key, "units": {"$lte": self._budget - units}}, {"$inc": {"units": units}}
-        )
-        return booked.modified_count == 1
+        while True:
+            booked = self._days.update_one(
+                {"_id": key, "units": {"$lte": self._budget - units}}, {"$inc": {"units": units}}
+            )
+            if booked.modified_count == 1:
+                return True
+            try:
+                self._days.insert_one({"_id": key, "units": 0})  # the day's first booking
+            except DuplicateKeyError:
+                return False  # the day exists: its budget is spent
 
     def exhaust(self, day: date) -> None:
         """YouTube said quotaExceeded: nobody should try again today."""
@@ -191,7 +195,7 @@ class PlaylistWorker:
 
     async def run_job(self, job_id: str) -> None:
         job = await asyncio.to_thread(self.store.claim, job_id, self.clock())
-        if job is None or job.state not in pj.ACTIVE_STATES:
+        if job is None:
             return
         if job.resume_at is not None and job.resume_at > self.clock():
             await asyncio.to_thread(self.store.save, job, self.clock())  # not due yet: just drop the lease
@@ -229,15 +233,12 @@ class JobRun:
         if not token or not (token.get("refresh_token") or token.get("access_token")):
             return await self.advance(pj.failed(job, pj.RECONNECT_MESSAGE))
         creds = credentials_from_token(token, worker.settings)
-        youtube = await YouTube.connect(creds, worker.settings.youtube_api_endpoint, self._book, worker.sleep)
+        youtube = await YouTube.connect(creds, worker.settings.youtube_api_endpoint, worker.reserve, worker.sleep)
         try:
             await self._fill(youtube, interrupted)
         finally:
             if (fresh := rotated_token(creds, token)) is not None:
                 await asyncio.to_thread(worker.tokens.save, job.user_id, fresh)
-
-    async def _book(self, method: str) -> None:
-        await self.worker.reserve(method)
 
     async def _fill(self, youtube: YouTube, interrupted: bool) -> None:
         try:

@@ -14,8 +14,9 @@ from redis.asyncio import Redis
 
 from dataget.settings import Settings
 from dataget.topic_admin import ensure_topics
+from sinks.facet_index import FacetIndex
+from sinks.index_versions import active_index_namespace
 from web import api, auth, playlists
-from web.index_lookup import active_index_namespace
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.mongo_store import MongoStore
 from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
@@ -29,8 +30,6 @@ Cleanup = Callable[[web.Application], AsyncIterator[None]]
 
 
 def redis_index_provider(redis: Redis, base: str) -> IndexProvider:
-    from sinks.facet_index import FacetIndex
-
     async def provider() -> ReleaseIndex:
         return FacetIndex(redis, await active_index_namespace(redis, base))
 

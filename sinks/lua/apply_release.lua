@@ -7,7 +7,9 @@ local function as_set(list) local s = {} for _, x in ipairs(list) do s[x] = true
 
 local doc = key('doc', rid)
 local raw = redis.call('HMGET', doc, 'f', 'v', 'm')
-local old_f = raw[1] and cjson.decode(raw[1]) or {}
+-- The doc keeps {facet: [values]}; folds live once per value in fold:{facet}.
+local old_f = {}
+for f, values in pairs(raw[1] and cjson.decode(raw[1]) or {}) do old_f[f] = as_set(values) end
 local old_v = raw[2] and cjson.decode(raw[2]) or {}
 local old_m = raw[3] or false
 
@@ -57,14 +59,15 @@ for f in pairs(old_f) do facets[f] = true end
 for f in pairs(new_f) do facets[f] = true end
 for f in pairs(facets) do
   local ov, nv = old_f[f] or {}, new_f[f] or {}
-  for value, folded in pairs(ov) do
+  for value in pairs(ov) do
     local rset, vset = key('r', f, value), key('v', f, value)
     if nv[value] == nil then
       changed = true
       redis.call('SREM', rset, rid)
       if tonumber(redis.call('ZINCRBY', key('cnt', f), -1, value)) <= 0 then
         redis.call('ZREM', key('cnt', f), value)
-        redis.call('ZREM', key('lex', f), folded .. '\0' .. value)
+        redis.call('ZREM', key('lex', f), redis.call('HGET', key('fold', f), value) .. '\0' .. value)
+        redis.call('HDEL', key('fold', f), value)
       end
       drop_videos(old_v, rset, vset)
     else
@@ -76,8 +79,10 @@ for f in pairs(facets) do
     if ov[value] == nil then
       changed = true
       redis.call('SADD', key('r', f, value), rid)
-      redis.call('ZINCRBY', key('cnt', f), 1, value)
-      redis.call('ZADD', key('lex', f), 0, folded .. '\0' .. value)
+      if tonumber(redis.call('ZINCRBY', key('cnt', f), 1, value)) == 1 then
+        redis.call('HSET', key('fold', f), value, folded)
+        redis.call('ZADD', key('lex', f), 0, folded .. '\0' .. value)
+      end
       redis.call('SADD', key('v', f, value), unpack(new_v))
     end
   end
@@ -112,7 +117,14 @@ if payload == '' then
 else
   if redis.call('SADD', key('all', 'r'), rid) == 1 then changed = true end
   if changed then
-    redis.call('HSET', doc, 'f', cjson.encode(new_f), 'v', cjson.encode(new_v))
+    local lists = {}
+    for f, values in pairs(new_f) do
+      local list = {}
+      for value in pairs(values) do list[#list + 1] = value end
+      table.sort(list)
+      lists[f] = list
+    end
+    redis.call('HSET', doc, 'f', cjson.encode(lists), 'v', cjson.encode(new_v))
     if new_m then redis.call('HSET', doc, 'm', new_m) else redis.call('HDEL', doc, 'm') end
   end
 end

@@ -181,7 +181,8 @@ def test_nbsp_only_name_is_kept():
 @pytest.mark.parametrize(("released", "expected"), [
     ("1997-03-24", (1997, 3, 24)), ("1990", (1990, None, None)), ("1985-00-00", (1985, None, None)),
     ("1985-06-00", (1985, 6, None)), ("0000", (None, None, None)), ("19??", (None, None, None)),
-    (None, (None, None, None)), ("2001-13-40", (2001, None, None)),
+    (None, (None, None, None)), ("2001-13-40", (2001, None, None)), ("197²", (None, None, None)),
+    ("1999-²-1", (1999, None, 1)), ("", (None, None, None)),
 ])
 def test_split_released(released, expected):
     assert split_released(released) == expected

@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer
 from cryptography.fernet import Fernet
 from kafka import KafkaAdminClient
 from pymongo import MongoClient
@@ -24,7 +25,6 @@ from sinks.user_tokens import UserTokenStore
 from stream_processors import playlist_jobs as pj
 from stream_processors.youtube_worker import JOBS, run_worker
 from tests.fakes.youtube import FakeYouTube
-from tests.kafka_helpers import read_topic
 from web.kafka_io import KafkaJobPublisher
 
 pytestmark = pytest.mark.stack
@@ -80,7 +80,8 @@ def env(isolated_settings: Settings, fake: FakeYouTube) -> Iterator[Settings]:
 class Harness:
     def __init__(self, settings: Settings, clock: Clock, backoff: Backoff, **worker: Any) -> None:
         self.settings, self.clock, self.backoff, self.worker = settings, clock, backoff, worker
-        self.jobs = MongoClient(settings.mongo_url)[settings.mongo_db + "_app"][JOBS]
+        self.mongo: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
+        self.jobs = self.mongo[settings.mongo_db + "_app"][JOBS]
         self.task: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
 
@@ -126,9 +127,24 @@ class Harness:
                 return doc
             await asyncio.sleep(0.05)
 
-    def snapshots(self, job_id: str) -> list[dict[str, Any]]:
-        messages = read_topic(self.settings, self.settings.topics.playlist_status)
-        return [orjson.loads(m.value) for m in messages if m.key == job_id.encode()]
+    async def snapshots(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's snapshots up to the one of its stored state (published just after the state is saved)."""
+        last = (await asyncio.to_thread(self.jobs.find_one, {"_id": job_id}))["seq"]
+        consumer = AIOKafkaConsumer(
+            self.settings.topics.playlist_status, bootstrap_servers=self.settings.kafka_bootstrap, group_id=None,
+            auto_offset_reset="earliest", enable_auto_commit=False,
+        )
+        await consumer.start()
+        snaps: list[dict[str, Any]] = []
+        try:
+            async for message in consumer:
+                if message.key == job_id.encode():
+                    snaps.append(orjson.loads(message.value))
+                    if snaps[-1]["seq"] == last:
+                        return snaps
+        finally:
+            await consumer.stop()
+        raise AssertionError("status topic ended")
 
 
 @pytest.fixture
@@ -136,6 +152,7 @@ async def harness(env: Settings) -> AsyncIterator[Harness]:
     h = Harness(env, Clock(), Backoff())
     yield h
     await h.shutdown()
+    h.mongo.close()
 
 
 def assert_history(snaps: list[dict[str, Any]], final: str) -> None:
@@ -160,7 +177,7 @@ async def test_a_job_becomes_a_private_playlist_in_order(harness: Harness, fake:
     assert (playlist.title, playlist.privacy) == ("Test mix", "private")
     assert playlist.video_ids == ["vid05", "vid01", "vid07"]
     assert len(harness.backoff.slept) == 1 and fake.calls.count("playlistItems.insert") == 5
-    snaps = harness.snapshots(job_id)
+    snaps = await harness.snapshots(job_id)
     assert_history(snaps, "done")
     assert (snaps[-1]["done"], snaps[-1]["skipped"], snaps[-1]["total"], snaps[-1]["playlist_id"]) == (
         3, 3, 6, playlist.id
@@ -175,27 +192,24 @@ async def test_a_job_becomes_a_private_playlist_in_order(harness: Harness, fake:
 
 @pytest.mark.parametrize(("worker_units", "api_units"), [(151, 10_000), (10_000, 151)], ids=["ledger", "api"])
 async def test_quota_exhaustion_parks_the_job_until_pacific_midnight(
-    env: Settings, fake: FakeYouTube, worker_units: int, api_units: int
+    harness: Harness, fake: FakeYouTube, worker_units: int, api_units: int
 ) -> None:
     # 151 units: one videos.list, the playlist and two inserts; the third insert must wait for the next day.
     fake.daily_units = api_units
-    harness = Harness(env, Clock(), Backoff(), daily_units=worker_units)
+    harness.worker["daily_units"] = worker_units
     await harness.start()
-    try:
-        job_id = await harness.submit(CATALOGUE[:4])
-        parked = await harness.state_of(job_id, "waiting_for_quota", "done", "failed")
-        assert parked["state"] == "waiting_for_quota" and parked["done"] == 2
-        assert "2026-01-16 00:00 Pacific" in parked["error"]
-        assert fake.playlists()[0].video_ids == CATALOGUE[:2]
+    job_id = await harness.submit(CATALOGUE[:4])
+    parked = await harness.state_of(job_id, "waiting_for_quota", "done", "failed")
+    assert parked["state"] == "waiting_for_quota" and parked["done"] == 2
+    assert "2026-01-16 00:00 Pacific" in parked["error"]
+    assert fake.playlists()[0].video_ids == CATALOGUE[:2]
 
-        fake.reset_quota()
-        harness.clock.now = datetime(2026, 1, 16, 8, 0, 1, tzinfo=UTC)  # just past midnight in Los Angeles
-        doc = await harness.state_of(job_id, "done", "failed")
-        assert doc["state"] == "done", doc["error"]
-    finally:
-        await harness.shutdown()
+    fake.reset_quota()
+    harness.clock.now = datetime(2026, 1, 16, 8, 0, 1, tzinfo=UTC)  # just past midnight in Los Angeles
+    doc = await harness.state_of(job_id, "done", "failed")
+    assert doc["state"] == "done", doc["error"]
     assert fake.playlists()[0].video_ids == CATALOGUE[:4] and len(fake.playlists()) == 1
-    snaps = harness.snapshots(job_id)
+    snaps = await harness.snapshots(job_id)
     assert_history(snaps, "done")
     assert "waiting_for_quota" in [s["state"] for s in snaps]
     assert fake.calls.count("playlists.insert") == 1
@@ -217,7 +231,7 @@ async def test_a_crash_mid_insert_resumes_without_duplicates(harness: Harness, f
     [playlist] = fake.playlists()
     assert playlist.video_ids == CATALOGUE[:6]
     assert fake.calls.count("playlistItems.list") == 1
-    assert_history(harness.snapshots(job_id), "done")
+    assert_history(await harness.snapshots(job_id), "done")
 
 
 async def test_jobs_fail_clearly(harness: Harness, fake: FakeYouTube, env: Settings) -> None:
@@ -232,5 +246,5 @@ async def test_jobs_fail_clearly(harness: Harness, fake: FakeYouTube, env: Setti
     doc = await harness.state_of(unplayable, "done", "failed")
     assert doc["state"] == "failed" and doc["skipped"] == 2
     assert fake.playlists() == []
-    assert_history(harness.snapshots(unplayable), "failed")
+    assert_history(await harness.snapshots(unplayable), "failed")
 

@@ -103,7 +103,6 @@ def test_pick_a_genre_and_see_count_and_sample(site_url, browser):
     assert len(links) == 20
     assert links[0].get_attribute("href").startswith("https://www.youtube.com/watch?v=vid")
     assert links[0].text.startswith("Title of vid")
-    browser.save_screenshot(str(Path(tempfile.gettempdir()) / "dataget-web-browser.png"))
 
     # Removing the chip goes back to everything.
     chips[0].click()

@@ -5,11 +5,10 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 from fakes.oidc import FakeOIDC
-from kafka import KafkaAdminClient
 from kafka_helpers import read_topic
-from web_fakes import FakeIndex, FakeStore, sign_in, web_settings
+from web_fakes import FakeIndex, FakeStore, delete_topics, sign_in, web_settings
 
-from dataget.topic_admin import ensure_topics, topic_specs
+from dataget.topic_admin import ensure_topics
 from schemas.generate import load_schema
 from web.app import create_app
 
@@ -24,11 +23,7 @@ def settings(isolated_settings):
     )
     ensure_topics(settings)
     yield settings
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    try:
-        admin.delete_topics([spec.name for spec in topic_specs(settings)])
-    finally:
-        admin.close()
+    delete_topics(settings)
 
 
 async def publish_status(settings, snapshot):

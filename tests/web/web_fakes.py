@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,10 +10,12 @@ from typing import Any
 from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestClient
 from cryptography.fernet import Fernet
+from kafka import KafkaAdminClient
 from yarl import URL
 
-from dataget.query import FacetQuery, FacetValue, QueryResult, SampleVideo
+from dataget.query import MAX_LIMIT, FacetQuery, FacetValue, QueryResult, SampleVideo
 from dataget.settings import Settings
+from dataget.topic_admin import topic_specs
 
 GENRES = ("Electronic", "Jazz", "Rock", "Funk / Soul")
 
@@ -53,10 +56,14 @@ class FakeIndex:
         ]
 
     async def query(self, query: FacetQuery) -> QueryResult:
+        """Like the real index: a seed shuffles the sample reproducibly, and the sample holds at most MAX_LIMIT."""
         self.queries.append(query)
         hits = self._matches(query)
         videos = [SampleVideo(v, r.release_id, f"Title of {v}") for r in hits for v in r.videos]
-        return QueryResult(releases=len(hits), videos=len(videos), sample=videos[: query.limit])
+        sample = list(videos)
+        if query.seed is not None:
+            random.Random(query.seed).shuffle(sample)
+        return QueryResult(releases=len(hits), videos=len(videos), sample=sample[: min(query.limit, MAX_LIMIT)])
 
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
         counts: dict[str, int] = {}
@@ -121,3 +128,12 @@ async def sign_in(client: TestClient) -> None:
     """Sign in through the fake provider (the session cookie stays in client's jar)."""
     done = await provider_roundtrip(client)
     assert done.status == 302, await done.text()
+
+
+def delete_topics(settings: Settings) -> None:
+    """Remove the isolated topics a test created through the app (ensure_topics creates them all)."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        admin.delete_topics([spec.name for spec in topic_specs(settings)])
+    finally:
+        admin.close()

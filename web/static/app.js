@@ -16,8 +16,9 @@ function debounce(fn, ms) {
   };
 }
 
-function el(tag, props = {}, ...children) {
+function el(tag, { dataset = {}, ...props } = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
+  Object.assign(node.dataset, dataset); // dataset is read-only on the element itself
   node.append(...children);
   return node;
 }

@@ -1,0 +1,34 @@
+"""create_app with its real services (Redis index, Mongo, Kafka) on the local stack."""
+
+import pytest
+from pymongo import MongoClient
+from web_fakes import delete_topics, web_settings
+
+from web.app import create_app
+from web.mongo_store import app_db_name
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def settings(isolated_settings):
+    base = web_settings()
+    settings = isolated_settings.with_(session_secret=base.session_secret, token_key=base.token_key)
+    mongo = MongoClient(settings.mongo_url)
+    mongo[settings.mongo_db]["releases"].insert_one({"_id": 249504, "title": "Never Gonna Give You Up"})
+    yield settings
+    for name in (settings.mongo_db, app_db_name(settings)):
+        mongo.drop_database(name)
+    mongo.close()
+    delete_topics(settings)
+
+
+async def test_real_services_answer(aiohttp_client, settings):
+    client = await aiohttp_client(create_app(settings))
+    release = await client.get("/api/v1/releases/249504")
+    assert await release.json() == {"id": 249504, "title": "Never Gonna Give You Up"}
+    assert (await client.get("/api/v1/releases/1")).status == 404
+    empty = await client.get("/api/v1/query?genre=Nothing%20Here")
+    assert empty.status == 200
+    assert (await empty.json())["releases"] == 0
+    assert (await client.get("/api/v1/facets/genre?prefix=zzz")).status == 200
