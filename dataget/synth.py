@@ -127,7 +127,7 @@ def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: st
     if workers is None:
         workers = (os.cpu_count() or 1) if releases >= PARALLEL_FROM else 1
     paths, counts, sums = {}, {}, {}
-    with worker_pool(workers) as pool:
+    with worker_pool(plan, workers) as pool:
         for kind in KINDS:
             started = time.perf_counter()
             paths[kind] = out_dir / dump_filename(dump_date, kind)

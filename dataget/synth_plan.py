@@ -34,7 +34,7 @@ STEP = {Entity.RELEASE: 2, Entity.MASTER: 2, Entity.ARTIST: 2, Entity.LABEL: 3}
 # Placeholder records that real data refers to by id: (slot, id, name). Present only if the file reaches the slot.
 VARIOUS = (96, 194, "Various")
 NOT_ON_LABEL = (605, 1818, "Not On Label")
-SPECIALS = {Entity.ARTIST: (VARIOUS,), Entity.LABEL: (NOT_ON_LABEL,)}
+SPECIALS = {(Entity.ARTIST, VARIOUS[0]): VARIOUS, (Entity.LABEL, NOT_ON_LABEL[0]): NOT_ON_LABEL}
 
 ORPHAN_SHARE = 0.20  # artists/labels nobody references (the only removable ones)
 MULTI_SHARE = 0.60  # masters with several releases (never removed)
@@ -96,17 +96,15 @@ class Plan:
 
     # --- ids --------------------------------------------------------------------------------------------
     def id(self, entity: Entity, slot: int) -> int:
-        for special in SPECIALS.get(entity, ()):
-            if slot == special[0]:
-                return special[1]
+        special = SPECIALS.get((entity, slot))
+        if special is not None:
+            return special[1]
         step = STEP[entity]
         return step * slot + 1 + mix(self.seed, entity, slot, 1) % step
 
     def special_name(self, entity: Entity, slot: int) -> str | None:
-        for special in SPECIALS.get(entity, ()):
-            if slot == special[0]:
-                return special[2]
-        return None
+        special = SPECIALS.get((entity, slot))
+        return None if special is None else special[2]
 
     def special_slot(self, entity: Entity, which: tuple[int, int, str]) -> int | None:
         """Slot of a placeholder record, if this dump set is big enough to hold it."""
@@ -114,13 +112,12 @@ class Plan:
 
     # --- classes ----------------------------------------------------------------------------------------
     def orphan(self, entity: Entity, slot: int) -> bool:
-        if slot == 0 or self.special_name(entity, slot) is not None:
-            return False  # slot 0 always exists, so `pick` finds a target even in tiny sets
-        return unit(self.seed, entity, slot, 2) < ORPHAN_SHARE
+        # Slot 0 is never an orphan (always exists), so `pick` finds a target even in tiny sets.
+        return slot != 0 and (entity, slot) not in SPECIALS and unit(self.seed, entity, slot, 2) < ORPHAN_SHARE
 
     def plain(self, entity: Entity, slot: int) -> bool:
         """Referencable by ordinary links: neither an orphan nor a placeholder such as "Various"."""
-        return self.special_name(entity, slot) is None and not self.orphan(entity, slot)
+        return (entity, slot) not in SPECIALS and (slot == 0 or unit(self.seed, entity, slot, 2) >= ORPHAN_SHARE)
 
     def multi(self, master: int) -> bool:
         return unit(self.seed, Entity.MASTER, master, 2) < MULTI_SHARE

@@ -167,7 +167,7 @@ class ReleaseSynth:
         parts = []
         for s in slots:
             name, ident = self.names.label_attrs(s)
-            parts.append(f"<label name={name} catno={attr(self.names.catno(rand, s))} id={ident}/>")
+            parts.append(f'<label name={name} catno="{self.names.catno(rand, s)}" id={ident}/>')  # catno: [A-Z0-9 -]
         return "<labels>" + "".join(parts) + "</labels>", self.names.label(slots[0])
 
     def _series(self, rand: Rand) -> str:

@@ -47,13 +47,19 @@ def render_chunk(plan: Plan, kind: str, start: int) -> tuple[str, int]:
 
 
 @contextmanager
-def worker_pool(workers: int) -> Iterator[Pool | None]:
-    """Rendering processes for `render`, or None (render in this process) when workers <= 1."""
+def worker_pool(plan: Plan, workers: int) -> Iterator[Pool | None]:
+    """Rendering processes for `render`, or None (render in this process) when workers <= 1.
+
+    Forked where possible: children inherit the builders warmed up here, and nothing re-imports the caller's
+    main module (spawn would re-run an unguarded script). Call this before starting any thread of your own.
+    """
     if workers <= 1:
         yield None
         return
-    # spawn, not fork: the caller may have a compressor thread running.
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    _synths(plan)
+    with context.Pool(workers) as pool:
         yield pool
 
 

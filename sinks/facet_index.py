@@ -29,6 +29,7 @@ A release is indexed only while it has at least one YouTube video.
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -142,8 +143,10 @@ class FacetIndex:
     async def query(self, q: FacetQuery) -> QueryResult:
         digest, tail = query_args(q)
         limit = max(0, min(q.limit, MAX_LIMIT))
-        seed = "" if q.seed is None else str(seed_state(q.seed))
-        args = [self._ns, digest, q.unique or "", str(limit), seed, str(CACHE_TTL_S), *tail]
+        # Unseeded queries draw from a fresh random generator state.
+        state = random.randrange(1, 2147483647) if q.seed is None else seed_state(q.seed)
+        seeded = "" if q.seed is None else "seeded"
+        args = [self._ns, digest, q.unique or "", str(limit), str(state), seeded, str(CACHE_TTL_S), *tail]
         releases, videos, flat = await self._query(args=args)
         sample = [
             SampleVideo(video_id=_text(flat[i]), title=_text(flat[i + 1]), release_id=int(flat[i + 2]))

@@ -68,7 +68,11 @@ async def test_jobs_are_published_and_status_is_streamed(aiohttp_client, setting
         client = await aiohttp_client(app)
         await sign_in(client)
         async with client.ws_connect(f"/ws/playlists/{earlier['job_id']}", headers={"Origin": ORIGIN}) as ws:
-            assert (await ws.receive_json())["playlist_id"] == "PLx"
+            # A "queued" placeholder may come first if the consumer has not read the topic that far yet.
+            seen = [await ws.receive_json()]
+            while seen[-1]["state"] != "done":
+                seen.append(await ws.receive_json())
+            assert seen[-1]["playlist_id"] == "PLx"
 
         resp = await client.post(
             "/api/v1/playlists", json={"title": "Rock", "query": {"genre": ["Rock"]}}, headers={"Origin": ORIGIN}
