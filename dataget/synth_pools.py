@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from dataget import synth_vocab as V
 from dataget.synth_plan import Entity, Plan, mix
-from dataget.synth_text import Names, Rand, attr, credit, esc, one, title, words
+from dataget.synth_text import Names, Rand, attr, credit, decade_year, esc, one, title, video_id, words
 
 MAX_POOL = 1 << 14  # fragments per pool
 _POOL_TAG = 3  # mix() tag of the pool RNG, distinct from per-record tags
@@ -34,6 +34,7 @@ class Pools:
         # Everything of a track after its position; compilations credit an artist on every track.
         self.track_tails = build(lambda r: self._track_tail(r, compilation=False))
         self.compilation_tails = build(lambda r: self._track_tail(r, compilation=True))
+        self.video_descriptions = build(self._video_description)
         self.identifiers = build(self._identifier)
         self.companies = build(self._company)
 
@@ -57,6 +58,25 @@ class Pools:
             parts.append(f"<extraartists>{''.join(credits)}</extraartists>")
         parts.append("</track>")
         return "".join(parts)
+
+    def _video_description(self, rand: Rand) -> str:
+        if rand() < 0.2:  # 2025+: absent rather than empty
+            return ""
+        artist = self.names.artist(self.plan.pick(Entity.ARTIST, rand()))
+        label = self.names.label(self.plan.pick(Entity.LABEL, rand()))
+        text = one(rand, V.VIDEO_DESCRIPTIONS).format(a=artist, t=title(rand), l=label, y=decade_year(rand),
+                                                      w=words(rand, 1).lower())
+        return f"<description>{esc(text)}</description>"
+
+    def video(self, rng: random.Random, artist: str) -> tuple[str, str]:
+        """(YouTube id, `<video>` element) of a new random video of `artist` (raw name)."""
+        rand = rng.random
+        vid = video_id(rng)
+        size = len(self.titles)
+        duration = 0 if rand() < 0.03 else 60 + int(rand() * 420)
+        return vid, (f'<video src="https://www.youtube.com/watch?v={vid}" duration="{duration}" embed="true">'
+                     f"<title>{esc(artist)} - {self.titles[int(rand() * size)]}{one(rand, V.VIDEO_TITLE_SUFFIXES)}"
+                     f"</title>{self.video_descriptions[int(rand() * size)]}</video>")
 
     @staticmethod
     def _identifier(rand: Rand) -> str:

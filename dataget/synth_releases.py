@@ -8,13 +8,13 @@ RNG seeded by that revision, so a record that did not change in a revision is by
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from dataget import synth_vocab as V
 from dataget.synth_plan import NOT_ON_LABEL, VARIOUS, Entity, Plan, geometric, mix
 from dataget.synth_pools import Pools, draw
-from dataget.synth_text import Names, Rand, attr, credit, esc, free_text, one, other, title, video, words
+from dataget.synth_text import Names, Rand, attr, credit, decade_year, esc, free_text, one, other, title, words
 
 HUGE_SHARE = 0.01  # releases with hundreds of tracks
 VIDEO_SHARE = 0.80  # releases with 1-6 videos
@@ -36,22 +36,14 @@ class Core:
 
 @dataclass
 class Draft:
-    """A record before rendering: the fields mutations touch, plus static XML fragments."""
+    """The fields of a record that revisions edit."""
 
     title: str
     genres: list[str]
     styles: list[str]
     data_quality: str
-    videos: list[tuple[str, str]]
-    year: int
-    artist: str
-    label: str
-    static: dict[str, str] = field(default_factory=dict)
-
-
-def decade_year(rand: Rand) -> int:
-    year = int(V.DECADES.pick(rand)) + int(rand() * 10)
-    return min(year, 2026)
+    videos: list[tuple[str, str]]  # (YouTube id, <video> element)
+    artist: str  # raw name of the first artist, for new video titles
 
 
 class ReleaseSynth:
@@ -89,9 +81,9 @@ class ReleaseSynth:
         core = self._core(rng)
         vids: list[tuple[str, str]] = []
         if rng.random() < 0.5:
-            artist, label = self.names.artist(core.artists[0][0]), self.names.label(self.plan.pick(Entity.LABEL, 0.5))
+            artist = self.names.artist(core.artists[0][0])
             for _ in range(1 + int(rng.random() * 4)):
-                vids.append(video(rng, artist, title(rng.random), label, core.year))
+                vids.append(self.pools.video(rng, artist))
         return Core(core.title, core.artists, core.genres, core.styles, core.year, core.compilation, tuple(vids))
 
     # --- releases ---------------------------------------------------------------------------------------
@@ -104,24 +96,22 @@ class ReleaseSynth:
         year = core.year if found is None or found[1] else min(2026, core.year + geometric(rand(), 6))
         artist = self.names.artist(core.artists[0][0])
         labels, label = self._labels(rand)
-        d = Draft(core.title, list(core.genres), list(core.styles), V.DATA_QUALITY.pick(rand), [], year, artist, label)
+        d = Draft(core.title, list(core.genres), list(core.styles), V.DATA_QUALITY.pick(rand), [], artist)
         fmt, qty = V.FORMAT_NAMES.pick(rand), "1" if rand() < 0.85 else str(2 + int(rand() * 2))
-        s = d.static
-        s["artists"] = "".join(credit(self.names, a, join=j) for a, j in core.artists)
-        s["labels"] = labels
-        s["series"] = self._series(rand) if rand() < 0.03 else ""
-        s["extraartists"] = self._extraartists(rand, geometric(rand(), 1.5))
-        s["formats"] = self._format(rand, fmt, qty)
-        s["country"] = f"<country>{esc(V.COUNTRIES.pick(rand))}</country>" if rand() < 0.97 else ""
-        s["released"] = self._released(rand, year)
-        s["notes"] = f"<notes>{esc(free_text(rand, V.NOTES, artist=artist, label=label, year=year, n=slot))}</notes>" \
-            if rand() < 0.35 else ""
+        artists = "".join([credit(self.names, a, join=j) for a, j in core.artists])
+        series = self._series(rand) if rand() < 0.03 else ""
+        extraartists = self._extraartists(rand, geometric(rand(), 1.5))
+        formats = self._format(rand, fmt, qty)
+        country = f"<country>{esc(V.COUNTRIES.pick(rand))}</country>" if rand() < 0.97 else ""
+        released = self._released(rand, year)
+        notes = ""
+        if rand() < 0.35:
+            notes = f"<notes>{esc(free_text(rand, V.NOTES, artist=artist, label=label, year=year, n=slot))}</notes>"
         master_id = plan.id(Entity.MASTER, found[0]) if found else 0
         main = "true" if found and found[1] else "false"
-        s["master_id"] = f'<master_id is_main_release="{main}">{master_id}</master_id>'
-        s["tracklist"] = self._tracklist(rand, fmt, qty, core.compilation)
-        s["identifiers"] = self._identifiers(rand)
-        s["companies"] = self._companies(rand)
+        tracklist = self._tracklist(rand, fmt, qty, core.compilation)
+        identifiers = self._identifiers(rand)
+        companies = self._companies(rand)
         if rand() < VIDEO_SHARE:
             for _ in range(1 + min(5, geometric(rand(), 1.3))):
                 self._add_video(d, rng)
@@ -131,11 +121,11 @@ class ReleaseSynth:
                 d.videos.insert(int(rand() * (len(d.videos) + 1)), shared)
         for rev in changes:
             self._mutate(d, random.Random(mix(plan.seed, Entity.RELEASE, slot, 2000 + rev)))
-        return (f'<release id="{plan.id(Entity.RELEASE, slot)}"><artists>{s["artists"]}</artists>'
-                f'<title>{esc(d.title)}</title>{s["labels"]}{s["series"]}{s["extraartists"]}{s["formats"]}'
-                f'{_genres(d)}{s["country"]}{s["released"]}{s["notes"]}'
-                f'<data_quality>{esc(d.data_quality)}</data_quality>{s["master_id"]}{s["tracklist"]}'
-                f'{s["identifiers"]}{_videos(d)}{s["companies"]}</release>')
+        return (f'<release id="{plan.id(Entity.RELEASE, slot)}"><artists>{artists}</artists>'
+                f"<title>{esc(d.title)}</title>{labels}{series}{extraartists}{formats}{_genres(d)}{country}"
+                f"{released}{notes}<data_quality>{esc(d.data_quality)}</data_quality>"
+                f'<master_id is_main_release="{main}">{master_id}</master_id>{tracklist}{identifiers}{_videos(d)}'
+                f"{companies}</release>")
 
     def master(self, slot: int, changes: tuple[int, ...]) -> str:
         plan = self.plan
@@ -144,7 +134,7 @@ class ReleaseSynth:
         rand = rng.random
         artist = self.names.artist(core.artists[0][0])
         d = Draft(core.title, list(core.genres), list(core.styles), V.DATA_QUALITY.pick(rand), list(core.videos),
-                  core.year, artist, self.names.label(plan.pick(Entity.LABEL, 0.5)))
+                  artist)
         credits = list(core.artists)
         if rand() < 0.5:  # 2025+ masters often end with a dangling "," join
             credits[-1] = (credits[-1][0], ",")
@@ -154,7 +144,7 @@ class ReleaseSynth:
         main = plan.id(Entity.RELEASE, plan.main_release_slot(slot))
         return (f'<master id="{plan.id(Entity.MASTER, slot)}"><main_release>{main}</main_release>'
                 f'<artists>{"".join(credit(self.names, a, join=j) for a, j in credits)}</artists>'
-                f"{_genres(d)}{notes}<year>{d.year}</year><title>{esc(d.title)}</title>"
+                f"{_genres(d)}{notes}<year>{core.year}</year><title>{esc(d.title)}</title>"
                 f"<data_quality>{esc(d.data_quality)}</data_quality>{_videos(d)}</master>")
 
     # --- pieces -----------------------------------------------------------------------------------------
@@ -236,9 +226,8 @@ class ReleaseSynth:
         return f"<companies>{draw(rand, self.pools.companies, n)}</companies>" if n else ""
 
     # --- revisions --------------------------------------------------------------------------------------
-    @staticmethod
-    def _add_video(d: Draft, rng: random.Random) -> None:
-        vid = video(rng, d.artist, title(rng.random), d.label, d.year)
+    def _add_video(self, d: Draft, rng: random.Random) -> None:
+        vid = self.pools.video(rng, d.artist)
         if all(v[0] != vid[0] for v in d.videos):  # ids are unique per release
             d.videos.append(vid)
 

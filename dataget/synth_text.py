@@ -1,4 +1,4 @@
-"""Text pieces shared by the synthetic record builders: escaping, names, artist credits, videos, free text."""
+"""Text pieces shared by the synthetic record builders: escaping, names, artist credits, free text."""
 
 from __future__ import annotations
 
@@ -117,18 +117,9 @@ def video_id(rng: random.Random) -> str:
     return "".join([YOUTUBE_ALPHABET[(bits >> shift) & 63] for shift in range(0, 66, 6)])
 
 
-def video(rng: random.Random, artist: str, track: str, label: str, year: int) -> tuple[str, str]:
-    """(youtube id, <video> element)."""
-    rand = rng.random
-    vid = video_id(rng)
-    duration = 0 if rand() < 0.03 else 60 + int(rand() * 420)
-    head = f"{artist} - {track}{one(rand, V.VIDEO_TITLE_SUFFIXES)}"
-    xml = (f'<video src="https://www.youtube.com/watch?v={vid}" duration="{duration}" embed="true">'
-           f"<title>{esc(head)}</title>")
-    if rand() < 0.8:
-        text = one(rand, V.VIDEO_DESCRIPTIONS).format(a=artist, t=track, l=label, y=year, w=vid[:6])
-        xml += f"<description>{esc(text)}</description>"
-    return vid, xml + "</video>"
+def decade_year(rand: Rand) -> int:
+    """A year 1950-2026, weighted towards the 1990s-2010s like the catalogue."""
+    return min(2026, int(V.DECADES.pick(rand)) + int(rand() * 10))
 
 
 def free_text(rand: Rand, templates: tuple[str, ...], *, artist: str, label: str, year: int, n: int) -> str:

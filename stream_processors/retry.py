@@ -32,7 +32,7 @@ async def retry_forever(
     action: Callable[[], Awaitable[T]],
     what: str,
     expected: tuple[type[BaseException], ...] = (),
-    backoff: Backoff = Backoff(),  # noqa: B008 - frozen, so sharing the default is safe
+    backoff: Backoff = Backoff(),  # frozen, so sharing the default is safe
     sleep: Sleep = asyncio.sleep,
 ) -> T:
     """Await `action()` until it returns. Every Exception is retried (cancellation is not).

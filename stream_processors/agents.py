@@ -1,0 +1,196 @@
+"""The indexer: one faust agent per entity topic, each a thin loop over `process_batch` (testable without a broker).
+
+A batch is decoded, written to Mongo, then applied to the Redis facet index (releases and masters). Records that
+cannot be decoded or stored go to the dead-letter topic; a store that is down makes the agent re-run the whole
+batch until it is back (faust would ack a batch whose agent raised, i.e. silently skip it). Every write is
+idempotent, so re-running a batch, or re-delivery after a crash, is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+import faust
+import orjson
+import redis.exceptions
+from faust.types import EventT, StreamT
+
+from dataget.topics import ENTITIES, Topics
+from schemas.messages import dead_letter, dead_letter_key
+from sinks.mongo_store import StoreUnavailable, WriteFailure
+from stream_processors.retry import retry_forever
+
+log = logging.getLogger(__name__)
+
+DUMP_VERSION_HEADER = "dump_version"
+DLQ_SOURCE = "indexer"
+# "A store is down": the batch is re-run until it is back, never split into dead letters.
+DOWN_ERRORS: tuple[type[BaseException], ...] = (
+    StoreUnavailable, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError,
+)
+
+Item = tuple[int, dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a batch needs of a Kafka message."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: Mapping[str, bytes] = field(default_factory=dict)
+
+
+class RecordStore(Protocol):
+    def write_batch(self, entity: str, items: Sequence[Item]) -> list[WriteFailure]: ...
+
+
+class Index(Protocol):
+    async def apply_releases(self, batch: Sequence[Item]) -> None: ...
+
+    async def apply_masters(self, batch: Sequence[Item]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: RecordStore
+    # None: no facet index (e.g. tests of the Mongo path alone).
+    index: Index | None
+    # (key, JSON value) -> the dead-letter topic; returns once Kafka has it.
+    send_dead_letter: Callable[[str, bytes], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int | None
+    reason: str
+    excerpt: str
+    dump_version: str | None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    written: int
+    deleted: int
+    dead_letters: list[DeadLetter]
+
+
+def _dump_version(msg: Message) -> str | None:
+    raw = msg.headers.get(DUMP_VERSION_HEADER)
+    return raw.decode(errors="replace") if raw is not None else None
+
+
+def _parse_id(raw: object) -> int | None:
+    if isinstance(raw, bytes):
+        raw = raw.decode(errors="replace")
+    if isinstance(raw, str) and raw.strip().isdecimal():
+        raw = int(raw)
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
+
+
+def decode(msg: Message) -> Item | DeadLetter:
+    """(id, record | None) from a message, or why it can't be stored."""
+    key_id = _parse_id(msg.key)
+    excerpt = (msg.value or b"").decode(errors="replace")
+    if msg.value is None:
+        if key_id is None:
+            return DeadLetter(None, f"tombstone with invalid key {msg.key!r}", "", _dump_version(msg))
+        return key_id, None
+    try:
+        record = orjson.loads(msg.value)
+    except orjson.JSONDecodeError as exc:
+        return DeadLetter(key_id, f"undecodable JSON: {exc}", excerpt, _dump_version(msg))
+    if not isinstance(record, dict):
+        return DeadLetter(key_id, f"record is a JSON {type(record).__name__}, not an object", excerpt,
+                          _dump_version(msg))
+    record_id = _parse_id(record.get("id"))
+    if record_id is None or (key_id is not None and key_id != record_id):
+        return DeadLetter(key_id, f"record id {record.get('id')!r} does not match key {msg.key!r}", excerpt,
+                          _dump_version(msg))
+    return record_id, record
+
+
+async def _apply_index(entity: str, items: list[Item], deps: Deps) -> dict[int, str]:
+    """Apply items to the facet index; returns {id: reason} for records it refused (isolated one by one)."""
+    if deps.index is None or not items or entity not in ("releases", "masters"):
+        return {}
+    apply = deps.index.apply_releases if entity == "releases" else deps.index.apply_masters
+    try:
+        await apply(items)
+        return {}
+    except DOWN_ERRORS:
+        raise
+    except Exception:
+        log.exception("facet index refused a %s batch; isolating the record", entity)
+    refused = {}
+    for item in items:
+        try:
+            await apply([item])
+        except DOWN_ERRORS:
+            raise
+        except Exception as exc:
+            refused[item[0]] = f"facet index: {type(exc).__name__}: {exc}"
+    return refused
+
+
+async def process_batch(entity: str, messages: Sequence[Message], deps: Deps) -> BatchResult:
+    """Store one batch of an entity topic. Raises only when a store (or Kafka, for dead letters) is down."""
+    latest: dict[int, dict[str, Any] | None] = {}
+    versions: dict[int, str | None] = {}
+    dead: list[DeadLetter] = []
+    for msg in messages:
+        decoded = decode(msg)
+        if isinstance(decoded, DeadLetter):
+            dead.append(decoded)
+            continue
+        record_id, record = decoded
+        latest[record_id] = record  # last write wins
+        versions[record_id] = _dump_version(msg)
+
+    # pymongo is blocking: keep faust's event loop (heartbeats, fetching) running meanwhile.
+    failures = await asyncio.to_thread(deps.store.write_batch, entity, list(latest.items()))
+    refused = {f.id: f.reason for f in failures}
+    stored = [(i, rec) for i, rec in latest.items() if i not in refused]
+    refused.update(await _apply_index(entity, stored, deps))
+
+    for record_id, reason in refused.items():
+        record = latest.get(record_id)
+        dead.append(DeadLetter(record_id, reason, orjson.dumps(record).decode() if record else "",
+                               versions.get(record_id)))
+    for letter in dead:
+        value = dead_letter(DLQ_SOURCE, entity, letter.id, letter.reason, letter.excerpt, letter.dump_version)
+        await deps.send_dead_letter(dead_letter_key(entity, letter.id), orjson.dumps(value))
+    if dead:
+        log.warning("%s: %d record(s) dead-lettered, first: %s", entity, len(dead), dead[0].reason)
+    deletes = sum(1 for _, rec in stored if rec is None)
+    return BatchResult(written=len(stored) - deletes, deleted=deletes, dead_letters=dead)
+
+
+def to_message(event: EventT) -> Message:
+    return Message(key=event.key, value=event.value, headers=dict(event.headers or {}))
+
+
+AgentFun = Callable[[StreamT], Awaitable[None]]
+
+
+def make_agent(entity: str, deps: Deps, batch_size: int, within: float) -> AgentFun:
+    async def index_entity(stream: StreamT) -> None:
+        async for events in stream.take_events(batch_size, within=within):
+            messages = [to_message(e) for e in events]
+            # Never raise out of here: faust would ack the batch and move on (IMPLEMENTATION-NOTES 5.1).
+            await retry_forever(partial(process_batch, entity, messages, deps), f"{entity} batch",
+                                expected=DOWN_ERRORS)
+
+    return index_entity
+
+
+def register_agents(app: faust.App, topics: Topics, deps: Deps, batch_size: int, within: float) -> None:
+    for entity in ENTITIES:
+        topic = app.topic(topics.entity(entity), key_serializer="raw", value_serializer="raw")
+        # concurrency=1: faust's commit with concurrency>1 can skip in-flight messages (notes 5.2).
+        app.agent(topic, name=f"index-{entity}", concurrency=1)(make_agent(entity, deps, batch_size, within))
