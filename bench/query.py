@@ -51,7 +51,9 @@ class Universe:
             "format": ["Vinyl", "CD", "File", "Cassette", "CDr", "Box Set", "DVD", "Shellac", "Flexi-disc", "VHS"],
             "year": [str(y) for y in range(2024, 1929, -1)],
         }
-        self.pick = {name: zipf_picker(pool, rng) for name, pool in self.pools.items()}
+        # Discogs-like skew: one genre has ~30% of releases, the biggest label or artist only a few percent.
+        exponents = {"label": 0.8, "artist": 0.8, "style": 1.0}
+        self.pick = {name: zipf_picker(pool, rng, exponents.get(name, 1.1)) for name, pool in self.pools.items()}
         self.masters = max(1, releases // 3)
 
     def values(self, facet: str, low: int, high: int) -> list[str]:

@@ -19,17 +19,14 @@ Every other record is byte-identical to the previous revision.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
-import queue
-import threading
 import time
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dataget.settings import Settings
+from dataget.synth_gzip import write_pieces
 from dataget.synth_plan import Plan
 from dataget.synth_render import render, worker_pool
 
@@ -63,52 +60,6 @@ def dump_filename(dump_date: str, kind: str) -> str:
     return f"discogs_{dump_date}_{kind}.xml.gz" if kind != "CHECKSUM" else f"discogs_{dump_date}_CHECKSUM.txt"
 
 
-def write_gzip_xml(path: Path, root: str, chunks: Iterable[tuple[str, int]], level: int = 1) -> tuple[int, str]:
-    """Stream `<root>` + the record chunks (text, record count) into a gzip file; returns (records, sha256 hex).
-
-    Compression, hashing and writing run in a helper thread (zlib and hashlib release the GIL), so they overlap
-    with record generation. The gzip header has no name and mtime 0, which keeps the bytes reproducible.
-    Written to `<name>.part` and renamed, so a reader never sees half a file.
-    """
-    handoff: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
-    digest = hashlib.sha256()
-    failure: list[BaseException] = []
-    tmp = path.with_name(path.name + ".part")
-
-    def sink() -> None:
-        comp = zlib.compressobj(level, zlib.DEFLATED, 31)
-        try:
-            with tmp.open("wb") as out:
-                while (data := handoff.get()) is not None:
-                    block = comp.compress(data)
-                    digest.update(block)
-                    out.write(block)
-                block = comp.flush()
-                digest.update(block)
-                out.write(block)
-        except BaseException as exc:  # surfaced in the producer thread below
-            failure.append(exc)
-            while handoff.get() is not None:  # keep draining so the producer never blocks forever
-                pass
-
-    worker = threading.Thread(target=sink, name=f"gzip-{path.name}", daemon=True)
-    worker.start()
-    count = 0
-    try:
-        handoff.put(f"<{root}>\n".encode())
-        for text, n in chunks:
-            handoff.put(text.encode())
-            count += n
-        handoff.put(f"</{root}>\n".encode())
-    finally:
-        handoff.put(None)
-        worker.join()
-    if failure:
-        raise failure[0]
-    os.replace(tmp, path)
-    return count, digest.hexdigest()
-
-
 def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: str = "20260301",
                    revision: int = 0, gzip_level: int = 1, workers: int | None = None,
                    progress: Callable[[str, int, float], None] | None = None) -> DumpSet:
@@ -131,8 +82,7 @@ def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: st
         for kind in KINDS:
             started = time.perf_counter()
             paths[kind] = out_dir / dump_filename(dump_date, kind)
-            chunks = render(plan, kind, pool)
-            counts[kind], sums[kind] = write_gzip_xml(paths[kind], kind, chunks, gzip_level)
+            counts[kind], sums[kind] = write_pieces(paths[kind], render(plan, kind, gzip_level, pool, 2 * workers))
             if progress is not None:
                 progress(kind, counts[kind], time.perf_counter() - started)
     checksum = out_dir / dump_filename(dump_date, "CHECKSUM")

@@ -37,7 +37,8 @@ class EntitySynth:
         if rand() < 0.5:
             other_artist = self.names.artist(self.plan.pick(Entity.ARTIST, rand()))
             other_label = self.names.label(self.plan.pick(Entity.LABEL, rand()))
-            text = free_text(rand, V.PROFILES, artist=other_artist, label=other_label, year=year, n=slot)
+            templates = V.ARTIST_PROFILES if entity is Entity.ARTIST else V.LABEL_PROFILES
+            text = free_text(rand, templates, artist=other_artist, label=other_label, year=year, n=slot + 1)
         slug = "".join(c for c in name.lower() if c.isascii() and c.isalnum()) or "x"
         urls = [f"https://www.{slug}.com/", f"https://www.facebook.com/{slug}", f"https://{slug}.bandcamp.com"]
         return Profile(text, V.DATA_QUALITY.pick(rand), urls[: int(rand() * 4 * rand())], []), rng

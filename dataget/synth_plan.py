@@ -50,7 +50,7 @@ GROUP_BLOCK = 20  # artist slots k*20 may be groups whose members come from the 
 
 def mix(seed: int, entity: int, slot: int, tag: int) -> int:
     """A stable 64-bit hash (Python's hash() is salted per process): a linear combination, then the
-    splitmix64 finaliser. One round instead of one per part, because it runs ~30 times per release."""
+    splitmix64 finaliser. One round instead of one per part, because it runs a dozen times per release."""
     x = (seed * 0x9E3779B97F4A7C15 + entity * 0xD1B54A32D192ED03 + slot * 0xBF58476D1CE4E5B9
          + tag * 0x94D049BB133111EB) & MASK
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & MASK
@@ -83,6 +83,8 @@ class Plan:
 
     def growth(self, entity: Entity) -> int:
         """Slots appended per revision."""
+        if entity is Entity.MASTER and not self.n_masters:
+            return 0  # under 4 releases: no masters, and none appear later (no block to hold a main release)
         if entity is Entity.RELEASE and self.n_masters:
             return 4 * self.growth(Entity.MASTER)
         return max(1, round(self.base(entity) * GROWTH))

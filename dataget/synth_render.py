@@ -1,18 +1,21 @@
 """Rendering the record lines of one synthetic dump file, in ascending id order, optionally in parallel.
 
-Records are independent functions of their slot, so a file is cut into fixed slot ranges rendered by worker
-processes and reassembled in order: the bytes do not depend on the number of workers.
+Records are independent functions of their slot, so a file is cut into fixed slot ranges that worker processes
+render and compress; the pieces are joined in order into one gzip stream, so the bytes do not depend on the
+number of workers.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache, partial
-from multiprocessing.pool import Pool
+from multiprocessing.pool import AsyncResult, Pool
 
 from dataget.synth_entities import EntitySynth
+from dataget.synth_gzip import Piece, compress_piece
 from dataget.synth_plan import Entity, Plan
 from dataget.synth_releases import ReleaseSynth
 from dataget.synth_text import Names
@@ -28,22 +31,26 @@ def _synths(plan: Plan) -> tuple[ReleaseSynth, EntitySynth]:
     return ReleaseSynth(plan, names), EntitySynth(plan, names)
 
 
-def render_chunk(plan: Plan, kind: str, start: int) -> tuple[str, int]:
-    """Records of slots [start, start + CHUNK_SLOTS) that exist at the plan's revision: (text, count).
+def render_chunk(plan: Plan, kind: str, level: int, start: int) -> Piece:
+    """Records of slots [start, start + CHUNK_SLOTS) that exist at the plan's revision, compressed.
 
-    Each record is one line ending in a newline, like the real dumps.
+    Each record is one line, like the real dumps; the first chunk opens the root element, the last closes it.
     """
     releases, entities = _synths(plan)
-    entity = ENTITY[kind]
+    slots = plan.slots(ENTITY[kind])
     build = {"artists": entities.artist, "labels": entities.label,
              "masters": releases.master, "releases": releases.release}[kind]
-    lines = []
-    for slot in range(start, min(start + CHUNK_SLOTS, plan.slots(entity))):
-        changes = plan.history(entity, slot)
+    lines = [f"<{kind}>"] if start == 0 else []
+    for slot in range(start, min(start + CHUNK_SLOTS, slots)):
+        changes = plan.history(ENTITY[kind], slot)
         if changes is not None:
             lines.append(build(slot, changes))
+    records = len(lines) - (start == 0)
+    last = start + CHUNK_SLOTS >= slots
+    if last:
+        lines.append(f"</{kind}>")
     lines.append("")
-    return "\n".join(lines), len(lines) - 1
+    return compress_piece("\n".join(lines), records, level=level, last=last)
 
 
 @contextmanager
@@ -51,7 +58,7 @@ def worker_pool(plan: Plan, workers: int) -> Iterator[Pool | None]:
     """Rendering processes for `render`, or None (render in this process) when workers <= 1.
 
     Forked where possible: children inherit the builders warmed up here, and nothing re-imports the caller's
-    main module (spawn would re-run an unguarded script). Call this before starting any thread of your own.
+    main module (spawn would re-run an unguarded script).
     """
     if workers <= 1:
         yield None
@@ -63,8 +70,21 @@ def worker_pool(plan: Plan, workers: int) -> Iterator[Pool | None]:
         yield pool
 
 
-def render(plan: Plan, kind: str, pool: Pool | None = None) -> Iterator[tuple[str, int]]:
-    """All chunks (text, record count) of one file, in order."""
-    job = partial(render_chunk, plan, kind)
-    starts = range(0, plan.slots(ENTITY[kind]), CHUNK_SLOTS)
-    return iter(map(job, starts)) if pool is None else pool.imap(job, starts)
+def render(plan: Plan, kind: str, level: int, pool: Pool | None = None, window: int = 8) -> Iterator[Piece]:
+    """All compressed chunks of one file, in order (see `synth_gzip.write_pieces`).
+
+    With a pool, at most `window` chunks are in flight or waiting to be consumed.
+    """
+    job = partial(render_chunk, plan, kind, level)
+    starts = range(0, max(1, plan.slots(ENTITY[kind])), CHUNK_SLOTS)
+    if pool is None:
+        yield from map(job, starts)
+        return
+    # Pool.imap would queue every finished chunk in memory; a window of pending jobs keeps memory constant.
+    pending: deque[AsyncResult[Piece]] = deque()
+    for start in starts:
+        pending.append(pool.apply_async(job, (start,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()

@@ -70,7 +70,7 @@ class Names:
         kind = h % 10
         if slot < 400 and (h >> 8) % 4 == 0:
             name = V.FAMOUS[(h >> 12) % len(V.FAMOUS)]
-        elif kind < 5:
+        elif kind < 5 and not self.plan.is_group(slot):
             name = f"{V.FIRST_NAMES[(h >> 8) % len(V.FIRST_NAMES)]} {V.LAST_NAMES[(h >> 16) % len(V.LAST_NAMES)]}"
         elif kind < 7:
             name = f"The {w[(h >> 8) % len(w)]} {V.BAND_NOUNS[(h >> 16) % len(V.BAND_NOUNS)]}"

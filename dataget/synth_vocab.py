@@ -169,10 +169,16 @@ NOTES = (
     "Originally released as a cassette in {y}. Reissue with \"bonus\" tracks.",
     'Cover art by <a href="https://example.org/{w}">{a}</a>. Same artwork as [r{n}].',
 )
-PROFILES = (
-    "{n} is a musician and producer from {c}.",
+ARTIST_PROFILES = (
+    "Musician and producer from {c}.",
     "Founded in {y} in {c}.\r\nCo-founded [l={l}] with [a={a}].",
     "Electronic music producer. Also recorded as [a={a}].\r\n\r\nBorn {y}.",
     "<b>Do not confuse</b> with [a={a}].",
-    "German label, active since {y}. Label Code: LC {n}.",
+    "Session player, worked with [a={a}] and [a{n}].",
+)
+LABEL_PROFILES = (
+    "Independent label from {c}, active since {y}. Label Code: LC {n}.",
+    "A [l={l}] company.\r\nFor releases of [a={a}] see [url=https://www.discogs.com/label/{n}]here[/url].",
+    "<b>Do not confuse</b> with [l={l}].",
+    "Pressing plant and studio in {c}.\r\n\r\n(obsolete)",
 )

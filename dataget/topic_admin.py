@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from kafka import KafkaAdminClient
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from dataget.settings import Settings
 from dataget.topics import ENTITIES
@@ -38,6 +40,29 @@ def ensure_topics(settings: Settings) -> list[str]:
                 admin.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass  # another process created them between list and create
+            wait_until_served(settings, {spec.name: spec.num_partitions for spec in missing})
         return [spec.name for spec in missing]
     finally:
         admin.close()
+
+
+def wait_until_served(settings: Settings, partitions: dict[str, int], timeout: float = 30.0) -> None:
+    """Block until the broker answers offset requests for every partition of new topics.
+
+    Right after CreateTopics the metadata already names a leader that still answers NotLeaderForPartition;
+    aiokafka consumers that start in that window can stall until their next metadata refresh (minutes).
+    """
+    wanted = [TopicPartition(topic, p) for topic, count in partitions.items() for p in range(count)]
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=5000)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                consumer.end_offsets(wanted)
+                return
+            except KafkaError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        consumer.close()

@@ -24,6 +24,12 @@ to 512 members are compact intsets):
   q:{gen}:{hash}        HASH cached counts and result keys of a query (short TTL, dies with the generation)
   tmp:{gen}:{hash}:*    SETs of a query's intermediate results (TTL)
 A release is indexed only while it has at least one YouTube video.
+
+Queries (sinks/lua/query.lua): no facet -> all:*; one facet -> its value sets, ORed values kept as separate sets
+(counts by inclusion-exclusion over SINTERCARD, nothing copied); AND -> one SINTERSTORE per combination of values,
+then the exact video set by SUNIONSTORE of the matches' rv:* sets, so its cost grows with the number of matching
+releases (then cached under q:{gen}:*). Samples: SRANDMEMBER, or with a seed (or a union of sets) numbers drawn by a
+Park-Miller generator and kept when in the result, or a seeded shuffle of a small result.
 """
 
 from __future__ import annotations
@@ -41,8 +47,9 @@ from dataget.query import FACETS, MAX_LIMIT, UNIQUE_MODES, FacetQuery, FacetValu
 from stream_processors.facets import fold, release_facets, release_videos
 
 _LUA = Path(__file__).with_name("lua")
-# Query results stay cached this long (a write also invalidates them by bumping the generation).
-CACHE_TTL_S = 60
+# Query results stay cached this long (a write also invalidates them by bumping the generation); short, since a
+# cached AND query keeps its intermediate sets, which can be large.
+CACHE_TTL_S = 20
 # A prefix search ranks at most this many matching values by release count.
 PREFIX_SCAN_MAX = 20000
 _PREFIX_TOP = """

@@ -22,7 +22,9 @@ class MongoStore:
         self._releases = self._client[settings.mongo_db]["releases"]
         app_db = self._client[app_db_name(settings)]
         self._users = app_db["users"]
-        self._jobs = app_db["playlist_jobs"]
+        # The request as the site accepted it (ownership checks); the YouTube worker keeps its own
+        # progress in `playlist_jobs`, so the two processes never write the same documents.
+        self._jobs = app_db["playlist_requests"]
         # UserTokenStore is synchronous (shared with the YouTube worker): its own client, used from a thread.
         self._sync_client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
         self._tokens = UserTokenStore(self._sync_client[app_db_name(settings)], settings.token_key)

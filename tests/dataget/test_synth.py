@@ -6,6 +6,7 @@ import argparse
 import gzip
 import hashlib
 import re
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from lxml import etree
 
 from dataget.settings import Settings
 from dataget.synth import DumpSet, register, run, write_dump_set
+from dataget.synth_gzip import compress_piece, crc32_combine, write_pieces
 
 N = 300
 RELEASE_ORDER = ["artists", "title", "labels", "series", "extraartists", "formats", "genres", "styles", "country",
@@ -192,11 +194,19 @@ def test_shared_structure_with_real_fixture(dumps: DumpSet, fixtures_dir: Path) 
 
 
 def test_same_arguments_give_identical_bytes(dumps: DumpSet, tmp_path: Path) -> None:
-    again = write_dump_set(tmp_path, N, seed=7, workers=2)  # worker processes must not change the bytes
+    again = write_dump_set(tmp_path / "again", N, seed=7)
     for kind, path in dumps.files.items():
         assert again.files[kind].read_bytes() == path.read_bytes(), kind
     other = write_dump_set(tmp_path / "other", N, seed=8)
     assert other.releases.read_bytes() != dumps.releases.read_bytes()
+
+
+def test_worker_processes_do_not_change_the_bytes(tmp_path: Path) -> None:
+    n = 2500  # several chunks per file
+    alone = write_dump_set(tmp_path / "one", n, workers=1)
+    pooled = write_dump_set(tmp_path / "two", n, workers=2)
+    assert alone.checksum.read_text() == pooled.checksum.read_text()
+    assert alone.counts == pooled.counts
 
 
 def test_revisions_change_remove_and_append_a_few_records(tmp_path: Path) -> None:
@@ -225,6 +235,14 @@ def test_revisions_change_remove_and_append_a_few_records(tmp_path: Path) -> Non
     assert max(r2) > max(r1)
 
 
+@pytest.mark.parametrize("n", [1, 3, 4, 9])
+def test_tiny_sets_stay_closed_over_revisions(tmp_path: Path, n: int) -> None:
+    for revision in (0, 2):
+        d = write_dump_set(tmp_path / f"r{revision}", n, revision=revision)
+        assert d.release_count >= 1 and (d.master_count == 0) == (n < 4)
+        check_closed(d)
+
+
 def test_arguments_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_dump_set(tmp_path, 0)
@@ -242,3 +260,22 @@ def test_cli_writes_the_set_and_prints_paths(tmp_path: Path, capsys: pytest.Capt
         path = tmp_path / f"discogs_20260201_{kind}.xml.gz"
         assert path.exists() and str(path) in out
     assert "discogs_20260201_CHECKSUM.txt" in out
+
+
+def test_crc32_combine_matches_zlib() -> None:
+    a, b = b"<releases>\n" * 1000, "Björk – 坂本龍一\n".encode() * 777
+    assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+    assert crc32_combine(0, zlib.crc32(b), len(b)) == zlib.crc32(b)
+
+
+def test_pieces_form_one_plain_gzip_member(tmp_path: Path) -> None:
+    texts = ["<a>\n", "x" * 100_000 + "\n", "y\n</a>\n"]
+    pieces = [compress_piece(t, 1, level=1, last=i == len(texts) - 1) for i, t in enumerate(texts)]
+    path = tmp_path / "t.xml.gz"
+    records, digest = write_pieces(path, pieces)
+    data = path.read_bytes()
+    assert records == 3 and digest == hashlib.sha256(data).hexdigest()
+    one_member = zlib.decompressobj(31)  # a single-member reader: must see everything, and nothing after
+    assert one_member.decompress(data) == "".join(texts).encode()
+    assert one_member.eof and not one_member.unused_data
+    assert gzip.decompress(data) == "".join(texts).encode()

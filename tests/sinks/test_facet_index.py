@@ -149,6 +149,24 @@ async def test_counts_and_samples_match_brute_force(index):
     await check_queries(index, releases, masters, rng, 150)
 
 
+async def test_wide_or_and_many_combinations(index):
+    """More ORed values than are kept apart, and AND queries with more value combinations than are expanded."""
+    rng = random.Random(11)
+    releases = {rid: synthetic_release(rng, rid) for rid in range(1, 301)}
+    await index.apply_releases(list(releases.items()))
+    queries = [
+        FacetQuery({"style": tuple(STYLES)}, seed=1),
+        FacetQuery({"style": tuple(STYLES)}, unique="master"),
+        FacetQuery({"style": tuple(STYLES[:3]), "country": tuple(COUNTRIES[:3]), "format": tuple(FORMATS)}, seed=2),
+        FacetQuery({"genre": ("Rock", "Jazz"), "country": ("UK", "US"), "artist": ("Björk", "Various")}),
+    ]
+    for q in queries:
+        expected_r, expected_v, owners = brute(releases, {}, q)
+        result = await index.query(q)
+        assert (result.releases, result.videos) == (expected_r, len(expected_v)), q
+        assert all(s.release_id in owners[s.video_id] for s in result.sample)
+
+
 async def test_update_moves_and_tombstone_removes(index):
     first = {"genres": ["Rock"], "released": "1975", "artists": [{"name": "Björk"}], "videos": [video("aaaaaaaaaaa")]}
     await index.apply_releases([(1, first)])

@@ -1,0 +1,62 @@
+"""The faust app of the indexer: entity topics -> Mongo + Redis facet index (agents in stream_processors.agents)."""
+
+from __future__ import annotations
+
+import faust
+import pymongo
+import redis.asyncio
+
+from dataget.settings import Settings
+from sinks.facet_index import FacetIndex
+from sinks.mongo_store import MongoStore
+from stream_processors.agents import Deps, register_agents
+
+# Events per batch: one insert_many per batch, and FerretDB inserts 100 documents per SQL statement; larger
+# batches gain little and hold more un-committed work at a crash (measured, see the worker report).
+BATCH_SIZE = 500
+BATCH_WITHIN_S = 1.0
+# Fail fast on a down server so the agent's backoff, not a driver timeout, paces the retries.
+MONGO_TIMEOUT_MS = 5000
+
+
+def default_index_namespace(settings: Settings) -> str:
+    return f"{settings.namespace}:v0"
+
+
+def create_app(settings: Settings, index_namespace: str | None = None) -> faust.App:
+    """The indexer app writing the facet index under `index_namespace` (default `{namespace}:v0`).
+
+    Another index namespace (a reindex) gets its own consumer group, so it reads every topic from the start.
+    """
+    app_id = f"{settings.namespace}-indexer"
+    if index_namespace is not None and index_namespace != default_index_namespace(settings):
+        app_id = f"{app_id}-{index_namespace.replace(':', '-')}"
+    namespace = index_namespace or default_index_namespace(settings)
+    app = faust.App(
+        app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        key_serializer="raw",
+        # Raw bytes: the agents decode JSON themselves, so a bad value becomes a dead letter instead of a
+        # faust decode error (which acks and skips silently, notes 5.1).
+        value_serializer="raw",
+        store="memory://",
+        topic_partitions=8,
+        web_enabled=False,
+        autodiscover=False,
+        # Commit processed offsets often: less to re-process (idempotently) after a crash.
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+    )
+    mongo = pymongo.MongoClient(
+        settings.mongo_url, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS, connectTimeoutMS=MONGO_TIMEOUT_MS,
+    )
+    index = FacetIndex(redis.asyncio.Redis.from_url(settings.redis_url), namespace)
+    dlq = app.topic(settings.topics.dlq, key_serializer="raw", value_serializer="raw")
+
+    async def send_dead_letter(key: str, value: bytes) -> None:
+        delivered = await dlq.send(key=key.encode(), value=value)
+        await delivered  # at-least-once: the batch is acked only after Kafka has its dead letters
+
+    deps = Deps(store=MongoStore(mongo[settings.mongo_db]), index=index, send_dead_letter=send_dead_letter)
+    register_agents(app, settings.topics, deps, BATCH_SIZE, BATCH_WITHIN_S)
+    return app
