@@ -14,12 +14,17 @@ Revisions ("next month's dump", same seed, revision r > 0) are applied one after
 * new records are appended beyond the previous max id: round(1 % of the revision-0 count) per entity (at least
   1), releases 4x the new masters so every new master gets a main release.
 Every other record is byte-identical to the previous revision.
+
+Speed (gzip level 1): one core renders and compresses ~11k releases/s (~95 µs CPU each, ~3.2 kB XML, ~0.64 kB
+gzipped); sets of >= PARALLEL_FROM releases use one worker process per CPU. 1M releases: ~650 MB releases file,
+~130 CPU-seconds for the whole set, ~230 MB peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,7 +101,8 @@ def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: st
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("synth", help="write a synthetic Discogs dump set (for tests, demos, benchmarks)")
     parser.add_argument("--releases", type=int, required=True, help="number of releases (revision 0)")
-    parser.add_argument("--out", type=Path, default=Path("dumps/synth"), help="output directory")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default: <download dir>/synth, i.e. dumps/synth)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--date", default="20260301", help="dump date YYYYMMDD used in the file names")
     parser.add_argument("--revision", type=int, default=0, help="n > 0: the n-th following month's dump")
@@ -109,10 +115,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{kind:9} {count:>10,} records  {seconds:7.1f} s  ({count / max(seconds, 1e-9):,.0f}/s)", flush=True)
 
     try:
-        dumps = write_dump_set(args.out, args.releases, seed=args.seed, dump_date=args.date,
+        out = args.out if args.out is not None else settings.download_dir / "synth"
+        dumps = write_dump_set(out, args.releases, seed=args.seed, dump_date=args.date,
                                revision=args.revision, workers=args.workers, progress=report)
     except ValueError as exc:
-        print(f"dataget synth: {exc}")
+        print(f"dataget synth: {exc}", file=sys.stderr)
         return 2
     for kind, path in dumps.files.items():
         print(f"{path}  {dumps.counts[kind]:,} {kind}  {path.stat().st_size:,} bytes")

@@ -22,7 +22,7 @@ class Pools:
     def __init__(self, plan: Plan, names: Names) -> None:
         self.plan = plan
         self.names = names
-        size = min(MAX_POOL, max(256, plan.releases // 2))
+        size = min(MAX_POOL, max(1024, plan.releases // 2))
         rng = random.Random(mix(plan.seed, Entity.RELEASE, plan.releases, _POOL_TAG))
         rand = rng.random
 

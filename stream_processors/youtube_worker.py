@@ -31,6 +31,7 @@ from pymongo import MongoClient, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from dataget.local_secrets import with_local_secrets
 from dataget.settings import Settings
 from dataget.topic_admin import ensure_topics
 from sinks.user_tokens import UserTokenStore
@@ -360,6 +361,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    settings = with_local_secrets(settings)
     ensure_topics(settings)
 
     async def main() -> None:

@@ -6,6 +6,7 @@ import argparse
 
 from aiohttp import web
 
+from dataget.local_secrets import with_local_secrets
 from dataget.settings import Settings
 
 
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from web.app import create_app
 
     web.run_app(
-        create_app(settings),
+        create_app(with_local_secrets(settings)),
         host=args.host or settings.web_host,
         port=args.port or settings.web_port,
     )

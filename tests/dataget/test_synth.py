@@ -253,13 +253,16 @@ def test_arguments_are_validated(tmp_path: Path) -> None:
 def test_cli_writes_the_set_and_prints_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["synth", "--releases", "40", "--out", str(tmp_path), "--date", "20260201"])
-    assert run(args, Settings()) == 0
+    settings = Settings(download_dir=tmp_path)
+    args = parser.parse_args(["synth", "--releases", "40", "--date", "20260201"])
+    assert run(args, settings) == 0
     out = capsys.readouterr().out
     for kind in ("artists", "labels", "masters", "releases"):
-        path = tmp_path / f"discogs_20260201_{kind}.xml.gz"
+        path = tmp_path / "synth" / f"discogs_20260201_{kind}.xml.gz"  # default: <download dir>/synth
         assert path.exists() and str(path) in out
     assert "discogs_20260201_CHECKSUM.txt" in out
+    bad = parser.parse_args(["synth", "--releases", "0", "--out", str(tmp_path / "x")])
+    assert run(bad, settings) == 2
 
 
 def test_crc32_combine_matches_zlib() -> None:
