@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from redis.asyncio import Redis
 
 
@@ -32,3 +35,23 @@ async def activate(redis: Redis, base: str, namespace: str) -> str:
     if previous is None:
         return version_namespace(base, 0)
     return previous.decode() if isinstance(previous, bytes) else str(previous)
+
+
+class ActiveIndexWriter:
+    """Index writes that follow the active version, so the live worker keeps writing across a reindex switch."""
+
+    def __init__(self, redis: Redis, base: str) -> None:
+        from sinks.facet_index import FacetIndex
+
+        self._redis = redis
+        self._base = base
+        self._make = FacetIndex
+
+    async def _current(self):  # noqa: ANN202 - FacetIndex, imported lazily to keep this module dependency-free
+        return self._make(self._redis, await active_index_namespace(self._redis, self._base))
+
+    async def apply_releases(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
+        await (await self._current()).apply_releases(batch)
+
+    async def apply_masters(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
+        await (await self._current()).apply_masters(batch)

@@ -46,5 +46,5 @@ def test_app_services_run_existing_subcommands(compose: dict, name: str) -> None
     service = compose["services"][name]
     argv = service.get("command") or service["entrypoint"][1:]
     assert argv[0] == COMMANDS[name]
-    subcommands = build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    subcommands = build_parser()._subparsers._group_actions[0].choices
     assert argv[0] in subcommands
