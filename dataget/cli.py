@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "dataget.status",
     "dataget.local_secrets",
     "dataget.demo",
+    "dataget.reindex",
 )
 
 

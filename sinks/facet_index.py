@@ -52,26 +52,6 @@ _LUA = Path(__file__).with_name("lua")
 CACHE_TTL_S = 20
 # A prefix search ranks at most this many matching values by release count.
 PREFIX_SCAN_MAX = 20000
-_PREFIX_TOP = """
-local matches = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
-if #matches == 0 then return {} end
-local values = {}
-for i, m in ipairs(matches) do values[i] = string.sub(m, string.find(m, '\\0', 1, true) + 1) end
-local counts = redis.call('ZMSCORE', KEYS[2], unpack(values))
-local order = {}
-for i = 1, #values do order[i] = i end
-table.sort(order, function(a, b)
-  local ca, cb = tonumber(counts[a]) or 0, tonumber(counts[b]) or 0
-  if ca ~= cb then return ca > cb end
-  return values[a] < values[b]
-end)
-local out = {}
-for i = 1, math.min(#order, tonumber(ARGV[3])) do
-  out[#out + 1] = values[order[i]]
-  out[#out + 1] = counts[order[i]] or '0'
-end
-return out
-"""
 
 
 def _text(value: Any) -> str:
@@ -127,7 +107,7 @@ class FacetIndex:
         self._apply_release = redis.register_script((_LUA / "apply_release.lua").read_text())
         self._apply_master = redis.register_script((_LUA / "apply_master.lua").read_text())
         self._query = redis.register_script((_LUA / "query.lua").read_text())
-        self._prefix_top = redis.register_script(_PREFIX_TOP)
+        self._prefix_top = redis.register_script((_LUA / "prefix_top.lua").read_text())
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._ns, *parts))

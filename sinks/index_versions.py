@@ -7,6 +7,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from sinks.facet_index import FacetIndex
+
 
 def active_key(base: str) -> str:
     return f"{base}:active"
@@ -41,14 +43,11 @@ class ActiveIndexWriter:
     """Index writes that follow the active version, so the live worker keeps writing across a reindex switch."""
 
     def __init__(self, redis: Redis, base: str) -> None:
-        from sinks.facet_index import FacetIndex
-
         self._redis = redis
         self._base = base
-        self._make = FacetIndex
 
-    async def _current(self):  # noqa: ANN202 - FacetIndex, imported lazily to keep this module dependency-free
-        return self._make(self._redis, await active_index_namespace(self._redis, self._base))
+    async def _current(self) -> FacetIndex:
+        return FacetIndex(self._redis, await active_index_namespace(self._redis, self._base))
 
     async def apply_releases(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
         await (await self._current()).apply_releases(batch)

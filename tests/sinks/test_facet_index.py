@@ -276,3 +276,14 @@ async def test_unknown_facet_and_mode_are_rejected(index):
         await index.facet_values("colour")
     with pytest.raises(ValueError, match="unknown unique mode"):
         await index.query(FacetQuery(unique="label"))
+
+
+async def test_prefix_ranks_thousands_of_matches(index):
+    releases = [(rid, {"artists": [{"name": f"Artist {rid % 9000}"}], "videos": [video(f"v{rid:010d}")]})
+                for rid in range(1, 9004)]
+    for start in range(0, len(releases), 3000):
+        await index.apply_releases(releases[start:start + 3000])
+    top = await index.facet_values("artist", "ART", limit=4)
+    assert [(v.value, v.releases) for v in top] == [
+        ("Artist 1", 2), ("Artist 2", 2), ("Artist 3", 2), ("Artist 0", 1)
+    ]

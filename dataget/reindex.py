@@ -1,0 +1,98 @@
+"""`dataget reindex`: replay every entity topic into a new index version and switch the site to it.
+
+Steps: a new namespace -> a worker for it under a fresh consumer group (reads every topic from the start)
+-> wait until it caught up -> switch the active version (one Redis SET: queries never see a half-built
+index) -> wait again, so what the live worker put only into the old version before the switch is in the new
+one too -> stop that worker, drop the old version and the replay's consumer group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from kafka import KafkaAdminClient
+from redis.asyncio import Redis
+
+from dataget.lag import group_lag, indexer_group_id, wait_for_lag_zero
+from dataget.progress import progress
+from dataget.settings import Settings, settings_env
+from dataget.topic_admin import ensure_topics
+from dataget.topics import ENTITIES
+from sinks.facet_index import FacetIndex
+from sinks.index_versions import activate, new_index_namespace
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def replay_group_id(settings: Settings, namespace: str) -> str:
+    """The consumer group of a worker writing `namespace` (the same rule stream_processors.app applies)."""
+    return f"{indexer_group_id(settings.namespace)}-{namespace.replace(':', '-')}"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("reindex", help="rebuild the index from the topics into a new version, then switch")
+    parser.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    parser.set_defaults(func=run)
+
+
+async def _redis_call(settings: Settings, fn: Callable[..., Awaitable[T]], *args: object) -> T:
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        return await fn(redis, *args)
+    finally:
+        await redis.aclose()
+
+
+async def _drop(redis: Redis, namespace: str) -> None:
+    await FacetIndex(redis, namespace).drop()
+
+
+def _wait(settings: Settings, group: str, topics: list[str], timeout: float | None, label: str) -> None:
+    total = sum(t.end for t in group_lag(settings, group, topics))
+    with progress(label, "msg", total=total) as on_progress:
+        wait_for_lag_zero(settings, group, topics, timeout=timeout,
+                          on_progress=lambda lag: on_progress(max(0, total - lag)))
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    ensure_topics(settings)
+    namespace = asyncio.run(_redis_call(settings, new_index_namespace, settings.namespace))
+    group = replay_group_id(settings, namespace)
+    topics = [settings.topics.entity(e) for e in ENTITIES]
+    dataget = str(Path(sys.executable).with_name("dataget"))
+    log_file = Path(settings.stack_dir) / "logs" / f"reindex-{namespace.replace(':', '-')}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as out:
+        worker = subprocess.Popen([dataget, "worker", "--namespace", namespace],
+                                  env={**os.environ, **settings_env(settings)}, stdout=out, stderr=subprocess.STDOUT)
+    switched = False
+    try:
+        _wait(settings, group, topics, args.timeout, f"reindex into {namespace}")
+        previous = asyncio.run(_redis_call(settings, activate, settings.namespace, namespace))
+        switched = True
+        _wait(settings, group, topics, args.timeout, "catching up after the switch")
+    except TimeoutError as exc:
+        print(f"dataget reindex: {exc}; the site still uses the previous version", file=sys.stderr)
+        return 1
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        if not switched:
+            asyncio.run(_redis_call(settings, _drop, namespace))
+    asyncio.run(_redis_call(settings, _drop, previous))
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        admin.delete_groups([group])
+    finally:
+        admin.close()
+    print(f"index version {namespace} is active; {previous} dropped")
+    return 0

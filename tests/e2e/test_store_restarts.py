@@ -1,0 +1,83 @@
+"""Redis and FerretDB restarted while a dump is being indexed: the stores still converge to the topics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import pytest
+from pymongo import MongoClient
+from redis.asyncio import Redis
+
+from dataget.query import FacetQuery
+from dataget.settings import settings_env
+from dataget.stack import service
+from dataget.synth import write_dump_set
+from producers.records import iter_records
+from sinks.facet_index import FacetIndex
+from sinks.index_versions import active_index_namespace
+from stream_processors.facets import release_facets, release_videos
+from tests.e2e.test_pipeline_e2e import running_worker
+
+pytestmark = pytest.mark.stack
+
+
+def expected_index(path) -> tuple[int, int, Counter]:
+    releases, videos, genres = 0, set(), Counter()
+    for item in iter_records(path):
+        found = release_videos(item.record)
+        if found:
+            releases += 1
+            videos.update(v for v, _ in found)
+            genres.update(release_facets(item.record)["genre"])
+    return releases, len(videos), genres
+
+
+async def index_state(settings) -> tuple[int, int, Counter]:
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        index = FacetIndex(redis, await active_index_namespace(redis, settings.namespace))
+        result = await index.query(FacetQuery(limit=1))
+        genres = Counter({v.value: v.releases for v in await index.facet_values("genre", limit=1000)})
+        return result.releases, result.videos, genres
+    finally:
+        await redis.aclose()
+
+
+@pytest.mark.parametrize("server", ["redis", "ferretdb"])
+def test_restarting_a_store_during_ingest_loses_nothing(
+    server, dataget_bin, isolated_settings, stack_settings, tmp_path
+) -> None:
+    if stack_settings.external_stack:
+        pytest.skip("needs the local stack: external servers are not ours to restart")
+    settings = isolated_settings.with_(state_dir=tmp_path / "state")
+    dumps = write_dump_set(tmp_path / "dump", 4000, seed=11)
+    env = {**os.environ, **settings_env(settings)}
+    target = service(stack_settings, server)
+    stack_dir = stack_settings.stack_dir.resolve()
+
+    def restart_soon() -> None:
+        time.sleep(4)  # the worker is indexing by now
+        target.process(stack_dir).stop()
+        time.sleep(2)
+        target.start(stack_dir)
+
+    with running_worker(dataget_bin, settings, tmp_path / "worker.log"):
+        bouncer = threading.Thread(target=restart_soon)
+        bouncer.start()
+        done = subprocess.run([str(dataget_bin), "ingest", str(dumps.releases), "--wait", "--wait-timeout", "300"],
+                              env=env, capture_output=True, text=True, timeout=400)
+        bouncer.join()
+        assert done.returncode == 0, done.stderr + (tmp_path / "worker.log").read_text()[-3000:]
+
+    mongo = MongoClient(settings.mongo_url)
+    try:
+        assert mongo[settings.mongo_db].releases.count_documents({}) == dumps.release_count
+        mongo.drop_database(settings.mongo_db)
+    finally:
+        mongo.close()
+    assert asyncio.run(index_state(settings)) == expected_index(dumps.releases)
