@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/producer.py [--releases 200000]
 
-Prints releases/s for each stage, peak RSS of each stage, RSS growth while the dump is read, and last
-`ratio: X` = parse+publish / bare.
+Prints releases/s for each stage, RSS while the dump is read (ingest process plus its parser processes),
+and last `ratio: X` = parse+publish / bare. The dump is generated once into bench/out/ and reused.
 """
 
 from __future__ import annotations
@@ -43,16 +43,31 @@ def parse_to_record(path: Path) -> int:
     return sum(1 for _ in iter_records(path))
 
 
-def parse_and_publish(path: Path, work: Path) -> int:
+def parse_and_publish(path: Path, work: Path, jobs: int) -> int:
+    """What `dataget ingest` does, into fresh topics; prints the RSS of all its processes as the dump goes by."""
     settings = settings_from_env().with_(topics=Topics(f"bench{uuid.uuid4().hex[:8]}."))
     ensure_topics(settings)
     publisher = Publisher(settings)
     hashes = RecordHashes(work / f"hashes-{uuid.uuid4().hex}.sqlite")
+    samples: list[tuple[int, float]] = []
+
+    def sample(records: int) -> None:
+        if not samples or records - samples[-1][0] >= 25_000:
+            samples.append((records, tree_rss_mb()))
+
     try:
-        return ingest_file(path, settings, publisher, hashes).counts["published"]
+        published = ingest_file(path, settings, publisher, hashes, jobs=jobs, on_record=sample).counts["published"]
     finally:
         publisher.close()
         hashes.close()
+    print("RSS of ingest + parser processes (MB) by records read: "
+          + " ".join(f"{n // 1000}k:{mb:.0f}" for n, mb in samples))
+    return published
+
+
+def tree_rss_mb() -> float:
+    me = psutil.Process()
+    return sum(p.memory_info().rss for p in [me, *me.children(recursive=True)]) / 2**20
 
 
 def timed(label: str, fn, *args) -> float:
@@ -71,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--releases", type=int, default=200_000)
     parser.add_argument("--work", type=Path, default=Path("bench/out"))
+    parser.add_argument("--jobs", type=int, default=2, help="parser processes, as `dataget ingest --jobs`")
     args = parser.parse_args()
     dump_dir = args.work / f"synth-{args.releases}"
     dumps = write_dump_set(dump_dir, args.releases) if not (dump_dir / "done").exists() else None
@@ -80,7 +96,7 @@ def main() -> None:
     print(f"file: {path} ({path.stat().st_size / 2**20:.0f} MB gz)")
     bare = timed("bare iterparse", bare_iterparse, path)
     timed("parse-to-record", parse_to_record, path)
-    full = timed("parse+publish", parse_and_publish, path, args.work)
+    full = timed(f"parse+publish/{args.jobs}", parse_and_publish, path, args.work, args.jobs)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MB")
     print(f"ratio: {full / bare:.2f}")

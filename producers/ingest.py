@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from dataget.settings import Settings
+from producers.batch_publish import BatchOutcome, BatchTarget, publish_batch
+from producers.chunks import SPLITTABLE
 from producers.dumpfile import DumpFileError, detect_entity, dump_version_from_path
-from producers.publisher import DUMP_VERSION_HEADER, Publisher, encode
-from producers.record_hashes import RecordHashes, content_hash
+from producers.parallel_parse import parallel_outcomes
+from producers.publisher import DUMP_VERSION_HEADER, Publisher, PublishError
+from producers.record_hashes import RecordHashes
 from producers.records import iter_records
 from schemas import messages
 
@@ -67,7 +71,9 @@ def ingest_file(
     dump_version: str | None = None,
     allow_mass_delete: bool = False,
     on_record: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> IngestReport:
+    """Publish one dump file; `jobs` > 1 parses releases, masters and artists in that many processes."""
     try:
         entity = detect_entity(path)
     except DumpFileError as exc:
@@ -82,9 +88,9 @@ def ingest_file(
     publisher.send_json(events, event_key, messages.started(version, entity, path.name))
     publisher.checkpoint()
     try:
-        _publish_records(path, settings, publisher, hashes, report, on_record)
+        _publish_records(path, BatchTarget(settings, entity, version), publisher, hashes, report, jobs, on_record)
         _publish_tombstones(publisher, hashes, report, settings.max_delete_share, allow_mass_delete)
-    except (DumpFileError, IngestError) as exc:
+    except (DumpFileError, IngestError, PublishError) as exc:
         hashes.rollback()
         publisher.send_json(events, event_key, messages.failed(version, entity, path.name, str(exc), report.counts))
         publisher.checkpoint()
@@ -97,50 +103,36 @@ def ingest_file(
     return report
 
 
+def _outcomes(path: Path, target: BatchTarget, publisher: Publisher, hashes: RecordHashes,
+              jobs: int) -> Iterator[BatchOutcome]:
+    if jobs > 1 and target.entity in SPLITTABLE:
+        yield from parallel_outcomes(path, target, hashes.path, jobs)
+        return
+    records = iter_records(path)
+    while batch := list(islice(records, BATCH)):
+        yield publish_batch(target, batch, publisher, hashes)
+
+
 def _publish_records(
     path: Path,
-    settings: Settings,
+    target: BatchTarget,
     publisher: Publisher,
     hashes: RecordHashes,
     report: IngestReport,
+    jobs: int,
     on_record: Callable[[int], None] | None,
 ) -> None:
-    headers = {DUMP_VERSION_HEADER: report.dump_version}
-    batch: list[tuple[int, bytes]] = []
-    digests: list[tuple[int, bytes]] = []
     counts = report.counts
-
-    def flush() -> None:
-        changed = hashes.changed(report.topic, digests)
-        for i in changed:
-            record_id, value = batch[i]
-            publisher.send(report.topic, str(record_id), value, headers)
-        counts["published"] += len(changed)
-        counts["unchanged"] += len(batch) - len(changed)
-        hashes.record(report.topic, report.dump_version, digests)
-        publisher.checkpoint()
+    for outcome in _outcomes(path, target, publisher, hashes, jobs):
+        # Kafka acknowledged the batch: now its hashes may become durable.
+        hashes.record(report.topic, report.dump_version, outcome.digests)
         hashes.commit()
-        batch.clear()
-        digests.clear()
-
-    for item in iter_records(path):
-        counts["records"] += 1
-        if item.error is not None:
-            counts["dlq"] += 1
-            letter = messages.dead_letter("producer", report.entity, item.record_id, item.error.reason,
-                                          item.excerpt or "", report.dump_version)
-            publisher.send_json(settings.topics.dlq, messages.dead_letter_key(report.entity, item.record_id), letter)
-            continue
-        value = encode(item.record)
-        batch.append((item.record_id, value))
-        digests.append((item.record_id, content_hash(value)))
-        if len(batch) >= BATCH:
-            flush()
-            if on_record:
-                on_record(counts["records"])
-    flush()
-    if on_record:
-        on_record(counts["records"])
+        counts["records"] += outcome.records
+        counts["published"] += outcome.published
+        counts["unchanged"] += outcome.records - outcome.published - outcome.dlq
+        counts["dlq"] += outcome.dlq
+        if on_record:
+            on_record(counts["records"])
 
 
 def _publish_tombstones(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--dump-version", help="YYYYMMDD, when the file name does not carry it")
     parser.add_argument("--allow-mass-delete", action="store_true",
                         help="publish tombstones even when more than the allowed share of an entity vanished")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="parser processes for releases, masters and artists (default %(default)s)")
     parser.set_defaults(func=run)
 
 
@@ -42,7 +45,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for path in args.paths:
             with progress(f"ingest {path.name}", "rec") as on_record:
                 report = ingest_file(path, settings, publisher, hashes, dump_version=args.dump_version,
-                                     allow_mass_delete=args.allow_mass_delete, on_record=on_record)
+                                     allow_mass_delete=args.allow_mass_delete, on_record=on_record,
+                                     jobs=args.jobs)
             topics.append(report.topic)
             counts = " ".join(f"{k}={v}" for k, v in report.counts.items())
             print(f"{path.name}: {report.entity} dump {report.dump_version}: {counts}")

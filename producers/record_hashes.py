@@ -30,7 +30,13 @@ def content_hash(value: bytes) -> bytes:
 
 
 class RecordHashes:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        """`readonly` for parser processes: they only ask what changed, the ingest process writes."""
+        self.path = path
+        self._readonly = readonly
+        if readonly:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -90,5 +96,6 @@ class RecordHashes:
         self._db.execute("BEGIN")
 
     def close(self) -> None:
-        self._db.execute("ROLLBACK")
+        if not self._readonly:
+            self._db.execute("ROLLBACK")
         self._db.close()

@@ -178,9 +178,13 @@ def iter_records(path: Path | str) -> Iterator[RecordItem]:
     DumpFileError.
     """
     for entity, elem in iter_elements(path):
-        try:
-            record = to_record(entity, elem)
-        except RecordError as exc:
-            yield RecordItem(entity, exc.record_id, None, exc, excerpt(elem))
-            continue
-        yield RecordItem(entity, record["id"], record)
+        yield item_of(entity, elem)
+
+
+def item_of(entity: str, elem: Element) -> RecordItem:
+    """The record of one element, or its error with an excerpt (never raises RecordError)."""
+    try:
+        record = to_record(entity, elem)
+    except RecordError as exc:
+        return RecordItem(entity, exc.record_id, None, exc, excerpt(elem))
+    return RecordItem(entity, record["id"], record)

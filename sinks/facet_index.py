@@ -1,35 +1,44 @@
 """The Redis facet index: which releases (and their YouTube videos) have which genre, style, year, ... value.
 
-Every write and every query runs as one Lua script (sinks/lua/*.lua), so a release's update is atomic, replays are
-no-ops (each script diffs against what it indexed before) and query set algebra never leaves Redis.
+Every write and every query runs as a Lua script (sinks/lua/*.lua; common.lua and write.lua are preludes), so an
+update is atomic per batch, replays are no-ops (each release is diffed against its stored doc) and query algebra
+never leaves Redis.
 
-Key layout, all under `{ns}:` (video ids are mapped to small integers so every set is integer-only, and sets of up
-to 512 members are compact intsets):
-  gen                   counter bumped by every write that changed something; part of every cache key
-  vseq                  last video number handed out
-  vid                   HASH YouTube id -> video number
-  video                 HASH video number -> "YouTube id<TAB>title"
-  doc:{rid}             HASH what is indexed for a release: f = JSON {facet: [values]}, v = JSON [numbers],
-                        m = master id (absent without master)
-  rv:{rid}              SET video numbers of a release
-  vr:{n}                SET indexed releases having video n
-  r:{facet}:{value}     SET release ids with that value
-  v:{facet}:{value}     SET video numbers of those releases (exact answer for one-facet queries)
-  cnt:{facet}           ZSET value -> number of releases (value lists, most releases first)
-  lex:{facet}           ZSET score 0, member "folded<NUL>value" (case/accent-insensitive prefix search)
-  fold:{facet}          HASH value -> folded value (to find its lex member again when the value goes)
-  all:r, all:v          SET every indexed release / video number (the no-facet query)
-  mr:{mid}              SET indexed releases of a master
-  mdoc:{mid}, mv:{mid}  a master's own video numbers (JSON / SET); vm:{n} SET masters having video n
-  q:{gen}:{hash}        HASH cached counts and result keys of a query (short TTL, dies with the generation)
-  tmp:{gen}:{hash}:*    SETs of a query's intermediate results (TTL)
+Numbers and items. Indexed releases get dense numbers (seq:r), videos too (seq:v); masters use their ids. A query
+counts *items* matching the facets: the release itself (kind r), its videos (kind v), its master (kind m, for
+unique=master) and its master's own videos (kind x). An item can belong to several releases (a video shared by
+reissues, a master's releases), so each owner of an item holds a *rank* (its lowest free one), and items are filed
+per rank: k:{kind}:{rank}:{facet}:{value} holds the items whose rank-th owner has that value. Every filed item has
+exactly one owner, so "some owner of item i matches every facet" = i is in the AND of the facets' ORs at one rank;
+ORing the ranks gives the exact set of distinct matching videos (or masters) without walking releases. Ranks past
+the first few are sparse, so they cost little.
+
+Set or bitmap. A k:* key is a SET of numbers (compact intset when small) until it holds 512 numbers and >= 1/256 of
+its number space, then a bitmap (STRING) for good: BITOP AND/OR + BITCOUNT over big values run in C in about a
+millisecond, small sets are filtered in Lua (BITFIELD GET batches), nothing walks a release.
+
+Key layout, all under `{ns}:`:
+  gen                        bumped by every write that changed something; part of every cache key
+  seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
+  count:r, count:v           indexed releases / videos having a release (stats)
+  rid                        BITFIELD u32 array: release number -> release id
+  d:{rid}                    JSON doc of what is indexed for a release: n = number, f = {facet: [values]},
+                             m = master id, i = {kind: [[item, rank]]}
+  md:{mid}                   JSON [[video number, rank]] of a master's own videos (kind M: masters owning them)
+  mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
+  o:{kind}:{item // 128}     HASH item -> JSON owners by rank (release numbers; 0 = free rank)
+  layers:{kind}              ranks in use for a kind
+  k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above); facet '*' value '*' = every release,
+                             k:r:0:*:nom = releases without master
+  vid, video                 HASH YouTube id -> video number; video number -> "YouTube id<TAB>title"
+  cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded
+  q:{gen}:{hash}             HASH cached counts and result sets of a query (short TTL, dies with the generation)
+  tmp:{gen}:{hash}:{n}       intermediate bitmaps of a query (TTL)
 A release is indexed only while it has at least one YouTube video.
 
-Queries (sinks/lua/query.lua): no facet -> all:*; one facet -> its value sets, ORed values kept as separate sets
-(counts by inclusion-exclusion over SINTERCARD, nothing copied); AND -> one SINTERSTORE per combination of values,
-then the exact video set by SUNIONSTORE of the matches' rv:* sets, so its cost grows with the number of matching
-releases (then cached under q:{gen}:*). Samples: SRANDMEMBER, or with a seed (or a union of sets) numbers drawn by a
-Park-Miller generator and kept when in the result, or a seeded shuffle of a small result.
+Samples: from a bitmap result, the first set bit at or after random bit offsets (Park-Miller generator, seeded by the
+query seed, so reproducible); from a small result, a seeded partial shuffle. Each sampled video names the release of
+its first owner (by rank) that matches the query.
 """
 
 from __future__ import annotations
@@ -52,6 +61,12 @@ _LUA = Path(__file__).with_name("lua")
 CACHE_TTL_S = 20
 # A prefix search ranks at most this many matching values by release count.
 PREFIX_SCAN_MAX = 20000
+# Records per write script call.
+WRITE_CHUNK = 250
+
+
+def _script(*names: str) -> str:
+    return "\n".join((_LUA / f"{name}.lua").read_text() for name in names)
 
 
 def _text(value: Any) -> str:
@@ -104,19 +119,22 @@ class FacetIndex:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self._redis = redis
         self._ns = namespace
-        self._apply_release = redis.register_script((_LUA / "apply_release.lua").read_text())
-        self._apply_master = redis.register_script((_LUA / "apply_master.lua").read_text())
-        self._query = redis.register_script((_LUA / "query.lua").read_text())
-        self._prefix_top = redis.register_script((_LUA / "prefix_top.lua").read_text())
+        self._apply_release = redis.register_script(_script("common", "write", "apply_releases"))
+        self._apply_master = redis.register_script(_script("common", "write", "apply_masters"))
+        self._query = redis.register_script(_script("common", "query"))
+        self._prefix_top = redis.register_script(_script("prefix_top"))
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._ns, *parts))
 
     async def _apply(self, script: Any, items: Sequence[tuple[int, str]]) -> None:
-        # Each script call is atomic per record; the pipeline only saves round trips.
+        # One script call per chunk: atomic, and short enough not to hold queries up for long.
         async with self._redis.pipeline(transaction=False) as pipe:
-            for record_id, payload in items:
-                await script(args=[self._ns, str(record_id), payload], client=pipe)
+            for start in range(0, len(items), WRITE_CHUNK):
+                args = [self._ns]
+                for record_id, payload in items[start:start + WRITE_CHUNK]:
+                    args += [str(record_id), payload]
+                await script(args=args, client=pipe)
             await pipe.execute()
 
     async def apply_releases(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
@@ -159,12 +177,16 @@ class FacetIndex:
 
     async def stats(self) -> dict[str, Any]:
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.scard(self._key("all", "r"))
-            pipe.scard(self._key("all", "v"))
+            pipe.get(self._key("count", "r"))
+            pipe.get(self._key("count", "v"))
             for facet in FACETS:
                 pipe.zcard(self._key("cnt", facet))
             releases, videos, *values = await pipe.execute()
-        return {"releases": releases, "videos": videos, "facet_values": dict(zip(FACETS, values, strict=True))}
+        return {
+            "releases": int(releases or 0),
+            "videos": int(videos or 0),
+            "facet_values": dict(zip(FACETS, values, strict=True)),
+        }
 
     async def drop(self) -> None:
         """Delete every key of the namespace (old index versions, tests)."""

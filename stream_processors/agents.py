@@ -50,6 +50,13 @@ class RecordStore(Protocol):
     def write_batch(self, entity: str, items: Sequence[Item]) -> list[WriteFailure]: ...
 
 
+class DiscardStore:
+    """The record store of a reindex worker, which only rebuilds the facet index."""
+
+    def write_batch(self, entity: str, items: Sequence[Item]) -> list[WriteFailure]:
+        return []
+
+
 class Index(Protocol):
     async def apply_releases(self, batch: Sequence[Item]) -> None: ...
 

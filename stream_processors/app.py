@@ -6,10 +6,12 @@ import faust
 import pymongo
 import redis.asyncio
 
+from dataget.lag import indexer_group_id
 from dataget.settings import Settings
 from sinks.facet_index import FacetIndex
+from sinks.index_versions import ActiveIndexWriter
 from sinks.mongo_store import MongoStore
-from stream_processors.agents import Deps, register_agents
+from stream_processors.agents import Deps, DiscardStore, Index, RecordStore, register_agents
 
 # Events per batch: one insert_many per batch, and FerretDB inserts 100 documents per SQL statement; larger
 # batches gain little and hold more un-committed work at a crash (measured, see the worker report).
@@ -19,19 +21,15 @@ BATCH_WITHIN_S = 1.0
 MONGO_TIMEOUT_MS = 5000
 
 
-def default_index_namespace(settings: Settings) -> str:
-    return f"{settings.namespace}:v0"
-
-
 def create_app(settings: Settings, index_namespace: str | None = None) -> faust.App:
-    """The indexer app writing the facet index under `index_namespace` (default `{namespace}:v0`).
-
-    Another index namespace (a reindex) gets its own consumer group, so it reads every topic from the start.
+    """The indexer app. Without `index_namespace` it is the live worker: Mongo plus the active index version
+    (it follows a reindex switch). With one it is a reindex worker: only that index namespace, under its own
+    consumer group so it reads every topic from the start (Mongo is the live worker's, and rewriting every
+    document would be slow on FerretDB for nothing).
     """
-    app_id = f"{settings.namespace}-indexer"
-    if index_namespace is not None and index_namespace != default_index_namespace(settings):
-        app_id = f"{app_id}-{index_namespace.replace(':', '-')}"
-    namespace = index_namespace or default_index_namespace(settings)
+    app_id = indexer_group_id(settings.namespace)
+    if index_namespace is not None:
+        app_id = f"{app_id}-{index_namespace.replace(':', '-')}"  # dataget.reindex.replay_group_id
     app = faust.App(
         app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -47,16 +45,20 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
         broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest",
     )
-    mongo = pymongo.MongoClient(
-        settings.mongo_url, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS, connectTimeoutMS=MONGO_TIMEOUT_MS,
-    )
-    index = FacetIndex(redis.asyncio.Redis.from_url(settings.redis_url), namespace)
+    redis_client = redis.asyncio.Redis.from_url(settings.redis_url)
+    index: Index = (ActiveIndexWriter(redis_client, settings.namespace) if index_namespace is None
+                    else FacetIndex(redis_client, index_namespace))
     dlq = app.topic(settings.topics.dlq, key_serializer="raw", value_serializer="raw")
 
     async def send_dead_letter(key: str, value: bytes) -> None:
         delivered = await dlq.send(key=key.encode(), value=value)
         await delivered  # at-least-once: the batch is acked only after Kafka has its dead letters
 
-    deps = Deps(store=MongoStore(mongo[settings.mongo_db]), index=index, send_dead_letter=send_dead_letter)
+    store: RecordStore = DiscardStore()
+    if index_namespace is None:
+        mongo = pymongo.MongoClient(settings.mongo_url, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS,
+                                    connectTimeoutMS=MONGO_TIMEOUT_MS)
+        store = MongoStore(mongo[settings.mongo_db])
+    deps = Deps(store=store, index=index, send_dead_letter=send_dead_letter)
     register_agents(app, settings.topics, deps, BATCH_SIZE, BATCH_WITHIN_S)
     return app

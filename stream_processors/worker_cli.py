@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
 import faust
 
-from dataget.settings import Settings, settings_from_env
+from dataget.settings import Settings
 from dataget.topic_admin import ensure_topics
 from stream_processors.app import create_app
 
@@ -16,8 +15,8 @@ from stream_processors.app import create_app
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("worker", help="index entity topics into MongoDB and the Redis facet index")
     parser.add_argument("--namespace", default=None,
-                        help="Redis namespace of the facet index to write (default: {DATAGET_NAMESPACE}:v0); "
-                             "another one reads every topic from the start under its own consumer group")
+                        help="reindex: write only this facet index namespace, reading every topic from the start "
+                             "under its own consumer group (default: the live worker, Mongo + the active index)")
     parser.set_defaults(func=run)
 
 
@@ -34,12 +33,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return int(exc.code or 0)
     return 0
 
-
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="dataget")
-    register(parser.add_subparsers(dest="command", required=True))
-    return run(parser.parse_args(), settings_from_env())
-
-
-if __name__ == "__main__":
-    sys.exit(main())

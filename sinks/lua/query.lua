@@ -1,230 +1,261 @@
--- Count and sample one facet query inside Redis.
--- ARGV: namespace, query hash, unique ('master' or ''), limit, generator seed, 'seeded' or '', ttl seconds,
---       then per facet: name, number of values, values...
+-- Counts and a sample of one facet query. ARGV: namespace, query hash, unique mode ('master' or ''), limit,
+-- generator state, 'seeded' or '', ttl seconds, then per facet: name, number of values, values...
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
-local ns, qhash, unique = ARGV[1], ARGV[2], ARGV[3]
+local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
-local function key(...) return ns .. ':' .. table.concat({...}, ':') end
-local CHUNK = 4000
--- Up to MAX_SPLIT ORed values stay separate sets; an AND query expands to at most MAX_COMBOS intersections.
-local MAX_SPLIT, MAX_COMBOS = 4, 32
+local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
 
 local facets, i = {}, 8
 while i <= #ARGV do
   local n = tonumber(ARGV[i + 1])
-  local values = {}
-  for j = 1, n do values[j] = ARGV[i + 1 + j] end
-  facets[#facets + 1] = {ARGV[i], values}
+  facets[#facets + 1] = {ARGV[i], {unpack(ARGV, i + 2, i + 1 + n)}}
   i = i + 2 + n
 end
+if #facets == 0 then facets = {{'*', {'*'}}} end
 
 local gen = redis.call('GET', key('gen')) or '0'
-local tmp = key('tmp', gen, qhash)
-local function temp(dest) redis.call('EXPIRE', dest, ttl + 5) return dest end
-
--- Union of many keys into dest in C, in chunks whose partial results are unioned at the end.
-local function union_into(dest, keys)
-  redis.call('UNLINK', dest)
-  if #keys <= CHUNK then
-    if #keys > 0 then redis.call('SUNIONSTORE', dest, unpack(keys)) end
-    return temp(dest)
-  end
-  local parts = {}
-  for s = 1, #keys, CHUNK do
-    local part = dest .. ':p' .. (#parts + 1)
-    redis.call('SUNIONSTORE', part, unpack(keys, s, math.min(s + CHUNK - 1, #keys)))
-    parts[#parts + 1] = part
-  end
-  redis.call('SUNIONSTORE', dest, unpack(parts))
-  redis.call('UNLINK', unpack(parts))
-  return temp(dest)
+local tmp, tmps = key('tmp', gen, qhash), 0
+local function temp()
+  tmps = tmps + 1
+  return tmp .. ':' .. tmps
 end
 
--- A result is a union of stored sets; it is materialized only when needed, since copying big sets is the cost.
-local function one_key(keys, dest)
-  if #keys == 1 then return keys[1] end
-  return union_into(dest, keys)
-end
-
--- |union of keys| by inclusion-exclusion over SINTERCARD (nothing copied), for up to MAX_SPLIT keys.
-local function union_card(keys)
-  local total = 0
-  for mask = 1, 2 ^ #keys - 1 do
-    local sub = {}
-    for j = 1, #keys do
-      if math.floor(mask / 2 ^ (j - 1)) % 2 == 1 then sub[#sub + 1] = keys[j] end
-    end
-    local c = #sub == 1 and redis.call('SCARD', sub[1]) or redis.call('SINTERCARD', #sub, unpack(sub))
-    total = total + (#sub % 2 == 1 and c or -c)
-  end
-  return total
-end
-
-local function value_keys(kind, f, values)
-  local keys = {}
-  for j, v in ipairs(values) do keys[j] = key(kind, f, v) end
-  return keys
-end
-
--- Releases matching an AND query: (a or b) and c = (a and c) or (b and c), so big ORed sets are never copied.
-local function and_into(dest)
-  local combos = {{}}
-  for _, fv in ipairs(facets) do
-    local grown = {}
-    for _, combo in ipairs(combos) do
-      for _, v in ipairs(fv[2]) do
-        local c = {unpack(combo)}
-        c[#c + 1] = key('r', fv[1], v)
-        grown[#grown + 1] = c
-      end
-    end
-    combos = grown
-  end
-  if #combos > MAX_COMBOS then
-    local keys = {}
-    for j, fv in ipairs(facets) do keys[j] = one_key(value_keys('r', fv[1], fv[2]), tmp .. ':r:' .. fv[1]) end
-    combos = {keys}
-  end
-  if #combos == 1 then
-    redis.call('SINTERSTORE', dest, unpack(combos[1]))
-    return temp(dest)
-  end
-  local parts = {}
-  for j, combo in ipairs(combos) do
-    parts[j] = dest .. ':c' .. j
-    redis.call('SINTERSTORE', parts[j], unpack(combo))
-  end
-  redis.call('SUNIONSTORE', dest, unpack(parts))
-  redis.call('UNLINK', unpack(parts))
-  return temp(dest)
-end
-
-local function split(joined)
+-- A number set is {bm = bitmap key} or {list = array of numbers}; nil is empty.
+local function bits_of(bm, list)
   local out = {}
-  for part in string.gmatch(joined, '[^%z]+') do out[#out + 1] = part end
+  for s = 1, #list, BATCH do
+    local args = {}
+    for j = s, math.min(s + BATCH - 1, #list) do
+      args[#args + 1] = 'GET'; args[#args + 1] = 'u1'; args[#args + 1] = list[j]
+    end
+    for _, b in ipairs(redis.call('BITFIELD_RO', bm, unpack(args))) do out[#out + 1] = b end
+  end
   return out
 end
 
+local function distinct(list)
+  local seen, out = {}, {}
+  for _, n in ipairs(list) do
+    n = tonumber(n)
+    if not seen[n] then seen[n] = true; out[#out + 1] = n end
+  end
+  return out
+end
+
+-- Union of number sets: bitmaps ORed in C, small lists added bit by bit.
+local function union(sets)
+  local bms, list = {}, {}
+  for _, s in ipairs(sets) do
+    if s.bm then bms[#bms + 1] = s.bm else for _, n in ipairs(s.list) do list[#list + 1] = n end end
+  end
+  if #bms == 0 then return #list > 0 and {list = distinct(list)} or nil end
+  if #bms == 1 and #list == 0 then return {bm = bms[1]} end
+  local dest = temp()
+  redis.call('BITOP', 'OR', dest, unpack(bms))
+  set_bits(dest, list, 1)
+  redis.call('EXPIRE', dest, ttl + 5)
+  return {bm = dest}
+end
+
+-- Intersection: bitmaps ANDed in C; with a list among them, the smallest list filtered by the others.
+local function intersect(sets)
+  local bms, lists = {}, {}
+  for _, s in ipairs(sets) do
+    if not s then return nil end
+    if s.bm then bms[#bms + 1] = s.bm else lists[#lists + 1] = s.list end
+  end
+  if #lists == 0 then
+    if #bms == 1 then return {bm = bms[1]} end
+    local dest = temp()
+    redis.call('BITOP', 'AND', dest, unpack(bms))
+    redis.call('EXPIRE', dest, ttl + 5)
+    return {bm = dest}
+  end
+  table.sort(lists, function(a, b) return #a < #b end)
+  local cand = lists[1]
+  for j = 2, #lists do
+    local inside, kept = {}, {}
+    for _, n in ipairs(lists[j]) do inside[n] = true end
+    for _, n in ipairs(cand) do if inside[n] then kept[#kept + 1] = n end end
+    cand = kept
+  end
+  for _, bm in ipairs(bms) do
+    if #cand == 0 then break end
+    local kept = {}
+    for j, b in ipairs(bits_of(bm, cand)) do if b == 1 then kept[#kept + 1] = cand[j] end end
+    cand = kept
+  end
+  return #cand > 0 and {list = cand} or nil
+end
+
+local function count(s)
+  if not s then return 0 end
+  return s.bm and redis.call('BITCOUNT', s.bm) or #s.list
+end
+
+-- The keys of a facet's values for a kind and owner rank, bitmaps apart from sets; nil when none exists.
+local function facet_keys(kind, rank, f, values)
+  local fk = {bms = {}, sets = {}}
+  for _, v in ipairs(values) do
+    local k = key('k', kind, rank, f, v)
+    local t = redis.call('TYPE', k).ok
+    if t == 'string' then fk.bms[#fk.bms + 1] = k elseif t == 'set' then fk.sets[#fk.sets + 1] = k end
+  end
+  if #fk.bms + #fk.sets == 0 then return nil end
+  return fk
+end
+
+local function members_of(sets)
+  if #sets == 0 then return {} end
+  return distinct(redis.call(#sets == 1 and 'SMEMBERS' or 'SUNION', unpack(sets)))
+end
+
+local function materialize(fk)
+  local sets = {}
+  for j, k in ipairs(fk.bms) do sets[j] = {bm = k} end
+  if #fk.sets > 0 then sets[#sets + 1] = {list = members_of(fk.sets)} end
+  return union(sets)
+end
+
+-- Which of cand are filed under one of the facet's keys (bitmaps: BITFIELD batches, sets: SMISMEMBER).
+local function filter(cand, fk)
+  local hit = {}
+  for _, bm in ipairs(fk.bms) do
+    for j, b in ipairs(bits_of(bm, cand)) do if b == 1 then hit[j] = true end end
+  end
+  for _, k in ipairs(fk.sets) do
+    for s = 1, #cand, BATCH do
+      local found = redis.call('SMISMEMBER', k, unpack(cand, s, math.min(s + BATCH - 1, #cand)))
+      for j, b in ipairs(found) do if b == 1 then hit[s + j - 1] = true end end
+    end
+  end
+  local kept = {}
+  for j, n in ipairs(cand) do if hit[j] then kept[#kept + 1] = n end end
+  return kept
+end
+
+-- Items filed under every facet: with a facet of small sets only, its members filtered by the other facets;
+-- otherwise bitmaps ANDed in C.
+local function and_facets(fks)
+  local best, best_card
+  for j, fk in ipairs(fks) do
+    if #fk.bms == 0 then
+      local card = 0
+      for _, k in ipairs(fk.sets) do card = card + redis.call('SCARD', k) end
+      if not best or card < best_card then best, best_card = j, card end
+    end
+  end
+  if best then
+    local cand = members_of(fks[best].sets)
+    for j, fk in ipairs(fks) do
+      if j ~= best and #cand > 0 then cand = filter(cand, fk) end
+    end
+    return #cand > 0 and {list = cand} or nil
+  end
+  local sets = {}
+  for j, fk in ipairs(fks) do sets[j] = materialize(fk) end
+  return intersect(sets)
+end
+
+-- Items of a kind with an owner (at any rank) matching every facet: rank by rank, each owner is one release.
+local function matching_items(kind)
+  local ranks, per_rank = tonumber(redis.call('GET', key('layers', kind)) or (kind == 'r' and '1' or '0')), {}
+  for rank = 0, ranks - 1 do
+    local fks = {}
+    for j, fv in ipairs(facets) do
+      fks[j] = facet_keys(kind, rank, fv[1], fv[2])
+      if not fks[j] then break end
+    end
+    local s = #fks == #facets and and_facets(fks) or nil
+    if s then per_rank[#per_rank + 1] = s end
+  end
+  return union(per_rank)
+end
+
 local cache = key('q', gen, qhash)
-local hit = redis.call('HMGET', cache, 'r', 'v', 'rk', 'vk')
-local releases, videos, rkeys, vkeys
+local hit = redis.call('HMGET', cache, 'r', 'v', 'rel', 'vid')
+local releases, videos, rel, vid
 if hit[1] then
-  releases, videos, rkeys, vkeys = tonumber(hit[1]), tonumber(hit[2]), split(hit[3]), split(hit[4])
+  releases, videos, rel, vid = tonumber(hit[1]), tonumber(hit[2]), cjson.decode(hit[3]), cjson.decode(hit[4])
+  rel, vid = rel.none and nil or rel, vid.none and nil or vid
 else
-  if #facets == 0 then
-    rkeys, vkeys = {key('all', 'r')}, {key('all', 'v')}
-  elseif #facets == 1 then
-    -- One facet: its per-value video sets are exact, no release-to-video step needed.
-    local f, values = facets[1][1], facets[1][2]
-    rkeys, vkeys = value_keys('r', f, values), value_keys('v', f, values)
-    if #values > MAX_SPLIT then
-      rkeys, vkeys = {one_key(rkeys, tmp .. ':r')}, {one_key(vkeys, tmp .. ':v')}
-    end
-  else
-    -- AND across facets on release sets, then the exact video set of the matching releases.
-    rkeys = {and_into(tmp .. ':r')}
-    local vk = {}
-    for j, rid in ipairs(redis.call('SMEMBERS', rkeys[1])) do vk[j] = key('rv', rid) end
-    vkeys = {union_into(tmp .. ':v', vk)}
-  end
+  rel = matching_items('r')
   if unique == 'master' then
-    -- Each master counts once (a release without one counts as itself) and adds its own videos.
-    rkeys = {one_key(rkeys, tmp .. ':r')}
-    local rows = redis.call('SORT', rkeys[1], 'BY', 'nosort', 'GET', key('doc', '*->m'))
-    local seen, vk = {}, {one_key(vkeys, tmp .. ':v')}
-    releases = 0
-    for _, m in ipairs(rows) do
-      if not m then
-        releases = releases + 1
-      elseif not seen[m] then
-        seen[m] = true
-        releases = releases + 1
-        vk[#vk + 1] = key('mv', m)
-      end
-    end
-    vkeys = {union_into(tmp .. ':mv', vk)}
+    -- Each master counts once, a release without one counts as itself; the masters' own videos count too.
+    local nom = facet_keys('r', 0, '*', {'nom'})
+    nom = nom and materialize(nom)
+    releases = count(matching_items('m')) + count(rel and nom and intersect({rel, nom}))
+    local parts = {}
+    for _, kind in ipairs({'v', 'x'}) do parts[#parts + 1] = matching_items(kind) end
+    vid = union(parts)
   else
-    releases = union_card(rkeys)
+    releases = count(rel)
+    vid = matching_items('v')
   end
-  videos = union_card(vkeys)
-  if #facets > 1 or #facets == 1 and #facets[1][2] > 1 or unique == 'master' then
-    redis.call('HSET', cache, 'r', releases, 'v', videos,
-      'rk', table.concat(rkeys, '\0'), 'vk', table.concat(vkeys, '\0'))
-    redis.call('EXPIRE', cache, ttl)
-  end
+  videos = count(vid)
+  redis.call('HSET', cache, 'r', releases, 'v', videos, 'rel', cjson.encode(rel or {none = true}),
+    'vid', cjson.encode(vid or {none = true}))
+  redis.call('EXPIRE', cache, ttl)
 end
 
 -- Park-Miller generator (exact in doubles): a query seed gives the same draws every time.
 local function rand_int(n)
   state = (state * 48271) % 2147483647
-  return math.floor(state / 2147483647 * n) + 1
-end
-local function numeric(list)
-  table.sort(list, function(a, b) return tonumber(a) < tonumber(b) end)
-  return list
-end
--- Which members of batch are in the union of keys.
-local function in_union(keys, batch)
-  local flags = {}
-  for _, k in ipairs(keys) do
-    local found = redis.call('SMISMEMBER', k, unpack(batch))
-    for j = 1, #batch do
-      if found[j] == 1 then flags[j] = true end
-    end
-  end
-  return flags
+  return math.floor(state / 2147483647 * n)
 end
 
 local picked = {}
 local want = math.min(limit, videos)
-local top = tonumber(redis.call('GET', key('vseq')) or '0')
-if want > 0 and videos * 50 >= top and (seeded or #vkeys > 1) then
-  -- Dense result: draw video numbers and keep those in the result (acceptance >= 1/50), nothing copied.
-  local taken, rounds = {}, 0
-  while #picked < want and rounds < 4000 do
-    rounds = rounds + 1
-    local batch = {}
-    for j = 1, 256 do batch[j] = tostring(rand_int(top)) end
-    local flags = in_union(vkeys, batch)
-    for j = 1, 256 do
-      if flags[j] and not taken[batch[j]] and #picked < want then
-        taken[batch[j]] = true
-        picked[#picked + 1] = batch[j]
-      end
-    end
+if want > 0 and vid.bm and videos > 4 * want then
+  -- The first video at or after random bit offsets (distinct ones), nothing copied.
+  local size, taken = redis.call('STRLEN', vid.bm) * 8, {}
+  for _ = 1, want * 20 do
+    if #picked >= want then break end
+    local pos = redis.call('BITPOS', vid.bm, 1, rand_int(size), -1, 'BIT')
+    if pos == -1 then pos = redis.call('BITPOS', vid.bm, 1) end
+    if not taken[pos] then taken[pos] = true; picked[#picked + 1] = pos end
   end
 elseif want > 0 then
-  -- Small or sparse result: cheap to materialize.
-  local vkey = one_key(vkeys, tmp .. ':v')
-  if not seeded then
-    picked = redis.call('SRANDMEMBER', vkey, want)
-  else
-    local members = numeric(redis.call('SMEMBERS', vkey))
-    for j = 1, want do
-      local r = j - 1 + rand_int(#members - j + 1)
-      members[j], members[r] = members[r], members[j]
-      picked[j] = members[j]
+  local members = vid.list
+  if vid.bm then
+    members = {}
+    local pos = redis.call('BITPOS', vid.bm, 1)
+    while pos >= 0 do
+      members[#members + 1] = pos
+      pos = redis.call('BITPOS', vid.bm, 1, pos + 1, -1, 'BIT')
     end
+  end
+  table.sort(members)
+  -- A seeded partial shuffle of the (small) result.
+  for j = 1, want do
+    local r = j + rand_int(#members - j + 1)
+    members[j], members[r] = members[r], members[j]
+    picked[j] = members[j]
   end
 end
 
-local function matches(rid)
-  for _, k in ipairs(rkeys) do
-    if redis.call('SISMEMBER', k, rid) == 1 then return true end
+-- Whether release number n matches the query.
+local rel_lookup
+local function matches(n)
+  if not rel then return false end
+  if rel.bm then return redis.call('GETBIT', rel.bm, n) == 1 end
+  if not rel_lookup then
+    rel_lookup = {}
+    for _, m in ipairs(rel.list) do rel_lookup[tonumber(m)] = true end
   end
-  return false
+  return rel_lookup[n] == true
 end
--- The lowest matching release id that has the video (itself, or through its master).
+-- The release id of the first matching owner of a video (directly, or through its master's own videos).
 local function release_of(v)
-  for _, rid in ipairs(numeric(redis.call('SMEMBERS', key('vr', v)))) do
-    if matches(rid) then return rid end
-  end
-  for _, m in ipairs(numeric(redis.call('SMEMBERS', key('vm', v)))) do
-    for _, rid in ipairs(numeric(redis.call('SMEMBERS', key('mr', m)))) do
-      if matches(rid) then return rid end
+  for _, kind in ipairs(unique == 'master' and {'v', 'x'} or {'v'}) do
+    local _, owners = owners_of(kind, v)
+    for _, n in ipairs(owners) do
+      if n ~= 0 and matches(n) then
+        return redis.call('BITFIELD_RO', key('rid'), 'GET', 'u32', '#' .. n)[1]
+      end
     end
   end
-  return '0'
+  return 0
 end
 
 local sample = {}

@@ -145,3 +145,32 @@ def test_cli_ingest_exit_codes(dataget_bin, isolated_settings, fixtures_dir, tmp
     bad.write_bytes(bad.read_bytes()[:5000])
     failed = subprocess.run([str(dataget_bin), "ingest", str(bad)], env=env, capture_output=True, text=True)
     assert failed.returncode != 0 and bad.name in failed.stderr
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_parallel_parsing_publishes_exactly_what_sequential_parsing_does(pipeline, tmp_path, jobs) -> None:
+    from dataget.synth import write_dump_set
+
+    settings, publisher, hashes = pipeline
+    dumps = write_dump_set(tmp_path / "d", 1500, seed=3)
+    report = ingest_file(dumps.releases, settings, publisher, hashes, jobs=jobs)
+    assert report.counts["records"] == report.counts["published"] == 1500
+    messages = _values(settings, settings.topics.entity("releases"))
+    assert sorted(int(m.key) for m in messages) == sorted({int(m.key) for m in messages})
+    again = ingest_file(dumps.releases, settings, publisher, hashes, jobs=jobs)
+    assert again.counts["published"] == 0 and again.counts["unchanged"] == 1500
+    from producers.records import iter_records
+
+    expected = {item.record_id: item.record for item in iter_records(dumps.releases)}
+    assert {int(m.key): orjson.loads(m.value) for m in messages} == expected
+
+
+def test_parallel_parsing_of_a_truncated_file_fails(pipeline, fixtures_dir, tmp_path) -> None:
+    settings, publisher, hashes = pipeline
+    source = (fixtures_dir / "releases-sample-philipmat-20200806.xml.gz").read_bytes()
+    truncated = tmp_path / "discogs_20200806_releases.xml.gz"
+    truncated.write_bytes(source[: len(source) // 2])
+    with pytest.raises(IngestError):
+        ingest_file(truncated, settings, publisher, hashes, jobs=2)
+    events = [orjson.loads(m.value)["event"] for m in _values(settings, settings.topics.dumps)]
+    assert events == ["started", "failed"]

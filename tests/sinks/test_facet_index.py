@@ -28,8 +28,8 @@ def video(vid: str, title: str | None = None) -> dict[str, Any]:
     return {"src": f"https://www.youtube.com/watch?v={vid}", "youtube_id": vid, "title": title or f"title {vid}"}
 
 
-def synthetic_release(rng: random.Random, rid: int) -> dict[str, Any]:
-    pool = [f"vid{n:08d}" for n in range(120)]  # small pool: videos shared between releases
+def synthetic_release(rng: random.Random, rid: int, videos: int = 120) -> dict[str, Any]:
+    pool = [f"vid{n:08d}" for n in range(videos)]  # a small pool shares videos between releases
     return {
         "id": rid,
         "genres": rng.sample(GENRES, rng.randint(0, 2)),
@@ -149,6 +149,27 @@ async def test_counts_and_samples_match_brute_force(index):
     await check_queries(index, releases, masters, rng, 150)
 
 
+async def test_bitmaps_and_sets_mixed(index):
+    """Enough releases that big values and videos of the first owner ranks are bitmaps, small ones stay sets."""
+    rng = random.Random(5)
+    releases = {rid: synthetic_release(rng, rid, videos=3000) for rid in range(1, 4001)}
+    masters = {m: {"id": m, "videos": [video(f"mst{m:08d}"), video("vid00000002")]} for m in (1, 4)}
+    await index.apply_releases(list(releases.items()))
+    await index.apply_masters(list(masters.items()))
+    filed = {(key.removeprefix(index._ns).split(":")[2], await index._redis.type(key))
+             async for key in index._redis.scan_iter(f"{index._ns}:k:*")}
+    assert {("r", "string"), ("r", "set"), ("v", "string"), ("v", "set"), ("m", "set"), ("x", "set")} <= filed
+    await check_queries(index, releases, masters, rng, 80)
+    changes = [(rid, None if rng.random() < 0.5 else synthetic_release(rng, rid, videos=3000))
+               for rid in rng.sample(sorted(releases), 1500)]
+    await index.apply_releases(changes)
+    releases.update({rid: rec for rid, rec in changes if rec})
+    for rid, rec in changes:
+        if rec is None:
+            releases.pop(rid)
+    await check_queries(index, releases, masters, rng, 80)
+
+
 async def test_wide_or_and_many_combinations(index):
     """More ORed values than are kept apart, and AND queries with more value combinations than are expanded."""
     rng = random.Random(11)
@@ -204,9 +225,11 @@ async def test_replay_and_half_applied_batch_converge(index, redis_client, isola
     finally:
         await other.drop()
 
-    # Removing everything leaves no index keys behind but the counters.
+    # Removing everything leaves no index keys behind but counters and the release-number -> id array.
     await index.apply_releases([(rid, None) for rid, _ in batch])
-    assert set(await dump(redis_client, ns)) == {f"{ns}:vseq"}
+    left = {key.removeprefix(f"{ns}:") for key in await dump(redis_client, ns)}
+    assert {key.split(":")[0] for key in left} == {"seq", "count", "layers", "rid"}
+    assert {await redis_client.get(f"{ns}:{key}") for key in left if key.startswith("count:")} == {"0"}
 
 
 async def test_unique_master(index):

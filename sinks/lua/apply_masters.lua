@@ -1,0 +1,33 @@
+-- Index, update or remove masters' own videos; a master's videos count for its releases in unique=master queries
+-- (kind x items of those releases). ARGV: namespace, then per master: id, payload ('' = remove) as JSON
+-- {"v": [[youtube id, title]]}. Returns how many masters changed.
+local changes = 0
+for a = 2, #ARGV, 2 do
+  local mid, payload = ARGV[a], ARGV[a + 1]
+  local dk = key('md', mid)
+  local raw = redis.call('GET', dk)
+  local old = raw and cjson.decode(raw) or {}
+  local wanted = {}
+  if payload ~= '' then
+    for _, pair in ipairs(cjson.decode(payload).v) do
+      local n = video_number(pair[1])
+      -- A release's title for the video wins over the master's.
+      redis.call('HSETNX', key('video'), n, pair[1] .. '\t' .. pair[2])
+      wanted[#wanted + 1] = n
+    end
+  end
+  local new, changed = sync(mid, 'M', old, wanted, {}, {})
+  if changed then
+    changes = changes + 1
+    if #new > 0 then redis.call('SET', dk, cjson.encode(new)) else redis.call('DEL', dk) end
+    for _, rid in ipairs(redis.call('SMEMBERS', key('mr', mid))) do
+      local doc = cjson.decode(redis.call('GET', key('d', rid)))
+      local fv = filed_under(doc, 'x')
+      doc.i.x = sync(doc.n, 'x', doc.i.x or {}, wanted, fv, fv)
+      redis.call('SET', key('d', rid), cjson.encode(doc))
+    end
+  end
+end
+flush()
+if changes > 0 then redis.call('INCR', key('gen')) end
+return changes

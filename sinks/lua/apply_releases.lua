@@ -1,0 +1,109 @@
+-- Index, move or remove releases, each diffed against what was indexed for it before (replays are no-ops).
+-- ARGV: namespace, then per release: id, payload ('' = remove) as JSON
+-- {"f": {facet: {value: folded}}, "v": [[youtube id, title]], "m": master id | null}. Returns how many changed.
+local KINDS = {'r', 'v', 'm', 'x'}
+
+-- Release counts per facet value, summed over the call and written once per value; folded forms for prefix search.
+local deltas, folded = {}, {}
+local function count_values(f, values, delta, folds)
+  for _, value in ipairs(values) do
+    local k = f .. '\0' .. value
+    deltas[k] = (deltas[k] or 0) + delta
+    if folds[value] then folded[k] = folds[value] end
+  end
+end
+
+local function write_counts()
+  for k, delta in pairs(deltas) do
+    local zero = string.find(k, '\0', 1, true)
+    local f, value = string.sub(k, 1, zero - 1), string.sub(k, zero + 1)
+    local c = delta ~= 0 and tonumber(redis.call('ZINCRBY', key('cnt', f), delta, value)) or -1
+    if c > 0 and c == delta then
+      redis.call('HSET', key('fold', f), value, folded[k])
+      redis.call('ZADD', key('lex', f), 0, folded[k] .. '\0' .. value)
+    elseif c == 0 then
+      redis.call('ZREM', key('cnt', f), value)
+      redis.call('ZREM', key('lex', f), redis.call('HGET', key('fold', f), value) .. '\0' .. value)
+      redis.call('HDEL', key('fold', f), value)
+    end
+  end
+end
+
+local function value_diff(old_f, new_f, folds)
+  local facets = {}
+  for f in pairs(old_f) do facets[f] = true end
+  for f in pairs(new_f) do facets[f] = true end
+  for f in pairs(facets) do
+    local o, n = {}, {}
+    for _, v in ipairs(old_f[f] or {}) do o[#o + 1] = {f, v} end
+    for _, v in ipairs(new_f[f] or {}) do n[#n + 1] = {f, v} end
+    local gone, came = {}, {}
+    for _, fv in ipairs(minus(o, n)) do gone[#gone + 1] = fv[2] end
+    for _, fv in ipairs(minus(n, o)) do came[#came + 1] = fv[2] end
+    count_values(f, gone, -1, folds)
+    count_values(f, came, 1, folds)
+  end
+end
+
+local function apply_release(rid, payload)
+  local dk = key('d', rid)
+  local raw = redis.call('GET', dk)
+  if not raw and payload == '' then return false end
+  local old = raw and cjson.decode(raw) or {f = {}, i = {}}
+  local new, wanted, folds = {f = {}, i = {}}, {r = {}, v = {}, m = {}, x = {}}, {}
+  if payload ~= '' then
+    local p = cjson.decode(payload)
+    new.n = old.n or redis.call('INCR', key('seq', 'r'))
+    for f, values in pairs(p.f) do
+      local list = {}
+      for value, folded in pairs(values) do list[#list + 1] = value; folds[value] = folded end
+      table.sort(list)
+      new.f[f] = list
+    end
+    for _, pair in ipairs(p.v) do
+      local n = video_number(pair[1])
+      redis.call('HSET', key('video'), n, pair[1] .. '\t' .. pair[2])
+      wanted.v[#wanted.v + 1] = n
+    end
+    wanted.r = {new.n}
+    if p.m ~= cjson.null and p.m ~= nil then
+      new.m = tostring(p.m)
+      wanted.m = {new.m}
+      wanted.x = items_of(cjson.decode(redis.call('GET', key('md', new.m)) or '[]'))
+      if p.m > tonumber(redis.call('GET', key('seq', 'm')) or '0') then redis.call('SET', key('seq', 'm'), p.m) end
+    end
+  end
+  local n = new.n or old.n
+  local changed = old.n == nil or new.n == nil or old.m ~= new.m
+  for _, kind in ipairs(KINDS) do
+    local c
+    new.i[kind], c = sync(n, kind, old.i[kind] or {}, wanted[kind], filed_under(old, kind), filed_under(new, kind))
+    changed = changed or c
+  end
+  if not changed then return false end
+  value_diff(old.f, new.f, folds)
+  if old.m ~= new.m then
+    if old.m then redis.call('SREM', key('mr', old.m), rid) end
+    if new.m then redis.call('SADD', key('mr', new.m), rid) end
+  end
+  if new.n then
+    if not old.n then
+      redis.call('INCR', key('count', 'r'))
+      redis.call('BITFIELD', key('rid'), 'SET', 'u32', '#' .. n, rid)
+    end
+    redis.call('SET', dk, cjson.encode(new))
+  else
+    redis.call('DECR', key('count', 'r'))
+    redis.call('DEL', dk)
+  end
+  return true
+end
+
+local changes = 0
+for a = 2, #ARGV, 2 do
+  if apply_release(ARGV[a], ARGV[a + 1]) then changes = changes + 1 end
+end
+flush()
+write_counts()
+if changes > 0 then redis.call('INCR', key('gen')) end
+return changes

@@ -1,0 +1,159 @@
+-- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
+
+-- Filing changes are collected per key (last change of a member wins) and written by flush(), once per key and
+-- script call: keys like k:v:0:*:* are touched by every release of a batch.
+local pending, pending_kind = {}, {}
+local function file_member(k, item, kind, add)
+  if not pending[k] then pending[k] = {}; pending_kind[k] = kind end
+  pending[k][item] = add
+end
+
+local function flush()
+  local spaces = {}
+  for kind, seq in pairs(SEQ) do spaces[kind] = tonumber(redis.call('GET', key('seq', seq)) or '0') end
+  for k, members in pairs(pending) do
+    local adds, rems = {}, {}
+    for item, add in pairs(members) do
+      if add then adds[#adds + 1] = item else rems[#rems + 1] = item end
+    end
+    local t = redis.call('TYPE', k).ok
+    if t == 'string' then
+      set_bits(k, adds, 1)
+      set_bits(k, rems, 0)
+      if #rems > 0 and redis.call('BITPOS', k, 1) == -1 then redis.call('DEL', k) end
+    else
+      in_chunks(rems, 4000, function(...) redis.call('SREM', k, ...) end)
+      in_chunks(adds, 4000, function(...) redis.call('SADD', k, ...) end)
+      local card = #adds > 0 and redis.call('SCARD', k) or 0
+      if card >= BITMAP_MIN and card * 256 >= spaces[pending_kind[k]] then
+        local all = redis.call('SMEMBERS', k)
+        redis.call('DEL', k)
+        set_bits(k, all, 1)
+      end
+    end
+  end
+  pending, pending_kind = {}, {}
+end
+
+-- The number of a YouTube id, handed out on first sight.
+local function video_number(yt)
+  local n = redis.call('HGET', key('vid'), yt)
+  if n then return n end
+  n = tostring(redis.call('INCR', key('seq', 'v')))
+  redis.call('HSET', key('vid'), yt, n)
+  return n
+end
+
+local function owner_count(owners)
+  local c = 0
+  for _, o in ipairs(owners) do if o ~= 0 then c = c + 1 end end
+  return c
+end
+
+-- The video's number and title go once neither a release nor a master holds it.
+local function forget_video_if_unused(item)
+  local _, v = owners_of('v', item)
+  local _, m = owners_of('M', item)
+  if #v == 0 and #m == 0 then
+    local meta = redis.call('HGET', key('video'), item)
+    if meta then redis.call('HDEL', key('vid'), string.match(meta, '^[^\t]*')) end
+    redis.call('HDEL', key('video'), item)
+  end
+end
+
+-- Give owner the lowest free rank of item (kind r: a release is its own item, rank 0).
+local function take_rank(kind, item, owner)
+  if kind == 'r' then return 0 end
+  local bucket, owners = owners_of(kind, item)
+  local rank = #owners
+  for i, o in ipairs(owners) do if o == 0 then rank = i - 1 break end end
+  if kind == 'v' and owner_count(owners) == 0 then redis.call('INCR', key('count', 'v')) end
+  owners[rank + 1] = tonumber(owner)
+  redis.call('HSET', bucket, item, cjson.encode(owners))
+  if rank + 1 > tonumber(redis.call('GET', key('layers', kind)) or '0') then
+    redis.call('SET', key('layers', kind), rank + 1)
+  end
+  return rank
+end
+
+local function free_rank(kind, item, rank)
+  if kind == 'r' then return end
+  local bucket, owners = owners_of(kind, item)
+  owners[rank + 1] = 0
+  while #owners > 0 and owners[#owners] == 0 do owners[#owners] = nil end
+  if #owners > 0 then
+    redis.call('HSET', bucket, item, cjson.encode(owners))
+  else
+    redis.call('HDEL', bucket, item)
+    if kind == 'v' then redis.call('DECR', key('count', 'v')) end
+    if kind == 'v' or kind == 'M' then forget_video_if_unused(item) end
+  end
+end
+
+-- The {facet, value} pairs an item of this kind is filed under: the release's values, '*' = every release, and
+-- for the release itself '*:nom' = has no master (unique=master counts those one by one).
+local function filed_under(doc, kind)
+  local out = {}
+  if not doc.n then return out end
+  for f, values in pairs(doc.f) do
+    for _, v in ipairs(values) do out[#out + 1] = {f, v} end
+  end
+  out[#out + 1] = {'*', '*'}
+  if kind == 'r' and not doc.m then out[#out + 1] = {'*', 'nom'} end
+  return out
+end
+
+local function minus(a, b)
+  local seen, out = {}, {}
+  for _, fv in ipairs(b) do seen[fv[1] .. '\0' .. fv[2]] = true end
+  for _, fv in ipairs(a) do
+    if not seen[fv[1] .. '\0' .. fv[2]] then out[#out + 1] = fv end
+  end
+  return out
+end
+
+local function file(kind, rank, item, pairs_, add)
+  for _, fv in ipairs(pairs_) do
+    local k = key('k', kind, rank, fv[1], fv[2])
+    file_member(k, item, kind, add)
+  end
+end
+
+-- Move release n's items of one kind from old (array of {item, rank}) to wanted (array of items), and its
+-- filing from old_fv to new_fv. Returns the new {item, rank} array and whether anything changed.
+local function sync(n, kind, old, wanted, old_fv, new_fv)
+  local want, kept, out, changed = {}, {}, {}, false
+  for _, item in ipairs(wanted) do want[tostring(item)] = true end
+  local gone, came = minus(old_fv, new_fv), minus(new_fv, old_fv)
+  for _, pair in ipairs(old) do
+    local item, rank = tostring(pair[1]), pair[2]
+    if want[item] then
+      kept[item] = true
+      out[#out + 1] = pair
+      file(kind, rank, item, gone, false)
+      file(kind, rank, item, came, true)
+      changed = changed or #gone > 0 or #came > 0
+    else
+      changed = true
+      file(kind, rank, item, old_fv, false)
+      free_rank(kind, item, rank)
+    end
+  end
+  for _, w in ipairs(wanted) do
+    local item = tostring(w)
+    if not kept[item] then
+      kept[item] = true
+      changed = true
+      local rank = take_rank(kind, item, n)
+      out[#out + 1] = {tonumber(item), rank}
+      file(kind, rank, item, new_fv, true)
+    end
+  end
+  return out, changed
+end
+
+local function items_of(pairs_)
+  local out = {}
+  for i, pair in ipairs(pairs_ or {}) do out[i] = pair[1] end
+  return out
+end

@@ -1,0 +1,91 @@
+"""MongoStore against the real FerretDB: idempotent batches, tombstones, isolation of refused records, down store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pymongo
+import pytest
+
+from dataget.settings import Settings
+from sinks.mongo_store import MongoStore, StoreUnavailable, WriteFailure, to_document
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def db(isolated_settings: Settings) -> Iterator[pymongo.database.Database]:
+    client = pymongo.MongoClient(isolated_settings.mongo_url, serverSelectionTimeoutMS=5000)
+    try:
+        yield client[isolated_settings.mongo_db]
+    finally:
+        client.drop_database(isolated_settings.mongo_db)
+        client.close()
+
+
+def release(rid: int, title: str = "Title") -> dict:
+    return {"id": rid, "title": title, "genres": ["Electronic"], "year": 1998,
+            "tracklist": [{"position": "A1", "title": "T", "artists": [], "sub_tracks": []}],
+            "videos": [{"src": "https://www.youtube.com/watch?v=abcdefghijk", "youtube_id": "abcdefghijk"}]}
+
+
+def stored(db: pymongo.database.Database, entity: str = "releases") -> dict[int, dict]:
+    return {d["_id"]: d for d in db[entity].find()}
+
+
+def test_to_document_moves_id() -> None:
+    assert to_document(7, {"id": 7, "title": "x"}) == {"_id": 7, "title": "x"}
+
+
+def test_insert_then_replay_is_idempotent(db) -> None:
+    store = MongoStore(db)
+    items = [(i, release(i)) for i in (1, 2, 3)]
+    assert store.write_batch("releases", items) == []
+    first = stored(db)
+    assert store.write_batch("releases", items) == []
+    assert stored(db) == first
+    assert first[2] == to_document(2, release(2))
+
+
+def test_update_tombstone_and_last_write_wins(db) -> None:
+    store = MongoStore(db)
+    store.write_batch("masters", [(i, release(i)) for i in (1, 2, 3, 4)])
+    failures = store.write_batch("masters", [
+        (1, release(1, "new title")),   # update of an existing document
+        (2, None),                      # tombstone
+        (3, release(3, "first")), (3, None), (3, release(3, "last")),  # last write wins
+        (4, release(4, "gone")), (4, None),
+        (5, None),                      # tombstone of something never stored: no-op
+    ])
+    assert failures == []
+    docs = stored(db, "masters")
+    assert sorted(docs) == [1, 3]
+    assert docs[1]["title"] == "new title"
+    assert docs[3]["title"] == "last"
+
+
+def test_refused_record_is_isolated(db) -> None:
+    store = MongoStore(db)
+    bad = release(11)
+    bad["tracklist"] = [[1, 2]]  # FerretDB refuses nested arrays
+    new_items = [(10, release(10)), (11, bad), (12, release(12))]
+    failures = store.write_batch("releases", new_items)
+    assert [f.id for f in failures] == [11]
+    assert isinstance(failures[0], WriteFailure) and failures[0].reason
+    assert sorted(stored(db)) == [10, 12]
+    # The same on the replace path (documents that already exist).
+    replay = [(10, release(10, "v2")), (11, bad), (12, release(12, "v2"))]
+    assert [f.id for f in store.write_batch("releases", replay)] == [11]
+    assert {d["title"] for d in stored(db).values()} == {"v2"}
+
+
+def test_unknown_entity_is_a_bug() -> None:
+    with pytest.raises(ValueError):
+        MongoStore(pymongo.MongoClient(connect=False)["x"]).write_batch("users", [])
+
+
+def test_down_store_raises_store_unavailable() -> None:
+    # Nothing listens on port 9 (discard) on loopback here.
+    client = pymongo.MongoClient("mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=300, connect=False)
+    with pytest.raises(StoreUnavailable):
+        MongoStore(client["down"]).write_batch("releases", [(1, release(1))])

@@ -1,0 +1,149 @@
+"""process_batch with a fake store and index: decoding, dead letters, last-write-wins, down stores; the backoff."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import orjson
+import pytest
+import redis.exceptions
+
+from sinks.mongo_store import StoreUnavailable, WriteFailure
+from stream_processors.agents import Deps, Message, decode, process_batch
+from stream_processors.retry import Backoff, retry_forever
+
+Item = tuple[int, dict | None]
+
+
+class FakeStore:
+    def __init__(self, refuse: set[int] = frozenset(), down_times: int = 0) -> None:
+        self.docs: dict[int, dict] = {}
+        self.refuse = refuse
+        self.down_times = down_times
+
+    def write_batch(self, entity: str, items: Sequence[Item]) -> list[WriteFailure]:
+        if self.down_times:
+            self.down_times -= 1
+            raise StoreUnavailable("connection refused")
+        failures = []
+        for rid, rec in dict(items).items():
+            if rid in self.refuse:
+                failures.append(WriteFailure(rid, "validation"))
+            elif rec is None:
+                self.docs.pop(rid, None)
+            else:
+                self.docs[rid] = rec
+        return failures
+
+
+class FakeIndex:
+    def __init__(self, poison: int | None = None, down_times: int = 0) -> None:
+        self.releases: dict[int, dict | None] = {}
+        self.masters: dict[int, dict | None] = {}
+        self.poison = poison
+        self.down_times = down_times
+
+    async def _apply(self, target: dict, batch: Sequence[Item]) -> None:
+        if self.down_times:
+            self.down_times -= 1
+            raise redis.exceptions.ConnectionError("redis down")
+        if any(rid == self.poison for rid, _ in batch):
+            raise ValueError("bad facet")
+        target.update(batch)
+
+    async def apply_releases(self, batch: Sequence[Item]) -> None:
+        await self._apply(self.releases, batch)
+
+    async def apply_masters(self, batch: Sequence[Item]) -> None:
+        await self._apply(self.masters, batch)
+
+
+class DeadLetters:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict]] = []
+
+    async def __call__(self, key: str, value: bytes) -> None:
+        self.sent.append((key, orjson.loads(value)))
+
+
+def msg(rid: int | str | None, record: object = ..., version: str = "20260301") -> Message:
+    value = None if record is None else orjson.dumps({"id": rid, "title": "t"} if record is ... else record)
+    key = None if rid is None else str(rid).encode()
+    return Message(key=key, value=value, headers={"dump_version": version.encode()})
+
+
+def deps(store: FakeStore | None = None, index: FakeIndex | None = None) -> tuple[Deps, DeadLetters]:
+    dl = DeadLetters()
+    return Deps(store=store or FakeStore(), index=index, send_dead_letter=dl), dl
+
+
+def test_decode() -> None:
+    assert decode(msg(5)) == (5, {"id": 5, "title": "t"})
+    assert decode(msg(5, None)) == (5, None)
+    assert decode(Message(None, b'{"id": 9}')) == (9, {"id": 9})  # key lost: the record's id
+    for bad in (Message(b"5", b"{not json"), Message(b"5", b"[1]"), Message(b"5", b'{"id": 6}'),
+                Message(b"x", None), Message(b"5", b'{"id": true}')):
+        assert not isinstance(decode(bad), tuple), bad
+
+
+async def test_batch_writes_store_and_index_last_write_wins() -> None:
+    store, index = FakeStore(), FakeIndex()
+    d, dl = deps(store, index)
+    result = await process_batch("releases", [
+        msg(1), msg(2), msg(2, {"id": 2, "title": "newer"}), msg(3), msg(3, None),
+    ], d)
+    assert store.docs == {1: {"id": 1, "title": "t"}, 2: {"id": 2, "title": "newer"}}
+    assert index.releases == {1: {"id": 1, "title": "t"}, 2: {"id": 2, "title": "newer"}, 3: None}
+    assert (result.written, result.deleted, dl.sent) == (2, 1, [])
+
+
+async def test_only_releases_and_masters_reach_the_index() -> None:
+    index = FakeIndex()
+    d, _ = deps(index=index)
+    await process_batch("artists", [msg(1)], d)
+    await process_batch("masters", [msg(2)], d)
+    assert index.releases == {} and list(index.masters) == [2]
+
+
+async def test_bad_records_go_to_the_dlq_and_the_rest_is_stored() -> None:
+    store, index = FakeStore(refuse={4}), FakeIndex(poison=5)
+    d, dl = deps(store, index)
+    await process_batch("releases", [msg(1), Message(b"2", b"\xff garbage", {"dump_version": b"v1"}),
+                                     msg(4), msg(5), msg(6)], d)
+    assert sorted(store.docs) == [1, 5, 6]  # 5 is in Mongo; only the index refused it
+    assert sorted(index.releases) == [1, 6]
+    by_key = {k: v for k, v in dl.sent}
+    assert sorted(by_key) == ["releases:2", "releases:4", "releases:5"]
+    assert by_key["releases:2"]["dump_version"] == "v1" and "garbage" in by_key["releases:2"]["excerpt"]
+    assert by_key["releases:4"]["reason"] == "validation"
+    assert by_key["releases:5"]["entity"] == "releases" and by_key["releases:5"]["id"] == 5
+    assert by_key["releases:4"]["dump_version"] == "20260301"
+
+
+async def test_down_store_raises_for_a_whole_batch_retry() -> None:
+    d, dl = deps(FakeStore(down_times=1))
+    with pytest.raises(StoreUnavailable):
+        await process_batch("releases", [msg(1)], d)
+    d, dl = deps(index=FakeIndex(down_times=1))
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await process_batch("releases", [msg(1)], d)
+    assert dl.sent == []  # down is never a dead letter
+
+
+async def test_retry_forever_backs_off_until_the_store_is_back() -> None:
+    store, index = FakeStore(down_times=3), FakeIndex(down_times=2)
+    d, _ = deps(store, index)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    result = await retry_forever(lambda: process_batch("releases", [msg(1), msg(2)], d), "batch",
+                                 backoff=Backoff(initial=1, factor=2, maximum=5), sleep=sleep)
+    assert result.written == 2 and sorted(index.releases) == [1, 2]
+    assert slept == [1, 2, 4, 5, 5]  # 3 store outages, then 2 index outages; capped at 5
+
+
+def test_backoff_delays_are_capped() -> None:
+    assert list(itertools.islice(Backoff(0.5, 2, 3).delays(), 5)) == [0.5, 1, 2, 3, 3]
