@@ -117,7 +117,7 @@ def mongo_docs(settings: Settings) -> dict[int, dict]:
 
 def wait_caught_up(settings: Settings) -> None:
     wait_for_lag_zero(settings, indexer_group_id(settings.namespace),
-                      [settings.topics.entity(e) for e in ENTITIES], timeout=400, poll=0.5)
+                      [settings.topics.entity(e) for e in ENTITIES], timeout=600, poll=0.5)
 
 
 def test_worker_stores_indexes_and_dead_letters(dataget_bin, isolated_settings, tmp_path) -> None:
@@ -137,14 +137,15 @@ def test_worker_stores_indexes_and_dead_letters(dataget_bin, isolated_settings, 
         assert "broken json" in letters[0]["excerpt"]
 
 
+@pytest.mark.timeout(900)  # a restarted consumer waits out the killed one's session, and upserts are slow
 def test_kill_9_mid_ingest_loses_and_duplicates_nothing(dataget_bin, isolated_settings, tmp_path) -> None:
     settings = isolated_settings
     # FerretDB upserts ~20 documents/s, and every update, delete and re-delivered record is one: keep it small.
-    count = 1500
+    count = 1000
     # Updates and deletes of earlier ids too, so replaying part of the topic must converge to the same end state.
     messages: list[tuple[int, dict | None | bytes]] = [(i, release(i)) for i in range(1, count + 1)]
-    messages += [(i, release(i, "Updated")) for i in range(1, count + 1, 15)]
-    messages += [(i, None) for i in range(5, count + 1, 23)]
+    messages += [(i, release(i, "Updated")) for i in range(1, count + 1, 25)]
+    messages += [(i, None) for i in range(5, count + 1, 37)]
     expected: dict[int, dict | None] = {}
     for rid, value in messages:
         expected[rid] = value  # type: ignore[assignment]
@@ -155,7 +156,7 @@ def test_kill_9_mid_ingest_loses_and_duplicates_nothing(dataget_bin, isolated_se
         first = start()
         client = pymongo.MongoClient(settings.mongo_url)
         try:
-            wait_until(lambda: client[settings.mongo_db].releases.estimated_document_count() >= 500,
+            wait_until(lambda: client[settings.mongo_db].releases.estimated_document_count() >= 300,
                        "the first batches in Mongo")
         finally:
             client.close()
