@@ -1,0 +1,119 @@
+"""End-to-end benchmark: synthetic dump -> producer -> Kafka -> faust worker -> Mongo + Redis, until queryable.
+
+    .venv/bin/python bench/pipeline.py [--releases 200000] [--workers 1]
+
+Prints the producer's own rate, each sink's rate measured alone on the same records (to name the limit), and
+last `e2e_rel_s: X` = releases / seconds from the start of the ingest until the workers' lag is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from pymongo import MongoClient
+from redis.asyncio import Redis
+
+from dataget.lag import indexer_group_id, wait_for_lag_zero
+from dataget.settings import settings_env, settings_from_env
+from dataget.synth import write_dump_set
+from dataget.topic_admin import ensure_topics
+from dataget.topics import Topics
+from producers.ingest import ingest_file
+from producers.publisher import Publisher
+from producers.record_hashes import RecordHashes
+from producers.records import iter_records
+from sinks.facet_index import FacetIndex
+from sinks.mongo_store import MongoStore
+
+SAMPLE = 5000
+
+
+def sink_rates(settings, path: Path) -> tuple[float, float]:
+    """Releases/s of each sink alone, on the first SAMPLE records, in throwaway namespaces."""
+    items = [(i.record_id, i.record) for i in itertools.islice(iter_records(path), SAMPLE)]
+    mongo = MongoClient(settings.mongo_url)
+    db_name = f"benchsink{uuid.uuid4().hex[:6]}"
+    store = MongoStore(mongo[db_name])
+    start = time.perf_counter()
+    for i in range(0, len(items), 500):
+        store.write_batch("releases", items[i:i + 500])
+    mongo_rate = len(items) / (time.perf_counter() - start)
+    mongo.drop_database(db_name)
+    mongo.close()
+
+    async def redis_rate() -> float:
+        redis = Redis.from_url(settings.redis_url)
+        index = FacetIndex(redis, f"benchsink{uuid.uuid4().hex[:6]}")
+        start = time.perf_counter()
+        for i in range(0, len(items), 500):
+            await index.apply_releases(items[i:i + 500])
+        rate = len(items) / (time.perf_counter() - start)
+        await index.drop()
+        await redis.aclose()
+        return rate
+
+    return mongo_rate, asyncio.run(redis_rate())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--releases", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=1, help="`dataget worker` processes")
+    parser.add_argument("--jobs", type=int, default=2, help="producer parser processes")
+    parser.add_argument("--work", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    dump_dir = args.work / f"synth-{args.releases}"
+    if not (dump_dir / "done").exists():
+        write_dump_set(dump_dir, args.releases)
+        (dump_dir / "done").write_text("")
+    path = next(dump_dir.glob("discogs_*_releases.xml.gz"))
+    tag = f"bp{uuid.uuid4().hex[:8]}"
+    settings = settings_from_env().with_(topics=Topics(f"{tag}."), mongo_db=tag, namespace=tag,
+                                         state_dir=args.work / f"state-{tag}")
+    ensure_topics(settings)
+    mongo_rate, redis_rate = sink_rates(settings, path)
+    print(f"sinks alone ({SAMPLE} releases, batches of 500): mongo {mongo_rate:.0f} rel/s, "
+          f"redis index {redis_rate:.0f} rel/s", flush=True)
+
+    dataget = str(Path(sys.executable).with_name("dataget"))
+    env = {**os.environ, **settings_env(settings)}
+    log = args.work / f"{tag}-worker.log"
+    with log.open("wb") as out:
+        workers = [subprocess.Popen([dataget, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT)
+                   for _ in range(args.workers)]
+    try:
+        time.sleep(8)  # let the group form before the clock starts
+        publisher = Publisher(settings)
+        hashes = RecordHashes(settings.state_dir / "hashes.sqlite")
+        start = time.perf_counter()
+        report = ingest_file(path, settings, publisher, hashes, jobs=args.jobs)
+        produced = time.perf_counter() - start
+        publisher.close()
+        hashes.close()
+        print(f"producer: {report.counts['records']} releases in {produced:.1f}s = "
+              f"{report.counts['records'] / produced:.0f} rel/s", flush=True)
+        wait_for_lag_zero(settings, indexer_group_id(settings.namespace), [settings.topics.entity("releases")])
+        total = time.perf_counter() - start
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+    mongo = MongoClient(settings.mongo_url)
+    stored = mongo[settings.mongo_db].releases.estimated_document_count()
+    mongo.drop_database(settings.mongo_db)
+    mongo.close()
+    print(f"end to end: {report.counts['records']} releases ({stored} in Mongo) queryable after {total:.1f}s")
+    print(f"e2e_rel_s: {report.counts['records'] / total:.0f}")
+
+
+if __name__ == "__main__":
+    main()
