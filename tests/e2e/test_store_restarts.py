@@ -23,7 +23,12 @@ from sinks.index_versions import active_index_namespace
 from stream_processors.facets import release_facets, release_videos
 from tests.e2e.test_pipeline_e2e import running_worker
 
-pytestmark = pytest.mark.stack
+# Slow on FerretDB v1: the batch in flight at the restart is re-written, and its upserts commit one document per
+# transaction (minutes for a few hundred). Run with DATAGET_SLOW_TESTS=1; not part of `make test`.
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.skipif(not os.environ.get("DATAGET_SLOW_TESTS"), reason="slow store-restart test: DATAGET_SLOW_TESTS=1"),
+]
 
 
 def expected_index(path) -> tuple[int, int, Counter]:
@@ -48,6 +53,7 @@ async def index_state(settings) -> tuple[int, int, Counter]:
         await redis.aclose()
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("server", ["redis", "ferretdb"])
 def test_restarting_a_store_during_ingest_loses_nothing(
     server, dataget_bin, isolated_settings, stack_settings, tmp_path
@@ -55,13 +61,13 @@ def test_restarting_a_store_during_ingest_loses_nothing(
     if stack_settings.external_stack:
         pytest.skip("needs the local stack: external servers are not ours to restart")
     settings = isolated_settings.with_(state_dir=tmp_path / "state")
-    dumps = write_dump_set(tmp_path / "dump", 4000, seed=11)
+    dumps = write_dump_set(tmp_path / "dump", 1500, seed=11)
     env = {**os.environ, **settings_env(settings)}
     target = service(stack_settings, server)
     stack_dir = stack_settings.stack_dir.resolve()
 
     def restart_soon() -> None:
-        time.sleep(4)  # the worker is indexing by now
+        time.sleep(2)  # the worker is indexing by now
         target.process(stack_dir).stop()
         time.sleep(2)
         target.start(stack_dir)
