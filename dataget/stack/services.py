@@ -87,7 +87,8 @@ def ferretdb_service(url: str) -> Service:
         data.mkdir(parents=True, exist_ok=True)
         # WAL with synchronous=NORMAL: a commit survives a crash of any process, and upserts (one transaction
         # per document in FerretDB v1) no longer wait for an fsync each.
-        return [str(binary), f"-listen-addr={host}:{port}", f"-sqlite-url=file:{data.resolve()}/?_pragma=synchronous(NORMAL)"]
+        url = f"file:{data.resolve()}/?_pragma=synchronous(NORMAL)"
+        return [str(binary), f"-listen-addr={host}:{port}", f"-sqlite-url={url}"]
 
     def probe() -> bool:
         from pymongo import MongoClient

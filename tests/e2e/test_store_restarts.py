@@ -27,7 +27,7 @@ from tests.e2e.test_pipeline_e2e import running_worker
 # transaction (minutes for a few hundred). Run with DATAGET_SLOW_TESTS=1; not part of `make test`.
 pytestmark = [
     pytest.mark.stack,
-    pytest.mark.skipif(not os.environ.get("DATAGET_SLOW_TESTS"), reason="slow store-restart test: DATAGET_SLOW_TESTS=1"),
+    pytest.mark.skipif(not os.environ.get("DATAGET_SLOW_TESTS"), reason="slow: set DATAGET_SLOW_TESTS=1"),
 ]
 
 
