@@ -9,7 +9,6 @@ Use `settings.with_(**fake.settings_overrides())` to point the site or the YouTu
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -22,6 +21,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import BasicAuth, web
+
+from tests.fakes.background import BackgroundServer
 
 DEFAULT_USER = {"sub": "1234567890", "email": "listener@example.com", "name": "Test Listener"}
 
@@ -72,17 +73,14 @@ class FakeOIDC:
         self._codes: dict[str, _Code] = {}
         self._refresh: dict[str, tuple[dict[str, str], str]] = {}
         self._users: dict[str, dict[str, str]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._server = BackgroundServer(self._app, "fake-oidc")
 
     # ----- lifecycle -----------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        if not self._port:
+        if not self._server.port:
             raise RuntimeError("FakeOIDC is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     def settings_overrides(self) -> dict[str, str]:
         return {
@@ -94,38 +92,11 @@ class FakeOIDC:
         }
 
     def start(self) -> FakeOIDC:
-        started = threading.Event()
-        self._loop = asyncio.new_event_loop()
-
-        async def serve() -> None:
-            self._runner = web.AppRunner(self._app())
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            await site.start()
-            self._port = self._runner.addresses[0][1]
-            started.set()
-
-        def run() -> None:
-            assert self._loop is not None
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(serve())
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="fake-oidc", daemon=True)
-        self._thread.start()
-        if not started.wait(10):
-            raise RuntimeError("FakeOIDC did not start")
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._loop is None or self._runner is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
-        self._loop.close()
-        self._loop = None
+        self._server.stop()
 
     def __enter__(self) -> FakeOIDC:
         return self.start()

@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.background import BackgroundServer
+
 COSTS = {"videos.list": 1, "playlists.insert": 50, "playlistItems.insert": 50, "playlistItems.list": 1}
 DOMAINS = {"quotaExceeded": "youtube.quota", "videoNotFound": "youtube.playlistItem",
            "playlistNotFound": "youtube.playlistItem", "authError": "global"}
@@ -80,19 +82,16 @@ class FakeYouTube:
         self._inserted = 0
         self._hold: Hold | None = None
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._server = BackgroundServer(self._app, "fake-youtube")
         for video_id in videos:
             self.add_video(video_id)
 
     # ----- lifecycle -----------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        if not self._port:
+        if not self._server.port:
             raise RuntimeError("FakeYouTube is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     def settings_overrides(self, with_token_endpoint: bool = True) -> dict[str, str]:
         """Settings pointing at this fake; `with_token_endpoint=False` leaves OAuth to the OIDC fake."""
@@ -103,39 +102,13 @@ class FakeYouTube:
         return overrides
 
     def start(self) -> FakeYouTube:
-        started = threading.Event()
-        self._loop = asyncio.new_event_loop()
-
-        async def serve() -> None:
-            self._runner = web.AppRunner(self._app())
-            await self._runner.setup()
-            await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-            self._port = self._runner.addresses[0][1]
-            started.set()
-
-        def run() -> None:
-            assert self._loop is not None
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(serve())
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="fake-youtube", daemon=True)
-        self._thread.start()
-        if not started.wait(10):
-            raise RuntimeError("FakeYouTube did not start")
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._loop is None or self._runner is None:
-            return
         if self._hold is not None:
             self._hold.release.set()
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
-        self._loop.close()
-        self._loop = None
+        self._server.stop()
 
     def __enter__(self) -> FakeYouTube:
         return self.start()
