@@ -49,25 +49,30 @@ def parse_and_publish(path: Path, work: Path, jobs: int) -> int:
     ensure_topics(settings)
     publisher = Publisher(settings)
     hashes = RecordHashes(work / f"hashes-{uuid.uuid4().hex}.sqlite")
-    samples: list[tuple[int, float]] = []
+    samples: list[tuple[int, float, float]] = []
 
     def sample(records: int) -> None:
         if not samples or records - samples[-1][0] >= 25_000:
-            samples.append((records, tree_rss_mb()))
+            samples.append((records, *tree_memory_mb()))
 
     try:
         published = ingest_file(path, settings, publisher, hashes, jobs=jobs, on_record=sample).counts["published"]
     finally:
         publisher.close()
         hashes.close()
-    print("RSS of ingest + parser processes (MB) by records read: "
-          + " ".join(f"{n // 1000}k:{mb:.0f}" for n, mb in samples))
+    print("RSS / PSS of ingest + parser processes (MB) by records read: "
+          + " ".join(f"{n // 1000}k:{rss:.0f}/{pss:.0f}" for n, rss, pss in samples))
+    print(f"peak tree RSS: {max(s[1] for s in samples):.0f} MB  peak tree PSS: {max(s[2] for s in samples):.0f} MB")
     return published
 
 
-def tree_rss_mb() -> float:
+def tree_memory_mb() -> tuple[float, float]:
+    """RSS and PSS summed over this process and its parser processes. RSS counts the pages of the libraries
+    they share (Python, lxml, kafka) once per process; PSS splits shared pages between them, so its sum is the
+    memory the tree really occupies."""
     me = psutil.Process()
-    return sum(p.memory_info().rss for p in [me, *me.children(recursive=True)]) / 2**20
+    infos = [p.memory_full_info() for p in [me, *me.children(recursive=True)]]
+    return sum(i.rss for i in infos) / 2**20, sum(i.pss for i in infos) / 2**20
 
 
 def timed(label: str, fn, *args) -> float:

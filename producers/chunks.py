@@ -16,7 +16,7 @@ from producers.dumpfile import RECORD_TAGS, STREAM_ERRORS, DumpFileError, open_d
 from producers.records import RecordItem, item_of
 
 SPLITTABLE = ("releases", "masters", "artists")
-BLOCK = 4 << 20
+BLOCK = 1 << 20
 
 
 def _starts(record_tag: str) -> tuple[bytes, bytes]:

@@ -18,6 +18,7 @@ from dataget.settings import Settings
 from producers.batch_publish import BatchOutcome, BatchTarget, publish_batch
 from producers.chunks import SPLITTABLE
 from producers.dumpfile import DumpFileError, detect_entity, dump_version_from_path
+from producers.gc_pause import gc_paused
 from producers.parallel_parse import parallel_outcomes
 from producers.publisher import DUMP_VERSION_HEADER, Publisher, PublishError
 from producers.record_hashes import RecordHashes
@@ -109,8 +110,13 @@ def _outcomes(path: Path, target: BatchTarget, publisher: Publisher, hashes: Rec
         yield from parallel_outcomes(path, target, hashes.path, jobs)
         return
     records = iter_records(path)
-    while batch := list(islice(records, BATCH)):
-        yield publish_batch(target, batch, publisher, hashes)
+    while True:
+        with gc_paused():
+            batch = list(islice(records, BATCH))
+            if not batch:
+                return
+            outcome = publish_batch(target, batch, publisher, hashes)
+        yield outcome
 
 
 def _publish_records(

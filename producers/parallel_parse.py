@@ -18,6 +18,7 @@ from pathlib import Path
 from producers.batch_publish import BatchOutcome, BatchTarget, publish_batch
 from producers.chunks import parse_block, raw_blocks
 from producers.dumpfile import DumpFileError
+from producers.gc_pause import gc_paused
 from producers.publisher import Publisher, PublishError
 from producers.record_hashes import RecordHashes
 
@@ -37,7 +38,8 @@ def serve_blocks(target: BatchTarget, hashes_path: Path, name: str, tasks: Queue
     try:
         while (block := tasks.get()) is not None:
             try:
-                outcome = publish_batch(target, parse_block(target.entity, block, name), publisher, hashes)
+                with gc_paused():
+                    outcome = publish_batch(target, parse_block(target.entity, block, name), publisher, hashes)
             except DumpFileError as exc:
                 results.put(BlockFailure("dump", str(exc)))
             except PublishError as exc:
