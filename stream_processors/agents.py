@@ -1,6 +1,6 @@
 """The indexer: one faust agent per entity topic, each a thin loop over `process_batch` (testable without a broker).
 
-A batch is decoded, written to Mongo, then applied to the Redis facet index (releases and masters). Records that
+A batch is decoded, then written to Mongo and applied to the Redis facet index (releases, masters) at once. Records that
 cannot be decoded or stored go to the dead-letter topic; a store that is down makes the agent re-run the whole
 batch until it is back (faust would ack a batch whose agent raised, i.e. silently skip it). Every write is
 idempotent, so re-running a batch, or re-delivery after a crash, is harmless.
@@ -145,6 +145,26 @@ async def _apply_index(entity: str, items: list[Item], deps: Deps) -> dict[int, 
     return refused
 
 
+async def _write_both(entity: str, items: list[Item], deps: Deps) -> dict[int, str]:
+    """Write the store and the index at the same time (they are separate servers, so the batch costs the slower
+    of the two, not their sum); returns {id: reason} of the records either refused.
+
+    A record the store refused is taken out of the index again, so the index never offers what the store lacks.
+    """
+    # pymongo is blocking: keep faust's event loop (heartbeats, fetching) running meanwhile.
+    failures, index_refused = await asyncio.gather(
+        asyncio.to_thread(deps.store.write_batch, entity, items), _apply_index(entity, items, deps),
+        return_exceptions=True)  # both finish before a retry re-runs the batch
+    if isinstance(failures, BaseException):
+        raise failures
+    if isinstance(index_refused, BaseException):
+        raise index_refused
+    refused = {f.id: f.reason for f in failures}
+    taken_out = [(record_id, None) for record_id in refused if record_id not in index_refused]
+    index_refused.update(await _apply_index(entity, taken_out, deps))
+    return {**index_refused, **refused}
+
+
 async def process_batch(entity: str, messages: Sequence[Message], deps: Deps) -> BatchResult:
     """Store one batch of an entity topic. Raises only when a store (or Kafka, for dead letters) is down."""
     latest: dict[int, dict[str, Any] | None] = {}
@@ -159,11 +179,9 @@ async def process_batch(entity: str, messages: Sequence[Message], deps: Deps) ->
         latest[record_id] = record  # last write wins
         versions[record_id] = _dump_version(msg)
 
-    # pymongo is blocking: keep faust's event loop (heartbeats, fetching) running meanwhile.
-    failures = await asyncio.to_thread(deps.store.write_batch, entity, list(latest.items()))
-    refused = {f.id: f.reason for f in failures}
-    stored = [(i, rec) for i, rec in latest.items() if i not in refused]
-    refused.update(await _apply_index(entity, stored, deps))
+    items = list(latest.items())
+    refused = await _write_both(entity, items, deps)
+    stored = [(i, rec) for i, rec in items if i not in refused]
 
     for record_id, reason in refused.items():
         record = latest.get(record_id)
