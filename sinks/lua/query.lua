@@ -208,11 +208,14 @@ local picked = {}
 local want = math.min(limit, videos)
 if want > 0 and vid.bm and videos > 4 * want then
   -- The first video at or after random bit offsets (distinct ones), nothing copied.
-  local size, taken = redis.call('STRLEN', vid.bm) * 8, {}
+  local size, taken, first = redis.call('STRLEN', vid.bm) * 8, {}, nil
   for _ = 1, want * 20 do
     if #picked >= want then break end
     local pos = redis.call('BITPOS', vid.bm, 1, rand_int(size), -1, 'BIT')
-    if pos == -1 then pos = redis.call('BITPOS', vid.bm, 1) end
+    if pos == -1 then
+      first = first or redis.call('BITPOS', vid.bm, 1)
+      pos = first
+    end
     if not taken[pos] then taken[pos] = true; picked[#picked + 1] = pos end
   end
 elseif want > 0 then
@@ -222,6 +225,7 @@ elseif want > 0 then
     local pos = redis.call('BITPOS', vid.bm, 1)
     while pos >= 0 do
       members[#members + 1] = pos
+      if #members == videos then break end  -- the last one: no need to look past it
       pos = redis.call('BITPOS', vid.bm, 1, pos + 1, -1, 'BIT')
     end
   end
@@ -234,36 +238,79 @@ elseif want > 0 then
   end
 end
 
--- Whether release number n matches the query.
-local rel_lookup
-local function matches(n)
-  if not rel then return false end
-  if rel.bm then return redis.call('GETBIT', rel.bm, n) == 1 end
-  if not rel_lookup then
-    rel_lookup = {}
-    for _, m in ipairs(rel.list) do rel_lookup[tonumber(m)] = true end
+-- Which of the release numbers match the query, as a lookup table.
+local function matching(numbers)
+  local out = {}
+  if not rel or #numbers == 0 then return out end
+  if rel.bm then
+    for j, b in ipairs(bits_of(rel.bm, numbers)) do if b == 1 then out[numbers[j]] = true end end
+  else
+    local inside = {}
+    for _, m in ipairs(rel.list) do inside[tonumber(m)] = true end
+    for _, n in ipairs(numbers) do if inside[n] then out[n] = true end end
   end
-  return rel_lookup[n] == true
+  return out
 end
--- The release id of the first matching owner of a video (directly, or through its master's own videos).
-local function release_of(v)
-  for _, kind in ipairs(unique == 'master' and {'v', 'x'} or {'v'}) do
-    local _, owners = owners_of(kind, v)
-    for _, n in ipairs(owners) do
-      if n ~= 0 and matches(n) then
-        return redis.call('BITFIELD_RO', key('rid'), 'GET', 'u32', '#' .. n)[1]
-      end
+
+-- The owners (release numbers by rank) of items of a kind: one HMGET per 128-item bucket.
+local function owners_of_all(kind, items)
+  local buckets, order, owners = {}, {}, {}
+  for _, v in ipairs(items) do
+    local b = math.floor(v / 128)
+    if not buckets[b] then buckets[b] = {}; order[#order + 1] = b end
+    buckets[b][#buckets[b] + 1] = v
+  end
+  for _, b in ipairs(order) do
+    for j, raw in ipairs(redis.call('HMGET', key('o', kind, b), unpack(buckets[b]))) do
+      owners[buckets[b][j]] = raw and cjson.decode(raw) or {}
     end
   end
-  return 0
+  return owners
+end
+
+-- The release number of each video's first matching owner (by rank): its own owners, then with unique=master
+-- its master's (the videos it owns itself); videos without one are left out.
+local function first_matching_owners(items)
+  local found, todo = {}, items
+  for _, kind in ipairs(unique == 'master' and {'v', 'x'} or {'v'}) do
+    if #todo == 0 or not rel then break end
+    local owners, numbers, seen = owners_of_all(kind, todo), {}, {}
+    for _, v in ipairs(todo) do
+      for _, n in ipairs(owners[v]) do
+        if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
+      end
+    end
+    local ok, rest = matching(numbers), {}
+    for _, v in ipairs(todo) do
+      for _, n in ipairs(owners[v]) do
+        if ok[n] then found[v] = n; break end
+      end
+      if not found[v] then rest[#rest + 1] = v end
+    end
+    todo = rest
+  end
+  return found
 end
 
 local sample = {}
-for _, v in ipairs(picked) do
-  local meta = redis.call('HGET', key('video'), v) or ''
-  local tab = string.find(meta, '\t', 1, true) or (#meta + 1)
-  sample[#sample + 1] = string.sub(meta, 1, tab - 1)
-  sample[#sample + 1] = string.sub(meta, tab + 1)
-  sample[#sample + 1] = release_of(v)
+if #picked > 0 then
+  local metas, owner = redis.call('HMGET', key('video'), unpack(picked)), first_matching_owners(picked)
+  local named, args, rid_of = {}, {}, {}
+  for _, v in ipairs(picked) do
+    if owner[v] then
+      named[#named + 1] = v
+      args[#args + 1] = 'GET'; args[#args + 1] = 'u32'; args[#args + 1] = '#' .. owner[v]
+    end
+  end
+  if #named > 0 then
+    for j, rid in ipairs(redis.call('BITFIELD_RO', key('rid'), unpack(args))) do rid_of[named[j]] = rid end
+  end
+  for j, v in ipairs(picked) do
+    local meta = metas[j] or ''
+    local tab = string.find(meta, '\t', 1, true) or (#meta + 1)
+    sample[#sample + 1] = string.sub(meta, 1, tab - 1)
+    sample[#sample + 1] = string.sub(meta, tab + 1)
+    sample[#sample + 1] = rid_of[v] or 0
+  end
 end
 return {releases, videos, sample}
