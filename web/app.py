@@ -30,8 +30,16 @@ Cleanup = Callable[[web.Application], AsyncIterator[None]]
 
 
 def redis_index_provider(redis: Redis, base: str) -> IndexProvider:
+    # One FacetIndex per namespace (building one hashes its ~10 KB of scripts); the active namespace is still read
+    # per request, so a reindex switch shows on the next one. Versions are few, so the dict stays small.
+    indexes: dict[str, FacetIndex] = {}
+
     async def provider() -> ReleaseIndex:
-        return FacetIndex(redis, await active_index_namespace(redis, base))
+        namespace = await active_index_namespace(redis, base)
+        index = indexes.get(namespace)
+        if index is None:
+            index = indexes[namespace] = FacetIndex(redis, namespace)
+        return index
 
     return provider
 
