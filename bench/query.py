@@ -1,32 +1,46 @@
 """Facet query benchmark: index N synthetic releases, then time a mix of 1-4-facet queries with 20 clients.
 
-    python bench/query.py --releases 200000 --direct              # FacetIndex.query in this process
+    python bench/query.py --releases 200000                       # over HTTP, against a site started for the run
+    python bench/query.py --releases 200000 --direct              # FacetIndex.query in this process (Redis alone)
     python bench/query.py --releases 200000 --url http://127.0.0.1:8080 --namespace <the site's index>
 
 The index is built straight through FacetIndex.apply_releases (no Kafka, no XML); value popularity is Zipf-skewed
 like Discogs' (few huge genres, a long tail of labels and artists), and so is the query mix. `--reuse` keeps an index
-of the right size from an earlier run; the last line printed is `p95_ms: X`.
+of the right size from an earlier run (its generation is bumped, so query caches start cold as after a build); the
+last line printed is `p95_ms: X`. The default mode (--serve) runs `dataget web` with DATAGET_NAMESPACE set to the
+namespace minus its `:v0`, the index version a site reads while no other version is active.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
+import os
 import random
+import socket
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
 
 from dataget.query import FacetQuery
-from dataget.settings import DEFAULT_REDIS
+from dataget.settings import DEFAULT_REDIS, settings_env, settings_from_env
 from sinks.facet_index import FacetIndex
+from sinks.index_versions import active_key, version_namespace
 
 BATCH = 1000
+# How long the site started by --serve may take to answer (it connects to Kafka and Mongo first).
+SERVE_START_S = 60
+# The site's own output (an access log line per request) goes here rather than between the results.
+SERVE_LOG = Path(__file__).with_name("out") / "query-serve.log"
 
 
 def zipf_picker(values: list[str], rng: random.Random, s: float = 1.1) -> Callable[[], str]:
@@ -140,6 +154,61 @@ async def drive(queries: list[FacetQuery], clients: int, run: Callable[[FacetQue
     return latencies
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def served_site(redis: Redis, redis_url: str, namespace: str) -> AsyncIterator[str]:
+    """Run `dataget web` reading `namespace` as its active index; yields its base URL once it answers."""
+    base = namespace.removesuffix(":v0")
+    if version_namespace(base, 0) != namespace:
+        raise SystemExit(f"--serve needs a namespace ending in ':v0' (the site's default version), not {namespace!r}")
+    active = await redis.get(active_key(base))
+    if active is not None and active.decode() != namespace:
+        raise SystemExit(f"{active_key(base)} names {active.decode()!r}: the site would not read {namespace!r}")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **settings_env(settings_from_env().with_(redis_url=redis_url, namespace=base))}
+    SERVE_LOG.parent.mkdir(exist_ok=True)
+    with SERVE_LOG.open("wb") as log:
+        site = subprocess.Popen([str(Path(sys.executable).with_name("dataget")), "web", "--port", str(port)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        async with aiohttp.ClientSession() as session:
+            deadline = time.monotonic() + SERVE_START_S
+            while True:
+                if site.poll() is not None:
+                    raise SystemExit(f"dataget web exited with code {site.returncode}; see {SERVE_LOG}")
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(f"{url}/api/v1/facets/genre", params={"limit": "1"}) as response:
+                        if response.status == 200:
+                            break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"dataget web did not answer on {url} within {SERVE_START_S} s; see {SERVE_LOG}")
+                await asyncio.sleep(0.2)
+        print(f"serving {namespace} at {url} (pid {site.pid})")
+        yield url
+    finally:
+        site.terminate()
+        try:
+            site.wait(10)
+        except subprocess.TimeoutExpired:
+            site.kill()
+            site.wait()
+
+
+async def over_http(url: str, queries: list[FacetQuery], clients: int) -> list[float]:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
+        async def run(q: FacetQuery) -> Any:
+            async with session.get(f"{url}/api/v1/query", params=query_params(q)) as response:
+                response.raise_for_status()
+                return await response.json()
+        return await drive(queries, clients, run)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -153,6 +222,7 @@ async def main(args: argparse.Namespace) -> None:
     stats = await index.stats()
     if args.reuse and stats["releases"] >= args.releases * 0.99:
         print(f"reusing index {args.namespace}: {stats['releases']:,} releases")
+        await redis.incr(f"{args.namespace}:gen")  # a new generation: no query is cached from an earlier run
     else:
         await index.drop()
         before = (await redis.info("memory"))["used_memory"]
@@ -170,13 +240,11 @@ async def main(args: argparse.Namespace) -> None:
         async def run(q: FacetQuery) -> Any:
             return await index.query(q)
         latencies = await drive(queries, args.clients, run)
+    elif args.url:
+        latencies = await over_http(args.url, queries, args.clients)
     else:
-        async with aiohttp.ClientSession() as session:
-            async def run(q: FacetQuery) -> Any:
-                async with session.get(f"{args.url}/api/v1/query", params=query_params(q)) as response:
-                    response.raise_for_status()
-                    return await response.json()
-            latencies = await drive(queries, args.clients, run)
+        async with served_site(redis, args.redis_url, args.namespace) as url:
+            latencies = await over_http(url, queries, args.clients)
     print(f"{len(latencies)} queries, {args.clients} clients, mean {statistics.mean(latencies):.1f} ms")
     print(f"p50_ms: {percentile(latencies, 50):.1f}  p95_ms: {percentile(latencies, 95):.1f}  "
           f"p99_ms: {percentile(latencies, 99):.1f}  max_ms: {max(latencies):.1f}")
@@ -192,10 +260,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=20)
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--url", default="http://127.0.0.1:8080", help="base URL of the site")
+    target.add_argument("--serve", action="store_true",
+                        help="start `dataget web` for the run and query it over HTTP (the default)")
+    target.add_argument("--url", help="base URL of a running site reading --namespace")
     target.add_argument("--direct", action="store_true", help="call FacetIndex.query in this process")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
-    parser.add_argument("--namespace", default="bench-query")
+    parser.add_argument("--namespace", default="bench-query:v0")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep an existing index of this size")
     parser.add_argument("--keep", action="store_true", help="don't drop the index at the end")
