@@ -15,6 +15,8 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 from dataget.topics import ENTITIES
 
 DUPLICATE_KEY = 11000
+# Replaces per update command; see MongoStore for why FerretDB needs well under 100.
+REPLACE_CHUNK = 40
 
 
 class StoreUnavailable(RuntimeError):
@@ -29,27 +31,41 @@ class WriteFailure:
     reason: str
 
 
+def document_id(record_id: int) -> str:
+    """The `_id` of a record's document: its Discogs id as a decimal string.
+
+    FerretDB v1 pushes an `_id` equality down to SQLite only for strings and ObjectIds
+    (backends/sqlite/collection.go); with an integer `_id` every find, replace and delete by id scans the whole
+    collection (measured: 50 ms per upsert with 500 releases stored, a batch of 100 timed out after 30 s).
+    On MongoDB a string `_id` costs the same as an int. The document keeps the integer in `id`.
+    """
+    return str(record_id)
+
+
 def to_document(record_id: int, record: dict[str, Any]) -> dict[str, Any]:
-    """The stored document: the record with `id` moved to `_id`."""
-    doc = {k: v for k, v in record.items() if k != "id"}
-    doc["_id"] = record_id
-    return doc
+    """The stored document: the record (with its integer `id`) under `_id` = document_id."""
+    return {"_id": document_id(record_id), **record}
 
 
 class MongoStore:
     """Applies batches of (id, record | None) to `releases`, `masters`, `artists`, `labels`.
 
-    Write pattern, measured on the local FerretDB 1.24.2 (SQLite on disk, shared with other test runs, so
-    rough) with realistic release documents (~3.4 KB), batches of 500:
-      insert_many(ordered=False), new ids ...................... ~1,650 docs/s (5,000: 240/s under heavy load)
-      bulk ReplaceOne(upsert=True) ............................. ~22 docs/s, first load and replay alike
-      bulk DeleteOne + insert_many (replacing existing ids) .... ~8 docs/s
-      delete_many({_id: {$in}}) + insert_many, 20k docs stored . ~15 docs/s ($in is a full scan in Go)
+    Write pattern, measured on the local FerretDB 1.24.2 (SQLite on disk) with realistic release documents
+    (~3.4 KB), 5,000 stored:
+      insert_many(ordered=False), new ids ........................ ~1,650 docs/s
+      ReplaceOne(upsert=True) of an unchanged document ........... ~200 docs/s (FerretDB skips the write)
+      ReplaceOne of a changed document, DeleteOne ................ ~3 docs/s: SQLite's UPDATE/DELETE by `_id`
+                                                                   scans the table (~70 us per stored doc)
+      delete_many({_id: {$in}}) .................................. a full scan in Go
     FerretDB runs every per-document update or delete as its own SQL transaction; only inserts are batched
     (100 per statement). So: insert everything, and upsert only the documents that came back as E11000
-    duplicates. First loads and new records run at insert speed; replays and changed records pay the upsert
-    price only for what already exists. On MongoDB both steps are fast anyway. Tombstones are `DeleteOne` by
-    `_id` (equality is pushed down to SQLite; `$in` is not).
+    duplicates. First loads and new records run at insert speed; replays of unchanged records at upsert speed;
+    only really changed or deleted records pay FerretDB's scan. On MongoDB every step is indexed and fast.
+    Tombstones are `DeleteOne` by `_id` (string equality is pushed down, see document_id; `$in` is not).
+    Bulk replaces go in chunks of REPLACE_CHUNK: FerretDB's update command keeps each statement's read
+    cursor (a pooled SQLite connection, 100 per database) open until the whole command ends, so a bulk of
+    ~100 replaces waits for a connection forever (observed: a 500-replace bulk hung until the database was
+    dropped).
     """
 
     def __init__(self, db: Database) -> None:
@@ -72,7 +88,7 @@ class MongoStore:
         docs = [to_document(i, rec) for i, rec in latest.items() if rec is not None]
         try:
             if deletes:
-                coll.bulk_write([DeleteOne({"_id": i}) for i in deletes], ordered=False)
+                coll.bulk_write([DeleteOne({"_id": document_id(i)}) for i in deletes], ordered=False)
             return _insert_or_replace(coll, docs)
         except ConnectionFailure as exc:  # includes AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -89,7 +105,7 @@ def _insert_or_replace(coll: Collection, docs: list[dict[str, Any]]) -> list[Wri
         if not errors:  # e.g. only a write concern error: let the one-by-one path sort it out
             return _replace_each(coll, docs)
         existing = [docs[e["index"]] for e in errors if e.get("code") == DUPLICATE_KEY]
-        refused = [WriteFailure(docs[e["index"]]["_id"], _reason(e)) for e in errors
+        refused = [WriteFailure(int(docs[e["index"]]["_id"]), _reason(e)) for e in errors
                    if e.get("code") != DUPLICATE_KEY]
         return refused + _replace(coll, existing)
     except ConnectionFailure:
@@ -103,14 +119,17 @@ def _insert_or_replace(coll: Collection, docs: list[dict[str, Any]]) -> list[Wri
 def _replace(coll: Collection, docs: list[dict[str, Any]]) -> list[WriteFailure]:
     if not docs:
         return []
-    try:
-        coll.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False)
-        return []
-    except ConnectionFailure:
-        raise
-    except (PyMongoError, BSONError, OverflowError, ValueError):
-        # FerretDB stops a bulk update at its first failure (ignoring ordered=False): redo them one by one.
-        return _replace_each(coll, docs)
+    failures = []
+    for start in range(0, len(docs), REPLACE_CHUNK):
+        chunk = docs[start:start + REPLACE_CHUNK]
+        try:
+            coll.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in chunk], ordered=False)
+        except ConnectionFailure:
+            raise
+        except (PyMongoError, BSONError, OverflowError, ValueError):
+            # FerretDB stops a bulk update at its first failure (ignoring ordered=False): redo them one by one.
+            failures += _replace_each(coll, chunk)
+    return failures
 
 
 def _replace_each(coll: Collection, docs: Iterable[dict[str, Any]]) -> list[WriteFailure]:
@@ -121,7 +140,7 @@ def _replace_each(coll: Collection, docs: Iterable[dict[str, Any]]) -> list[Writ
         except ConnectionFailure:
             raise
         except (PyMongoError, BSONError, OverflowError, ValueError) as exc:
-            failures.append(WriteFailure(doc["_id"], f"{type(exc).__name__}: {exc}"))
+            failures.append(WriteFailure(int(doc["_id"]), f"{type(exc).__name__}: {exc}"))
     return failures
 
 

@@ -51,9 +51,8 @@ async def facet_values(request: web.Request) -> web.Response:
 
 
 def release_json(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {"id": doc["_id"]}
-    out.update((k, v) for k, v in doc.items() if k != "_id")
-    return out
+    """The stored release as its record (the document's `_id` is only the store's key)."""
+    return {k: v for k, v in doc.items() if k != "_id"}
 
 
 async def release(request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import AsyncMongoClient, MongoClient
 
 from dataget.settings import Settings
+from sinks.mongo_store import document_id
 from sinks.user_tokens import UserTokenStore
 
 
@@ -34,7 +35,7 @@ class MongoStore:
         await asyncio.to_thread(self._sync_client.close)
 
     async def get_release(self, release_id: int) -> dict[str, Any] | None:
-        return await self._releases.find_one({"_id": release_id})
+        return await self._releases.find_one({"_id": document_id(release_id)})
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
         await asyncio.to_thread(self._tokens.save, user_id, token)

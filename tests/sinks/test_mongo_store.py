@@ -30,11 +30,11 @@ def release(rid: int, title: str = "Title") -> dict:
 
 
 def stored(db: pymongo.database.Database, entity: str = "releases") -> dict[int, dict]:
-    return {d["_id"]: d for d in db[entity].find()}
+    return {d["id"]: d for d in db[entity].find()}
 
 
-def test_to_document_moves_id() -> None:
-    assert to_document(7, {"id": 7, "title": "x"}) == {"_id": 7, "title": "x"}
+def test_to_document_keys_by_the_id_as_a_string() -> None:
+    assert to_document(7, {"id": 7, "title": "x"}) == {"_id": "7", "id": 7, "title": "x"}
 
 
 def test_insert_then_replay_is_idempotent(db) -> None:

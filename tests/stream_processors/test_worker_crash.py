@@ -110,7 +110,7 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 180) -
 def mongo_docs(settings: Settings) -> dict[int, dict]:
     client = pymongo.MongoClient(settings.mongo_url)
     try:
-        return {d["_id"]: d for d in client[settings.mongo_db].releases.find()}
+        return {d["id"]: d for d in client[settings.mongo_db].releases.find()}
     finally:
         client.close()
 

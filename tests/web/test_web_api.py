@@ -1,6 +1,7 @@
 import pytest
 from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 
+from sinks.mongo_store import to_document
 from web.app import create_app
 
 
@@ -11,7 +12,7 @@ def index():
 
 @pytest.fixture
 def store():
-    return FakeStore(releases={7: {"_id": 7, "title": "Seven", "genres": ["Jazz"]}})
+    return FakeStore(releases={7: to_document(7, {"id": 7, "title": "Seven", "genres": ["Jazz"]})})
 
 
 @pytest.fixture

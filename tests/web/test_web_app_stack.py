@@ -4,6 +4,7 @@ import pytest
 from pymongo import MongoClient
 from web_fakes import delete_topics, web_settings
 
+from sinks.mongo_store import to_document
 from web.app import create_app
 from web.mongo_store import app_db_name
 
@@ -15,7 +16,8 @@ def settings(isolated_settings):
     base = web_settings()
     settings = isolated_settings.with_(session_secret=base.session_secret, token_key=base.token_key)
     mongo = MongoClient(settings.mongo_url)
-    mongo[settings.mongo_db]["releases"].insert_one({"_id": 249504, "title": "Never Gonna Give You Up"})
+    release = {"id": 249504, "title": "Never Gonna Give You Up"}
+    mongo[settings.mongo_db]["releases"].insert_one(to_document(249504, release))
     yield settings
     for name in (settings.mongo_db, app_db_name(settings)):
         mongo.drop_database(name)
