@@ -23,12 +23,7 @@ from sinks.index_versions import active_index_namespace
 from stream_processors.facets import release_facets, release_videos
 from tests.e2e.test_pipeline_e2e import running_worker
 
-# Slow on FerretDB v1: the batch in flight at the restart is re-written, and its upserts commit one document per
-# transaction (minutes for a few hundred). Run with DATAGET_SLOW_TESTS=1; not part of `make test`.
-pytestmark = [
-    pytest.mark.stack,
-    pytest.mark.skipif(not os.environ.get("DATAGET_SLOW_TESTS"), reason="slow: set DATAGET_SLOW_TESTS=1"),
-]
+pytestmark = pytest.mark.stack
 
 
 def expected_index(path) -> tuple[int, int, Counter]:
