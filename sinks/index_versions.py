@@ -39,18 +39,25 @@ async def activate(redis: Redis, base: str, namespace: str) -> str:
     return previous.decode() if isinstance(previous, bytes) else str(previous)
 
 
-class ActiveIndexWriter:
-    """Index writes that follow the active version, so the live worker keeps writing across a reindex switch."""
+class ActiveIndex:
+    """The active index version, looked up on every use, so a reindex switch shows on the next query or batch
+    (the site reads through it, and the live worker keeps writing across a switch). One FacetIndex per
+    namespace: building one hashes its ~10 KB of scripts. Versions are few, so the dict stays small."""
 
     def __init__(self, redis: Redis, base: str) -> None:
         self._redis = redis
         self._base = base
+        self._indexes: dict[str, FacetIndex] = {}
 
-    async def _current(self) -> FacetIndex:
-        return FacetIndex(self._redis, await active_index_namespace(self._redis, self._base))
+    async def current(self) -> FacetIndex:
+        namespace = await active_index_namespace(self._redis, self._base)
+        index = self._indexes.get(namespace)
+        if index is None:
+            index = self._indexes[namespace] = FacetIndex(self._redis, namespace)
+        return index
 
     async def apply_releases(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
-        await (await self._current()).apply_releases(batch)
+        await (await self.current()).apply_releases(batch)
 
     async def apply_masters(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
-        await (await self._current()).apply_masters(batch)
+        await (await self.current()).apply_masters(batch)

@@ -35,8 +35,8 @@ def document_id(record_id: int) -> str:
     """The `_id` of a record's document: its Discogs id as a decimal string.
 
     FerretDB v1 pushes an `_id` equality down to SQLite only for strings and ObjectIds
-    (backends/sqlite/collection.go); with an integer `_id` every find, replace and delete by id scans the whole
-    collection (measured: 50 ms per upsert with 500 releases stored, a batch of 100 timed out after 30 s).
+    (backends/sqlite/collection.go); with an integer `_id` every find, replace and delete by id decodes the
+    whole collection in Go (measured: find by id 1.7 ms with an int, 0.6 ms with a string, 3,000 docs stored).
     On MongoDB a string `_id` costs the same as an int. The document keeps the integer in `id`.
     """
     return str(record_id)

@@ -9,7 +9,7 @@ import redis.asyncio
 from dataget.lag import indexer_group_id
 from dataget.settings import Settings
 from sinks.facet_index import FacetIndex
-from sinks.index_versions import ActiveIndexWriter
+from sinks.index_versions import ActiveIndex
 from sinks.mongo_store import MongoStore
 from stream_processors.agents import Deps, DiscardStore, Index, RecordStore, register_agents
 
@@ -46,7 +46,7 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
         consumer_auto_offset_reset="earliest",
     )
     redis_client = redis.asyncio.Redis.from_url(settings.redis_url)
-    index: Index = (ActiveIndexWriter(redis_client, settings.namespace) if index_namespace is None
+    index: Index = (ActiveIndex(redis_client, settings.namespace) if index_namespace is None
                     else FacetIndex(redis_client, index_namespace))
     dlq = app.topic(settings.topics.dlq, key_serializer="raw", value_serializer="raw")
 

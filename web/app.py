@@ -14,12 +14,11 @@ from redis.asyncio import Redis
 
 from dataget.settings import Settings
 from dataget.topic_admin import ensure_topics
-from sinks.facet_index import FacetIndex
-from sinks.index_versions import active_index_namespace
+from sinks.index_versions import ActiveIndex
 from web import api, auth, playlists
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.mongo_store import MongoStore
-from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
+from web.ports import CTX, IndexProvider, JobPublisher, Store, WebContext
 from web.status_hub import StatusHub
 
 log = logging.getLogger(__name__)
@@ -30,18 +29,7 @@ Cleanup = Callable[[web.Application], AsyncIterator[None]]
 
 
 def redis_index_provider(redis: Redis, base: str) -> IndexProvider:
-    # One FacetIndex per namespace (building one hashes its ~10 KB of scripts); the active namespace is still read
-    # per request, so a reindex switch shows on the next one. Versions are few, so the dict stays small.
-    indexes: dict[str, FacetIndex] = {}
-
-    async def provider() -> ReleaseIndex:
-        namespace = await active_index_namespace(redis, base)
-        index = indexes.get(namespace)
-        if index is None:
-            index = indexes[namespace] = FacetIndex(redis, namespace)
-        return index
-
-    return provider
+    return ActiveIndex(redis, base).current
 
 
 async def _index_page(request: web.Request) -> web.FileResponse:
