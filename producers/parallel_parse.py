@@ -92,6 +92,9 @@ def parallel_outcomes(path: Path, target: BatchTarget, hashes_path: Path, jobs: 
             worker.join(timeout=30)
             if worker.is_alive():
                 worker.kill()
+        # Blocks meant for a killed parser stay in the pipe unread; without this, interpreter exit waits
+        # forever for the queue's feeder thread to flush them.
+        tasks.cancel_join_thread()
 
 
 def _check_alive(workers: list) -> None:

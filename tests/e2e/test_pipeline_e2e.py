@@ -19,6 +19,7 @@ from pymongo import MongoClient
 
 from dataget.local_secrets import with_local_secrets
 from dataget.settings import Settings, settings_env
+from sinks.mongo_store import document_id
 from web.app import create_app
 
 pytestmark = pytest.mark.stack
@@ -109,10 +110,12 @@ def test_mongo_holds_every_release_and_master_once(ingested, fixtures_dir) -> No
     mongo = MongoClient(ingested.mongo_url)
     db = mongo[ingested.mongo_db]
     # Master 115 is in both master excerpts: one document, the later file's version.
-    assert set(db.releases.distinct("_id")) == _ids([fixtures_dir / f for f in RELEASE_FILES])
-    assert set(db.masters.distinct("_id")) == _ids([fixtures_dir / f for f in MASTER_FILES])
+    release_ids = _ids([fixtures_dir / f for f in RELEASE_FILES])
+    assert set(db.releases.distinct("_id")) == {document_id(i) for i in release_ids}
+    assert set(db.releases.distinct("id")) == release_ids
+    assert set(db.masters.distinct("_id")) == {document_id(i) for i in _ids([fixtures_dir / f for f in MASTER_FILES])}
     assert db.masters.count_documents({}) == 1003
-    violator = db.releases.find_one({"_id": 10222})
+    violator = db.releases.find_one({"_id": document_id(10222)})
     assert violator["title"] == "Violator" and violator["master_id"] == 18080
     mongo.close()
 

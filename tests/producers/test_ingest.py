@@ -165,12 +165,22 @@ def test_parallel_parsing_publishes_exactly_what_sequential_parsing_does(pipelin
     assert {int(m.key): orjson.loads(m.value) for m in messages} == expected
 
 
-def test_parallel_parsing_of_a_truncated_file_fails(pipeline, fixtures_dir, tmp_path) -> None:
+def test_parallel_parsing_of_a_truncated_file_fails_and_the_process_exits(dataget_bin, pipeline, tmp_path) -> None:
+    import subprocess
+
+    from dataget.settings import settings_env
+    from dataget.synth import write_dump_set
+
     settings, publisher, hashes = pipeline
-    source = (fixtures_dir / "releases-sample-philipmat-20200806.xml.gz").read_bytes()
-    truncated = tmp_path / "discogs_20200806_releases.xml.gz"
-    truncated.write_bytes(source[: len(source) // 2])
+    source = write_dump_set(tmp_path / "d", 3000, seed=5).releases.read_bytes()
+    truncated = tmp_path / "discogs_20260301_releases.xml.gz"
+    truncated.write_bytes(source[: len(source) * 2 // 3])
     with pytest.raises(IngestError):
         ingest_file(truncated, settings, publisher, hashes, jobs=2)
     events = [orjson.loads(m.value)["event"] for m in _values(settings, settings.topics.dumps)]
     assert events == ["started", "failed"]
+    # Killed parsers leave blocks queued: the CLI must still exit instead of waiting to flush them.
+    env = {**settings_env(settings.with_(state_dir=tmp_path / "state")), "PATH": "/usr/bin:/bin"}
+    cli = subprocess.run([str(dataget_bin), "ingest", str(truncated), "--jobs", "2"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert cli.returncode != 0 and truncated.name in cli.stderr
