@@ -161,7 +161,7 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def served_site(redis: Redis, redis_url: str, namespace: str) -> AsyncIterator[str]:
+async def served_site(redis: Redis, redis_url: str, namespace: str, processes: int) -> AsyncIterator[str]:
     """Run `dataget web` reading `namespace` as its active index; yields its base URL once it answers."""
     base = namespace.removesuffix(":v0")
     if version_namespace(base, 0) != namespace:
@@ -174,7 +174,8 @@ async def served_site(redis: Redis, redis_url: str, namespace: str) -> AsyncIter
     env = {**os.environ, **settings_env(settings_from_env().with_(redis_url=redis_url, namespace=base))}
     SERVE_LOG.parent.mkdir(exist_ok=True)
     with SERVE_LOG.open("wb") as log:
-        site = subprocess.Popen([str(Path(sys.executable).with_name("dataget")), "web", "--port", str(port)],
+        site = subprocess.Popen([str(Path(sys.executable).with_name("dataget")), "web", "--port", str(port),
+                                 "--processes", str(processes)],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         async with aiohttp.ClientSession() as session:
@@ -189,7 +190,7 @@ async def served_site(redis: Redis, redis_url: str, namespace: str) -> AsyncIter
                 if time.monotonic() > deadline:
                     raise SystemExit(f"dataget web did not answer on {url} within {SERVE_START_S} s; see {SERVE_LOG}")
                 await asyncio.sleep(0.2)
-        print(f"serving {namespace} at {url} (pid {site.pid})")
+        print(f"serving {namespace} at {url} ({processes} process(es), pid {site.pid})")
         yield url
     finally:
         site.terminate()
@@ -243,7 +244,7 @@ async def main(args: argparse.Namespace) -> None:
     elif args.url:
         latencies = await over_http(args.url, queries, args.clients)
     else:
-        async with served_site(redis, args.redis_url, args.namespace) as url:
+        async with served_site(redis, args.redis_url, args.namespace, args.web_processes) as url:
             latencies = await over_http(url, queries, args.clients)
     print(f"{len(latencies)} queries, {args.clients} clients, mean {statistics.mean(latencies):.1f} ms")
     print(f"p50_ms: {percentile(latencies, 50):.1f}  p95_ms: {percentile(latencies, 95):.1f}  "
@@ -264,6 +265,7 @@ def parse_args() -> argparse.Namespace:
                         help="start `dataget web` for the run and query it over HTTP (the default)")
     target.add_argument("--url", help="base URL of a running site reading --namespace")
     target.add_argument("--direct", action="store_true", help="call FacetIndex.query in this process")
+    parser.add_argument("--web-processes", type=int, default=1, help="--processes of the site started by --serve")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--namespace", default="bench-query:v0")
     parser.add_argument("--seed", type=int, default=1)

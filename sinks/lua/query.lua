@@ -13,6 +13,10 @@ while i <= #ARGV do
 end
 if #facets == 0 then facets = {{'*', {'*'}}} end
 
+-- Temporary bitmaps and cached results are not data: keep them out of the AOF (and replicas), where each query
+-- would otherwise append its BITOPs and BITFIELD writes.
+redis.set_repl(redis.REPL_NONE)
+
 local gen = redis.call('GET', key('gen')) or '0'
 local tmp, tmps = key('tmp', gen, qhash), 0
 local function temp()
@@ -196,6 +200,13 @@ else
   redis.call('HSET', cache, 'r', releases, 'v', videos, 'rel', cjson.encode(rel or {none = true}),
     'vid', cjson.encode(vid or {none = true}))
   redis.call('EXPIRE', cache, ttl)
+  -- Only the two results stay for the cache; intermediate bitmaps (each up to one bit per video) would pile up
+  -- by the gigabyte under load until they expire.
+  local kept = {[rel and rel.bm or ''] = true, [vid and vid.bm or ''] = true}
+  for n = 1, tmps do
+    local k = tmp .. ':' .. n
+    if not kept[k] then redis.call('DEL', k) end
+  end
 end
 
 -- Park-Miller generator (exact in doubles): a query seed gives the same draws every time.

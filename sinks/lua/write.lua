@@ -25,7 +25,7 @@ local function flush()
       in_chunks(rems, 4000, function(...) redis.call('SREM', k, ...) end)
       in_chunks(adds, 4000, function(...) redis.call('SADD', k, ...) end)
       local card = #adds > 0 and redis.call('SCARD', k) or 0
-      if card >= BITMAP_MIN and card * 256 >= spaces[pending_kind[k]] then
+      if card >= BITMAP_MIN and card * BITMAP_DENSITY >= spaces[pending_kind[k]] then
         local all = redis.call('SMEMBERS', k)
         redis.call('DEL', k)
         set_bits(k, all, 1)

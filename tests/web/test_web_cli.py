@@ -1,5 +1,7 @@
 import argparse
 
+import pytest
+
 from web import cli
 
 
@@ -10,3 +12,65 @@ def test_web_subcommand_options():
     assert (args.host, args.port, args.func) == ("0.0.0.0", 9000, cli.run)
     defaults = parser.parse_args(["web"])
     assert (defaults.host, defaults.port) == (None, None)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_web(dataget_bin, settings, port: int, processes: int):
+    import os
+    import subprocess
+
+    from dataget.settings import settings_env
+
+    env = {**os.environ, **settings_env(settings)}
+    return subprocess.Popen([str(dataget_bin), "web", "--port", str(port), "--processes", str(processes)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.mark.stack
+def test_several_server_processes_share_the_port_and_stop_together(dataget_bin, isolated_settings) -> None:
+    import signal
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    port = _free_port()
+    site = _start_web(dataget_bin, isolated_settings, port, processes=2)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert site.poll() is None, site.stderr.read().decode()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/facets/genre", timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the site did not answer"
+                time.sleep(0.3)
+        children = Path(f"/proc/{site.pid}/task/{site.pid}/children").read_text().split()
+        servers = [pid for pid in children if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert len(servers) == 2
+        site.send_signal(signal.SIGTERM)
+        assert site.wait(timeout=30) == 0
+    finally:
+        site.kill()
+
+
+@pytest.mark.stack
+def test_a_server_process_that_cannot_listen_stops_the_site_with_an_error(dataget_bin, isolated_settings) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        site = _start_web(dataget_bin, isolated_settings, taken.getsockname()[1], processes=2)
+        try:
+            assert site.wait(timeout=60) == 1
+        finally:
+            site.kill()
