@@ -279,26 +279,44 @@ local function owners_of_all(kind, items)
   return owners
 end
 
+-- The rank-0 owner of each item of a kind (0: none), from the u32 array kept next to the owner hashes.
+local function first_owners(kind, items)
+  local args = {}
+  for _, v in ipairs(items) do
+    args[#args + 1] = 'GET'; args[#args + 1] = 'u32'; args[#args + 1] = '#' .. v
+  end
+  return redis.call('BITFIELD_RO', key('o0', kind), unpack(args))
+end
+
 -- The release number of each video's first matching owner (by rank): its own owners, then with unique=master
--- its master's (the videos it owns itself); videos without one are left out.
+-- its master's (the videos it owns itself); videos without one are left out. Most videos have one owner, so the
+-- rank-0 owners are tried first and only the rest look up all their owners.
 local function first_matching_owners(items)
   local found, todo = {}, items
   for _, kind in ipairs(unique == 'master' and {'v', 'x'} or {'v'}) do
     if #todo == 0 or not rel then break end
-    local owners, numbers, seen = owners_of_all(kind, todo), {}, {}
-    for _, v in ipairs(todo) do
-      for _, n in ipairs(owners[v]) do
-        if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
-      end
-    end
-    local ok, rest = matching(numbers), {}
-    for _, v in ipairs(todo) do
-      for _, n in ipairs(owners[v]) do
-        if ok[n] then found[v] = n; break end
-      end
-      if not found[v] then rest[#rest + 1] = v end
+    local firsts, rest = first_owners(kind, todo), {}
+    local ok = matching(firsts)
+    for j, v in ipairs(todo) do
+      if ok[firsts[j]] then found[v] = firsts[j] else rest[#rest + 1] = v end
     end
     todo = rest
+    if #todo > 0 then
+      local owners, numbers, seen = owners_of_all(kind, todo), {}, {}
+      for _, v in ipairs(todo) do
+        for _, n in ipairs(owners[v]) do
+          if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
+        end
+      end
+      ok, rest = matching(numbers), {}
+      for _, v in ipairs(todo) do
+        for _, n in ipairs(owners[v]) do
+          if ok[n] then found[v] = n; break end
+        end
+        if not found[v] then rest[#rest + 1] = v end
+      end
+      todo = rest
+    end
   end
   return found
 end
