@@ -46,6 +46,11 @@ class Settings:
     # Incremental ingest refuses to delete more than this share of an entity without --allow-mass-delete.
     max_delete_share: float = 0.10
 
+    @property
+    def app_mongo_db(self) -> str:
+        """The site's own database (users, tokens, playlist jobs), kept apart from the Discogs records."""
+        return f"{self.mongo_db}_app"
+
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 

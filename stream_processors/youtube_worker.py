@@ -327,7 +327,7 @@ async def run_worker(
     await producer.start()
     try:
         worker = PlaylistWorker(
-            settings, mongo[settings.mongo_db + "_app"], producer, clock=clock, sleep=sleep,
+            settings, mongo[settings.app_mongo_db], producer, clock=clock, sleep=sleep,
             daily_units=daily_units, worker_id=worker_id or socket.gethostname(),
         )
         tasks = [

@@ -13,22 +13,18 @@ from sinks.mongo_store import document_id
 from sinks.user_tokens import UserTokenStore
 
 
-def app_db_name(settings: Settings) -> str:
-    return f"{settings.mongo_db}_app"
-
-
 class MongoStore:
     def __init__(self, settings: Settings) -> None:
         self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
         self._releases = self._client[settings.mongo_db]["releases"]
-        app_db = self._client[app_db_name(settings)]
+        app_db = self._client[settings.app_mongo_db]
         self._users = app_db["users"]
         # The request as the site accepted it (ownership checks); the YouTube worker keeps its own
         # progress in `playlist_jobs`, so the two processes never write the same documents.
         self._jobs = app_db["playlist_requests"]
         # UserTokenStore is synchronous (shared with the YouTube worker): its own client, used from a thread.
         self._sync_client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
-        self._tokens = UserTokenStore(self._sync_client[app_db_name(settings)], settings.token_key)
+        self._tokens = UserTokenStore(self._sync_client[settings.app_mongo_db], settings.token_key)
 
     async def close(self) -> None:
         await self._client.close()

@@ -32,3 +32,7 @@ def test_settings_env_round_trips() -> None:
                         state_dir=Path("/tmp/s"), max_delete_share=0.25)
     again = settings_from_env(settings_env(original))
     assert again.with_(external_stack=False) == original
+
+
+def test_the_site_database_follows_the_catalog_database() -> None:
+    assert Settings(mongo_db="discogs_v3").app_mongo_db == "discogs_v3_app"

@@ -128,5 +128,5 @@ async def test_sign_in_request_playlist_and_watch_it_complete(isolated_settings:
     assert playlist.video_ids == job["video_ids"]
 
     mongo = MongoClient(settings.mongo_url)
-    mongo.drop_database(f"{settings.mongo_db}_app")
+    mongo.drop_database(settings.app_mongo_db)
     mongo.close()

@@ -64,13 +64,13 @@ def env(isolated_settings: Settings, fake: FakeYouTube) -> Iterator[Settings]:
     settings = isolated_settings.with_(**fake.settings_overrides(), token_key=Fernet.generate_key().decode())
     ensure_topics(settings)
     mongo: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
-    tokens = UserTokenStore(mongo[settings.mongo_db + "_app"], settings.token_key)
+    tokens = UserTokenStore(mongo[settings.app_mongo_db], settings.token_key)
     # USER's access token has expired (the worker refreshes it); FRESH_USER's is still good.
     for user, access, expires_in in ((USER, "ya29.expired", -60), (FRESH_USER, "ya29.good", 3600)):
         tokens.save(user, {"access_token": access, "refresh_token": "1//r", "expires_at": int(time.time()) + expires_in,
                            "token_type": "Bearer", "scope": "openid https://www.googleapis.com/auth/youtube"})
     yield settings
-    mongo.drop_database(settings.mongo_db + "_app")
+    mongo.drop_database(settings.app_mongo_db)
     mongo.close()
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     admin.delete_topics([spec.name for spec in topic_specs(settings)])
@@ -81,7 +81,7 @@ class Harness:
     def __init__(self, settings: Settings, clock: Clock, backoff: Backoff, **worker: Any) -> None:
         self.settings, self.clock, self.backoff, self.worker = settings, clock, backoff, worker
         self.mongo: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
-        self.jobs = self.mongo[settings.mongo_db + "_app"][JOBS]
+        self.jobs = self.mongo[settings.app_mongo_db][JOBS]
         self.task: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
 
@@ -184,7 +184,7 @@ async def test_a_job_becomes_a_private_playlist_in_order(harness: Harness, fake:
     )
     # The refreshed access token went back to the store.
     mongo: MongoClient[dict[str, Any]] = MongoClient(env.mongo_url)
-    token = UserTokenStore(mongo[env.mongo_db + "_app"], env.token_key).load(USER)
+    token = UserTokenStore(mongo[env.app_mongo_db], env.token_key).load(USER)
     mongo.close()
     assert token is not None and token["access_token"] != "ya29.expired" and token["refresh_token"] == "1//r"
     assert fake.refresh_count == 1

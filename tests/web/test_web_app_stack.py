@@ -6,7 +6,6 @@ from web_fakes import delete_topics, web_settings
 
 from sinks.mongo_store import to_document
 from web.app import create_app
-from web.mongo_store import app_db_name
 
 pytestmark = pytest.mark.stack
 
@@ -19,7 +18,7 @@ def settings(isolated_settings):
     release = {"id": 249504, "title": "Never Gonna Give You Up"}
     mongo[settings.mongo_db]["releases"].insert_one(to_document(249504, release))
     yield settings
-    for name in (settings.mongo_db, app_db_name(settings)):
+    for name in (settings.mongo_db, settings.app_mongo_db):
         mongo.drop_database(name)
     mongo.close()
     delete_topics(settings)

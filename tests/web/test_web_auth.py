@@ -8,7 +8,7 @@ from yarl import URL
 from sinks.user_tokens import UserTokenStore
 from web.app import create_app
 from web.auth import SCOPE
-from web.mongo_store import MongoStore, app_db_name
+from web.mongo_store import MongoStore
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ async def test_sign_in_stores_tokens_encrypted_in_mongo(aiohttp_client, oidc, is
         client = await aiohttp_client(make_app(oidc, store, mongo_db=settings.mongo_db, token_key=settings.token_key))
         await sign_in(client)
         user_id = f"google:{oidc.user['sub']}"
-        db = raw[app_db_name(settings)]
+        db = raw[settings.app_mongo_db]
         doc = db["user_tokens"].find_one({"_id": user_id})
         token = UserTokenStore(db, settings.token_key).load(user_id)
         assert token is not None and token["refresh_token"].startswith("1//")
@@ -181,5 +181,5 @@ async def test_sign_in_stores_tokens_encrypted_in_mongo(aiohttp_client, oidc, is
         assert db["users"].find_one({"_id": user_id})["email"] == oidc.user["email"]
     finally:
         await store.close()
-        raw.drop_database(app_db_name(settings))
+        raw.drop_database(settings.app_mongo_db)
         raw.close()
