@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import uuid
 from collections.abc import Callable
@@ -130,23 +131,33 @@ def kafka_service(bootstrap: str) -> Service:
                 "-cp", classpath, "kafka.Kafka", str(props)]
 
     def probe() -> bool:
-        from kafka import KafkaAdminClient
-        from kafka.errors import KafkaError
-
+        # A broker that is still starting is expected here: kafka-python would log each refusal as an ERROR.
+        kafka_log = logging.getLogger("kafka")
+        level = kafka_log.level
+        kafka_log.setLevel(logging.CRITICAL)
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000,
-                                     bootstrap_timeout_ms=2000)
-        except (KafkaError, ValueError, OSError):
-            return False
-        try:
-            admin.list_topics()
-            return True
-        except (KafkaError, OSError):
-            return False
+            return _kafka_answers(bootstrap)
         finally:
-            admin.close()
+            kafka_log.setLevel(level)
 
     return Service("kafka", host, port, prepare, probe, 90.0)
+
+
+def _kafka_answers(bootstrap: str) -> bool:
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000, bootstrap_timeout_ms=2000)
+    except (KafkaError, ValueError, OSError):
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except (KafkaError, OSError):
+        return False
+    finally:
+        admin.close()
 
 
 def _cluster_id(path: Path) -> str:
