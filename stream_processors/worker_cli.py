@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import threading
 
 import faust
 
@@ -17,7 +19,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--namespace", default=None,
                         help="reindex: write only this facet index namespace, reading every topic from the start "
                              "under its own consumer group (default: the live worker, Mongo + the active index)")
+    parser.add_argument("--shutdown-grace", type=float, default=SHUTDOWN_GRACE_S, metavar="SECONDS",
+                        help="on SIGTERM/SIGINT, exit without committing if stopping takes longer than this "
+                             f"(default {SHUTDOWN_GRACE_S:g}; the batch in hand is redelivered on restart)")
     parser.set_defaults(func=run)
+
+
+# Stopping waits for the batch in hand, and while a store is down that batch retries forever. Ending it any other
+# way would ack it (faust acks a take() batch however its handler ends), so past the grace the process exits
+# at once: nothing more is committed and the batch is redelivered when a worker starts again.
+SHUTDOWN_GRACE_S = 30.0
+log = logging.getLogger(__name__)
+
+
+def _abandon(grace: float) -> None:
+    log.warning("could not stop within %.0f s (a store is unreachable?): exiting without committing the batch in "
+                "hand; it is redelivered on restart", grace)
+    logging.shutdown()
+    os._exit(1)
+
+
+class IndexerWorker(faust.Worker):
+    def __init__(self, app: faust.App, shutdown_grace: float, **kwargs: object) -> None:
+        super().__init__(app, **kwargs)
+        self._shutdown_grace = shutdown_grace
+
+    async def stop(self) -> None:
+        # A thread, not the event loop: the loop is the thing that may be stuck.
+        deadline = threading.Timer(self._shutdown_grace, _abandon, args=(self._shutdown_grace,))
+        deadline.daemon = True
+        deadline.start()
+        await super().stop()
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -26,7 +58,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, index_namespace=args.namespace)
     loglevel = "debug" if logging.getLogger().isEnabledFor(logging.DEBUG) else "info"
     # faust's Worker installs SIGTERM/SIGINT handlers that stop the agents and commit before exiting.
-    worker = faust.Worker(app, loglevel=loglevel)
+    worker = IndexerWorker(app, shutdown_grace=args.shutdown_grace, loglevel=loglevel)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:

@@ -82,3 +82,42 @@ def test_restarting_a_store_during_ingest_loses_nothing(
     finally:
         mongo.close()
     assert asyncio.run(index_state(settings)) == expected_index(dumps.releases)
+
+
+@pytest.mark.timeout(600)
+def test_a_worker_stopped_while_redis_is_down_exits_and_its_batch_is_redelivered(
+    dataget_bin, isolated_settings, stack_settings, tmp_path
+) -> None:
+    if stack_settings.external_stack:
+        pytest.skip("needs the local stack: external servers are not ours to stop")
+    settings = isolated_settings.with_(state_dir=tmp_path / "state")
+    dumps = write_dump_set(tmp_path / "dump", 300, seed=12)
+    env = {**os.environ, **settings_env(settings)}
+    redis = service(stack_settings, "redis")
+    stack_dir = stack_settings.stack_dir.resolve()
+    log = tmp_path / "stuck-worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen([str(dataget_bin), "worker", "--shutdown-grace", "3"], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+    redis.process(stack_dir).stop()
+    try:
+        published = subprocess.run([str(dataget_bin), "ingest", str(dumps.releases)], env=env,
+                                   capture_output=True, text=True, timeout=120)
+        assert published.returncode == 0, published.stderr
+        deadline = time.monotonic() + 120
+        while "releases batch failed" not in log.read_text():
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.5)
+        worker.terminate()
+        assert worker.wait(timeout=60) == 1, log.read_text()[-3000:]
+        assert "exiting without committing" in log.read_text()
+    finally:
+        worker.kill()
+        redis.start(stack_dir)
+
+    # Nothing of the abandoned batch was committed: a new worker indexes every release.
+    with running_worker(dataget_bin, settings, tmp_path / "worker.log"):
+        caught_up = subprocess.run([str(dataget_bin), "ingest", str(dumps.releases), "--wait", "--wait-timeout", "180"],
+                                   env=env, capture_output=True, text=True, timeout=240)
+        assert caught_up.returncode == 0, caught_up.stderr
+    assert asyncio.run(index_state(settings)) == expected_index(dumps.releases)
