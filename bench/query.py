@@ -19,7 +19,6 @@ import contextlib
 import itertools
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from redis.asyncio import Redis
 
 from dataget.query import FacetQuery
 from dataget.settings import DEFAULT_REDIS, settings_env, settings_from_env
+from dataget.stack.process import free_port
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_key, version_namespace
 
@@ -152,12 +152,6 @@ async def drive(queries: list[FacetQuery], clients: int, run: Callable[[FacetQue
 
     await asyncio.gather(*(client() for _ in range(clients)))
     return latencies
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager

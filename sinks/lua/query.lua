@@ -288,6 +288,24 @@ local function first_owners(kind, items)
   return redis.call('BITFIELD_RO', key('o0', kind), unpack(args))
 end
 
+-- Files in found the first matching owner of each item, given its owners by rank; returns the items without one.
+local function pick_owners(items, owners, found)
+  local numbers, seen = {}, {}
+  for _, v in ipairs(items) do
+    for _, n in ipairs(owners[v]) do
+      if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
+    end
+  end
+  local ok, rest = matching(numbers), {}
+  for _, v in ipairs(items) do
+    for _, n in ipairs(owners[v]) do
+      if ok[n] then found[v] = n; break end
+    end
+    if not found[v] then rest[#rest + 1] = v end
+  end
+  return rest
+end
+
 -- The release number of each video's first matching owner (by rank): its own owners, then with unique=master
 -- its master's (the videos it owns itself); videos without one are left out. Most videos have one owner, so the
 -- rank-0 owners are tried first and only the rest look up all their owners.
@@ -295,28 +313,10 @@ local function first_matching_owners(items)
   local found, todo = {}, items
   for _, kind in ipairs(unique == 'master' and {'v', 'x'} or {'v'}) do
     if #todo == 0 or not rel then break end
-    local firsts, rest = first_owners(kind, todo), {}
-    local ok = matching(firsts)
-    for j, v in ipairs(todo) do
-      if ok[firsts[j]] then found[v] = firsts[j] else rest[#rest + 1] = v end
-    end
-    todo = rest
-    if #todo > 0 then
-      local owners, numbers, seen = owners_of_all(kind, todo), {}, {}
-      for _, v in ipairs(todo) do
-        for _, n in ipairs(owners[v]) do
-          if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
-        end
-      end
-      ok, rest = matching(numbers), {}
-      for _, v in ipairs(todo) do
-        for _, n in ipairs(owners[v]) do
-          if ok[n] then found[v] = n; break end
-        end
-        if not found[v] then rest[#rest + 1] = v end
-      end
-      todo = rest
-    end
+    local firsts, rank0 = first_owners(kind, todo), {}
+    for j, v in ipairs(todo) do rank0[v] = {firsts[j]} end
+    todo = pick_owners(todo, rank0, found)
+    if #todo > 0 then todo = pick_owners(todo, owners_of_all(kind, todo), found) end
   end
   return found
 end

@@ -6,7 +6,6 @@ Everything else is real: the aiohttp site, Kafka topics, FerretDB, the Redis ind
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import orjson
 import pytest
@@ -16,6 +15,7 @@ from pymongo import MongoClient
 from redis.asyncio import Redis
 
 from dataget.settings import Settings
+from dataget.stack.process import free_port
 from dataget.topic_admin import ensure_topics
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace
@@ -46,12 +46,6 @@ def _release(release_id: int, genre: str) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def google():
     with FakeOIDC() as oidc, FakeYouTube(token_validator=oidc.is_valid_access_token) as youtube:
@@ -65,7 +59,7 @@ async def test_sign_in_request_playlist_and_watch_it_complete(isolated_settings:
     from cryptography.fernet import Fernet
 
     oidc, youtube = google
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = isolated_settings.with_(
         public_base_url=base, token_key=Fernet.generate_key().decode(), session_secret=Fernet.generate_key().decode(),

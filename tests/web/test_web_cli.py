@@ -2,6 +2,7 @@ import argparse
 
 import pytest
 
+from dataget.stack.process import free_port
 from web import cli
 
 
@@ -12,14 +13,6 @@ def test_web_subcommand_options():
     assert (args.host, args.port, args.func) == ("0.0.0.0", 9000, cli.run)
     defaults = parser.parse_args(["web"])
     assert (defaults.host, defaults.port) == (None, None)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start_web(dataget_bin, settings, port: int, processes: int):
@@ -40,7 +33,7 @@ def test_several_server_processes_share_the_port_and_stop_together(dataget_bin, 
     import urllib.request
     from pathlib import Path
 
-    port = _free_port()
+    port = free_port()
     site = _start_web(dataget_bin, isolated_settings, port, processes=2)
     try:
         deadline = time.monotonic() + 60
