@@ -30,6 +30,10 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
     app_id = indexer_group_id(settings.namespace)
     if index_namespace is not None:
         app_id = f"{app_id}-{index_namespace.replace(':', '-')}"  # dataget.reindex.replay_group_id
+    # Faust makes its data directory (empty with memory stores) but not its parents; under the state directory, not
+    # in the working directory.
+    datadir = settings.state_dir / "faust" / app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -38,6 +42,7 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
         # faust decode error (which acks and skips silently, notes 5.1).
         value_serializer="raw",
         store="memory://",
+        datadir=str(datadir),
         topic_partitions=8,
         web_enabled=False,
         autodiscover=False,

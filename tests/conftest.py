@@ -33,11 +33,11 @@ def stack_settings() -> Iterator[Settings]:
 
 
 @pytest.fixture
-def isolated_settings(stack_settings: Settings) -> Settings:
-    """Stack settings with topics, Mongo database and Redis namespace of this test alone."""
+def isolated_settings(stack_settings: Settings, tmp_path: Path) -> Settings:
+    """Stack settings with topics, Mongo database, Redis namespace and state directory of this test alone."""
     tag = uuid.uuid4().hex[:10]
     return stack_settings.with_(
-        topics=Topics(prefix=f"t{tag}."), mongo_db=f"t{tag}", namespace=f"t{tag}"
+        topics=Topics(prefix=f"t{tag}."), mongo_db=f"t{tag}", namespace=f"t{tag}", state_dir=tmp_path / "state"
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from dataget.query import FACETS, QueryResult
@@ -14,15 +14,21 @@ from web.query_params import QueryError, parse_query
 FACET_VALUES_MAX = 100
 
 
+def json_response(data: Any, status: int = 200) -> web.Response:
+    # orjson: the stdlib encoder was a tenth of the site's CPU per query (measured with bench/query.py).
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
 def error_response(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+    return json_response({"error": message}, status=status)
 
 
 def result_json(result: QueryResult) -> dict[str, Any]:
+    # Dicts built by hand: dataclasses.asdict deep-copies, ~2 µs per sampled video.
     return {
         "releases": result.releases,
         "videos": result.videos,
-        "sample": [asdict(video) for video in result.sample],
+        "sample": [{"video_id": v.video_id, "release_id": v.release_id, "title": v.title} for v in result.sample],
     }
 
 
@@ -32,7 +38,7 @@ async def query(request: web.Request) -> web.Response:
     except QueryError as exc:
         return error_response(400, str(exc))
     index = await request.app[CTX].index()
-    return web.json_response(result_json(await index.query(facet_query)))
+    return json_response(result_json(await index.query(facet_query)))
 
 
 async def facet_values(request: web.Request) -> web.Response:
@@ -47,7 +53,7 @@ async def facet_values(request: web.Request) -> web.Response:
         values = await index.facet_values(facet, prefix=request.query.get("prefix", ""), limit=int(raw_limit))
     except ValueError as exc:
         return error_response(400, str(exc))
-    return web.json_response([asdict(v) for v in values])
+    return json_response([{"value": v.value, "releases": v.releases} for v in values])
 
 
 def release_json(doc: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +68,7 @@ async def release(request: web.Request) -> web.Response:
     doc = await request.app[CTX].store.get_release(int(raw))
     if doc is None:
         return error_response(404, f"release {raw} not found")
-    return web.json_response(release_json(doc))
+    return json_response(release_json(doc))
 
 
 def add_routes(app: web.Application) -> None:

@@ -25,9 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def serve(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     # Imported on use: the site's dependencies are heavy for the other subcommands.
+    import uvloop
+
     from web.app import create_app
 
-    web.run_app(create_app(with_local_secrets(settings)), host=host, port=port, reuse_port=reuse_port or None)
+    # uvloop's C event loop: ~7% less CPU per request than asyncio's (bench/query.py, site process CPU).
+    web.run_app(create_app(with_local_secrets(settings)), host=host, port=port, reuse_port=reuse_port or None,
+                loop=uvloop.new_event_loop())
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,6 +10,9 @@ local function key(...) return ns .. ':' .. table.concat({...}, ':') end
 local BITMAP_MIN = 512
 local BITMAP_DENSITY = 4096
 local SEQ = {r = 'r', v = 'v', x = 'v', m = 'm'}
+-- Bitmaps are written in whole blocks of this many bytes, so those of a kind mostly have one length (see bitop in
+-- query.lua); at most 16 KB more per bitmap.
+local PAD_BYTES = 16384
 
 local function in_chunks(list, per, fn)
   for s = 1, #list, per do fn(unpack(list, s, math.min(s + per - 1, #list))) end
@@ -18,9 +21,9 @@ end
 -- BITFIELD SET of many bits to one value, in calls of at most 1000 bits.
 local function set_bits(k, items, bit)
   in_chunks(items, 1000, function(...)
-    local args = {}
+    local args, c = {}, 0
     for _, item in ipairs({...}) do
-      args[#args + 1] = 'SET'; args[#args + 1] = 'u1'; args[#args + 1] = item; args[#args + 1] = bit
+      args[c + 1] = 'SET'; args[c + 2] = 'u1'; args[c + 3] = item; args[c + 4] = bit; c = c + 4
     end
     redis.call('BITFIELD', k, unpack(args))
   end)

@@ -16,19 +16,25 @@ local function flush()
     for item, add in pairs(members) do
       if add then adds[#adds + 1] = item else rems[#rems + 1] = item end
     end
-    local t = redis.call('TYPE', k).ok
+    local t, space = redis.call('TYPE', k).ok, spaces[pending_kind[k]]
+    local padded = (math.floor(space / 8 / PAD_BYTES) + 1) * PAD_BYTES
     if t == 'string' then
       set_bits(k, adds, 1)
       set_bits(k, rems, 0)
-      if #rems > 0 and redis.call('BITPOS', k, 1) == -1 then redis.call('DEL', k) end
+      if #rems > 0 and redis.call('BITPOS', k, 1) == -1 then
+        redis.call('DEL', k)
+      elseif redis.call('STRLEN', k) < padded then
+        redis.call('SETRANGE', k, padded - 1, '\0')
+      end
     else
       in_chunks(rems, 4000, function(...) redis.call('SREM', k, ...) end)
       in_chunks(adds, 4000, function(...) redis.call('SADD', k, ...) end)
       local card = #adds > 0 and redis.call('SCARD', k) or 0
-      if card >= BITMAP_MIN and card * BITMAP_DENSITY >= spaces[pending_kind[k]] then
+      if card >= BITMAP_MIN and card * BITMAP_DENSITY >= space then
         local all = redis.call('SMEMBERS', k)
         redis.call('DEL', k)
         set_bits(k, all, 1)
+        redis.call('SETRANGE', k, padded - 1, '\0')
       end
     end
   end

@@ -30,7 +30,7 @@ async def _snapshot(settings) -> tuple[str, tuple[int, int], int]:
 
 
 def test_reindex_switches_to_a_rebuilt_version(dataget_bin, isolated_settings, fixtures_dir, tmp_path) -> None:
-    settings = isolated_settings.with_(state_dir=tmp_path / "state", stack_dir=tmp_path / "stack")
+    settings = isolated_settings.with_(stack_dir=tmp_path / "stack")
     env = {**os.environ, **settings_env(settings)}
 
     def dataget(*argv: str) -> subprocess.CompletedProcess:

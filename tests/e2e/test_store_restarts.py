@@ -55,7 +55,7 @@ def test_restarting_a_store_during_ingest_loses_nothing(
 ) -> None:
     if stack_settings.external_stack:
         pytest.skip("needs the local stack: external servers are not ours to restart")
-    settings = isolated_settings.with_(state_dir=tmp_path / "state")
+    settings = isolated_settings
     dumps = write_dump_set(tmp_path / "dump", 1500, seed=11)
     env = {**os.environ, **settings_env(settings)}
     target = service(stack_settings, server)
@@ -90,7 +90,7 @@ def test_a_worker_stopped_while_redis_is_down_exits_and_its_batch_is_redelivered
 ) -> None:
     if stack_settings.external_stack:
         pytest.skip("needs the local stack: external servers are not ours to stop")
-    settings = isolated_settings.with_(state_dir=tmp_path / "state")
+    settings = isolated_settings
     dumps = write_dump_set(tmp_path / "dump", 300, seed=12)
     env = {**os.environ, **settings_env(settings)}
     redis = service(stack_settings, "redis")

@@ -135,7 +135,7 @@ def test_cli_ingest_exit_codes(dataget_bin, isolated_settings, fixtures_dir, tmp
 
     from dataget.settings import settings_env
 
-    env = {**settings_env(isolated_settings.with_(state_dir=tmp_path / "state")), "PATH": "/usr/bin:/bin"}
+    env = {**settings_env(isolated_settings), "PATH": "/usr/bin:/bin"}
     ok = subprocess.run([str(dataget_bin), "ingest", str(fixtures_dir / "masters-sample-tgmz-2025-2026.xml.gz"),
                          "--dump-version", "20260301"], env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
