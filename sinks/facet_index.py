@@ -27,7 +27,7 @@ Key layout, all under `{ns}:`:
   md:{mid}                   JSON [[video number, rank]] of a master's own videos (kind M: masters owning them)
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank (release numbers; 0 = free rank)
-  o0:{kind}                  BITFIELD u32 array: item -> its rank-0 owner (kinds v and x; 0 = none)
+  o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind
   k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above); facet '*' value '*' = every release,
                              k:r:0:*:nom = releases without master

@@ -13,6 +13,8 @@ local SEQ = {r = 'r', v = 'v', x = 'v', m = 'm'}
 -- Bitmaps are written in whole blocks of this many bytes, so those of a kind mostly have one length (see bitop in
 -- query.lua); at most 16 KB more per bitmap.
 local PAD_BYTES = 16384
+-- Ranks whose owners are also kept in u32 arrays (most videos have one or two owners).
+local OWNER_ARRAYS = 2
 
 local function in_chunks(list, per, fn)
   for s = 1, #list, per do fn(unpack(list, s, math.min(s + per - 1, #list))) end

@@ -24,14 +24,15 @@ local function temp()
   return tmp .. ':' .. tmps
 end
 
--- The unsigned fields of `width` bits at the given slots of k (slot n at bit n * width), by BITFIELD_RO batches.
--- Offsets go as numbers: building '#n' strings in Lua cost more than Redis' reading the fields.
-local function fields(k, width, slots)
+-- The unsigned fields of `width` bits at the given slots of k (slot n at bit n * stride, stride defaults to width),
+-- by BITFIELD_RO batches. Offsets go as numbers: building '#n' strings in Lua cost more than Redis' reading them.
+local function fields(k, width, slots, stride)
   local out, ftype, n = {}, 'u' .. width, 0
+  stride = stride or width
   for s = 1, #slots, BATCH do
     local args, c = {}, 0
     for j = s, math.min(s + BATCH - 1, #slots) do
-      args[c + 1] = 'GET'; args[c + 2] = ftype; args[c + 3] = slots[j] * width; c = c + 3
+      args[c + 1] = 'GET'; args[c + 2] = ftype; args[c + 3] = slots[j] * stride; c = c + 3
     end
     for _, b in ipairs(redis.call('BITFIELD_RO', k, unpack(args))) do n = n + 1; out[n] = b end
   end
@@ -237,16 +238,27 @@ local picked = {}
 local want = math.min(limit, videos)
 if want > 0 and vid.bm and videos > 4 * want then
   -- The first video at or after random bit offsets (distinct ones), nothing copied. Offsets stop at the highest
-  -- video number: past it lies only padding.
-  local size, taken, first = tonumber(redis.call('GET', key('seq', 'v'))) + 1, {}, nil
-  for _ = 1, want * 20 do
-    if #picked >= want then break end
-    local pos = redis.call('BITPOS', vid.bm, 1, rand_int(size), -1, 'BIT')
-    if pos == -1 then
-      first = first or redis.call('BITPOS', vid.bm, 1)
-      pos = first
+  -- video number: past it lies only padding. The 32 bits at each offset come in one BITFIELD_RO per round; only
+  -- where they are all 0 does a BITPOS look further (one call per draw cost more than the rest of the sample).
+  local size, taken, first, draws = tonumber(redis.call('GET', key('seq', 'v'))) + 1, {}, nil, 0
+  while #picked < want and draws < want * 20 do
+    local offsets = {}
+    for j = 1, math.min(want - #picked, want * 20 - draws) do offsets[j] = rand_int(size) end
+    draws = draws + #offsets
+    for j, word in ipairs(fields(vid.bm, 32, offsets, 1)) do
+      local pos
+      if word > 0 then
+        local _, exponent = math.frexp(word)  -- the highest set bit of the word is the first one at the offset
+        pos = offsets[j] + 32 - exponent
+      else
+        pos = redis.call('BITPOS', vid.bm, 1, offsets[j], -1, 'BIT')
+        if pos == -1 then
+          first = first or redis.call('BITPOS', vid.bm, 1)
+          pos = first
+        end
+      end
+      if not taken[pos] then taken[pos] = true; picked[#picked + 1] = pos end
     end
-    if not taken[pos] then taken[pos] = true; picked[#picked + 1] = pos end
   end
 elseif want > 0 then
   local members = vid.list
@@ -298,11 +310,6 @@ local function owners_of_all(kind, items)
   return owners
 end
 
--- The rank-0 owner of each item of a kind (0: none), from the u32 array kept next to the owner hashes.
-local function first_owners(kind, items)
-  return fields(key('o0', kind), 32, items)
-end
-
 -- Files in found the first matching owner of each item, given its owners by rank; returns the items without one.
 local function pick_owners(items, owners, found)
   local numbers, seen = {}, {}
@@ -322,16 +329,18 @@ local function pick_owners(items, owners, found)
 end
 
 -- The release number of each video's first matching owner (by rank): its own owners, then with unique=master
--- its master's (the videos it owns itself); videos without one are left out. Most videos have one owner, so the
--- rank-0 owners are tried first and only the rest look up all their owners.
+-- its master's (the videos it owns itself); videos without one are left out. Most videos have one or two owners,
+-- so the owners of the first ranks are tried from their u32 arrays, and only the rest look up all their owners.
 local function first_matching_owners(items)
   local found, todo = {}, items
   for _, kind in ipairs(unique == 'master' and {'v', 'x'} or {'v'}) do
-    if #todo == 0 or not rel then break end
-    local firsts, rank0 = first_owners(kind, todo), {}
-    for j, v in ipairs(todo) do rank0[v] = {firsts[j]} end
-    todo = pick_owners(todo, rank0, found)
-    if #todo > 0 then todo = pick_owners(todo, owners_of_all(kind, todo), found) end
+    for rank = 0, OWNER_ARRAYS - 1 do
+      if #todo == 0 or not rel then break end
+      local owners, by_item = fields(key('o' .. rank, kind), 32, todo), {}
+      for n, v in ipairs(todo) do by_item[v] = {owners[n]} end
+      todo = pick_owners(todo, by_item, found)
+    end
+    if #todo > 0 and rel then todo = pick_owners(todo, owners_of_all(kind, todo), found) end
   end
   return found
 end

@@ -67,10 +67,12 @@ local function forget_video_if_unused(item)
   end
 end
 
--- The rank-0 owner of every item, also in a u32 array: a query's sample finds most owners with one BITFIELD_RO
--- instead of one HMGET per owner bucket.
-local function set_first_owner(kind, item, owner)
-  if kind == 'v' or kind == 'x' then redis.call('BITFIELD', key('o0', kind), 'SET', 'u32', '#' .. item, owner) end
+-- The owners of the first OWNER_ARRAYS ranks of every video item, also in u32 arrays o{rank}:{kind}: a query's
+-- sample finds most owners with one BITFIELD_RO per rank instead of one HMGET per owner bucket.
+local function set_owner_slot(kind, item, rank, owner)
+  if rank < OWNER_ARRAYS and (kind == 'v' or kind == 'x') then
+    redis.call('BITFIELD', key('o' .. rank, kind), 'SET', 'u32', item * 32, owner)
+  end
 end
 
 -- Give owner the lowest free rank of item (kind r: a release is its own item, rank 0).
@@ -82,7 +84,7 @@ local function take_rank(kind, item, owner)
   if kind == 'v' and owner_count(owners) == 0 then redis.call('INCR', key('count', 'v')) end
   owners[rank + 1] = tonumber(owner)
   redis.call('HSET', bucket, item, cjson.encode(owners))
-  if rank == 0 then set_first_owner(kind, item, owner) end
+  set_owner_slot(kind, item, rank, owner)
   if rank + 1 > tonumber(redis.call('GET', key('layers', kind)) or '0') then
     redis.call('SET', key('layers', kind), rank + 1)
   end
@@ -93,7 +95,7 @@ local function free_rank(kind, item, rank)
   if kind == 'r' then return end
   local bucket, owners = owners_of(kind, item)
   owners[rank + 1] = 0
-  if rank == 0 then set_first_owner(kind, item, 0) end
+  set_owner_slot(kind, item, rank, 0)
   while #owners > 0 and owners[#owners] == 0 do owners[#owners] = nil end
   if #owners > 0 then
     redis.call('HSET', bucket, item, cjson.encode(owners))
