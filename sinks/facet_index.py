@@ -11,7 +11,9 @@ reissues, a master's releases), so each owner of an item holds a *rank* (its low
 per rank: k:{kind}:{rank}:{facet}:{value} holds the items whose rank-th owner has that value. Every filed item has
 exactly one owner, so "some owner of item i matches every facet" = i is in the AND of the facets' ORs at one rank;
 ORing the ranks gives the exact set of distinct matching videos (or masters) without walking releases. Ranks past
-the first few are sparse, so they cost little.
+the first few are sparse, but a famous album has thousands of releases, so owners from rank 16 (TAIL_RANK) on are
+filed per value only (k:{kind}:t:{f}:{v}): for one facet that is exact, for more its items are candidates whose
+tail owners are looked up among the matching releases.
 
 Set or bitmap. A k:* key is a SET of numbers (compact intset when small) until it holds 512 numbers and >= 1/4096 of
 its number space, then a bitmap (STRING) for good: BITOP AND/OR + BITCOUNT over big values run in C in about a
@@ -29,8 +31,9 @@ Key layout, all under `{ns}:`:
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank (release numbers; 0 = free rank)
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind
-  k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above); facet '*' value '*' = every release,
-                             k:r:0:*:nom = releases without master
+  k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above), rank 't' = the tail; facet '*' value '*' = every
+                             release, k:r:0:*:nom = releases without master
+  tc:{kind}:{item}           HASH "facet<NUL>value" -> how many of the item's tail owners have it
   vid, video                 HASH YouTube id -> video number; video number -> "YouTube id<TAB>title"
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded
   q:{gen}:{hash}             HASH cached counts and result sets of a query (short TTL, dies with the generation)

@@ -4,6 +4,7 @@
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
+local TAIL_CHECK = 64  -- tail owners per candidate and round (matching_tail)
 
 local facets, i = {}, 8
 while i <= #ARGV do
@@ -180,19 +181,108 @@ local function and_facets(fks)
   return intersect(sets)
 end
 
--- Items of a kind with an owner (at any rank) matching every facet: rank by rank, each owner is one release.
-local function matching_items(kind)
-  local ranks, per_rank = tonumber(redis.call('GET', key('layers', kind)) or (kind == 'r' and '1' or '0')), {}
-  for rank = 0, ranks - 1 do
-    local fks = {}
-    for j, fv in ipairs(facets) do
-      fks[j] = facet_keys(kind, rank, fv[1], fv[2])
-      if not fks[j] then break end
-    end
-    local s = #fks == #facets and and_facets(fks) or nil
-    if s then per_rank[#per_rank + 1] = s end
+-- Which of numbers are in the number set s, as a lookup table.
+local function members_in(s, numbers)
+  local out = {}
+  if not s or #numbers == 0 then return out end
+  if s.bm then
+    for j, b in ipairs(fields(s.bm, 1, numbers)) do if b == 1 then out[numbers[j]] = true end end
+  else
+    local inside = {}
+    for _, m in ipairs(s.list) do inside[tonumber(m)] = true end
+    for _, n in ipairs(numbers) do if inside[n] then out[n] = true end end
   end
-  return union(per_rank)
+  return out
+end
+
+-- The numbers of a number set in ascending order; `count`, when known, spares looking past the last one.
+local function list_of(s, count)
+  if not s.bm then
+    local out = {}
+    for j, n in ipairs(s.list) do out[j] = n end
+    table.sort(out)
+    return out
+  end
+  local out, pos = {}, redis.call('BITPOS', s.bm, 1)
+  while pos >= 0 do
+    out[#out + 1] = pos
+    if #out == count then break end
+    pos = redis.call('BITPOS', s.bm, 1, pos + 1, -1, 'BIT')
+  end
+  return out
+end
+
+-- The owners (release numbers by rank) of items of a kind: one HMGET per 128-item bucket.
+local function owners_of_all(kind, items)
+  local buckets, order, owners = {}, {}, {}
+  for _, v in ipairs(items) do
+    local b = math.floor(v / 128)
+    if not buckets[b] then buckets[b] = {}; order[#order + 1] = b end
+    buckets[b][#buckets[b] + 1] = v
+  end
+  for _, b in ipairs(order) do
+    for j, raw in ipairs(redis.call('HMGET', key('o', kind, b), unpack(buckets[b]))) do
+      owners[buckets[b][j]] = raw and cjson.decode(raw) or {}
+    end
+  end
+  return owners
+end
+
+-- Items of a kind whose owner at one rank (or the tail, see below) matches every facet; nil when none exists.
+local function matching_at(kind, rank)
+  local fks = {}
+  for j, fv in ipairs(facets) do
+    fks[j] = facet_keys(kind, rank, fv[1], fv[2])
+    if not fks[j] then return nil end
+  end
+  return and_facets(fks)
+end
+
+-- Items with an owner at rank TAIL_RANK or above that matches every facet. Those owners are filed per value, not
+-- per rank (a famous master's thousands of releases would cost a pass per rank): the items with such owners
+-- having a value of every facet are candidates, exact for one facet; with more, each candidate's tail owners are
+-- looked up among the matching releases.
+local function matching_tail(kind, rel)
+  if redis.call('EXISTS', key('k', kind, TAIL_RANK, '*', '*')) == 1 then
+    error('index ' .. ns .. ' was built before owners past rank ' .. TAIL_RANK .. ' were filed per value: ' ..
+      'rebuild it with `dataget reindex`')
+  end
+  local cand = matching_at(kind, 't')
+  if not cand or #facets == 1 then return cand end
+  local items = list_of(cand)
+  local owners, out, todo, from = owners_of_all(kind, items), {}, items, TAIL_RANK + 1
+  -- In rounds of TAIL_CHECK owners per candidate, in rank order: with a broad query most match in the first.
+  while #todo > 0 do
+    local last, numbers, seen = from + TAIL_CHECK - 1, {}, {}
+    for _, v in ipairs(todo) do
+      for r = from, math.min(last, #owners[v]) do
+        local n = owners[v][r]
+        if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
+      end
+    end
+    local ok, rest = members_in(rel, numbers), {}
+    for _, v in ipairs(todo) do
+      local hit = false
+      for r = from, math.min(last, #owners[v]) do
+        if ok[owners[v][r]] then hit = true; break end
+      end
+      if hit then out[#out + 1] = v elseif #owners[v] > last then rest[#rest + 1] = v end
+    end
+    todo, from = rest, last + 1
+  end
+  return #out > 0 and {list = out} or nil
+end
+
+-- Items of a kind with an owner (at any rank) matching every facet: rank by rank, each owner is one release;
+-- `rel` (the matching releases) checks the tail's candidates.
+local function matching_items(kind, rel)
+  local layers = tonumber(redis.call('GET', key('layers', kind)) or (kind == 'r' and '1' or '0'))
+  local found = {}
+  for rank = 0, math.min(layers, TAIL_RANK) - 1 do
+    found[#found + 1] = matching_at(kind, rank)
+  end
+  if layers > TAIL_RANK then found[#found + 1] = matching_tail(kind, rel) end
+  return union(found)
 end
 
 local cache = key('q', gen, qhash)
@@ -207,13 +297,13 @@ else
     -- Each master counts once, a release without one counts as itself; the masters' own videos count too.
     local nom = facet_keys('r', 0, '*', {'nom'})
     nom = nom and materialize(nom)
-    releases = count(matching_items('m')) + count(rel and nom and intersect({rel, nom}))
+    releases = count(matching_items('m', rel)) + count(rel and nom and intersect({rel, nom}))
     local parts = {}
-    for _, kind in ipairs({'v', 'x'}) do parts[#parts + 1] = matching_items(kind) end
+    for _, kind in ipairs({'v', 'x'}) do parts[#parts + 1] = matching_items(kind, rel) end
     vid = union(parts)
   else
     releases = count(rel)
-    vid = matching_items('v')
+    vid = matching_items('v', rel)
   end
   videos = count(vid)
   redis.call('HSET', cache, 'r', releases, 'v', videos, 'rel', cjson.encode(rel or {none = true}),
@@ -261,53 +351,13 @@ if want > 0 and vid.bm and videos > 4 * want then
     end
   end
 elseif want > 0 then
-  local members = vid.list
-  if vid.bm then
-    members = {}
-    local pos = redis.call('BITPOS', vid.bm, 1)
-    while pos >= 0 do
-      members[#members + 1] = pos
-      if #members == videos then break end  -- the last one: no need to look past it
-      pos = redis.call('BITPOS', vid.bm, 1, pos + 1, -1, 'BIT')
-    end
-  end
-  table.sort(members)
+  local members = list_of(vid, videos)
   -- A seeded partial shuffle of the (small) result.
   for j = 1, want do
     local r = j + rand_int(#members - j + 1)
     members[j], members[r] = members[r], members[j]
     picked[j] = members[j]
   end
-end
-
--- Which of the release numbers match the query, as a lookup table.
-local function matching(numbers)
-  local out = {}
-  if not rel or #numbers == 0 then return out end
-  if rel.bm then
-    for j, b in ipairs(fields(rel.bm, 1, numbers)) do if b == 1 then out[numbers[j]] = true end end
-  else
-    local inside = {}
-    for _, m in ipairs(rel.list) do inside[tonumber(m)] = true end
-    for _, n in ipairs(numbers) do if inside[n] then out[n] = true end end
-  end
-  return out
-end
-
--- The owners (release numbers by rank) of items of a kind: one HMGET per 128-item bucket.
-local function owners_of_all(kind, items)
-  local buckets, order, owners = {}, {}, {}
-  for _, v in ipairs(items) do
-    local b = math.floor(v / 128)
-    if not buckets[b] then buckets[b] = {}; order[#order + 1] = b end
-    buckets[b][#buckets[b] + 1] = v
-  end
-  for _, b in ipairs(order) do
-    for j, raw in ipairs(redis.call('HMGET', key('o', kind, b), unpack(buckets[b]))) do
-      owners[buckets[b][j]] = raw and cjson.decode(raw) or {}
-    end
-  end
-  return owners
 end
 
 -- Files in found the first matching owner of each item, given its owners by rank; returns the items without one.
@@ -318,7 +368,7 @@ local function pick_owners(items, owners, found)
       if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
     end
   end
-  local ok, rest = matching(numbers), {}
+  local ok, rest = members_in(rel, numbers), {}
   for _, v in ipairs(items) do
     for _, n in ipairs(owners[v]) do
       if ok[n] then found[v] = n; break end

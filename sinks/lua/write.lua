@@ -128,10 +128,22 @@ local function minus(a, b)
   return out
 end
 
-local function file(kind, rank, item, pairs_, add)
+-- Owners at TAIL_RANK and above (common.lua): k:{kind}:t:{f}:{v} holds the items with at least one such owner
+-- having the value, and tc:{kind}:{item} counts those owners per value.
+local function file_tail(kind, item, pairs_, add)
+  local counts = key('tc', kind, item)
   for _, fv in ipairs(pairs_) do
-    local k = key('k', kind, rank, fv[1], fv[2])
-    file_member(k, item, kind, add)
+    local field = fv[1] .. '\0' .. fv[2]
+    local c = redis.call('HINCRBY', counts, field, add and 1 or -1)
+    if c == 0 then redis.call('HDEL', counts, field) end
+    if c == (add and 1 or 0) then file_member(key('k', kind, 't', fv[1], fv[2]), item, kind, add) end
+  end
+end
+
+local function file(kind, rank, item, pairs_, add)
+  if rank >= TAIL_RANK then return file_tail(kind, item, pairs_, add) end
+  for _, fv in ipairs(pairs_) do
+    file_member(key('k', kind, rank, fv[1], fv[2]), item, kind, add)
   end
 end
 

@@ -170,6 +170,30 @@ async def test_bitmaps_and_sets_mixed(index):
     await check_queries(index, releases, masters, rng, 80)
 
 
+async def test_items_with_more_owners_than_ranks_kept(index):
+    """Videos and masters of hundreds of releases: owners past TAIL_RANK are filed per value, queries stay exact."""
+    rng = random.Random(23)
+    releases = {rid: synthetic_release(rng, rid, videos=8) for rid in range(1, 601)}  # ~110 owners per video
+    masters = {m: {"id": m, "videos": [video(f"mst{m:08d}")]} for m in (1, 2)}
+    await index.apply_releases(list(releases.items()))
+    await index.apply_masters(list(masters.items()))
+    assert [key async for key in index._redis.scan_iter(f"{index._ns}:k:v:t:*")]
+    await check_queries(index, releases, masters, rng, 100)
+    # Removals free low ranks that later owners take; changed values move tail owners between values.
+    changes = [(rid, None if rng.random() < 0.4 else synthetic_release(rng, rid, videos=8))
+               for rid in rng.sample(sorted(releases), 300)]
+    await index.apply_releases(changes)
+    for rid, rec in changes:
+        if rec is None:
+            releases.pop(rid)
+        else:
+            releases[rid] = rec
+    await check_queries(index, releases, masters, rng, 100)
+    await index.apply_releases([(rid, None) for rid in releases])
+    await index.apply_masters([(m, None) for m in masters])
+    assert [key async for key in index._redis.scan_iter(f"{index._ns}:*") if ":k:" in key or ":tc:" in key] == []
+
+
 async def test_wide_or_and_many_combinations(index):
     """More ORed values than are kept apart, and AND queries with more value combinations than are expanded."""
     rng = random.Random(11)
