@@ -37,6 +37,7 @@ from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_key, version_namespace
 
 BATCH = 1000
+FAMOUS, FAMOUS_SHARE = 100, 0.01
 # How long the site started by --serve may take to answer (it connects to Kafka and Mongo first).
 SERVE_START_S = 60
 # The site's own output (an access log line per request) goes here rather than between the results.
@@ -69,13 +70,22 @@ class Universe:
         exponents = {"label": 0.8, "artist": 0.8, "style": 1.0}
         self.pick = {name: zipf_picker(pool, rng, exponents.get(name, 1.1)) for name, pool in self.pools.items()}
         self.masters = max(1, releases // 3)
+        # A few albums have thousands of versions (Discogs' biggest masters ~2,000 releases), all listing the
+        # same videos: FAMOUS_SHARE of the releases go to FAMOUS masters, Zipf-skewed (the first gets ~1,900
+        # releases at 1 M), so the index meets items with far more owners than ranks it keeps.
+        famous = list(range(1, min(FAMOUS, self.masters) + 1))
+        self.pick_famous = zipf_picker(famous, rng, 1.0)
 
     def values(self, facet: str, low: int, high: int) -> list[str]:
         return list({self.pick[facet]() for _ in range(self.rng.randint(low, high))})
 
     def release(self, rid: int) -> dict[str, Any]:
         rng = self.rng
-        master = rng.randrange(1, self.masters + 1) if rng.random() < 0.6 else None
+        master = None
+        if rng.random() < FAMOUS_SHARE:
+            master = self.pick_famous()
+        elif rng.random() < 0.6:
+            master = rng.randrange(1, self.masters + 1)
         # Releases of one master draw from the master's own small pool of videos, so videos are shared.
         if master:
             videos = {f"m{master:09d}{rng.randrange(6):x}" for _ in range(rng.randint(1, 4))}

@@ -11,9 +11,9 @@ reissues, a master's releases), so each owner of an item holds a *rank* (its low
 per rank: k:{kind}:{rank}:{facet}:{value} holds the items whose rank-th owner has that value. Every filed item has
 exactly one owner, so "some owner of item i matches every facet" = i is in the AND of the facets' ORs at one rank;
 ORing the ranks gives the exact set of distinct matching videos (or masters) without walking releases. Ranks past
-the first few are sparse, but a famous album has thousands of releases, so owners from rank 16 (TAIL_RANK) on are
-filed per value only (k:{kind}:t:{f}:{v}): for one facet that is exact, for more its items are candidates whose
-tail owners are looked up among the matching releases.
+the first few are sparse, but a famous album has thousands of releases, so owners past the first 16 ranks share
+the tail rank (TAIL_RANK), kept in a SET per item and filed per value only (k:{kind}:t:{f}:{v}): for one facet
+that is exact, for more its items are candidates whose tail owners are looked up among the matching releases.
 
 Set or bitmap. A k:* key is a SET of numbers (compact intset when small) until it holds 512 numbers and >= 1/4096 of
 its number space, then a bitmap (STRING) for good: BITOP AND/OR + BITCOUNT over big values run in C in about a
@@ -28,7 +28,8 @@ Key layout, all under `{ns}:`:
                              m = master id, i = {kind: [[item, rank]]}
   md:{mid}                   JSON [[video number, rank]] of a master's own videos (kind M: masters owning them)
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
-  o:{kind}:{item // 128}     HASH item -> JSON owners by rank (release numbers; 0 = free rank)
+  o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank)
+  ot:{kind}:{item}           SET the item's owners in the tail
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind
   k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above), rank 't' = the tail; facet '*' value '*' = every

@@ -228,6 +228,17 @@ local function owners_of_all(kind, items)
   return owners
 end
 
+-- The owners in the tail (rank TAIL_RANK, one SET per item) of items of a kind.
+local function tail_owners(kind, items)
+  local out = {}
+  for _, v in ipairs(items) do
+    local owners = redis.call('SMEMBERS', key('ot', kind, v))
+    for j, n in ipairs(owners) do owners[j] = tonumber(n) end
+    out[v] = owners
+  end
+  return out
+end
+
 -- Items of a kind whose owner at one rank (or the tail, see below) matches every facet; nil when none exists.
 local function matching_at(kind, rank)
   local fks = {}
@@ -250,7 +261,7 @@ local function matching_tail(kind, rel)
   local cand = matching_at(kind, 't')
   if not cand or #facets == 1 then return cand end
   local items = list_of(cand)
-  local owners, out, todo, from = owners_of_all(kind, items), {}, items, TAIL_RANK + 1
+  local owners, out, todo, from = tail_owners(kind, items), {}, items, 1
   -- In rounds of TAIL_CHECK owners per candidate, in rank order: with a broad query most match in the first.
   while #todo > 0 do
     local last, numbers, seen = from + TAIL_CHECK - 1, {}, {}
@@ -380,7 +391,8 @@ end
 
 -- The release number of each video's first matching owner (by rank): its own owners, then with unique=master
 -- its master's (the videos it owns itself); videos without one are left out. Most videos have one or two owners,
--- so the owners of the first ranks are tried from their u32 arrays, and only the rest look up all their owners.
+-- so the owners of the first ranks are tried from their u32 arrays, and only the rest look up all their owners
+-- (those of the tail last).
 local function first_matching_owners(items)
   local found, todo = {}, items
   for _, kind in ipairs(unique == 'master' and {'v', 'x'} or {'v'}) do
@@ -391,6 +403,7 @@ local function first_matching_owners(items)
       todo = pick_owners(todo, by_item, found)
     end
     if #todo > 0 and rel then todo = pick_owners(todo, owners_of_all(kind, todo), found) end
+    if #todo > 0 and rel then todo = pick_owners(todo, tail_owners(kind, todo), found) end
   end
   return found
 end

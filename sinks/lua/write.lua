@@ -50,17 +50,21 @@ local function video_number(yt)
   return n
 end
 
-local function owner_count(owners)
-  local c = 0
-  for _, o in ipairs(owners) do if o ~= 0 then c = c + 1 end end
-  return c
+-- Owners at TAIL_RANK (common.lua) share that rank, in a SET per item: a famous album's thousands of releases
+-- would make every write of one of them decode and encode a JSON array of thousands of owners.
+local function tail_key(kind, item)
+  return key('ot', kind, item)
+end
+
+local function has_owners(kind, item)
+  local _, owners = owners_of(kind, item)
+  for _, o in ipairs(owners) do if o ~= 0 then return true end end
+  return redis.call('EXISTS', tail_key(kind, item)) == 1
 end
 
 -- The video's number and title go once neither a release nor a master holds it.
 local function forget_video_if_unused(item)
-  local _, v = owners_of('v', item)
-  local _, m = owners_of('M', item)
-  if #v == 0 and #m == 0 then
+  if not has_owners('v', item) and not has_owners('M', item) then
     local meta = redis.call('HGET', key('video'), item)
     if meta then redis.call('HDEL', key('vid'), string.match(meta, '^[^\t]*')) end
     redis.call('HDEL', key('video'), item)
@@ -75,32 +79,43 @@ local function set_owner_slot(kind, item, rank, owner)
   end
 end
 
--- Give owner the lowest free rank of item (kind r: a release is its own item, rank 0).
+-- Give owner the lowest free rank of item (kind r: a release is its own item, rank 0), or the tail.
 local function take_rank(kind, item, owner)
   if kind == 'r' then return 0 end
+  if kind == 'v' and not has_owners(kind, item) then redis.call('INCR', key('count', 'v')) end
   local bucket, owners = owners_of(kind, item)
   local rank = #owners
   for i, o in ipairs(owners) do if o == 0 then rank = i - 1 break end end
-  if kind == 'v' and owner_count(owners) == 0 then redis.call('INCR', key('count', 'v')) end
-  owners[rank + 1] = tonumber(owner)
-  redis.call('HSET', bucket, item, cjson.encode(owners))
-  set_owner_slot(kind, item, rank, owner)
+  if rank >= TAIL_RANK then
+    rank = TAIL_RANK
+    redis.call('SADD', tail_key(kind, item), owner)
+  else
+    owners[rank + 1] = tonumber(owner)
+    redis.call('HSET', bucket, item, cjson.encode(owners))
+    set_owner_slot(kind, item, rank, owner)
+  end
   if rank + 1 > tonumber(redis.call('GET', key('layers', kind)) or '0') then
     redis.call('SET', key('layers', kind), rank + 1)
   end
   return rank
 end
 
-local function free_rank(kind, item, rank)
+local function free_rank(kind, item, rank, owner)
   if kind == 'r' then return end
-  local bucket, owners = owners_of(kind, item)
-  owners[rank + 1] = 0
-  set_owner_slot(kind, item, rank, 0)
-  while #owners > 0 and owners[#owners] == 0 do owners[#owners] = nil end
-  if #owners > 0 then
-    redis.call('HSET', bucket, item, cjson.encode(owners))
+  if rank >= TAIL_RANK then
+    redis.call('SREM', tail_key(kind, item), owner)
   else
-    redis.call('HDEL', bucket, item)
+    local bucket, owners = owners_of(kind, item)
+    owners[rank + 1] = 0
+    set_owner_slot(kind, item, rank, 0)
+    while #owners > 0 and owners[#owners] == 0 do owners[#owners] = nil end
+    if #owners > 0 then
+      redis.call('HSET', bucket, item, cjson.encode(owners))
+    else
+      redis.call('HDEL', bucket, item)
+    end
+  end
+  if not has_owners(kind, item) then
     if kind == 'v' then redis.call('DECR', key('count', 'v')) end
     if kind == 'v' or kind == 'M' then forget_video_if_unused(item) end
   end
@@ -164,7 +179,7 @@ local function sync(n, kind, old, wanted, old_fv, new_fv)
     else
       changed = true
       file(kind, rank, item, old_fv, false)
-      free_rank(kind, item, rank)
+      free_rank(kind, item, rank, n)
     end
   end
   for _, w in ipairs(wanted) do
