@@ -13,7 +13,8 @@ exactly one owner, so "some owner of item i matches every facet" = i is in the A
 ORing the ranks gives the exact set of distinct matching videos (or masters) without walking releases. Ranks past
 the first few are sparse, but a famous album has thousands of releases, so owners past the first 16 ranks share
 the tail rank (TAIL_RANK), kept in a SET per item and filed per value only (k:{kind}:t:{f}:{v}): for one facet
-that is exact, for more its items are candidates whose tail owners are looked up among the matching releases.
+that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
+(in C when few of those own anything in the tail, else in rounds that stop at a candidate's first match).
 
 Set or bitmap. A k:* key is a SET of numbers (compact intset when small) until it holds 512 numbers and >= 1/4096 of
 its number space, then a bitmap (STRING) for good: BITOP AND/OR + BITCOUNT over big values run in C in about a
@@ -30,6 +31,7 @@ Key layout, all under `{ns}:`:
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank)
   ot:{kind}:{item}           SET the item's owners in the tail
+  tr:{kind}, tn:{kind}       bitmap / HASH count: releases owning some item of the kind in the tail
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind
   k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above), rank 't' = the tail; facet '*' value '*' = every

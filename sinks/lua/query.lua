@@ -5,6 +5,7 @@ local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
 local TAIL_CHECK = 64  -- tail owners per candidate and round (matching_tail)
+local TAIL_MEET = 1000  -- at most this many matching tail owners are met in C (matching_tail)
 
 local facets, i = {}, 8
 while i <= #ARGV do
@@ -253,15 +254,39 @@ end
 -- per rank (a famous master's thousands of releases would cost a pass per rank): the items with such owners
 -- having a value of every facet are candidates, exact for one facet; with more, each candidate's tail owners are
 -- looked up among the matching releases.
-local function matching_tail(kind, rel)
+local function matching_tail(kind, rel, found)
   if redis.call('EXISTS', key('k', kind, TAIL_RANK, '*', '*')) == 1 then
     error('index ' .. ns .. ' was built before owners past rank ' .. TAIL_RANK .. ' were filed per value: ' ..
       'rebuild it with `dataget reindex`')
   end
   local cand = matching_at(kind, 't')
   if not cand or #facets == 1 then return cand end
-  local items = list_of(cand)
-  local owners, out, todo, from = tail_owners(kind, items), {}, items, 1
+  -- Candidates already found at a lower rank need no check (with a broad query, most).
+  if not rel then return nil end
+  local all, items = list_of(cand), {}
+  local known = members_in(found, all)
+  for _, v in ipairs(all) do if not known[v] then items[#items + 1] = v end end
+  local out, few = {}, rel.list
+  if not few and #items > 0 then
+    -- The matching releases that own something in the tail (tr:{kind}): often few enough to meet in C.
+    if redis.call('EXISTS', key('tr', kind)) == 0 then return nil end
+    local owning = temp()
+    bitop('AND', owning, {rel.bm, key('tr', kind)})
+    redis.call('EXPIRE', owning, ttl + 5)
+    if redis.call('BITCOUNT', owning) <= TAIL_MEET then few = list_of({bm = owning}) end
+  end
+  if few then
+    -- Each candidate's tail set meets the few releases in C, nothing copied into Lua.
+    if #few == 0 then return nil end
+    local set = temp()
+    in_chunks(few, 4000, function(...) redis.call('SADD', set, ...) end)
+    redis.call('EXPIRE', set, ttl + 5)
+    for _, v in ipairs(items) do
+      if redis.call('SINTERCARD', 2, key('ot', kind, v), set, 'LIMIT', 1) == 1 then out[#out + 1] = v end
+    end
+    return #out > 0 and {list = out} or nil
+  end
+  local owners, todo, from = tail_owners(kind, items), items, 1
   -- In rounds of TAIL_CHECK owners per candidate, in rank order: with a broad query most match in the first.
   while #todo > 0 do
     local last, numbers, seen = from + TAIL_CHECK - 1, {}, {}
@@ -292,7 +317,10 @@ local function matching_items(kind, rel)
   for rank = 0, math.min(layers, TAIL_RANK) - 1 do
     found[#found + 1] = matching_at(kind, rank)
   end
-  if layers > TAIL_RANK then found[#found + 1] = matching_tail(kind, rel) end
+  if layers <= TAIL_RANK then return union(found) end
+  local below = union(found)
+  found = {below}
+  found[#found + 1] = matching_tail(kind, rel, below)
   return union(found)
 end
 

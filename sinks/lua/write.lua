@@ -56,6 +56,15 @@ local function tail_key(kind, item)
   return key('ot', kind, item)
 end
 
+-- tr:{kind} has the bit of every release owning some item of the kind in the tail (tn:{kind} counts those items),
+-- so a query finds the matching tail owners with one BITOP.
+local function count_tail_owner(kind, owner, delta)
+  if kind == 'M' then return end  -- masters owning their videos: no query looks for them
+  local c = redis.call('HINCRBY', key('tn', kind), owner, delta)
+  if c == 0 then redis.call('HDEL', key('tn', kind), owner) end
+  if c == (delta > 0 and 1 or 0) then redis.call('SETBIT', key('tr', kind), owner, c) end
+end
+
 local function has_owners(kind, item)
   local _, owners = owners_of(kind, item)
   for _, o in ipairs(owners) do if o ~= 0 then return true end end
@@ -89,6 +98,7 @@ local function take_rank(kind, item, owner)
   if rank >= TAIL_RANK then
     rank = TAIL_RANK
     redis.call('SADD', tail_key(kind, item), owner)
+    count_tail_owner(kind, owner, 1)
   else
     owners[rank + 1] = tonumber(owner)
     redis.call('HSET', bucket, item, cjson.encode(owners))
@@ -104,6 +114,7 @@ local function free_rank(kind, item, rank, owner)
   if kind == 'r' then return end
   if rank >= TAIL_RANK then
     redis.call('SREM', tail_key(kind, item), owner)
+    count_tail_owner(kind, owner, -1)
   else
     local bucket, owners = owners_of(kind, item)
     owners[rank + 1] = 0
