@@ -11,7 +11,7 @@ reissues, a master's releases), so each owner of an item holds a *rank* (its low
 per rank: k:{kind}:{rank}:{facet}:{value} holds the items whose rank-th owner has that value. Every filed item has
 exactly one owner, so "some owner of item i matches every facet" = i is in the AND of the facets' ORs at one rank;
 ORing the ranks gives the exact set of distinct matching videos (or masters) without walking releases. Ranks past
-the first few are sparse, but a famous album has thousands of releases, so owners past the first 16 ranks share
+the first few are sparse, but a famous album has thousands of releases, so owners past the first 8 ranks share
 the tail rank (TAIL_RANK), kept in a SET per item and filed per value only (k:{kind}:t:{f}:{v}): for one facet
 that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
 (in C when few of those own anything in the tail, else in rounds that stop at a candidate's first match).

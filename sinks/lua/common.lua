@@ -15,10 +15,11 @@ local SEQ = {r = 'r', v = 'v', x = 'v', m = 'm'}
 local PAD_BYTES = 16384
 -- Ranks whose owners are also kept in u32 arrays (most videos have one or two owners).
 local OWNER_ARRAYS = 2
--- Owners at this rank and above are filed per value (k:{kind}:t:{f}:{v}) instead of per rank: a video or master
--- of a famous album has a rank per release, and a query spent a pass per rank (measured at 1 M releases plus ten
--- masters of 300-2,000 releases: 36 ms instead of 1.2 ms for one genre).
-local TAIL_RANK = 16
+-- Owners at this rank and above share a tail filed per value (k:{kind}:t:{f}:{v}) instead of a rank each: a video
+-- or master of a famous album has thousands of owners, and a query spent a pass per rank (1 M releases plus ten
+-- masters of 300-2,000 releases: one genre 36 ms, now 1.3 ms). bench/query.py over HTTP, p95: 55 ms with 16, 46 ms
+-- with 8. Changing it changes the index format (rebuild with `dataget reindex`).
+local TAIL_RANK = 8
 
 local function in_chunks(list, per, fn)
   for s = 1, #list, per do fn(unpack(list, s, math.min(s + per - 1, #list))) end

@@ -261,8 +261,8 @@ local function matching_tail(kind, rel, found)
   end
   local cand = matching_at(kind, 't')
   if not cand or #facets == 1 then return cand end
-  -- Candidates already found at a lower rank need no check (with a broad query, most).
   if not rel then return nil end
+  -- Candidates already found at a lower rank need no check (with a broad query, most).
   local all, items = list_of(cand), {}
   local known = members_in(found, all)
   for _, v in ipairs(all) do if not known[v] then items[#items + 1] = v end end
