@@ -18,7 +18,8 @@ that is exact, for more its items are candidates whose tail owners are looked up
 
 Set or bitmap. A k:* key is a SET of numbers (compact intset when small) until it holds 512 numbers and >= 1/4096 of
 its number space, then a bitmap (STRING) for good: BITOP AND/OR + BITCOUNT over big values run in C in about a
-millisecond, small sets are filtered in Lua (BITFIELD GET batches), nothing walks a release.
+millisecond, small sets are filtered in Lua (BITFIELD GET batches), nothing walks a release. Bitmaps are written in
+whole 16 KB blocks, so those of a kind have one length (BITOP is slow past its shortest source).
 
 Key layout, all under `{ns}:`:
   gen                        bumped by every write that changed something; part of every cache key
@@ -33,7 +34,7 @@ Key layout, all under `{ns}:`:
   ot:{kind}:{item}           SET the item's owners in the tail
   tr:{kind}, tn:{kind}       bitmap / HASH count: releases owning some item of the kind in the tail
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
-  layers:{kind}              ranks in use for a kind
+  layers:{kind}              ranks in use for a kind (the tail counts as one)
   k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above), rank 't' = the tail; facet '*' value '*' = every
                              release, k:r:0:*:nom = releases without master
   tc:{kind}:{item}           HASH "facet<NUL>value" -> how many of the item's tail owners have it
