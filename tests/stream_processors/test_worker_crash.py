@@ -115,9 +115,14 @@ def mongo_docs(settings: Settings) -> dict[int, dict]:
         client.close()
 
 
-def wait_caught_up(settings: Settings) -> None:
+def wait_caught_up(settings: Settings, worker: subprocess.Popen) -> None:
+    def still_running(_lag: int) -> None:
+        # A worker that died (a start-up error) would otherwise leave the test waiting out the timeout.
+        if worker.poll() is not None:
+            raise AssertionError(f"the worker exited with code {worker.returncode}; see worker.log")
+
     wait_for_lag_zero(settings, indexer_group_id(settings.namespace),
-                      [settings.topics.entity(e) for e in ENTITIES], timeout=600, poll=0.5)
+                      [settings.topics.entity(e) for e in ENTITIES], timeout=600, on_progress=still_running, poll=0.5)
 
 
 def test_worker_stores_indexes_and_dead_letters(dataget_bin, isolated_settings, tmp_path) -> None:
@@ -125,8 +130,7 @@ def test_worker_stores_indexes_and_dead_letters(dataget_bin, isolated_settings, 
     with stack_env(dataget_bin, settings, tmp_path / "worker.log") as start:
         publish(settings, [(i, release(i)) for i in range(1, 21)] + [(3, None), (4, release(4, "New")),
                                                                    (99, b"{broken json")])
-        start()
-        wait_caught_up(settings)
+        wait_caught_up(settings, start())
         docs = mongo_docs(settings)
         assert sorted(docs) == [i for i in range(1, 21) if i != 3]
         assert docs[4]["title"] == "New 4" and docs[5] == to_document(5, release(5))
@@ -162,8 +166,7 @@ def test_kill_9_mid_ingest_loses_and_duplicates_nothing(dataget_bin, isolated_se
             client.close()
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
-        start()
-        wait_caught_up(settings)
+        wait_caught_up(settings, start())
 
         assert mongo_docs(settings) == expected_docs
         # The index of the interrupted run equals one built in a single uninterrupted pass.
