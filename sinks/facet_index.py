@@ -53,12 +53,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from dataget.query import FACETS, MAX_LIMIT, UNIQUE_MODES, FacetQuery, FacetValue, QueryResult, SampleVideo
 from stream_processors.facets import fold, release_facets, release_videos
@@ -72,6 +74,14 @@ CACHE_TTL_S = 5
 PREFIX_SCAN_MAX = 20000
 # Records per write script call.
 WRITE_CHUNK = 250
+
+
+# query.lua starts the message of an index-layout error with this; Redis wraps it in script details.
+_INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
+
+
+class IndexFormatError(RuntimeError):
+    """The index was built with an older key layout than the code reads: rebuild it with `dataget reindex`."""
 
 
 def _script(*names: str) -> str:
@@ -161,7 +171,12 @@ class FacetIndex:
         state = random.randrange(1, 2147483647) if q.seed is None else seed_state(q.seed)
         seeded = "" if q.seed is None else "seeded"
         args = [self._ns, digest, q.unique or "", str(limit), str(state), seeded, str(CACHE_TTL_S), *tail]
-        releases, videos, flat = await self._query(args=args)
+        try:
+            releases, videos, flat = await self._query(args=args)
+        except ResponseError as exc:
+            if (old_layout := _INDEX_FORMAT.search(str(exc))) is None:
+                raise
+            raise IndexFormatError(old_layout.group(1)) from None
         sample = [
             SampleVideo(video_id=_text(flat[i]), title=_text(flat[i + 1]), release_id=int(flat[i + 2]))
             for i in range(0, len(flat), 3)

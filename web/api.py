@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from dataget.query import FACETS, QueryResult
+from sinks.facet_index import IndexFormatError
 from web.ports import CTX
 from web.query_params import QueryError, parse_query
 
 FACET_VALUES_MAX = 100
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
-    # orjson: the stdlib encoder was a tenth of the site's CPU per query (measured with bench/query.py).
+    # orjson: 1.4 µs for a 50-video result where the stdlib encoder takes 23 µs.
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
 def error_response(status: int, message: str) -> web.Response:
     return json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def index_format_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An index of an older layout (until an operator rebuilds it): a clear 503, not a 500 with a traceback."""
+    try:
+        return await handler(request)
+    except IndexFormatError as exc:
+        log.error("%s", exc)
+        return error_response(503, "the search index is out of date and must be rebuilt; try again later")
 
 
 def result_json(result: QueryResult) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def create_app(
     follow_status_topic: bool = True,
 ) -> web.Application:
     """The site. Omitted services are the real ones (Redis index, Mongo, Kafka), opened and closed with the app."""
-    app = web.Application()
+    app = web.Application(middlewares=[api.index_format_errors])
     aiohttp_session.setup(app, auth.session_storage(settings))
     hub = StatusHub()
     if index is None:

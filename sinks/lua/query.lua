@@ -6,6 +6,7 @@ local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] 
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
 local TAIL_CHECK = 64  -- tail owners per candidate and round (matching_tail)
 local TAIL_MEET = 1000  -- at most this many matching tail owners are met in C (matching_tail)
+local INDEX_FORMAT = 'INDEX_FORMAT '  -- starts the error of an index of an older layout (sinks/facet_index.py)
 
 local facets, i = {}, 8
 while i <= #ARGV do
@@ -256,8 +257,8 @@ end
 -- looked up among the matching releases.
 local function matching_tail(kind, rel, found)
   if redis.call('EXISTS', key('k', kind, TAIL_RANK, '*', '*')) == 1 then
-    error('index ' .. ns .. ' was built before owners past rank ' .. TAIL_RANK .. ' were filed per value: ' ..
-      'rebuild it with `dataget reindex`')
+    error(INDEX_FORMAT .. 'index ' .. ns .. ' was built before owners past rank ' .. TAIL_RANK ..
+      ' were filed per value: rebuild it with `dataget reindex`')
   end
   local cand = matching_at(kind, 't')
   if not cand or #facets == 1 then return cand end

@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from dataget.query import FACETS, FacetQuery
-from sinks.facet_index import FacetIndex
+from sinks.facet_index import FacetIndex, IndexFormatError
 from stream_processors.facets import release_facets, release_videos
 
 pytestmark = pytest.mark.stack
@@ -198,6 +198,15 @@ async def test_items_with_more_owners_than_ranks_kept(index):
     assert [key for key in left if any(part in key for part in (":k:", ":tc:", ":ot:", ":tn:"))] == []
     owning_tail = [key for key in left if ":tr:" in key]
     assert owning_tail and {byte for key in owning_tail for byte in await index._redis.get(key)} == {"\x00"}
+
+
+async def test_an_index_of_the_older_per_rank_layout_is_refused(index, redis_client):
+    await index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("aaaaaaaaaaa")]})])
+    # What an index built before the tail holds: ranks past TAIL_RANK filed like the others.
+    await redis_client.set(f"{index._ns}:layers:v", 20)
+    await redis_client.sadd(f"{index._ns}:k:v:8:*:*", 1)
+    with pytest.raises(IndexFormatError, match=r"^index .* rebuild it with `dataget reindex`$"):
+        await index.query(FacetQuery({"genre": ("Rock",)}))
 
 
 async def test_wide_or_and_many_combinations(index):

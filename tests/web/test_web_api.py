@@ -1,6 +1,7 @@
 import pytest
 from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 
+from sinks.facet_index import IndexFormatError
 from sinks.mongo_store import to_document
 from web.app import create_app
 
@@ -32,6 +33,16 @@ async def test_query_counts_and_sample(client, index):
     assert len(body["sample"]) == 3
     assert set(body["sample"][0]) == {"video_id", "release_id", "title"}
     assert index.queries[-1].facets == {"genre": ("Jazz", "Rock")}
+
+
+async def test_an_index_of_an_older_layout_is_a_clear_503(client, index, monkeypatch):
+    async def old_layout(query):
+        raise IndexFormatError("index t:v1 was built before ...: rebuild it with `dataget reindex`")
+
+    monkeypatch.setattr(index, "query", old_layout)
+    resp = await client.get("/api/v1/query?genre=Jazz")
+    assert resp.status == 503
+    assert "rebuilt" in (await resp.json())["error"]
 
 
 async def test_query_passes_seed_and_unique(client, index):
