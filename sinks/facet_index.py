@@ -164,13 +164,14 @@ class FacetIndex:
         """Upsert masters' own videos (None = tombstone)."""
         await self._apply(self._apply_master, [(mid, master_payload(rec)) for mid, rec in batch])
 
-    async def query(self, q: FacetQuery) -> QueryResult:
+    async def query(self, q: FacetQuery, active_key: str = "") -> QueryResult:
+        """With active_key, the index version that key names (this one while it is unset), read in the script."""
         digest, tail = query_args(q)
         limit = max(0, min(q.limit, MAX_LIMIT))
         # Unseeded queries draw from a fresh random generator state.
         state = random.randrange(1, 2147483647) if q.seed is None else seed_state(q.seed)
         seeded = "" if q.seed is None else "seeded"
-        args = [self._ns, digest, q.unique or "", str(limit), str(state), seeded, str(CACHE_TTL_S), *tail]
+        args = [self._ns, digest, q.unique or "", str(limit), str(state), seeded, str(CACHE_TTL_S), active_key, *tail]
         try:
             releases, videos, flat = await self._query(args=args)
         except ResponseError as exc:

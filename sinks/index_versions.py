@@ -7,6 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from dataget.query import FacetQuery, FacetValue, QueryResult
 from sinks.facet_index import FacetIndex
 
 
@@ -41,8 +42,8 @@ async def activate(redis: Redis, base: str, namespace: str) -> str:
 
 class ActiveIndex:
     """The active index version, looked up on every use, so a reindex switch shows on the next query or batch
-    (the site reads through it, and the live worker keeps writing across a switch). One FacetIndex per
-    namespace: building one hashes its ~10 KB of scripts. Versions are few, so the dict stays small."""
+    (the site reads through it, and the live worker keeps writing across a switch); a query looks it up inside its
+    script. One FacetIndex per namespace: building one hashes its ~10 KB of scripts. Versions are few."""
 
     def __init__(self, redis: Redis, base: str) -> None:
         self._redis = redis
@@ -50,11 +51,20 @@ class ActiveIndex:
         self._indexes: dict[str, FacetIndex] = {}
 
     async def current(self) -> FacetIndex:
-        namespace = await active_index_namespace(self._redis, self._base)
+        return self._index(await active_index_namespace(self._redis, self._base))
+
+    def _index(self, namespace: str) -> FacetIndex:
         index = self._indexes.get(namespace)
         if index is None:
             index = self._indexes[namespace] = FacetIndex(self._redis, namespace)
         return index
+
+    async def query(self, query: FacetQuery) -> QueryResult:
+        """The active version is resolved inside the query script, not by a GET before it."""
+        return await self._index(version_namespace(self._base, 0)).query(query, active_key(self._base))
+
+    async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
+        return await (await self.current()).facet_values(facet, prefix, limit)
 
     async def apply_releases(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
         await (await self.current()).apply_releases(batch)

@@ -18,7 +18,7 @@ from sinks.index_versions import ActiveIndex
 from web import api, auth, playlists
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.mongo_store import MongoStore
-from web.ports import CTX, IndexProvider, JobPublisher, Store, WebContext
+from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
 from web.status_hub import StatusHub
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,12 @@ Cleanup = Callable[[web.Application], AsyncIterator[None]]
 
 
 def redis_index_provider(redis: Redis, base: str) -> IndexProvider:
-    return ActiveIndex(redis, base).current
+    active = ActiveIndex(redis, base)
+
+    async def provider() -> ReleaseIndex:
+        return active  # it follows switches itself, a query atomically
+
+    return provider
 
 
 async def _index_page(request: web.Request) -> web.FileResponse:

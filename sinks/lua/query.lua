@@ -1,5 +1,6 @@
 -- Counts and a sample of one facet query. ARGV: namespace, query hash, unique mode ('master' or ''), limit,
--- generator state, 'seeded' or '', ttl seconds, then per facet: name, number of values, values...
+-- generator state, 'seeded' or '', ttl seconds, key naming the active index version ('' = use the namespace;
+-- else the namespace is the version used while the key is unset), then per facet: name, number of values, values...
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
@@ -8,7 +9,11 @@ local TAIL_CHECK = 64  -- tail owners per candidate and round (matching_tail)
 local TAIL_MEET = 1000  -- at most this many matching tail owners are met in C (matching_tail)
 local INDEX_FORMAT = 'INDEX_FORMAT '  -- starts the error of an index of an older layout (sinks/facet_index.py)
 
-local facets, i = {}, 8
+-- The active version is read here, atomic with the query: a reindex switch (and the old version's drop right
+-- after) never meets a query half way.
+if ARGV[8] ~= '' then ns = redis.call('GET', ARGV[8]) or ns end
+
+local facets, i = {}, 9
 while i <= #ARGV do
   local n = tonumber(ARGV[i + 1])
   facets[#facets + 1] = {ARGV[i], {unpack(ARGV, i + 2, i + 1 + n)}}

@@ -1,29 +1,36 @@
-"""The site's index provider: one FacetIndex per namespace, yet an index switch shows on the next request."""
+"""The site's index provider: one object for every request, yet an index switch shows on the next query."""
 
 from __future__ import annotations
 
 import pytest
 from redis.asyncio import Redis
 
-from sinks.index_versions import activate, new_index_namespace
+from dataget.query import FacetQuery
+from sinks.facet_index import FacetIndex
+from sinks.index_versions import activate, new_index_namespace, version_namespace
 from web.app import redis_index_provider
 
 pytestmark = pytest.mark.stack
 
 
-async def test_provider_reuses_index_and_follows_switch(isolated_settings):
+async def test_provider_queries_the_active_version(isolated_settings):
     redis = Redis.from_url(isolated_settings.redis_url)
     base = isolated_settings.namespace
+    release = {"genres": ["Rock"], "videos": [{"src": "", "youtube_id": "aaaaaaaaaaa", "title": "t"}]}
+    namespace = await new_index_namespace(redis, base)
     try:
         provider = redis_index_provider(redis, base)
-        first = await provider()
-        assert await provider() is first
-        assert first._ns == f"{base}:v0"
-        namespace = await new_index_namespace(redis, base)
+        index = await provider()
+        assert await provider() is index
+        await FacetIndex(redis, version_namespace(base, 0)).apply_releases([(1, release)])
+        await FacetIndex(redis, namespace).apply_releases([(1, release), (2, release)])
+        rock = FacetQuery({"genre": ("Rock",)})
+        assert (await index.query(rock)).releases == 1  # version 0 while none is active
         await activate(redis, base, namespace)
-        switched = await provider()
-        assert switched._ns == namespace
-        assert await provider() is switched
+        assert (await index.query(rock)).releases == 2
+        assert [v.releases for v in await index.facet_values("genre")] == [2]
     finally:
+        for version in (version_namespace(base, 0), namespace):
+            await FacetIndex(redis, version).drop()
         await redis.delete(f"{base}:active", f"{base}:version_seq")
         await redis.aclose()
