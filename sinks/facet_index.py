@@ -14,7 +14,7 @@ ORing the ranks gives the exact set of distinct matching videos (or masters) wit
 the first few are sparse, but a famous album has thousands of releases, so owners past the first 8 ranks share
 the tail rank (TAIL_RANK), kept in a SET per item and filed per value only (k:{kind}:t:{f}:{v}): for one facet
 that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
-(in C when few of those own anything in the tail, else in rounds that stop at a candidate's first match).
+(when few of those own anything in the tail, by their ti: sets; else in rounds that stop at a first match).
 
 Set or bitmap. A k:* key is a SET of numbers (compact intset when small) until it holds 512 numbers and >= 1/4096 of
 its number space, then a bitmap (STRING) for good: BITOP AND/OR + BITCOUNT over big values run in C in about a
@@ -32,7 +32,7 @@ Key layout, all under `{ns}:`:
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank)
   ot:{kind}:{item}           SET the item's owners in the tail
-  tr:{kind}, tn:{kind}       bitmap / HASH count: releases owning some item of the kind in the tail
+  ti:{kind}:{n}, tr:{kind}   SET the items release number n owns in the tail; bitmap: releases owning any
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind (the tail counts as one)
   k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above), rank 't' = the tail; facet '*' value '*' = every

@@ -6,7 +6,7 @@ local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
 local TAIL_CHECK = 64  -- tail owners per candidate and round (matching_tail)
-local TAIL_MEET = 1000  -- at most this many matching tail owners are met in C (matching_tail)
+local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
 local INDEX_FORMAT = 'INDEX_FORMAT '  -- starts the error of an index of an older layout (sinks/facet_index.py)
 
 -- The active version is read here, atomic with the query: a reindex switch (and the old version's drop right
@@ -272,28 +272,32 @@ local function matching_tail(kind, rel, found)
   local all, items = list_of(cand), {}
   local known = members_in(found, all)
   for _, v in ipairs(all) do if not known[v] then items[#items + 1] = v end end
-  local out, few = {}, rel.list
-  if not few and #items > 0 then
-    -- The matching releases that own something in the tail (tr:{kind}): often few enough to meet in C.
-    if redis.call('EXISTS', key('tr', kind)) == 0 then return nil end
+  -- The matching releases that own something in the tail: often few enough to take their tail items in C.
+  local out, few = {}, nil
+  if #items == 0 or redis.call('EXISTS', key('tr', kind)) == 0 then return nil end
+  if rel.list then
+    local owns = members_in({bm = key('tr', kind)}, rel.list)
+    few = {}
+    for _, n in ipairs(rel.list) do if owns[n] then few[#few + 1] = n end end
+  else
     local owning = temp()
     bitop('AND', owning, {rel.bm, key('tr', kind)})
     redis.call('EXPIRE', owning, ttl + 5)
     if redis.call('BITCOUNT', owning) <= TAIL_MEET then few = list_of({bm = owning}) end
   end
   if few then
-    -- Each candidate's tail set meets the few releases in C, nothing copied into Lua.
-    if #few == 0 then return nil end
-    local set = temp()
-    in_chunks(few, 4000, function(...) redis.call('SADD', set, ...) end)
-    redis.call('EXPIRE', set, ttl + 5)
-    for _, v in ipairs(items) do
-      if redis.call('SINTERCARD', 2, key('ot', kind, v), set, 'LIMIT', 1) == 1 then out[#out + 1] = v end
+    local owned, keys = {}, {}
+    for j, n in ipairs(few) do keys[j] = key('ti', kind, n) end
+    for s = 1, #keys, BATCH do
+      for _, v in ipairs(redis.call('SUNION', unpack(keys, s, math.min(s + BATCH - 1, #keys)))) do
+        owned[tonumber(v)] = true
+      end
     end
+    for _, v in ipairs(items) do if owned[v] then out[#out + 1] = v end end
     return #out > 0 and {list = out} or nil
   end
   local owners, todo, from = tail_owners(kind, items), items, 1
-  -- In rounds of TAIL_CHECK owners per candidate, in rank order: with a broad query most match in the first.
+  -- In rounds of TAIL_CHECK owners per candidate: with a broad query most match in the first.
   while #todo > 0 do
     local last, numbers, seen = from + TAIL_CHECK - 1, {}, {}
     for _, v in ipairs(todo) do

@@ -56,13 +56,14 @@ local function tail_key(kind, item)
   return key('ot', kind, item)
 end
 
--- tr:{kind} has the bit of every release owning some item of the kind in the tail (tn:{kind} counts those items),
--- so a query finds the matching tail owners with one BITOP.
-local function count_tail_owner(kind, owner, delta)
+-- The other way round, ti:{kind}:{owner} holds the items a release owns in the tail, and tr:{kind} has the bit of
+-- every release owning any: a query meets the matching releases with the tail in one BITOP and one SUNION.
+local function link_tail_owner(kind, owner, item, add)
   if kind == 'M' then return end  -- masters owning their videos: no query looks for them
-  local c = redis.call('HINCRBY', key('tn', kind), owner, delta)
-  if c == 0 then redis.call('HDEL', key('tn', kind), owner) end
-  if c == (delta > 0 and 1 or 0) then redis.call('SETBIT', key('tr', kind), owner, c) end
+  local items = key('ti', kind, owner)
+  if add then redis.call('SADD', items, item) else redis.call('SREM', items, item) end
+  local owns = redis.call('EXISTS', items)
+  if owns == (add and 1 or 0) then redis.call('SETBIT', key('tr', kind), owner, owns) end
 end
 
 local function has_owners(kind, item)
@@ -98,7 +99,7 @@ local function take_rank(kind, item, owner)
   if rank >= TAIL_RANK then
     rank = TAIL_RANK
     redis.call('SADD', tail_key(kind, item), owner)
-    count_tail_owner(kind, owner, 1)
+    link_tail_owner(kind, owner, item, true)
   else
     owners[rank + 1] = tonumber(owner)
     redis.call('HSET', bucket, item, cjson.encode(owners))
@@ -114,7 +115,7 @@ local function free_rank(kind, item, rank, owner)
   if kind == 'r' then return end
   if rank >= TAIL_RANK then
     redis.call('SREM', tail_key(kind, item), owner)
-    count_tail_owner(kind, owner, -1)
+    link_tail_owner(kind, owner, item, false)
   else
     local bucket, owners = owners_of(kind, item)
     owners[rank + 1] = 0

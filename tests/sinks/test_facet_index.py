@@ -195,7 +195,7 @@ async def test_items_with_more_owners_than_ranks_kept(index):
     await index.apply_releases([(rid, None) for rid in releases])
     await index.apply_masters([(m, None) for m in masters])
     left = [key async for key in index._redis.scan_iter(f"{index._ns}:*")]
-    assert [key for key in left if any(part in key for part in (":k:", ":tc:", ":ot:", ":tn:"))] == []
+    assert [key for key in left if any(part in key for part in (":k:", ":tc:", ":ot:", ":ti:"))] == []
     owning_tail = [key for key in left if ":tr:" in key]
     assert owning_tail and {byte for key in owning_tail for byte in await index._redis.get(key)} == {"\x00"}
 
