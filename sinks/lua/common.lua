@@ -25,6 +25,11 @@ local function in_chunks(list, per, fn)
   for s = 1, #list, per do fn(unpack(list, s, math.min(s + per - 1, #list))) end
 end
 
+-- Zero bytes up to `bytes` long (never over a byte already there).
+local function pad_bitmap(k, bytes)
+  if redis.call('STRLEN', k) < bytes then redis.call('SETRANGE', k, bytes - 1, '\0') end
+end
+
 -- BITFIELD SET of many bits to one value, in calls of at most 1000 bits.
 local function set_bits(k, items, bit)
   in_chunks(items, 1000, function(...)

@@ -58,7 +58,7 @@ local function bitop(op, dest, bms)
     if lengths[j] > longest then longest = lengths[j] end
   end
   for j, k in ipairs(bms) do
-    if lengths[j] < longest then redis.call('SETRANGE', k, longest - 1, '\0') end
+    if lengths[j] < longest then pad_bitmap(k, longest) end
   end
   redis.call('BITOP', op, dest, unpack(bms))
 end
@@ -303,7 +303,7 @@ local function matching_tail(kind, rel, found)
     for _, v in ipairs(todo) do
       for r = from, math.min(last, #owners[v]) do
         local n = owners[v][r]
-        if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
+        if not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
       end
     end
     local ok, rest = members_in(rel, numbers), {}
@@ -327,11 +327,10 @@ local function matching_items(kind, rel)
   for rank = 0, math.min(layers, TAIL_RANK) - 1 do
     found[#found + 1] = matching_at(kind, rank)
   end
-  if layers <= TAIL_RANK then return union(found) end
   local below = union(found)
-  found = {below}
-  found[#found + 1] = matching_tail(kind, rel, below)
-  return union(found)
+  if layers <= TAIL_RANK then return below end
+  local tail = matching_tail(kind, rel, below)
+  return (below and tail) and union({below, tail}) or below or tail
 end
 
 local cache = key('q', gen, qhash)

@@ -23,8 +23,8 @@ local function flush()
       set_bits(k, rems, 0)
       if #rems > 0 and redis.call('BITPOS', k, 1) == -1 then
         redis.call('DEL', k)
-      elseif redis.call('STRLEN', k) < padded then
-        redis.call('SETRANGE', k, padded - 1, '\0')
+      else
+        pad_bitmap(k, padded)
       end
     else
       in_chunks(rems, 4000, function(...) redis.call('SREM', k, ...) end)
@@ -34,7 +34,7 @@ local function flush()
         local all = redis.call('SMEMBERS', k)
         redis.call('DEL', k)
         set_bits(k, all, 1)
-        redis.call('SETRANGE', k, padded - 1, '\0')
+        pad_bitmap(k, padded)
       end
     end
   end
@@ -66,8 +66,9 @@ local function link_tail_owner(kind, owner, item, add)
   if owns == (add and 1 or 0) then redis.call('SETBIT', key('tr', kind), owner, owns) end
 end
 
-local function has_owners(kind, item)
-  local _, owners = owners_of(kind, item)
+-- owners: the item's owners below the tail when the caller has them already.
+local function has_owners(kind, item, owners)
+  owners = owners or select(2, owners_of(kind, item))
   for _, o in ipairs(owners) do if o ~= 0 then return true end end
   return redis.call('EXISTS', tail_key(kind, item)) == 1
 end
@@ -92,8 +93,8 @@ end
 -- Give owner the lowest free rank of item (kind r: a release is its own item, rank 0), or the tail.
 local function take_rank(kind, item, owner)
   if kind == 'r' then return 0 end
-  if kind == 'v' and not has_owners(kind, item) then redis.call('INCR', key('count', 'v')) end
   local bucket, owners = owners_of(kind, item)
+  if kind == 'v' and not has_owners(kind, item, owners) then redis.call('INCR', key('count', 'v')) end
   local rank = #owners
   for i, o in ipairs(owners) do if o == 0 then rank = i - 1 break end end
   if rank >= TAIL_RANK then
@@ -113,11 +114,11 @@ end
 
 local function free_rank(kind, item, rank, owner)
   if kind == 'r' then return end
+  local bucket, owners = owners_of(kind, item)
   if rank >= TAIL_RANK then
     redis.call('SREM', tail_key(kind, item), owner)
     link_tail_owner(kind, owner, item, false)
   else
-    local bucket, owners = owners_of(kind, item)
     owners[rank + 1] = 0
     set_owner_slot(kind, item, rank, 0)
     while #owners > 0 and owners[#owners] == 0 do owners[#owners] = nil end
@@ -127,7 +128,7 @@ local function free_rank(kind, item, rank, owner)
       redis.call('HDEL', bucket, item)
     end
   end
-  if not has_owners(kind, item) then
+  if not has_owners(kind, item, owners) then
     if kind == 'v' then redis.call('DECR', key('count', 'v')) end
     if kind == 'v' or kind == 'M' then forget_video_if_unused(item) end
   end
