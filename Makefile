@@ -27,7 +27,7 @@ system-packages:
 $(BIN)/python:
 	python3 -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py producers/record_tree.pyx | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 

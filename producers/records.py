@@ -1,9 +1,9 @@
 """XML record element -> JSON-serialisable record (shapes in schemas/records.py and schemas/README.md).
 
-One pass over each element's children, dispatching on the tag. Every child is optional; absent, empty and
-whitespace-only values are all None (scalars) or [] (lists). Foreign ids of 0 mean "no link" and become None.
-Values the format defines as integers (ids, counts, sizes, durations) must be integers: otherwise the record is
-malformed and the caller dead-letters it.
+One pass over each element's children, dispatching on the tag (in C: record_tree.pyx). Every child is optional;
+absent, empty and whitespace-only values are all None (scalars) or [] (lists). Foreign ids of 0 mean "no link" and
+become None. Values the format defines as integers (ids, counts, sizes, durations) must be integers: otherwise the
+record is malformed and the caller dead-letters it.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
+from producers import record_tree
 from producers import records_fields as f
 from producers.dumpfile import iter_elements
 from producers.records_fields import Element, Record
@@ -49,99 +49,12 @@ def excerpt(elem: Element, limit: int = EXCERPT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# Child tag -> builder of the field of the same name. Tags missing here (and `id`) are handled by the entity
-# functions or ignored.
-Builders = dict[str, Callable[[Element], Any]]
-
-COMMON: Builders = {
-    "title": f.text_of, "notes": f.text_of, "data_quality": f.text_of, "genres": f.texts, "styles": f.texts,
-    "artists": f.artist_credits, "videos": f.videos, "images": f.images,
-}
-RELEASE: Builders = {
-    **COMMON, "extraartists": f.artist_credits, "labels": f.label_refs, "series": f.label_refs,
-    "formats": f.formats, "country": f.text_of, "tracklist": f.tracks, "identifiers": f.identifiers,
-    "companies": f.companies,
-}
-MASTER: Builders = {**COMMON, "main_release": lambda e: f.ref_id(f.text_of(e), "main_release")}
-ARTIST: Builders = {
-    "name": f.text_of, "realname": f.text_of, "profile": f.text_of, "data_quality": f.text_of, "urls": f.texts,
-    "namevariations": f.texts, "aliases": f.name_refs, "members": f.members, "groups": f.name_refs,
-    "images": f.images,
-}
-LABEL: Builders = {
-    "name": f.text_of, "contactinfo": f.text_of, "profile": f.text_of, "data_quality": f.text_of,
-    "urls": f.texts, "sublabels": f.name_refs, "images": f.images,
-}
-
-
-def _fill(record: Record, elem: Element, builders: Builders) -> Record:
-    get = builders.get
-    for child in elem:
-        build = get(child.tag)
-        if build is not None:
-            record[child.tag] = build(child)
-    return record
-
-
-def _release(elem: Element, record_id: int) -> Record:
-    record: Record = {
-        "id": record_id, "status": f.attr(elem.get("status")), "title": None, "artists": [], "extraartists": [],
-        "labels": [], "series": [], "formats": [], "genres": [], "styles": [], "country": None,
-        "released": None, "year": None, "month": None, "day": None, "notes": None, "data_quality": None,
-        "master_id": None, "is_main_release": None, "tracklist": [], "identifiers": [], "videos": [],
-        "companies": [], "images": [],
-    }
-    _fill(record, elem, RELEASE)
-    # The two children that fill several fields.
-    released = elem.find("released")
-    if released is not None:
-        raw = record["released"] = f.text_of(released)
-        record["year"], record["month"], record["day"] = f.split_released(raw)
-    master = elem.find("master_id")
-    if master is not None:
-        record["master_id"] = f.ref_id(f.text_of(master), "master_id")
-        record["is_main_release"] = f.to_bool(f.attr(master.get("is_main_release")), "is_main_release")
-    return record
-
-
-def _master(elem: Element, record_id: int) -> Record:
-    record: Record = {
-        "id": record_id, "main_release": None, "artists": [], "genres": [], "styles": [], "notes": None,
-        "year": None, "title": None, "data_quality": None, "videos": [], "images": [],
-    }
-    _fill(record, elem, MASTER)
-    year = elem.find("year")
-    if year is not None:
-        record["year"] = f.to_int(f.text_of(year), "year") or None
-    return record
-
-
-def _artist(elem: Element, record_id: int) -> Record:
-    record: Record = {
-        "id": record_id, "name": None, "realname": None, "profile": None, "data_quality": None, "urls": [],
-        "namevariations": [], "aliases": [], "members": [], "groups": [], "images": [],
-    }
-    return _fill(record, elem, ARTIST)
-
-
-def _label(elem: Element, record_id: int) -> Record:
-    record: Record = {
-        "id": record_id, "name": None, "contactinfo": None, "profile": None, "data_quality": None,
-        "parent_label": None, "urls": [], "sublabels": [], "images": [],
-    }
-    _fill(record, elem, LABEL)
-    parent = elem.find("parentLabel")
-    if parent is not None:
-        record["parent_label"] = f.name_ref(parent)
-    return record
-
-
 # entity -> (builder, id is an attribute of the record element rather than an `<id>` child)
 ENTITY_BUILDERS: dict[str, tuple[Callable[[Element, int], Record], bool]] = {
-    "releases": (_release, True),
-    "masters": (_master, True),
-    "artists": (_artist, False),
-    "labels": (_label, False),
+    "releases": (record_tree.release, True),
+    "masters": (record_tree.master, True),
+    "artists": (record_tree.artist, False),
+    "labels": (record_tree.label, False),
 }
 
 
