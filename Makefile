@@ -10,7 +10,8 @@ DEMO_DIR ?= dumps/demo
 
 setup: system-packages python stack-build
 
-# Java, Maven and Go come with this kind of machine; Redis and the browser for the one browser test come from apt.
+# Java, Maven, Go and gcc come with this kind of machine; Redis and the browser for the one browser test come from apt.
+# gcc compiles producers/record_tree.pyx (the producer's record writer) at install.
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -19,6 +20,7 @@ system-packages:
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

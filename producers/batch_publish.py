@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dataget.settings import Settings
-from producers.publisher import DUMP_VERSION_HEADER, Publisher, encode
+from producers.publisher import DUMP_VERSION_HEADER, Publisher
 from producers.record_hashes import RecordHashes, content_hash
 from producers.records import RecordItem
 from schemas import messages
@@ -49,9 +49,8 @@ def publish_batch(
             publisher.send_json(target.settings.topics.dlq,
                                 messages.dead_letter_key(target.entity, item.record_id), letter)
             continue
-        value = encode(item.record)
-        values.append((item.record_id, value))
-        outcome.digests.append((item.record_id, content_hash(value)))
+        values.append((item.record_id, item.value))
+        outcome.digests.append((item.record_id, content_hash(item.value)))
     headers = {DUMP_VERSION_HEADER: target.dump_version}
     for i in hashes.changed(target.topic, outcome.digests):
         record_id, value = values[i]

@@ -1,6 +1,6 @@
-"""XML record element -> JSON-serialisable record (shapes in schemas/records.py and schemas/README.md).
+"""XML record element -> the record's JSON (shapes in schemas/records.py and schemas/README.md).
 
-One pass over each element's children, dispatching on the tag (in C: record_tree.pyx). Every child is optional;
+One pass over each element's children, writing the JSON in C (record_tree.pyx). Every child is optional;
 absent, empty and whitespace-only values are all None (scalars) or [] (lists). Foreign ids of 0 mean "no link" and
 become None. Values the format defines as integers (ids, counts, sizes, durations) must be integers: otherwise the
 record is malformed and the caller dead-letters it.
@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from lxml import etree
 
 from producers import record_tree
@@ -34,13 +35,17 @@ class RecordError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RecordItem:
-    """One depth-1 element of a dump: a record, or the error (with an XML excerpt) that kept it from being one."""
+    """One depth-1 element of a dump: a record's JSON, or the error (and an XML excerpt) that kept it from being one."""
 
     entity: str
     record_id: int | None
-    record: Record | None
+    value: bytes | None
     error: RecordError | None = None
     excerpt: str | None = None
+
+    @property
+    def record(self) -> Record | None:
+        return None if self.value is None else orjson.loads(self.value)
 
 
 def excerpt(elem: Element, limit: int = EXCERPT_LIMIT) -> str:
@@ -49,8 +54,8 @@ def excerpt(elem: Element, limit: int = EXCERPT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# entity -> (builder, id is an attribute of the record element rather than an `<id>` child)
-ENTITY_BUILDERS: dict[str, tuple[Callable[[Element, int], Record], bool]] = {
+# entity -> (writer of the record's JSON, id is an attribute of the record element rather than an `<id>` child)
+ENTITY_BUILDERS: dict[str, tuple[Callable[[Element, int], bytes], bool]] = {
     "releases": (record_tree.release, True),
     "masters": (record_tree.master, True),
     "artists": (record_tree.artist, False),
@@ -73,15 +78,20 @@ def record_id_of(entity: str, elem: Element) -> int:
     return record_id
 
 
-def to_record(entity: str, elem: Element) -> Record:
-    """The JSON-serialisable record of one record element of the `entity` dump. Raises RecordError."""
+def to_json(entity: str, elem: Element) -> tuple[int, bytes]:
+    """The id and JSON of one record element of the `entity` dump (what is published). Raises RecordError."""
     if entity not in ENTITY_BUILDERS:
         raise ValueError(f"unknown entity {entity!r}")
     record_id = record_id_of(entity, elem)
     try:
-        return ENTITY_BUILDERS[entity][0](elem, record_id)
+        return record_id, ENTITY_BUILDERS[entity][0](elem, record_id)
     except ValueError as exc:
         raise RecordError(entity, record_id, str(exc)) from None
+
+
+def to_record(entity: str, elem: Element) -> Record:
+    """The record of one record element of the `entity` dump, as a dict. Raises RecordError."""
+    return orjson.loads(to_json(entity, elem)[1])
 
 
 def iter_records(path: Path | str) -> Iterator[RecordItem]:
@@ -97,7 +107,7 @@ def iter_records(path: Path | str) -> Iterator[RecordItem]:
 def item_of(entity: str, elem: Element) -> RecordItem:
     """The record of one element, or its error with an excerpt (never raises RecordError)."""
     try:
-        record = to_record(entity, elem)
+        record_id, value = to_json(entity, elem)
     except RecordError as exc:
         return RecordItem(entity, exc.record_id, None, exc, excerpt(elem))
-    return RecordItem(entity, record["id"], record)
+    return RecordItem(entity, record_id, value)

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from lxml import etree
 
-from producers.records import RecordError, excerpt, iter_records, to_record
+from producers.records import RecordError, excerpt, iter_records, to_json, to_record
 from producers.records_fields import WS, split_released, youtube_id
 
 ENTITIES = ("releases", "masters", "artists", "labels")
@@ -234,3 +234,39 @@ def test_names_without_ids_2017():
     record = to_record("artists", elem)
     assert record["aliases"] == [{"id": None, "name": "Old Alias"}]
     assert record["groups"] == [{"id": None, "name": "Gone"}]
+
+
+def test_json_is_what_orjson_writes_for_awkward_text():
+    # record_tree writes the JSON itself: escapes, the control characters XML allows, CDATA-split and non-ASCII
+    # text must come out byte for byte as orjson writes them, or content hashes would change between versions.
+    elem = etree.fromstring(
+        '<release id="9" status="A&quot;&lt;&amp;"><title>\n a&#13;b\t&#9;c&#127; </title>'
+        "<notes><![CDATA[x<y]]> and <![CDATA[ more ]]></notes><genres><genre>\\ \"q\" / é 😀</genre></genres>"
+        "</release>")
+    _, value = to_json("releases", elem)
+    record = orjson.loads(value)
+    assert value == orjson.dumps(record)
+    assert record["status"] == 'A"<&' and record["title"] == "a\rb\t\tc\x7f"
+    assert record["notes"] == "x<y and  more" and record["genres"] == ['\\ "q" / é 😀']
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("007", 7), ("+5", 5), ("1_000", 1000), ("-3", -3), ("999999999999999999", 999999999999999999),
+    ("18446744073709551615", 2**64 - 1),
+])
+def test_integer_spellings_python_accepts(raw, expected):
+    elem = etree.fromstring(f'<release id="1"><images><image width="{raw}"/></images></release>')
+    assert to_record("releases", elem)["images"][0]["width"] == expected
+
+
+def test_integer_beyond_json_range_is_a_malformed_record():
+    elem = etree.fromstring(f'<release id="1"><images><image width="{2**64}"/></images></release>')
+    with pytest.raises(RecordError, match="image width is out of range"):
+        to_record("releases", elem)
+
+
+def test_comments_and_processing_instructions_are_not_data():
+    elem = etree.fromstring("<release id='2'><!-- c --><genres><!-- not a genre --><genre>Jazz</genre><?pi x?>"
+                            "</genres><title><!-- lead -->T</title></release>")
+    record = to_record("releases", elem)
+    assert record["genres"] == ["Jazz"] and record["title"] is None  # `.text` stops at the first child node
