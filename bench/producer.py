@@ -1,4 +1,4 @@
-"""Producer benchmark: bare iterparse (the ceiling), parse-to-record, parse+publish to the real broker.
+"""Producer benchmark: bare iterparse (the ceiling), parse-to-record (its JSON), parse+publish to the real broker.
 
     .venv/bin/python bench/producer.py [--releases 200000]
 
