@@ -8,7 +8,7 @@ import pymongo
 import pytest
 
 from dataget.settings import Settings
-from sinks.mongo_store import MongoStore, StoreUnavailable, WriteFailure, to_document
+from sinks.mongo_store import SPLIT_MIN, MongoStore, StoreUnavailable, WriteFailure, to_document
 
 pytestmark = pytest.mark.stack
 
@@ -79,6 +79,21 @@ def test_refused_record_is_isolated(db) -> None:
     assert {d["title"] for d in stored(db).values()} == {"v2"}
 
 
+def test_big_batch_is_inserted_in_parallel_slices_with_the_same_outcome(db) -> None:
+    store = MongoStore(db, writers=2)
+    ids = range(1, 3 * SPLIT_MIN)  # two slices
+    bad = release(0)
+    bad["tracklist"] = [[1, 2]]  # FerretDB refuses nested arrays
+    store.write_batch("releases", [(i, release(i)) for i in ids if i % 2])  # half exist before the big batch
+    batch = [(i, release(i, "v2")) for i in ids]
+    batch[3], batch[-4] = (4, bad), (146, bad)  # a refused new record in each slice
+    failures = store.write_batch("releases", batch)
+    assert sorted(f.id for f in failures) == [4, 146]
+    docs = stored(db)
+    assert sorted(docs) == sorted(set(ids) - {4, 146})
+    assert {d["title"] for d in docs.values()} == {"v2"}
+
+
 def test_unknown_entity_is_a_bug() -> None:
     with pytest.raises(ValueError):
         MongoStore(pymongo.MongoClient(connect=False)["x"]).write_batch("users", [])
@@ -89,3 +104,5 @@ def test_down_store_raises_store_unavailable() -> None:
     client = pymongo.MongoClient("mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=300, connect=False)
     with pytest.raises(StoreUnavailable):
         MongoStore(client["down"]).write_batch("releases", [(1, release(1))])
+    with pytest.raises(StoreUnavailable):  # from a parallel slice too
+        MongoStore(client["down"]).write_batch("releases", [(i, release(i)) for i in range(1, 3 * SPLIT_MIN)])
