@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 from redis.asyncio import Redis
 
 from dataget.query import FacetQuery
@@ -165,8 +166,9 @@ async def drive(queries: list[FacetQuery], clients: int, run: Callable[[FacetQue
 
 
 @contextlib.asynccontextmanager
-async def served_site(redis: Redis, redis_url: str, namespace: str, processes: int) -> AsyncIterator[str]:
-    """Run `dataget web` reading `namespace` as its active index; yields its base URL once it answers."""
+async def served_site(redis: Redis, redis_url: str, namespace: str,
+                      processes: int) -> AsyncIterator[tuple[str, psutil.Process]]:
+    """Run `dataget web` reading `namespace` as its active index; yields its base URL and process once it answers."""
     base = namespace.removesuffix(":v0")
     if version_namespace(base, 0) != namespace:
         raise SystemExit(f"--serve needs a namespace ending in ':v0' (the site's default version), not {namespace!r}")
@@ -195,7 +197,7 @@ async def served_site(redis: Redis, redis_url: str, namespace: str, processes: i
                     raise SystemExit(f"dataget web did not answer on {url} within {SERVE_START_S} s; see {SERVE_LOG}")
                 await asyncio.sleep(0.2)
         print(f"serving {namespace} at {url} ({processes} process(es), pid {site.pid})")
-        yield url
+        yield url, psutil.Process(site.pid)
     finally:
         site.terminate()
         try:
@@ -212,6 +214,17 @@ async def over_http(url: str, queries: list[FacetQuery], clients: int) -> list[f
                 response.raise_for_status()
                 return await response.json()
         return await drive(queries, clients, run)
+
+
+async def redis_cpu_s(redis: Redis) -> float:
+    """CPU seconds the Redis server has used (all its threads), from INFO: works for a remote server too."""
+    cpu = await redis.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+def tree_cpu_s(process: psutil.Process) -> float:
+    """CPU seconds of a process and its children (the site's worker processes with --web-processes > 1)."""
+    return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -241,6 +254,7 @@ async def main(args: argparse.Namespace) -> None:
 
     universe.rng.seed(args.seed + 1)  # the same query mix whether the index was built or reused
     queries = [universe.query() for _ in range(args.requests)]
+    redis_before = await redis_cpu_s(redis)
     if args.direct:
         async def run(q: FacetQuery) -> Any:
             return await index.query(q)
@@ -248,8 +262,12 @@ async def main(args: argparse.Namespace) -> None:
     elif args.url:
         latencies = await over_http(args.url, queries, args.clients)
     else:
-        async with served_site(redis, args.redis_url, args.namespace, args.web_processes) as url:
+        async with served_site(redis, args.redis_url, args.namespace, args.web_processes) as (url, site):
+            site_before = tree_cpu_s(site)
             latencies = await over_http(url, queries, args.clients)
+            print(f"site CPU per query: {(tree_cpu_s(site) - site_before) / len(queries) * 1000:.2f} ms")
+    # With clients that never pause, latency is mostly the wait for Redis: ~clients x its CPU per query.
+    print(f"Redis CPU per query: {(await redis_cpu_s(redis) - redis_before) / len(queries) * 1000:.2f} ms")
     print(f"{len(latencies)} queries, {args.clients} clients, mean {statistics.mean(latencies):.1f} ms")
     print(f"p50_ms: {percentile(latencies, 50):.1f}  p95_ms: {percentile(latencies, 95):.1f}  "
           f"p99_ms: {percentile(latencies, 99):.1f}  max_ms: {max(latencies):.1f}")
