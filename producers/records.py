@@ -21,6 +21,8 @@ from producers.dumpfile import iter_elements
 from producers.records_fields import Element, Record
 
 EXCERPT_LIMIT = 2000
+# Ids are keys in Kafka, `_id`s in Mongo and numbers in JSON: they must fit a signed 64-bit integer.
+MAX_ID = 2**63
 
 
 class RecordError(Exception):
@@ -75,6 +77,8 @@ def record_id_of(entity: str, elem: Element) -> int:
         raise RecordError(entity, None, f"id is not an integer: {value[:50]!r}") from None
     if record_id <= 0:
         raise RecordError(entity, None, f"id is not positive: {record_id}")
+    if record_id >= MAX_ID:
+        raise RecordError(entity, None, f"id is out of range: {value[:50]}")
     return record_id
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,6 +210,7 @@ def test_youtube_id(src, expected):
     ("<release><title>x</title></release>", "releases", None, "missing id"),
     ("<artist><name>x</name></artist>", "artists", None, "missing id"),
     ('<master id="0"/>', "masters", None, "not positive"),
+    (f'<release id="{2**63}"/>', "releases", None, "out of range"),
     ('<release id="4"><videos><video src="s" duration="long"/></videos></release>', "releases", 4,
      "video duration"),
     ("<label><id>8</id><sublabels><label id='x'>S</label></sublabels></label>", "labels", 8, "label id"),
@@ -270,3 +273,47 @@ def test_comments_and_processing_instructions_are_not_data():
                             "</genres><title><!-- lead -->T</title></release>")
     record = to_record("releases", elem)
     assert record["genres"] == ["Jazz"] and record["title"] is None  # `.text` stops at the first child node
+
+
+ODD_VALUES = ["", " ", "0", "-1", "+7", "1_0", str(2**64), "x", "\t\r\n", "é\u00a0", '"\\', "true", "FALSE", "٣"]
+
+
+def mutated(elem: etree._Element, rng: random.Random) -> etree._Element:
+    """A copy of a record element with a few children dropped or repeated, odd texts, attributes and CDATA."""
+    elem = copy.deepcopy(elem)
+    for _ in range(rng.randint(1, 6)):
+        node = rng.choice([n for n in elem.iter() if isinstance(n.tag, str)])
+        op = rng.random()
+        if op < 0.2 and node.getparent() is not None:
+            node.getparent().remove(node)
+        elif op < 0.35 and node.getparent() is not None:
+            node.getparent().append(copy.deepcopy(node))
+        elif op < 0.55:
+            node.text = rng.choice(ODD_VALUES)
+        elif op < 0.7 and node.attrib:
+            node.set(rng.choice(list(node.attrib)), rng.choice(ODD_VALUES))
+        elif op < 0.85:
+            node.text = etree.CDATA(rng.choice(["a]b", " x ", "", "<&>"]))
+        else:
+            child = etree.SubElement(node, rng.choice(["id", "name", "video", "artist", "track", "title"]))
+            child.text = rng.choice(ODD_VALUES)
+            node.append(etree.Comment("c"))
+    return elem
+
+
+def test_mutated_records_give_orjson_identical_json_or_a_record_error(fixtures_dir):
+    # The C writer against inputs no dump has: it must never crash or write JSON that orjson would write otherwise.
+    rng = random.Random(7)
+    elems = [(name.split("-", 1)[0], elem) for name in FILES if not name.endswith(".gz")
+             for elem in etree.parse(str(fixtures_dir / name)).getroot() if isinstance(elem.tag, str)]
+    outcomes = {"json": 0, "error": 0}
+    for _ in range(3000):
+        entity, elem = rng.choice(elems)
+        try:
+            _, value = to_json(entity, mutated(elem, rng))
+        except RecordError:
+            outcomes["error"] += 1
+            continue
+        assert orjson.dumps(orjson.loads(value)) == value
+        outcomes["json"] += 1
+    assert outcomes["json"] > 1000 and outcomes["error"] > 100
