@@ -2,7 +2,7 @@
 """Record element -> the record's JSON, written in C while walking the element's libxml2 tree.
 
 The producer's hot loop. Walking the tree through lxml's Python API, building dicts and serialising them cost
-~110 µs per release; reading the tree's structs (node type, name, children, text and attribute content) through
+~100 µs per release; reading the tree's structs (node type, name, children, text and attribute content) through
 lxml's public C API and writing JSON straight into a buffer costs a fraction of that. Nothing here calls libxml2,
 so the module links against nothing. The JSON is byte for byte what orjson writes for the record (same key order,
 compact, UTF-8, the same escapes), so content hashes stay comparable across versions; shapes in schemas/records.py.
@@ -74,6 +74,12 @@ cdef class Json:
 
     cdef int lit(self, const char* s) except -1:
         return self.raw(s, strlen(s))
+
+    cdef int item(self) except -1:
+        """Starts a list item: a comma unless the list was just opened (the last byte written tells)."""
+        if self.buf[self.size - 1] != 91:  # '['
+            return self.raw(b",", 1)
+        return 0
 
     cdef int string(self, const char* s, Py_ssize_t n) except -1:
         """A quoted JSON string of UTF-8 bytes: `"` and `\\` escaped, control characters as orjson writes them."""
@@ -212,7 +218,8 @@ cdef inline xmlNode* element_from(xmlNode* node) noexcept:
 
 
 cdef inline xmlNode* first_child(xmlNode* node) noexcept:
-    return element_from(node.children)
+    """The first child element; NULL for a missing element too."""
+    return NULL if node is NULL else element_from(node.children)
 
 
 cdef inline xmlNode* next_sibling(xmlNode* node) noexcept:
@@ -306,22 +313,20 @@ cdef object bool_value(xmlNode* run, str what):
 # ---------------------------------------------------------------------------------------------- lists
 
 
-cdef int write_texts(Json out, xmlNode* node, bint first) except -1:
-    """The non-blank texts of the children of `node` (none if NULL), continuing a list unless `first`."""
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+cdef int write_texts(Json out, xmlNode* node) except -1:
+    """The non-blank texts of the children of `node` (none if NULL), as items of the list being written."""
+    cdef xmlNode* child = first_child(node)
     while child is not NULL:
         if not blank(text(child)):
-            if not first:
-                out.raw(b",", 1)
-            first = False
+            out.item()
             write_text(out, text(child))
         child = next_sibling(child)
-    return first
+    return 0
 
 
 cdef int write_text_list(Json out, xmlNode* node) except -1:
     out.raw(b"[", 1)
-    write_texts(out, node, True)
+    write_texts(out, node)
     return out.raw(b"]", 1)
 
 
@@ -331,14 +336,13 @@ CREDIT_TAGS[:] = [b"id", b"name", b"anv", b"join", b"role", b"tracks"]
 
 cdef int write_credits(Json out, xmlNode* node) except -1:
     cdef xmlNode* s[6]
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
         if named(child, b"artist"):
             collect(child, CREDIT_TAGS, 6, s, 0, 0b111111)
-            out.lit(b'{"id":' if first else b',{"id":')
-            first = False
+            out.item()
+            out.lit(b'{"id":')
             out.value(int_value(text(s[0]), "artist id", True))
             text_field(out, b',"name":', text(s[1]))
             text_field(out, b',"anv":', text(s[2]))
@@ -350,27 +354,27 @@ cdef int write_credits(Json out, xmlNode* node) except -1:
     return out.raw(b"]", 1)
 
 
-cdef bint write_name_ref(Json out, xmlNode* node, object fallback_id, bint first) except -1:
-    """`<name id="N">Name</name>` (aliases, groups, members, sublabels, parentLabel), continuing a list unless
-    `first`; writes nothing and returns False if it carries nothing."""
+cdef bint write_name_ref(Json out, xmlNode* node, object fallback_id, bint listed) except -1:
+    """`<name id="N">Name</name>` (aliases, groups, members, sublabels, parentLabel), as a list item if `listed`;
+    writes nothing and returns False if it carries nothing."""
     linked = int_value(attr(node, b"id"), (<bytes>node.name).decode() + " id", True)
     if linked is None:
         linked = fallback_id
     if linked is None and blank(text(node)):
         return False
-    value_field(out, b'{"id":' if first else b',{"id":', linked)
+    if listed:
+        out.item()
+    value_field(out, b'{"id":', linked)
     text_field(out, b',"name":', text(node))
     out.raw(b"}", 1)
     return True
 
 
 cdef int write_name_refs(Json out, xmlNode* node) except -1:
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
-        if write_name_ref(out, child, None, first):
-            first = False
+        write_name_ref(out, child, None, True)
         child = next_sibling(child)
     return out.raw(b"]", 1)
 
@@ -379,18 +383,16 @@ cdef int write_members(Json out, xmlNode* node) except -1:
     """All three shapes: `<name id>` (2025+), `<id>`+`<name id>` (2020), alternating `<id>`/`<name>` (2017)."""
     cdef list ids = []
     cdef Py_ssize_t position = 0
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     while child is not NULL:
         if named(child, b"id"):
             ids.append(int_value(text(child), "member id", True))
         child = next_sibling(child)
-    child = NULL if node is NULL else first_child(node)
+    child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
         if named(child, b"name"):
-            if write_name_ref(out, child, ids[position] if position < len(ids) else None, first):
-                first = False
+            write_name_ref(out, child, ids[position] if position < len(ids) else None, True)
             position += 1
         child = next_sibling(child)
     return out.raw(b"]", 1)
@@ -398,12 +400,11 @@ cdef int write_members(Json out, xmlNode* node) except -1:
 
 cdef int write_label_refs(Json out, xmlNode* node) except -1:
     """`<label name catno id/>` in labels and `<series .../>` in series."""
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
-        out.lit(b'{"id":' if first else b',{"id":')
-        first = False
+        out.item()
+        out.lit(b'{"id":')
         out.value(int_value(attr(child, b"id"), "label id", True))
         text_field(out, b',"name":', attr(child, b"name"))
         text_field(out, b',"catno":', attr(child, b"catno"))
@@ -413,23 +414,21 @@ cdef int write_label_refs(Json out, xmlNode* node) except -1:
 
 
 cdef int write_formats(Json out, xmlNode* node) except -1:
-    cdef bint first = True, none_yet
     cdef xmlNode* sub
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
         if named(child, b"format"):
-            out.lit(b'{"name":' if first else b',{"name":')
-            first = False
+            out.item()
+            out.lit(b'{"name":')
             write_text(out, attr(child, b"name"))
             text_field(out, b',"qty":', attr(child, b"qty"))
             text_field(out, b',"text":', attr(child, b"text"))
             out.lit(b',"descriptions":[')
-            none_yet = True
             sub = first_child(child)
             while sub is not NULL:
                 if named(sub, b"descriptions"):
-                    none_yet = write_texts(out, sub, none_yet)
+                    write_texts(out, sub)
                 sub = next_sibling(sub)
             out.raw(b"]}", 2)
         child = next_sibling(child)
@@ -442,14 +441,13 @@ TRACK_TAGS[:] = [b"position", b"title", b"duration", b"artists", b"extraartists"
 
 cdef int write_tracks(Json out, xmlNode* node) except -1:
     cdef xmlNode* s[6]
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
         if named(child, b"track"):
             collect(child, TRACK_TAGS, 6, s, 0, 0b000111)
-            out.lit(b'{"position":' if first else b',{"position":')
-            first = False
+            out.item()
+            out.lit(b'{"position":')
             write_text(out, text(s[0]))
             text_field(out, b',"title":', text(s[1]))
             text_field(out, b',"duration":', text(s[2]))
@@ -465,13 +463,12 @@ cdef int write_tracks(Json out, xmlNode* node) except -1:
 
 
 cdef int write_identifiers(Json out, xmlNode* node) except -1:
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
         if named(child, b"identifier"):
-            out.lit(b'{"type":' if first else b',{"type":')
-            first = False
+            out.item()
+            out.lit(b'{"type":')
             write_text(out, attr(child, b"type"))
             text_field(out, b',"description":', attr(child, b"description"))
             text_field(out, b',"value":', attr(child, b"value"))
@@ -486,14 +483,13 @@ COMPANY_TAGS[:] = [b"id", b"name", b"catno", b"entity_type", b"entity_type_name"
 
 cdef int write_companies(Json out, xmlNode* node) except -1:
     cdef xmlNode* s[6]
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
         if named(child, b"company"):
             collect(child, COMPANY_TAGS, 6, s, 0, 0b111111)
-            out.lit(b'{"id":' if first else b',{"id":')
-            first = False
+            out.item()
+            out.lit(b'{"id":')
             out.value(int_value(text(s[0]), "company id", True))
             text_field(out, b',"name":', text(s[1]))
             text_field(out, b',"catno":', text(s[2]))
@@ -511,15 +507,14 @@ VIDEO_TAGS[:] = [b"title", b"description"]
 
 cdef int write_videos(Json out, xmlNode* node) except -1:
     cdef xmlNode* s[2]
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
         if named(child, b"video"):
             collect(child, VIDEO_TAGS, 2, s, 0, 0b11)
             src = run_text(attr(child, b"src"))
-            out.lit(b'{"src":' if first else b',{"src":')
-            first = False
+            out.item()
+            out.lit(b'{"src":')
             out.value(src)
             value_field(out, b',"youtube_id":', f.youtube_id(src))
             value_field(out, b',"duration":', int_value(attr(child, b"duration"), "video duration", False))
@@ -532,13 +527,12 @@ cdef int write_videos(Json out, xmlNode* node) except -1:
 
 
 cdef int write_images(Json out, xmlNode* node) except -1:
-    cdef bint first = True
-    cdef xmlNode* child = NULL if node is NULL else first_child(node)
+    cdef xmlNode* child = first_child(node)
     out.raw(b"[", 1)
     while child is not NULL:
         if named(child, b"image"):
-            out.lit(b'{"type":' if first else b',{"type":')
-            first = False
+            out.item()
+            out.lit(b'{"type":')
             write_text(out, attr(child, b"type"))
             text_field(out, b',"uri":', attr(child, b"uri"))
             text_field(out, b',"uri150":', attr(child, b"uri150"))
@@ -697,7 +691,7 @@ def label(cetree._Element elem, object record_id) -> bytes:
     text_field(out, b',"profile":', text(s[L_PROFILE]))
     text_field(out, b',"data_quality":', text(s[L_DATA_QUALITY]))
     out.lit(b',"parent_label":')
-    if s[L_PARENT] is NULL or not write_name_ref(out, s[L_PARENT], None, True):
+    if s[L_PARENT] is NULL or not write_name_ref(out, s[L_PARENT], None, False):
         out.raw(b"null", 4)
     out.lit(b',"urls":')
     write_text_list(out, s[L_URLS])

@@ -57,7 +57,7 @@ def excerpt(elem: Element, limit: int = EXCERPT_LIMIT) -> str:
 
 
 # entity -> (writer of the record's JSON, id is an attribute of the record element rather than an `<id>` child)
-ENTITY_BUILDERS: dict[str, tuple[Callable[[Element, int], bytes], bool]] = {
+ENTITY_WRITERS: dict[str, tuple[Callable[[Element, int], bytes], bool]] = {
     "releases": (record_tree.release, True),
     "masters": (record_tree.master, True),
     "artists": (record_tree.artist, False),
@@ -67,7 +67,7 @@ ENTITY_BUILDERS: dict[str, tuple[Callable[[Element, int], bytes], bool]] = {
 
 def record_id_of(entity: str, elem: Element) -> int:
     """The record's own id (`@id` of releases and masters, `<id>` of artists and labels); RecordError if bad."""
-    raw = elem.get("id") if ENTITY_BUILDERS[entity][1] else elem.findtext("id")
+    raw = elem.get("id") if ENTITY_WRITERS[entity][1] else elem.findtext("id")
     value = f.attr(raw)
     if value is None:
         raise RecordError(entity, None, "missing id")
@@ -84,11 +84,11 @@ def record_id_of(entity: str, elem: Element) -> int:
 
 def to_json(entity: str, elem: Element) -> tuple[int, bytes]:
     """The id and JSON of one record element of the `entity` dump (what is published). Raises RecordError."""
-    if entity not in ENTITY_BUILDERS:
+    if entity not in ENTITY_WRITERS:
         raise ValueError(f"unknown entity {entity!r}")
     record_id = record_id_of(entity, elem)
     try:
-        return record_id, ENTITY_BUILDERS[entity][0](elem, record_id)
+        return record_id, ENTITY_WRITERS[entity][0](elem, record_id)
     except ValueError as exc:
         raise RecordError(entity, record_id, str(exc)) from None
 
