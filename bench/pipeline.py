@@ -24,13 +24,14 @@ from redis.asyncio import Redis
 from dataget.lag import indexer_group_id, wait_for_lag_zero
 from dataget.settings import settings_env, settings_from_env
 from dataget.synth import write_dump_set
-from dataget.topic_admin import ensure_topics
+from dataget.topic_admin import drop_topics, ensure_topics
 from dataget.topics import Topics
 from producers.ingest import ingest_file
 from producers.publisher import Publisher
 from producers.record_hashes import RecordHashes
 from producers.records import iter_records
 from sinks.facet_index import FacetIndex
+from sinks.index_versions import active_index_namespace
 from sinks.mongo_store import MongoStore
 
 SAMPLE = 5000
@@ -61,6 +62,12 @@ def sink_rates(settings, path: Path) -> tuple[float, float]:
         return rate
 
     return mongo_rate, asyncio.run(redis_rate())
+
+
+async def drop_index(settings) -> None:
+    redis = Redis.from_url(settings.redis_url)
+    await FacetIndex(redis, await active_index_namespace(redis, settings.namespace)).drop()
+    await redis.aclose()
 
 
 def main() -> None:
@@ -111,6 +118,8 @@ def main() -> None:
     stored = mongo[settings.mongo_db].releases.estimated_document_count()
     mongo.drop_database(settings.mongo_db)
     mongo.close()
+    drop_topics(settings)
+    asyncio.run(drop_index(settings))
     print(f"end to end: {report.counts['records']} releases ({stored} in Mongo) queryable after {total:.1f}s")
     print(f"e2e_rel_s: {report.counts['records'] / total:.0f}")
 

@@ -19,7 +19,7 @@ from lxml import etree
 
 from dataget.settings import settings_from_env
 from dataget.synth import write_dump_set
-from dataget.topic_admin import ensure_topics
+from dataget.topic_admin import drop_topics, ensure_topics
 from dataget.topics import Topics
 from producers.dumpfile import open_dump
 from producers.ingest import ingest_file
@@ -60,6 +60,7 @@ def parse_and_publish(path: Path, work: Path, jobs: int) -> int:
     finally:
         publisher.close()
         hashes.close()
+        drop_topics(settings)
     print("RSS / PSS of ingest + parser processes (MB) by records read: "
           + " ".join(f"{n // 1000}k:{rss:.0f}/{pss:.0f}" for n, rss, pss in samples))
     print(f"peak tree RSS: {max(s[1] for s in samples):.0f} MB  peak tree PSS: {max(s[2] for s in samples):.0f} MB")

@@ -15,11 +15,10 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 from cryptography.fernet import Fernet
-from kafka import KafkaAdminClient
 from pymongo import MongoClient
 
 from dataget.settings import Settings
-from dataget.topic_admin import ensure_topics, topic_specs
+from dataget.topic_admin import drop_topics, ensure_topics
 from schemas.generate import load_schema
 from sinks.user_tokens import UserTokenStore
 from stream_processors import playlist_jobs as pj
@@ -72,9 +71,7 @@ def env(isolated_settings: Settings, fake: FakeYouTube) -> Iterator[Settings]:
     yield settings
     mongo.drop_database(settings.app_mongo_db)
     mongo.close()
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    admin.delete_topics([spec.name for spec in topic_specs(settings)])
-    admin.close()
+    drop_topics(settings)
 
 
 class Harness:

@@ -2,8 +2,9 @@
 
 import pytest
 from pymongo import MongoClient
-from web_fakes import delete_topics, web_settings
+from web_fakes import web_settings
 
+from dataget.topic_admin import drop_topics
 from sinks.mongo_store import to_document
 from web.app import create_app
 
@@ -21,7 +22,7 @@ def settings(isolated_settings):
     for name in (settings.mongo_db, settings.app_mongo_db):
         mongo.drop_database(name)
     mongo.close()
-    delete_topics(settings)
+    drop_topics(settings)
 
 
 async def test_real_services_answer(aiohttp_client, settings):

@@ -6,9 +6,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fakes.oidc import FakeOIDC
 from kafka_helpers import read_topic
-from web_fakes import FakeIndex, FakeStore, delete_topics, sign_in, web_settings
+from web_fakes import FakeIndex, FakeStore, sign_in, web_settings
 
-from dataget.topic_admin import ensure_topics
+from dataget.topic_admin import drop_topics, ensure_topics
 from schemas.generate import load_schema
 from web.app import create_app
 
@@ -23,7 +23,7 @@ def settings(isolated_settings):
     )
     ensure_topics(settings)
     yield settings
-    delete_topics(settings)
+    drop_topics(settings)
 
 
 async def publish_status(settings, snapshot):

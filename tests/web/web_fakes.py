@@ -10,12 +10,10 @@ from typing import Any
 from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestClient
 from cryptography.fernet import Fernet
-from kafka import KafkaAdminClient
 from yarl import URL
 
 from dataget.query import MAX_LIMIT, FacetQuery, FacetValue, QueryResult, SampleVideo
 from dataget.settings import Settings
-from dataget.topic_admin import topic_specs
 
 GENRES = ("Electronic", "Jazz", "Rock", "Funk / Soul")
 
@@ -129,11 +127,3 @@ async def sign_in(client: TestClient) -> None:
     done = await provider_roundtrip(client)
     assert done.status == 302, await done.text()
 
-
-def delete_topics(settings: Settings) -> None:
-    """Remove the isolated topics a test created through the app (ensure_topics creates them all)."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    try:
-        admin.delete_topics([spec.name for spec in topic_specs(settings)])
-    finally:
-        admin.close()
