@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import threading
@@ -29,7 +30,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 # way would ack it (faust acks a take() batch however its handler ends), so past the grace the process exits
 # at once: nothing more is committed and the batch is redelivered when a worker starts again.
 SHUTDOWN_GRACE_S = 30.0
+# Young objects collected every GC_THRESHOLDS[0] allocations instead of CPython's 700 (see tune_gc).
+GC_THRESHOLDS = (50_000, 20, 20)
 log = logging.getLogger(__name__)
+
+
+def tune_gc() -> None:
+    """Collect garbage for a process whose heap is long-lived (faust, aiokafka, pymongo) and whose batches allocate
+    ~100k objects without reference cycles (decoded records, BSON, facet payloads). With CPython's defaults the
+    collector walked each batch again every few records, and the full collections the batches set off walked the
+    whole heap: decoding a release took ~125 us instead of ~27 (bench/pipeline.py: 1.66k -> 2.12k releases/s).
+    The heap built so far is frozen out of the collector's walks.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _abandon(grace: float) -> None:
@@ -56,6 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # Subscribing to a topic that doesn't exist yet would only be noticed at the next metadata refresh.
     ensure_topics(settings)
     app = create_app(settings, index_namespace=args.namespace)
+    tune_gc()
     loglevel = "debug" if logging.getLogger().isEnabledFor(logging.DEBUG) else "info"
     # faust's Worker installs SIGTERM/SIGINT handlers that stop the agents and commit before exiting.
     worker = IndexerWorker(app, shutdown_grace=args.shutdown_grace, loglevel=loglevel)
