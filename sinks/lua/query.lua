@@ -5,7 +5,7 @@
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
-local TAIL_CHECK = 64  -- tail owners per candidate and round (matching_tail)
+local TAIL_CHECK = 64  -- owners per item and round (first_owners_in)
 local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
 local INDEX_FORMAT = 'INDEX_FORMAT '  -- starts the error of an index of an older layout (sinks/facet_index.py)
 
@@ -235,6 +235,31 @@ local function owners_of_all(kind, items)
   return owners
 end
 
+-- The first owner of each item (in the order of owners[item]; 0 = none) that is in the number set s, as
+-- {item = owner}. In rounds of TAIL_CHECK owners per item: with a broad query most items match in the first, and
+-- a famous item's thousands of owners are looked up only as far as needed.
+local function first_owners_in(s, items, owners)
+  local out, todo, from = {}, items, 1
+  while #todo > 0 do
+    local last, numbers, seen = from + TAIL_CHECK - 1, {}, {}
+    for _, v in ipairs(todo) do
+      for r = from, math.min(last, #owners[v]) do
+        local n = owners[v][r]
+        if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
+      end
+    end
+    local ok, rest = members_in(s, numbers), {}
+    for _, v in ipairs(todo) do
+      for r = from, math.min(last, #owners[v]) do
+        if ok[owners[v][r]] then out[v] = owners[v][r]; break end
+      end
+      if not out[v] and #owners[v] > last then rest[#rest + 1] = v end
+    end
+    todo, from = rest, last + 1
+  end
+  return out
+end
+
 -- The owners in the tail (rank TAIL_RANK, one SET per item) of items of a kind.
 local function tail_owners(kind, items)
   local out = {}
@@ -296,26 +321,8 @@ local function matching_tail(kind, rel, found)
     for _, v in ipairs(items) do if owned[v] then out[#out + 1] = v end end
     return #out > 0 and {list = out} or nil
   end
-  local owners, todo, from = tail_owners(kind, items), items, 1
-  -- In rounds of TAIL_CHECK owners per candidate: with a broad query most match in the first.
-  while #todo > 0 do
-    local last, numbers, seen = from + TAIL_CHECK - 1, {}, {}
-    for _, v in ipairs(todo) do
-      for r = from, math.min(last, #owners[v]) do
-        local n = owners[v][r]
-        if not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
-      end
-    end
-    local ok, rest = members_in(rel, numbers), {}
-    for _, v in ipairs(todo) do
-      local hit = false
-      for r = from, math.min(last, #owners[v]) do
-        if ok[owners[v][r]] then hit = true; break end
-      end
-      if hit then out[#out + 1] = v elseif #owners[v] > last then rest[#rest + 1] = v end
-    end
-    todo, from = rest, last + 1
-  end
+  local owned = first_owners_in(rel, items, tail_owners(kind, items))
+  for _, v in ipairs(items) do if owned[v] then out[#out + 1] = v end end
   return #out > 0 and {list = out} or nil
 end
 
@@ -410,18 +417,9 @@ end
 
 -- Files in found the first matching owner of each item, given its owners by rank; returns the items without one.
 local function pick_owners(items, owners, found)
-  local numbers, seen = {}, {}
+  local owner, rest = first_owners_in(rel, items, owners), {}
   for _, v in ipairs(items) do
-    for _, n in ipairs(owners[v]) do
-      if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
-    end
-  end
-  local ok, rest = members_in(rel, numbers), {}
-  for _, v in ipairs(items) do
-    for _, n in ipairs(owners[v]) do
-      if ok[n] then found[v] = n; break end
-    end
-    if not found[v] then rest[#rest + 1] = v end
+    if owner[v] then found[v] = owner[v] else rest[#rest + 1] = v end
   end
   return rest
 end
