@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/pipeline.py [--releases 200000] [--workers 1]
 
-Prints the producer's own rate, each sink's rate measured alone on the same records (to name the limit), and
+Prints the producer's own rate, each sink's rate measured alone on the same records (to name the limit), the CPU
+each process spent per release during the run (servers found by their listening port, so only local ones), and
 last `e2e_rel_s: X` = releases / seconds from the start of the ingest until the workers' lag is 0.
 """
 
@@ -17,7 +18,9 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psutil
 from pymongo import MongoClient
 from redis.asyncio import Redis
 
@@ -64,6 +67,40 @@ def sink_rates(settings, path: Path) -> tuple[float, float]:
     return mongo_rate, asyncio.run(redis_rate())
 
 
+def listening_servers(settings) -> dict[str, psutil.Process]:
+    """The local processes listening on the ports of Mongo, Redis and Kafka (none for a remote server)."""
+    ports = {}
+    for name, url in (("mongo", settings.mongo_url), ("redis", settings.redis_url),
+                      ("kafka", f"tcp://{settings.kafka_bootstrap.split(',')[0]}")):
+        parts = urlsplit(url)
+        if parts.hostname in ("127.0.0.1", "localhost", "::1") and parts.port:
+            ports[parts.port] = name
+    found = {}
+    for conn in psutil.net_connections("tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr.port in ports and conn.pid:
+            found[ports[conn.laddr.port]] = psutil.Process(conn.pid)
+    return found
+
+
+def cpu_s(processes: list[psutil.Process]) -> float:
+    """CPU seconds (user + system) of processes and their children so far; gone processes count 0."""
+    total = 0.0
+    for process in processes:
+        try:
+            tree = [process, *process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for p in tree:
+            try:
+                times = p.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+            if p is process:  # children already waited for (the producer's finished parser processes)
+                total += times.children_user + times.children_system
+    return total
+
+
 async def drop_index(settings) -> None:
     redis = Redis.from_url(settings.redis_url)
     await FacetIndex(redis, await active_index_namespace(redis, settings.namespace)).drop()
@@ -100,6 +137,11 @@ def main() -> None:
         time.sleep(8)  # let the group form before the clock starts
         publisher = Publisher(settings)
         hashes = RecordHashes(settings.state_dir / "hashes.sqlite")
+        # The producer is this process (ingest_file and its parser processes); the bench's own work is idle then.
+        accounted = {**listening_servers(settings), "worker": [psutil.Process(w.pid) for w in workers],
+                     "producer": [psutil.Process()]}
+        accounted = {name: p if isinstance(p, list) else [p] for name, p in accounted.items()}
+        cpu_before = {name: cpu_s(p) for name, p in accounted.items()}
         start = time.perf_counter()
         report = ingest_file(path, settings, publisher, hashes, jobs=args.jobs)
         produced = time.perf_counter() - start
@@ -109,6 +151,7 @@ def main() -> None:
               f"{report.counts['records'] / produced:.0f} rel/s", flush=True)
         wait_for_lag_zero(settings, indexer_group_id(settings.namespace), [settings.topics.entity("releases")])
         total = time.perf_counter() - start
+        cpu = {name: cpu_s(p) - cpu_before[name] for name, p in accounted.items()}
     finally:
         for worker in workers:
             worker.terminate()
@@ -120,8 +163,14 @@ def main() -> None:
     mongo.close()
     drop_topics(settings)
     asyncio.run(drop_index(settings))
-    print(f"end to end: {report.counts['records']} releases ({stored} in Mongo) queryable after {total:.1f}s")
-    print(f"e2e_rel_s: {report.counts['records'] / total:.0f}")
+    releases = report.counts["records"]
+    # Together these bound the rate on this machine: its cores / (CPU seconds per release), however well overlapped.
+    per_release = {name: seconds / releases * 1e6 for name, seconds in cpu.items()}
+    spent, cores = sum(per_release.values()), psutil.cpu_count()
+    print("CPU per release (us): " + ", ".join(f"{name} {us:.0f}" for name, us in per_release.items())
+          + f"; all {spent:.0f} -> at most {cores / spent * 1e6:.0f} rel/s on {cores} cores")
+    print(f"end to end: {releases} releases ({stored} in Mongo) queryable after {total:.1f}s")
+    print(f"e2e_rel_s: {releases / total:.0f}")
 
 
 if __name__ == "__main__":
