@@ -65,8 +65,10 @@ class MongoStore:
     (100 per statement). So: insert everything, and upsert only the documents that came back as E11000
     duplicates. First loads and new records run at insert speed; replays of unchanged records at upsert speed;
     only really changed or deleted records pay FerretDB's scan. On MongoDB every step is indexed and fast.
-    FerretDB decodes and converts an insert's documents on one core and only serialises the SQLite write, so a
-    batch's inserts go out as WRITERS commands at once: 1.6k -> 2.3k docs/s (12k releases, batches of 250).
+    FerretDB decodes and converts an insert's documents on the connection's goroutine and only serialises the SQLite
+    write, so a batch's inserts go out as WRITERS commands at once: 1.6k -> 2.3k docs/s (12k releases, batches of
+    250), 2.75k -> 4.8k since the local FerretDB's logger no longer formats every statement (stack/ferretdb).
+    A third writer adds nothing (3.2k with two or three, 20k releases, the stack's FerretDB).
     Tombstones are `DeleteOne` by `_id` (string equality is pushed down, see document_id; `$in` is not).
     Bulk replaces go in chunks of REPLACE_CHUNK: FerretDB's update command keeps each statement's read
     cursor (a pooled SQLite connection, 100 per database) open until the whole command ends, so a bulk of
