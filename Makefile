@@ -39,6 +39,7 @@ stack-build: python
 	$(DATAGET) stack build
 
 test: setup
+	cd stack/ferretdb && CGO_ENABLED=0 go test ./...
 	$(DATAGET) stack up
 	$(BIN)/pytest -q
 
