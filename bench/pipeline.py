@@ -82,15 +82,21 @@ def listening_servers(settings) -> dict[str, psutil.Process]:
     return found
 
 
-def cpu_s(processes: list[psutil.Process]) -> float:
-    """CPU seconds (user + system) of processes and their children so far; gone processes count 0."""
+def cpu_s(processes: list[psutil.Process], skip: list[psutil.Process] = ()) -> float:
+    """CPU seconds (user + system) of processes and their descendants so far, less the trees of `skip` (the
+    workers are this process' children too); gone processes count 0."""
+    def tree(process: psutil.Process) -> list[psutil.Process]:
+        try:
+            return [process, *process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    skipped = {p.pid for process in skip for p in tree(process)}
     total = 0.0
     for process in processes:
-        try:
-            tree = [process, *process.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            continue
-        for p in tree:
+        for p in tree(process):
+            if p.pid in skipped:
+                continue
             try:
                 times = p.cpu_times()
             except psutil.NoSuchProcess:
@@ -138,10 +144,11 @@ def main() -> None:
         publisher = Publisher(settings)
         hashes = RecordHashes(settings.state_dir / "hashes.sqlite")
         # The producer is this process (ingest_file and its parser processes); the bench's own work is idle then.
-        accounted = {**listening_servers(settings), "worker": [psutil.Process(w.pid) for w in workers],
+        worker_processes = [psutil.Process(w.pid) for w in workers]
+        accounted = {**{name: [p] for name, p in listening_servers(settings).items()}, "worker": worker_processes,
                      "producer": [psutil.Process()]}
-        accounted = {name: p if isinstance(p, list) else [p] for name, p in accounted.items()}
-        cpu_before = {name: cpu_s(p) for name, p in accounted.items()}
+        skip = {"producer": worker_processes}
+        cpu_before = {name: cpu_s(p, skip.get(name, [])) for name, p in accounted.items()}
         start = time.perf_counter()
         report = ingest_file(path, settings, publisher, hashes, jobs=args.jobs)
         produced = time.perf_counter() - start
@@ -151,7 +158,7 @@ def main() -> None:
               f"{report.counts['records'] / produced:.0f} rel/s", flush=True)
         wait_for_lag_zero(settings, indexer_group_id(settings.namespace), [settings.topics.entity("releases")])
         total = time.perf_counter() - start
-        cpu = {name: cpu_s(p) - cpu_before[name] for name, p in accounted.items()}
+        cpu = {name: cpu_s(p, skip.get(name, [])) - cpu_before[name] for name, p in accounted.items()}
     finally:
         for worker in workers:
             worker.terminate()
