@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,7 +83,7 @@ def listening_servers(settings) -> dict[str, psutil.Process]:
     return found
 
 
-def cpu_s(processes: list[psutil.Process], skip: list[psutil.Process] = ()) -> float:
+def cpu_s(processes: Sequence[psutil.Process], skip: Sequence[psutil.Process] = ()) -> float:
     """CPU seconds (user + system) of processes and their descendants so far, less the trees of `skip` (the
     workers are this process' children too); gone processes count 0."""
     def tree(process: psutil.Process) -> list[psutil.Process]:
