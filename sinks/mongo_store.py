@@ -55,7 +55,8 @@ class MongoStore:
     """Applies batches of (id, record | None) to `releases`, `masters`, `artists`, `labels`.
 
     Write pattern, measured on the local FerretDB 1.24.2 (SQLite on disk) with realistic release documents
-    (~3.4 KB), 5,000 stored:
+    (~3.4 KB), 5,000 stored, before stack/ferretdb stopped formatting every statement's log attributes (one
+    insert writer: ~3.1k docs/s since):
       insert_many(ordered=False), new ids ........................ ~1,650 docs/s
       ReplaceOne(upsert=True) of an unchanged document ........... ~200 docs/s (FerretDB skips the write)
       ReplaceOne of a changed document, DeleteOne ................ ~3 docs/s: SQLite's UPDATE/DELETE by `_id`
