@@ -330,28 +330,42 @@ cdef int write_text_list(Json out, xmlNode* node) except -1:
     return out.raw(b"]", 1)
 
 
+ctypedef int (*ObjectWriter)(Json, xmlNode*) except -1
+
+
+cdef int write_objects(Json out, xmlNode* node, const char* tag, ObjectWriter write_fields) except -1:
+    """A list of one JSON object per child of `node` named `tag` (every element child if NULL; none if `node` is
+    NULL); `write_fields` writes an object's fields between its braces."""
+    cdef xmlNode* child = first_child(node)
+    out.raw(b"[", 1)
+    while child is not NULL:
+        if tag is NULL or named(child, tag):
+            out.item()
+            out.raw(b"{", 1)
+            write_fields(out, child)
+            out.raw(b"}", 1)
+        child = next_sibling(child)
+    return out.raw(b"]", 1)
+
+
 cdef const char* CREDIT_TAGS[6]
 CREDIT_TAGS[:] = [b"id", b"name", b"anv", b"join", b"role", b"tracks"]
 
 
-cdef int write_credits(Json out, xmlNode* node) except -1:
+cdef int credit_fields(Json out, xmlNode* artist) except -1:
     cdef xmlNode* s[6]
-    cdef xmlNode* child = first_child(node)
-    out.raw(b"[", 1)
-    while child is not NULL:
-        if named(child, b"artist"):
-            collect(child, CREDIT_TAGS, 6, s, 0, 0b111111)
-            out.item()
-            out.lit(b'{"id":')
-            out.value(int_value(text(s[0]), "artist id", True))
-            text_field(out, b',"name":', text(s[1]))
-            text_field(out, b',"anv":', text(s[2]))
-            text_field(out, b',"join":', text(s[3]))
-            text_field(out, b',"role":', text(s[4]))
-            text_field(out, b',"tracks":', text(s[5]))
-            out.raw(b"}", 1)
-        child = next_sibling(child)
-    return out.raw(b"]", 1)
+    collect(artist, CREDIT_TAGS, 6, s, 0, 0b111111)
+    out.lit(b'"id":')
+    out.value(int_value(text(s[0]), "artist id", True))
+    text_field(out, b',"name":', text(s[1]))
+    text_field(out, b',"anv":', text(s[2]))
+    text_field(out, b',"join":', text(s[3]))
+    text_field(out, b',"role":', text(s[4]))
+    return text_field(out, b',"tracks":', text(s[5]))
+
+
+cdef int write_credits(Json out, xmlNode* node) except -1:
+    return write_objects(out, node, b"artist", credit_fields)
 
 
 cdef bint write_name_ref(Json out, xmlNode* node, object fallback_id, bint listed) except -1:
@@ -398,149 +412,122 @@ cdef int write_members(Json out, xmlNode* node) except -1:
     return out.raw(b"]", 1)
 
 
+cdef int label_ref_fields(Json out, xmlNode* label) except -1:
+    out.lit(b'"id":')
+    out.value(int_value(attr(label, b"id"), "label id", True))
+    text_field(out, b',"name":', attr(label, b"name"))
+    return text_field(out, b',"catno":', attr(label, b"catno"))
+
+
 cdef int write_label_refs(Json out, xmlNode* node) except -1:
     """`<label name catno id/>` in labels and `<series .../>` in series."""
-    cdef xmlNode* child = first_child(node)
-    out.raw(b"[", 1)
-    while child is not NULL:
-        out.item()
-        out.lit(b'{"id":')
-        out.value(int_value(attr(child, b"id"), "label id", True))
-        text_field(out, b',"name":', attr(child, b"name"))
-        text_field(out, b',"catno":', attr(child, b"catno"))
-        out.raw(b"}", 1)
-        child = next_sibling(child)
+    return write_objects(out, node, NULL, label_ref_fields)
+
+
+cdef int format_fields(Json out, xmlNode* format) except -1:
+    cdef xmlNode* sub = first_child(format)
+    out.lit(b'"name":')
+    write_text(out, attr(format, b"name"))
+    text_field(out, b',"qty":', attr(format, b"qty"))
+    text_field(out, b',"text":', attr(format, b"text"))
+    out.lit(b',"descriptions":[')
+    while sub is not NULL:
+        if named(sub, b"descriptions"):
+            write_texts(out, sub)
+        sub = next_sibling(sub)
     return out.raw(b"]", 1)
 
 
 cdef int write_formats(Json out, xmlNode* node) except -1:
-    cdef xmlNode* sub
-    cdef xmlNode* child = first_child(node)
-    out.raw(b"[", 1)
-    while child is not NULL:
-        if named(child, b"format"):
-            out.item()
-            out.lit(b'{"name":')
-            write_text(out, attr(child, b"name"))
-            text_field(out, b',"qty":', attr(child, b"qty"))
-            text_field(out, b',"text":', attr(child, b"text"))
-            out.lit(b',"descriptions":[')
-            sub = first_child(child)
-            while sub is not NULL:
-                if named(sub, b"descriptions"):
-                    write_texts(out, sub)
-                sub = next_sibling(sub)
-            out.raw(b"]}", 2)
-        child = next_sibling(child)
-    return out.raw(b"]", 1)
+    return write_objects(out, node, b"format", format_fields)
 
 
 cdef const char* TRACK_TAGS[6]
 TRACK_TAGS[:] = [b"position", b"title", b"duration", b"artists", b"extraartists", b"sub_tracks"]
 
 
-cdef int write_tracks(Json out, xmlNode* node) except -1:
+cdef int track_fields(Json out, xmlNode* track) except -1:
     cdef xmlNode* s[6]
-    cdef xmlNode* child = first_child(node)
-    out.raw(b"[", 1)
-    while child is not NULL:
-        if named(child, b"track"):
-            collect(child, TRACK_TAGS, 6, s, 0, 0b000111)
-            out.item()
-            out.lit(b'{"position":')
-            write_text(out, text(s[0]))
-            text_field(out, b',"title":', text(s[1]))
-            text_field(out, b',"duration":', text(s[2]))
-            out.lit(b',"artists":')
-            write_credits(out, s[3])
-            out.lit(b',"extraartists":')
-            write_credits(out, s[4])
-            out.lit(b',"sub_tracks":')
-            write_tracks(out, s[5])
-            out.raw(b"}", 1)
-        child = next_sibling(child)
-    return out.raw(b"]", 1)
+    collect(track, TRACK_TAGS, 6, s, 0, 0b000111)
+    out.lit(b'"position":')
+    write_text(out, text(s[0]))
+    text_field(out, b',"title":', text(s[1]))
+    text_field(out, b',"duration":', text(s[2]))
+    out.lit(b',"artists":')
+    write_credits(out, s[3])
+    out.lit(b',"extraartists":')
+    write_credits(out, s[4])
+    out.lit(b',"sub_tracks":')
+    return write_tracks(out, s[5])
+
+
+cdef int write_tracks(Json out, xmlNode* node) except -1:
+    return write_objects(out, node, b"track", track_fields)
+
+
+cdef int identifier_fields(Json out, xmlNode* identifier) except -1:
+    out.lit(b'"type":')
+    write_text(out, attr(identifier, b"type"))
+    text_field(out, b',"description":', attr(identifier, b"description"))
+    return text_field(out, b',"value":', attr(identifier, b"value"))
 
 
 cdef int write_identifiers(Json out, xmlNode* node) except -1:
-    cdef xmlNode* child = first_child(node)
-    out.raw(b"[", 1)
-    while child is not NULL:
-        if named(child, b"identifier"):
-            out.item()
-            out.lit(b'{"type":')
-            write_text(out, attr(child, b"type"))
-            text_field(out, b',"description":', attr(child, b"description"))
-            text_field(out, b',"value":', attr(child, b"value"))
-            out.raw(b"}", 1)
-        child = next_sibling(child)
-    return out.raw(b"]", 1)
+    return write_objects(out, node, b"identifier", identifier_fields)
 
 
 cdef const char* COMPANY_TAGS[6]
 COMPANY_TAGS[:] = [b"id", b"name", b"catno", b"entity_type", b"entity_type_name", b"resource_url"]
 
 
-cdef int write_companies(Json out, xmlNode* node) except -1:
+cdef int company_fields(Json out, xmlNode* company) except -1:
     cdef xmlNode* s[6]
-    cdef xmlNode* child = first_child(node)
-    out.raw(b"[", 1)
-    while child is not NULL:
-        if named(child, b"company"):
-            collect(child, COMPANY_TAGS, 6, s, 0, 0b111111)
-            out.item()
-            out.lit(b'{"id":')
-            out.value(int_value(text(s[0]), "company id", True))
-            text_field(out, b',"name":', text(s[1]))
-            text_field(out, b',"catno":', text(s[2]))
-            value_field(out, b',"entity_type":', int_value(text(s[3]), "entity_type", False))
-            text_field(out, b',"entity_type_name":', text(s[4]))
-            text_field(out, b',"resource_url":', text(s[5]))
-            out.raw(b"}", 1)
-        child = next_sibling(child)
-    return out.raw(b"]", 1)
+    collect(company, COMPANY_TAGS, 6, s, 0, 0b111111)
+    out.lit(b'"id":')
+    out.value(int_value(text(s[0]), "company id", True))
+    text_field(out, b',"name":', text(s[1]))
+    text_field(out, b',"catno":', text(s[2]))
+    value_field(out, b',"entity_type":', int_value(text(s[3]), "entity_type", False))
+    text_field(out, b',"entity_type_name":', text(s[4]))
+    return text_field(out, b',"resource_url":', text(s[5]))
+
+
+cdef int write_companies(Json out, xmlNode* node) except -1:
+    return write_objects(out, node, b"company", company_fields)
 
 
 cdef const char* VIDEO_TAGS[2]
 VIDEO_TAGS[:] = [b"title", b"description"]
 
 
-cdef int write_videos(Json out, xmlNode* node) except -1:
+cdef int video_fields(Json out, xmlNode* video) except -1:
     cdef xmlNode* s[2]
-    cdef xmlNode* child = first_child(node)
-    out.raw(b"[", 1)
-    while child is not NULL:
-        if named(child, b"video"):
-            collect(child, VIDEO_TAGS, 2, s, 0, 0b11)
-            src = run_text(attr(child, b"src"))
-            out.item()
-            out.lit(b'{"src":')
-            out.value(src)
-            value_field(out, b',"youtube_id":', f.youtube_id(src))
-            value_field(out, b',"duration":', int_value(attr(child, b"duration"), "video duration", False))
-            value_field(out, b',"embed":', bool_value(attr(child, b"embed"), "video embed"))
-            text_field(out, b',"title":', text(s[0]))
-            text_field(out, b',"description":', text(s[1]))
-            out.raw(b"}", 1)
-        child = next_sibling(child)
-    return out.raw(b"]", 1)
+    collect(video, VIDEO_TAGS, 2, s, 0, 0b11)
+    src = run_text(attr(video, b"src"))
+    out.lit(b'"src":')
+    out.value(src)
+    value_field(out, b',"youtube_id":', f.youtube_id(src))
+    value_field(out, b',"duration":', int_value(attr(video, b"duration"), "video duration", False))
+    value_field(out, b',"embed":', bool_value(attr(video, b"embed"), "video embed"))
+    text_field(out, b',"title":', text(s[0]))
+    return text_field(out, b',"description":', text(s[1]))
+
+
+cdef int write_videos(Json out, xmlNode* node) except -1:
+    return write_objects(out, node, b"video", video_fields)
+
+
+cdef int image_fields(Json out, xmlNode* image) except -1:
+    out.lit(b'"type":')
+    write_text(out, attr(image, b"type"))
+    text_field(out, b',"uri":', attr(image, b"uri"))
+    text_field(out, b',"uri150":', attr(image, b"uri150"))
+    value_field(out, b',"width":', int_value(attr(image, b"width"), "image width", False))
+    return value_field(out, b',"height":', int_value(attr(image, b"height"), "image height", False))
 
 
 cdef int write_images(Json out, xmlNode* node) except -1:
-    cdef xmlNode* child = first_child(node)
-    out.raw(b"[", 1)
-    while child is not NULL:
-        if named(child, b"image"):
-            out.item()
-            out.lit(b'{"type":')
-            write_text(out, attr(child, b"type"))
-            text_field(out, b',"uri":', attr(child, b"uri"))
-            text_field(out, b',"uri150":', attr(child, b"uri150"))
-            value_field(out, b',"width":', int_value(attr(child, b"width"), "image width", False))
-            value_field(out, b',"height":', int_value(attr(child, b"height"), "image height", False))
-            out.raw(b"}", 1)
-        child = next_sibling(child)
-    return out.raw(b"]", 1)
+    return write_objects(out, node, b"image", image_fields)
 
 
 # ---------------------------------------------------------------------------------------------- entities
