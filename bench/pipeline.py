@@ -17,11 +17,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
+from process_cpu import cpu_s
 from pymongo import MongoClient
 from redis.asyncio import Redis
 
@@ -81,31 +81,6 @@ def listening_servers(settings) -> dict[str, psutil.Process]:
         if conn.status == psutil.CONN_LISTEN and conn.laddr.port in ports and conn.pid:
             found[ports[conn.laddr.port]] = psutil.Process(conn.pid)
     return found
-
-
-def cpu_s(processes: Sequence[psutil.Process], skip: Sequence[psutil.Process] = ()) -> float:
-    """CPU seconds (user + system) of processes and their descendants so far, less the trees of `skip` (the
-    workers are this process' children too); gone processes count 0."""
-    def tree(process: psutil.Process) -> list[psutil.Process]:
-        try:
-            return [process, *process.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
-
-    skipped = {p.pid for process in skip for p in tree(process)}
-    total = 0.0
-    for process in processes:
-        for p in tree(process):
-            if p.pid in skipped:
-                continue
-            try:
-                times = p.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-            if p is process:  # children already waited for (the producer's finished parser processes)
-                total += times.children_user + times.children_system
-    return total
 
 
 async def drop_index(settings) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 
 import aiohttp
 import psutil
+from process_cpu import cpu_s
 from redis.asyncio import Redis
 
 from dataget.query import FacetQuery
@@ -222,11 +223,6 @@ async def redis_cpu_s(redis: Redis) -> float:
     return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
 
 
-def tree_cpu_s(process: psutil.Process) -> float:
-    """CPU seconds of a process and its children (the site's worker processes with --web-processes > 1)."""
-    return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -263,9 +259,9 @@ async def main(args: argparse.Namespace) -> None:
         latencies = await over_http(args.url, queries, args.clients)
     else:
         async with served_site(redis, args.redis_url, args.namespace, args.web_processes) as (url, site):
-            site_before = tree_cpu_s(site)
+            site_before = cpu_s([site])
             latencies = await over_http(url, queries, args.clients)
-            print(f"site CPU per query: {(tree_cpu_s(site) - site_before) / len(queries) * 1000:.2f} ms")
+            print(f"site CPU per query: {(cpu_s([site]) - site_before) / len(queries) * 1000:.2f} ms")
     # With clients that never pause, latency is mostly the wait for Redis: ~clients x its CPU per query.
     print(f"Redis CPU per query: {(await redis_cpu_s(redis) - redis_before) / len(queries) * 1000:.2f} ms")
     print(f"{len(latencies)} queries, {args.clients} clients, mean {statistics.mean(latencies):.1f} ms")

@@ -104,7 +104,6 @@ class MongoStore:
         except ConnectionFailure as exc:  # includes AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
-
     def _insert_parts(self, coll: Collection, docs: list[dict[str, Any]]) -> list[WriteFailure]:
         """_insert_or_replace on up to `writers` slices of docs at once (their ids are distinct)."""
         parts = min(self._writers, max(1, len(docs) // SPLIT_MIN))
