@@ -3,6 +3,7 @@
     python bench/query.py --releases 200000                       # over HTTP, against a site started for the run
     python bench/query.py --releases 200000 --direct              # FacetIndex.query in this process (Redis alone)
     python bench/query.py --releases 200000 --url http://127.0.0.1:8080 --namespace <the site's index>
+    python bench/query.py --releases 200000 --replicas 1                # the site reads from Redis and a replica
 
 The index is built straight through FacetIndex.apply_releases (no Kafka, no XML); value popularity is Zipf-skewed
 like Discogs' (few huge genres, a long tail of labels and artists), and so is the query mix. `--reuse` keeps an index
@@ -23,9 +24,10 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import psutil
@@ -35,6 +37,7 @@ from redis.asyncio import Redis
 from dataget.query import FacetQuery
 from dataget.settings import DEFAULT_REDIS, settings_env, settings_from_env
 from dataget.stack.process import free_port
+from dataget.stack.services import Service, redis_replica_service
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_key, version_namespace
 
@@ -166,9 +169,35 @@ async def drive(queries: list[FacetQuery], clients: int, run: Callable[[FacetQue
     return latencies
 
 
+def replica_urls(redis_url: str, replicas: int) -> list[str]:
+    """Replicas listen on the ports right after the primary's, same database."""
+    parts = urlsplit(redis_url)
+    return [urlunsplit(parts._replace(netloc=f"{parts.hostname}:{(parts.port or 6379) + n}"))
+            for n in range(1, replicas + 1)]
+
+
+@contextlib.contextmanager
+def running_replicas(redis_url: str, replicas: int, keep: bool) -> Iterator[list[str]]:
+    """Read replicas of redis_url from the local stack's code, in sync when yielded; stopped after unless kept."""
+    stack_dir = Path(settings_from_env().stack_dir).resolve()
+    urls = replica_urls(redis_url, replicas)
+    services: list[Service] = [redis_replica_service(url, redis_url) for url in urls]
+    started = []
+    try:
+        for service in services:
+            print(f"replica {service.name}: syncing with {redis_url}", flush=True)
+            if service.start(stack_dir):
+                started.append(service)
+        yield urls
+    finally:
+        if not keep:
+            for service in started:
+                service.process(stack_dir).stop()
+
+
 @contextlib.asynccontextmanager
-async def served_site(redis: Redis, redis_url: str, namespace: str,
-                      processes: int) -> AsyncIterator[tuple[str, psutil.Process]]:
+async def served_site(redis: Redis, redis_url: str, namespace: str, processes: int,
+                      replicas: list[str]) -> AsyncIterator[tuple[str, psutil.Process]]:
     """Run `dataget web` reading `namespace` as its active index; yields its base URL and process once it answers."""
     base = namespace.removesuffix(":v0")
     if version_namespace(base, 0) != namespace:
@@ -178,7 +207,8 @@ async def served_site(redis: Redis, redis_url: str, namespace: str,
         raise SystemExit(f"{active_key(base)} names {active.decode()!r}: the site would not read {namespace!r}")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **settings_env(settings_from_env().with_(redis_url=redis_url, namespace=base))}
+    settings = settings_from_env().with_(redis_url=redis_url, redis_replica_urls=tuple(replicas), namespace=base)
+    env = {**os.environ, **settings_env(settings)}
     SERVE_LOG.parent.mkdir(exist_ok=True)
     with SERVE_LOG.open("wb") as log:
         site = subprocess.Popen([str(Path(sys.executable).with_name("dataget")), "web", "--port", str(port),
@@ -250,20 +280,12 @@ async def main(args: argparse.Namespace) -> None:
 
     universe.rng.seed(args.seed + 1)  # the same query mix whether the index was built or reused
     queries = [universe.query() for _ in range(args.requests)]
-    redis_before = await redis_cpu_s(redis)
-    if args.direct:
-        async def run(q: FacetQuery) -> Any:
-            return await index.query(q)
-        latencies = await drive(queries, args.clients, run)
-    elif args.url:
-        latencies = await over_http(args.url, queries, args.clients)
-    else:
-        async with served_site(redis, args.redis_url, args.namespace, args.web_processes) as (url, site):
-            site_before = cpu_s([site])
-            latencies = await over_http(url, queries, args.clients)
-            print(f"site CPU per query: {(cpu_s([site]) - site_before) / len(queries) * 1000:.2f} ms")
+    with running_replicas(args.redis_url, args.replicas, args.keep) as replicas:
+        servers = [redis, *(Redis.from_url(url) for url in replicas)]
+        latencies, redis_cpu = await timed(args, index, queries, servers, replicas)
     # With clients that never pause, latency is mostly the wait for Redis: ~clients x its CPU per query.
-    print(f"Redis CPU per query: {(await redis_cpu_s(redis) - redis_before) / len(queries) * 1000:.2f} ms")
+    print(f"Redis CPU per query: {redis_cpu / len(queries) * 1000:.2f} ms"
+          + (f" (primary and {len(replicas)} replicas)" if replicas else ""))
     print(f"{len(latencies)} queries, {args.clients} clients, mean {statistics.mean(latencies):.1f} ms")
     print(f"p50_ms: {percentile(latencies, 50):.1f}  p95_ms: {percentile(latencies, 95):.1f}  "
           f"p99_ms: {percentile(latencies, 99):.1f}  max_ms: {max(latencies):.1f}")
@@ -271,6 +293,28 @@ async def main(args: argparse.Namespace) -> None:
         await index.drop()
     await redis.aclose()
     print(f"p95_ms: {percentile(latencies, 95):.1f}")
+
+
+async def timed(args: argparse.Namespace, index: FacetIndex, queries: list[FacetQuery], servers: list[Redis],
+                replicas: list[str]) -> tuple[list[float], float]:
+    """The queries' latencies and the CPU seconds all Redis servers spent meanwhile."""
+    redis_before = sum([await redis_cpu_s(server) for server in servers])
+    if args.direct:
+        async def run(q: FacetQuery) -> Any:
+            return await index.query(q)
+        latencies = await drive(queries, args.clients, run)
+    elif args.url:
+        latencies = await over_http(args.url, queries, args.clients)
+    else:
+        async with served_site(servers[0], args.redis_url, args.namespace, args.web_processes,
+                               replicas) as (url, site):
+            site_before = cpu_s([site])
+            latencies = await over_http(url, queries, args.clients)
+            print(f"site CPU per query: {(cpu_s([site]) - site_before) / len(queries) * 1000:.2f} ms")
+    redis_cpu = sum([await redis_cpu_s(server) for server in servers]) - redis_before
+    for server in servers[1:]:
+        await server.aclose()
+    return latencies, redis_cpu
 
 
 def parse_args() -> argparse.Namespace:
@@ -284,6 +328,9 @@ def parse_args() -> argparse.Namespace:
     target.add_argument("--url", help="base URL of a running site reading --namespace")
     target.add_argument("--direct", action="store_true", help="call FacetIndex.query in this process")
     parser.add_argument("--web-processes", type=int, default=1, help="--processes of the site started by --serve")
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="read replicas of --redis-url (started, and synced, for the run) that the site shares "
+                             "its queries with (--serve only)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--namespace", default="bench-query:v0")
     parser.add_argument("--seed", type=int, default=1)

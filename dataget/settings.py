@@ -19,6 +19,8 @@ class Settings:
     kafka_bootstrap: str = DEFAULT_KAFKA
     mongo_url: str = DEFAULT_MONGO
     redis_url: str = DEFAULT_REDIS
+    # Read replicas of redis_url that the site spreads its queries over (web/index_pool.py).
+    redis_replica_urls: tuple[str, ...] = ()
     # True when DATAGET_* URLs point at servers someone else runs: the stack starts nothing then.
     external_stack: bool = False
     stack_dir: Path = Path(".stack")
@@ -59,6 +61,7 @@ _ENV = {
     "DATAGET_KAFKA_BOOTSTRAP": "kafka_bootstrap",
     "DATAGET_MONGO_URL": "mongo_url",
     "DATAGET_REDIS_URL": "redis_url",
+    "DATAGET_REDIS_REPLICA_URLS": "redis_replica_urls",
     "DATAGET_MONGO_DB": "mongo_db",
     "DATAGET_NAMESPACE": "namespace",
     "DATAGET_WEB_HOST": "web_host",
@@ -98,6 +101,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             values[name] = Path(raw)
         elif name == "topic_prefix":
             values["topics"] = Topics(prefix=raw)
+        elif name == "redis_replica_urls":
+            values[name] = tuple(url.strip() for url in raw.split(",") if url.strip())
         else:
             values[name] = raw
     present = [v for v in _SERVER_VARS if env.get(v)]
@@ -113,5 +118,5 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env = {}
     for var, name in _ENV.items():
         value = settings.topics.prefix if name == "topic_prefix" else getattr(settings, name)
-        env[var] = str(value)
+        env[var] = ",".join(value) if isinstance(value, tuple) else str(value)
     return env

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import aiohttp_session
@@ -16,6 +16,7 @@ from dataget.settings import Settings
 from dataget.topic_admin import ensure_topics
 from sinks.index_versions import ActiveIndex
 from web import api, auth, playlists
+from web.index_pool import IndexPool, Member
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.mongo_store import MongoStore
 from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
@@ -28,13 +29,22 @@ STATIC_DIR = Path(__file__).parent / "static"
 Cleanup = Callable[[web.Application], AsyncIterator[None]]
 
 
-def redis_index_provider(redis: Redis, base: str) -> IndexProvider:
-    active = ActiveIndex(redis, base)
+def redis_index_provider(redis: Redis, base: str, replicas: Sequence[Redis] = ()) -> IndexProvider:
+    """The index at redis; its replicas, if any, share the reads."""
+    active: ReleaseIndex = ActiveIndex(redis, base)
+    if replicas:
+        primary = Member(_server_name(redis), active)
+        active = IndexPool(primary, [Member(_server_name(r), ActiveIndex(r, base)) for r in replicas])
 
     async def provider() -> ReleaseIndex:
         return active  # it follows switches itself, a query atomically
 
     return provider
+
+
+def _server_name(redis: Redis) -> str:
+    kwargs = redis.connection_pool.connection_kwargs
+    return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
 
 
 async def _index_page(request: web.Request) -> web.FileResponse:
@@ -98,8 +108,10 @@ def create_app(
     hub = StatusHub()
     if index is None:
         redis = Redis.from_url(settings.redis_url)
-        index = redis_index_provider(redis, settings.namespace)
-        app.cleanup_ctx.append(_closing(redis.aclose))
+        replicas = [Redis.from_url(url) for url in settings.redis_replica_urls]
+        index = redis_index_provider(redis, settings.namespace, replicas)
+        for client in (redis, *replicas):
+            app.cleanup_ctx.append(_closing(client.aclose))
     if store is None:
         mongo = MongoStore(settings)
         store = mongo

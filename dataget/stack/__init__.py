@@ -10,7 +10,13 @@ from pathlib import Path
 from dataget.settings import Settings
 from dataget.stack import builds
 from dataget.stack.process import StackError
-from dataget.stack.services import Service, ferretdb_service, kafka_service, redis_service
+from dataget.stack.services import (
+    Service,
+    ferretdb_service,
+    kafka_service,
+    redis_replica_service,
+    redis_service,
+)
 
 __all__ = ["StackError", "ensure_stack", "services", "stack_build", "stack_down", "stack_status", "stack_up"]
 
@@ -23,6 +29,7 @@ def _stack_dir(settings: Settings) -> Path:
 def services(settings: Settings) -> list[Service]:
     return [
         redis_service(settings.redis_url),
+        *(redis_replica_service(url, settings.redis_url) for url in settings.redis_replica_urls),
         ferretdb_service(settings.mongo_url),
         kafka_service(settings.kafka_bootstrap),
     ]

@@ -64,15 +64,17 @@ class ServerProcess:
         except FileNotFoundError:
             return "(no log)"
 
-    def wait_ready(self, probe: Callable[[], bool], timeout: float) -> None:
-        """Poll a real protocol request until it succeeds; fail fast with the log tail if the process died."""
+    def wait_ready(self, probe: Callable[[], bool], timeout: float,
+                   loading: Callable[[], bool] | None = None) -> None:
+        """Poll a real protocol request until it succeeds; fail fast with the log tail if the process died.
+        While `loading` says the server is loading its data, the timeout does not run out."""
         deadline = time.monotonic() + timeout
         while True:
             if self.pid() is None:
                 raise StackError(f"{self.name} exited during start-up; log tail:\n{self.log_tail()}")
             if probe():
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline and not (loading and loading()):
                 raise StackError(f"{self.name} did not answer within {timeout:.0f}s; log tail:\n{self.log_tail()}")
             time.sleep(0.3)
 

@@ -25,6 +25,8 @@ class Service:
     prepare: Callable[[Path], list[str]]
     probe: Callable[[], bool]
     ready_timeout: float
+    # Whether the server, though not ready, is still loading its data: the wait goes on past ready_timeout then.
+    loading: Callable[[], bool] | None = None
 
     def process(self, stack_dir: Path) -> ServerProcess:
         return ServerProcess(self.name, stack_dir / "run" / f"{self.name}.pid", stack_dir / "logs" / f"{self.name}.log")
@@ -36,7 +38,7 @@ class Service:
         """Start unless already running and answering; returns True if it was started now."""
         proc = self.process(stack_dir)
         if proc.pid() is not None:
-            proc.wait_ready(self.probe, self.ready_timeout)
+            proc.wait_ready(self.probe, self.ready_timeout, self.loading)
             return False
         if not port_is_free(self.host, self.port):
             raise StackError(
@@ -45,7 +47,7 @@ class Service:
             )
         argv = self.prepare(stack_dir)
         proc.start(argv)
-        proc.wait_ready(self.probe, self.ready_timeout)
+        proc.wait_ready(self.probe, self.ready_timeout, self.loading)
         return True
 
 
@@ -54,19 +56,41 @@ def _host_port(url: str, default_port: int) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or default_port
 
 
+def _redis_argv(stack_dir: Path, name: str, host: str, port: int, options: list[str]) -> list[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise StackError("redis-server not found: run `make setup` (apt-get install redis-server)")
+    data = stack_dir / "data" / name
+    data.mkdir(parents=True, exist_ok=True)
+    return [binary, "--port", str(port), "--bind", host, "--dir", str(data), "--save", "", "--daemonize", "no",
+            "--protected-mode", "no", *options]
+
+
+def _redis_loading(url: str) -> Callable[[], bool]:
+    """Whether Redis answers LOADING: reading its AOF or a replica's copy (a big index takes minutes)."""
+
+    def loading() -> bool:
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_timeout=1).ping()
+        except redis.BusyLoadingError:
+            return True
+        except redis.RedisError:
+            pass
+        return False
+
+    return loading
+
+
 def redis_service(url: str) -> Service:
     host, port = _host_port(url, 6379)
 
     def prepare(stack_dir: Path) -> list[str]:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise StackError("redis-server not found: run `make setup` (apt-get install redis-server)")
-        data = stack_dir / "data" / "redis"
-        data.mkdir(parents=True, exist_ok=True)
-        # AOF so a restarted Redis keeps the index (the restart test relies on it).
-        return [binary, "--port", str(port), "--bind", host, "--dir", str(data), "--save", "",
-                "--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no",
-                "--protected-mode", "no"]
+        # AOF so a restarted Redis keeps the index (the restart test relies on it). A replica gets its copy at once
+        # rather than after the 5 s Redis waits for others to share it.
+        return _redis_argv(stack_dir, "redis", host, port, ["--appendonly", "yes", "--appendfsync", "everysec",
+                                                            "--repl-diskless-sync-delay", "0"])
 
     def probe() -> bool:
         import redis
@@ -76,7 +100,31 @@ def redis_service(url: str) -> Service:
         except redis.RedisError:
             return False
 
-    return Service("redis", host, port, prepare, probe, 20.0)
+    return Service("redis", host, port, prepare, probe, 20.0, _redis_loading(url))
+
+
+def redis_replica_service(url: str, primary_url: str) -> Service:
+    """A read replica of the index's Redis (web/index_pool.py says why these options); ready once in sync."""
+    host, port = _host_port(url, 6379)
+    primary_host, primary_port = _host_port(primary_url, 6379)
+    name = f"redis-replica-{port}"
+
+    def prepare(stack_dir: Path) -> list[str]:
+        # No AOF: a restarted replica copies the primary again.
+        return _redis_argv(stack_dir, name, host, port, [
+            "--appendonly", "no", "--replicaof", primary_host, str(primary_port),
+            "--replica-read-only", "no", "--replica-serve-stale-data", "no"])
+
+    def probe() -> bool:
+        import redis
+
+        try:
+            info = redis.Redis.from_url(url, socket_timeout=1).info("replication")
+        except redis.RedisError:
+            return False
+        return info.get("master_link_status") == "up" and not info.get("master_sync_in_progress")
+
+    return Service(name, host, port, prepare, probe, 60.0, _redis_loading(url))
 
 
 def ferretdb_service(url: str) -> Service:

@@ -29,10 +29,17 @@ def test_a_partial_set_of_server_variables_is_an_error() -> None:
 
 def test_settings_env_round_trips() -> None:
     original = Settings(topics=Topics("x."), mongo_db="db1", namespace="ns1", web_port=9999,
-                        state_dir=Path("/tmp/s"), max_delete_share=0.25)
+                        state_dir=Path("/tmp/s"), max_delete_share=0.25,
+                        redis_replica_urls=("redis://r1:6379/0", "redis://r2:6379/0"))
     again = settings_from_env(settings_env(original))
     assert again.with_(external_stack=False) == original
 
 
 def test_the_site_database_follows_the_catalog_database() -> None:
     assert Settings(mongo_db="discogs_v3").app_mongo_db == "discogs_v3_app"
+
+
+def test_replica_urls_are_a_comma_separated_list() -> None:
+    settings = settings_from_env({"DATAGET_REDIS_REPLICA_URLS": " redis://a:1/0 ,, redis://b:2/0"})
+    assert settings.redis_replica_urls == ("redis://a:1/0", "redis://b:2/0")
+    assert settings_from_env({"DATAGET_REDIS_REPLICA_URLS": ""}).redis_replica_urls == ()

@@ -1,0 +1,61 @@
+"""The site's index over a real Redis primary and a real replica, both started by the stack's code."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from dataget.query import FacetQuery
+from dataget.stack.process import free_port
+from dataget.stack.services import Service, redis_replica_service, redis_service
+from sinks.facet_index import FacetIndex
+from sinks.index_versions import version_namespace
+from web.app import redis_index_provider
+
+pytestmark = pytest.mark.stack
+
+RELEASE = {"genres": ["Rock"], "videos": [{"src": "", "youtube_id": "aaaaaaaaaaa", "title": "t"}]}
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[str, str, Service]]:
+    """URLs of a fresh primary and its replica (in sync), and the replica's service."""
+    primary_url, replica_url = (f"redis://127.0.0.1:{free_port()}/0" for _ in range(2))
+    primary, replica = redis_service(primary_url), redis_replica_service(replica_url, primary_url)
+    try:
+        primary.start(tmp_path)
+        replica.start(tmp_path)
+        yield primary_url, replica_url, replica
+    finally:
+        for service in (replica, primary):
+            service.process(tmp_path).stop()
+
+
+async def evalsha_calls(redis: Redis) -> int:
+    return int((await redis.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+async def test_reads_are_shared_with_the_replica_and_survive_its_loss(servers, tmp_path: Path) -> None:
+    primary_url, replica_url, replica_service = servers
+    primary, replica = Redis.from_url(primary_url), Redis.from_url(replica_url)
+    try:
+        await FacetIndex(primary, version_namespace("site", 0)).apply_releases([(1, RELEASE), (2, RELEASE)])
+        assert await primary.wait(1, 5000) == 1
+        index = await redis_index_provider(primary, "site", [replica])()
+        rock = FacetQuery({"genre": ("Rock",)})
+        replica_before = await evalsha_calls(replica)
+        results = await asyncio.gather(*(index.query(rock) for _ in range(20)))
+        assert {(r.releases, r.videos) for r in results} == {(2, 1)}
+        assert await evalsha_calls(replica) > replica_before  # the replica ran queries (writable, in sync)
+        assert [v.releases for v in await index.facet_values("genre")] == [2]
+
+        replica_service.process(tmp_path).stop()
+        results = await asyncio.gather(*(index.query(rock) for _ in range(5)))
+        assert {r.releases for r in results} == {2}  # the primary answered for the stopped replica
+    finally:
+        await primary.aclose()
+        await replica.aclose()
