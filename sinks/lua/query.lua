@@ -4,6 +4,7 @@
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
+local fmt = string.format
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
 local TAIL_CHECK = 64  -- owners per item and round (first_owners_in)
 local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
@@ -33,14 +34,15 @@ local function temp()
 end
 
 -- The unsigned fields of `width` bits at the given slots of k (slot n at bit n * stride, stride defaults to width),
--- by BITFIELD_RO batches. Offsets go as numbers: building '#n' strings in Lua cost more than Redis' reading them.
+-- by BITFIELD_RO batches. Offsets go as '%d' strings: a Lua number passed to redis.call is printed with '%.17g',
+-- which costs more.
 local function fields(k, width, slots, stride)
   local out, ftype, n = {}, 'u' .. width, 0
   stride = stride or width
   for s = 1, #slots, BATCH do
     local args, c = {}, 0
     for j = s, math.min(s + BATCH - 1, #slots) do
-      args[c + 1] = 'GET'; args[c + 2] = ftype; args[c + 3] = slots[j] * stride; c = c + 3
+      args[c + 1] = 'GET'; args[c + 2] = ftype; args[c + 3] = fmt('%d', slots[j] * stride); c = c + 3
     end
     for _, b in ipairs(redis.call('BITFIELD_RO', k, unpack(args))) do n = n + 1; out[n] = b end
   end
@@ -260,13 +262,29 @@ local function first_owners_in(s, items, owners)
   return out
 end
 
--- The owners in the tail (rank TAIL_RANK, one SET per item) of items of a kind.
-local function tail_owners(kind, items)
-  local out = {}
-  for _, v in ipairs(items) do
-    local owners = redis.call('SMEMBERS', key('ot', kind, v))
-    for j, n in ipairs(owners) do owners[j] = tonumber(n) end
-    out[v] = owners
+-- Like first_owners_in, for the owners in the tail (rank TAIL_RANK, one SET per item) of items of a kind: SSCAN
+-- rounds of about TAIL_CHECK owners per item, so a famous item's thousands of owners are read only as far as needed.
+local function first_tail_owners_in(s, kind, items)
+  local out, todo, cursors = {}, items, {}
+  while #todo > 0 do
+    local owners, numbers, seen = {}, {}, {}
+    for _, v in ipairs(todo) do
+      local reply = redis.call('SSCAN', key('ot', kind, v), cursors[v] or 0, 'COUNT', TAIL_CHECK)
+      cursors[v], owners[v] = reply[1], reply[2]
+      for j, n in ipairs(owners[v]) do
+        n = tonumber(n)
+        owners[v][j] = n
+        if not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
+      end
+    end
+    local ok, rest = members_in(s, numbers), {}
+    for _, v in ipairs(todo) do
+      for _, n in ipairs(owners[v]) do
+        if ok[n] then out[v] = n; break end
+      end
+      if not out[v] and cursors[v] ~= '0' then rest[#rest + 1] = v end
+    end
+    todo = rest
   end
   return out
 end
@@ -321,7 +339,7 @@ local function matching_tail(kind, rel, found)
     for _, v in ipairs(items) do if owned[v] then out[#out + 1] = v end end
     return #out > 0 and {list = out} or nil
   end
-  local owned = first_owners_in(rel, items, tail_owners(kind, items))
+  local owned = first_tail_owners_in(rel, kind, items)
   for _, v in ipairs(items) do if owned[v] then out[#out + 1] = v end end
   return #out > 0 and {list = out} or nil
 end
@@ -415,9 +433,9 @@ elseif want > 0 then
   end
 end
 
--- Files in found the first matching owner of each item, given its owners by rank; returns the items without one.
-local function pick_owners(items, owners, found)
-  local owner, rest = first_owners_in(rel, items, owners), {}
+-- Files in found each item's owner (from {item = owner}); returns the items without one.
+local function pick_owners(items, owner, found)
+  local rest = {}
   for _, v in ipairs(items) do
     if owner[v] then found[v] = owner[v] else rest[#rest + 1] = v end
   end
@@ -435,10 +453,10 @@ local function first_matching_owners(items)
       if #todo == 0 or not rel then break end
       local owners, by_item = fields(key('o' .. rank, kind), 32, todo), {}
       for n, v in ipairs(todo) do by_item[v] = {owners[n]} end
-      todo = pick_owners(todo, by_item, found)
+      todo = pick_owners(todo, first_owners_in(rel, todo, by_item), found)
     end
-    if #todo > 0 and rel then todo = pick_owners(todo, owners_of_all(kind, todo), found) end
-    if #todo > 0 and rel then todo = pick_owners(todo, tail_owners(kind, todo), found) end
+    if #todo > 0 and rel then todo = pick_owners(todo, first_owners_in(rel, todo, owners_of_all(kind, todo)), found) end
+    if #todo > 0 and rel then todo = pick_owners(todo, first_tail_owners_in(rel, kind, todo), found) end
   end
   return found
 end

@@ -152,6 +152,17 @@ async def test_counts_and_samples_match_brute_force(index):
     await check_queries(index, releases, masters, rng, 150)
 
 
+async def test_a_famous_videos_matching_owner_is_found_deep_in_its_tail(index):
+    """A video of 800 releases (its tail a hash table, read in SSCAN rounds): the sample names the one match."""
+    releases = {rid: {"id": rid, "genres": ["Rock"], "country": "UK", "videos": [video("vid00000001")]}
+                for rid in range(1, 801)}
+    releases[555] = {**releases[555], "country": "Iceland"}
+    await index.apply_releases(list(releases.items()))
+    result = await index.query(FacetQuery({"genre": ("Rock",), "country": ("Iceland",)}, limit=5))
+    assert (result.releases, result.videos) == (1, 1)
+    assert [(s.video_id, s.release_id) for s in result.sample] == [("vid00000001", 555)]
+
+
 async def test_bitmaps_and_sets_mixed(index):
     """Enough releases that big values and videos of the first owner ranks are bitmaps, small ones stay sets."""
     rng = random.Random(5)
