@@ -30,12 +30,12 @@ local function pad_bitmap(k, bytes)
   if redis.call('STRLEN', k) < bytes then redis.call('SETRANGE', k, bytes - 1, '\0') end
 end
 
--- BITFIELD SET of many bits to one value, in calls of at most 1000 bits.
+-- BITFIELD SET of many bits to one value ('0' or '1'), in calls of at most 1000 bits.
 local function set_bits(k, items, bit)
   in_chunks(items, 1000, function(...)
     local args, c = {}, 0
     for _, item in ipairs({...}) do
-      args[c + 1] = 'SET'; args[c + 2] = 'u1'; args[c + 3] = item; args[c + 4] = bit; c = c + 4
+      args[c + 1] = 'SET'; args[c + 2] = 'u1'; args[c + 3] = string.format('%d', item); args[c + 4] = bit; c = c + 4
     end
     redis.call('BITFIELD', k, unpack(args))
   end)

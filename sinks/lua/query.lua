@@ -85,7 +85,7 @@ local function union(sets)
   if #bms == 1 and #list == 0 then return {bm = bms[1]} end
   local dest = temp()
   bitop('OR', dest, bms)
-  set_bits(dest, list, 1)
+  set_bits(dest, list, '1')
   redis.call('EXPIRE', dest, ttl + 5)
   return {bm = dest}
 end

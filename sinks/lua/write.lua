@@ -19,8 +19,8 @@ local function flush()
     local t, space = redis.call('TYPE', k).ok, spaces[pending_kind[k]]
     local padded = (math.floor(space / 8 / PAD_BYTES) + 1) * PAD_BYTES
     if t == 'string' then
-      set_bits(k, adds, 1)
-      set_bits(k, rems, 0)
+      set_bits(k, adds, '1')
+      set_bits(k, rems, '0')
       if #rems > 0 and redis.call('BITPOS', k, 1) == -1 then
         redis.call('DEL', k)
       else
@@ -33,7 +33,7 @@ local function flush()
       if card >= BITMAP_MIN and card * BITMAP_DENSITY >= space then
         local all = redis.call('SMEMBERS', k)
         redis.call('DEL', k)
-        set_bits(k, all, 1)
+        set_bits(k, all, '1')
         pad_bitmap(k, padded)
       end
     end
