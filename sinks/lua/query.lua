@@ -4,9 +4,11 @@
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
+-- Numbers go to redis.call as '%d' strings where many go: Redis 7.0 prints a Lua number with '%.17g', slowly.
 local fmt = string.format
+local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's bitmaps outlive it
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
-local TAIL_CHECK = 64  -- owners per item and round (first_owners_in)
+local TAIL_CHECK = 64  -- owners per item and round (first_owners_in, first_tail_owners_in)
 local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
 local INDEX_FORMAT = 'INDEX_FORMAT '  -- starts the error of an index of an older layout (sinks/facet_index.py)
 
@@ -30,12 +32,11 @@ local gen = redis.call('GET', key('gen')) or '0'
 local tmp, tmps = key('tmp', gen, qhash), 0
 local function temp()
   tmps = tmps + 1
-  return tmp .. ':' .. tmps
+  return fmt('%s:%d', tmp, tmps)
 end
 
 -- The unsigned fields of `width` bits at the given slots of k (slot n at bit n * stride, stride defaults to width),
--- by BITFIELD_RO batches. Offsets go as '%d' strings: a Lua number passed to redis.call is printed with '%.17g',
--- which costs more.
+-- by BITFIELD_RO batches.
 local function fields(k, width, slots, stride)
   local out, ftype, n = {}, 'u' .. width, 0
   stride = stride or width
@@ -86,7 +87,7 @@ local function union(sets)
   local dest = temp()
   bitop('OR', dest, bms)
   set_bits(dest, list, '1')
-  redis.call('EXPIRE', dest, ttl + 5)
+  redis.call('EXPIRE', dest, temp_ttl)
   return {bm = dest}
 end
 
@@ -101,7 +102,7 @@ local function intersect(sets)
     if #bms == 1 then return {bm = bms[1]} end
     local dest = temp()
     bitop('AND', dest, bms)
-    redis.call('EXPIRE', dest, ttl + 5)
+    redis.call('EXPIRE', dest, temp_ttl)
     return {bm = dest}
   end
   table.sort(lists, function(a, b) return #a < #b end)
@@ -212,11 +213,11 @@ local function list_of(s, count)
     table.sort(out)
     return out
   end
-  local out, pos = {}, redis.call('BITPOS', s.bm, 1)
+  local out, pos = {}, redis.call('BITPOS', s.bm, '1')
   while pos >= 0 do
     out[#out + 1] = pos
     if #out == count then break end
-    pos = redis.call('BITPOS', s.bm, 1, pos + 1, -1, 'BIT')
+    pos = redis.call('BITPOS', s.bm, '1', fmt('%d', pos + 1), '-1', 'BIT')
   end
   return out
 end
@@ -230,7 +231,7 @@ local function owners_of_all(kind, items)
     buckets[b][#buckets[b] + 1] = v
   end
   for _, b in ipairs(order) do
-    for j, raw in ipairs(redis.call('HMGET', key('o', kind, b), unpack(buckets[b]))) do
+    for j, raw in ipairs(redis.call('HMGET', key('o', kind, fmt('%d', b)), unpack(buckets[b]))) do
       owners[buckets[b][j]] = raw and cjson.decode(raw) or {}
     end
   end
@@ -269,7 +270,7 @@ local function first_tail_owners_in(s, kind, items)
   while #todo > 0 do
     local owners, numbers, seen = {}, {}, {}
     for _, v in ipairs(todo) do
-      local reply = redis.call('SSCAN', key('ot', kind, v), cursors[v] or 0, 'COUNT', TAIL_CHECK)
+      local reply = redis.call('SSCAN', key('ot', kind, fmt('%d', v)), cursors[v] or '0', 'COUNT', TAIL_CHECK)
       cursors[v], owners[v] = reply[1], reply[2]
       for j, n in ipairs(owners[v]) do
         n = tonumber(n)
@@ -325,12 +326,12 @@ local function matching_tail(kind, rel, found)
   else
     local owning = temp()
     bitop('AND', owning, {rel.bm, key('tr', kind)})
-    redis.call('EXPIRE', owning, ttl + 5)
+    redis.call('EXPIRE', owning, temp_ttl)
     if redis.call('BITCOUNT', owning) <= TAIL_MEET then few = list_of({bm = owning}) end
   end
   if few then
     local owned, keys = {}, {}
-    for j, n in ipairs(few) do keys[j] = key('ti', kind, n) end
+    for j, n in ipairs(few) do keys[j] = key('ti', kind, fmt('%d', n)) end
     for s = 1, #keys, BATCH do
       for _, v in ipairs(redis.call('SUNION', unpack(keys, s, math.min(s + BATCH - 1, #keys)))) do
         owned[tonumber(v)] = true
@@ -386,7 +387,7 @@ else
   -- by the gigabyte under load until they expire.
   local kept = {[rel and rel.bm or ''] = true, [vid and vid.bm or ''] = true}
   for n = 1, tmps do
-    local k = tmp .. ':' .. n
+    local k = fmt('%s:%d', tmp, n)
     if not kept[k] then redis.call('DEL', k) end
   end
 end
@@ -414,9 +415,9 @@ if want > 0 and vid.bm and videos > 4 * want then
         local _, exponent = math.frexp(word)  -- the highest set bit of the word is the first one at the offset
         pos = offsets[j] + 32 - exponent
       else
-        pos = redis.call('BITPOS', vid.bm, 1, offsets[j], -1, 'BIT')
+        pos = redis.call('BITPOS', vid.bm, '1', fmt('%d', offsets[j]), '-1', 'BIT')
         if pos == -1 then
-          first = first or redis.call('BITPOS', vid.bm, 1)
+          first = first or redis.call('BITPOS', vid.bm, '1')
           pos = first
         end
       end
