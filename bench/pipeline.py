@@ -28,14 +28,13 @@ from redis.asyncio import Redis
 from dataget.lag import indexer_group_id, wait_for_lag_zero
 from dataget.settings import settings_env, settings_from_env
 from dataget.synth import write_dump_set
-from dataget.topic_admin import drop_topics, ensure_topics
-from dataget.topics import Topics
+from dataget.throwaway import drop_throwaway, throwaway_settings
+from dataget.topic_admin import ensure_topics
 from producers.ingest import ingest_file
 from producers.publisher import Publisher
 from producers.record_hashes import RecordHashes
 from producers.records import iter_records
 from sinks.facet_index import FacetIndex
-from sinks.index_versions import active_index_namespace
 from sinks.mongo_store import MongoStore
 
 SAMPLE = 5000
@@ -83,12 +82,6 @@ def listening_servers(settings) -> dict[str, psutil.Process]:
     return found
 
 
-async def drop_index(settings) -> None:
-    redis = Redis.from_url(settings.redis_url)
-    await FacetIndex(redis, await active_index_namespace(redis, settings.namespace)).drop()
-    await redis.aclose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--releases", type=int, default=200_000)
@@ -101,9 +94,8 @@ def main() -> None:
         write_dump_set(dump_dir, args.releases)
         (dump_dir / "done").write_text("")
     path = next(dump_dir.glob("discogs_*_releases.xml.gz"))
-    tag = f"bp{uuid.uuid4().hex[:8]}"
-    settings = settings_from_env().with_(topics=Topics(f"{tag}."), mongo_db=tag, namespace=tag,
-                                         state_dir=args.work / f"state-{tag}")
+    settings = throwaway_settings(settings_from_env(), args.work / "state", prefix="bp")
+    settings = settings.with_(state_dir=args.work / f"state-{settings.namespace}")  # fresh record hashes per run
     ensure_topics(settings)
     mongo_rate, redis_rate = sink_rates(settings, path)
     print(f"sinks alone ({SAMPLE} releases, batches of 500): mongo {mongo_rate:.0f} rel/s, "
@@ -111,7 +103,7 @@ def main() -> None:
 
     dataget = str(Path(sys.executable).with_name("dataget"))
     env = {**os.environ, **settings_env(settings)}
-    log = args.work / f"{tag}-worker.log"
+    log = args.work / f"{settings.namespace}-worker.log"
     with log.open("wb") as out:
         workers = [subprocess.Popen([dataget, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT)
                    for _ in range(args.workers)]
@@ -142,10 +134,8 @@ def main() -> None:
             worker.wait(timeout=60)
     mongo = MongoClient(settings.mongo_url)
     stored = mongo[settings.mongo_db].releases.estimated_document_count()
-    mongo.drop_database(settings.mongo_db)
     mongo.close()
-    drop_topics(settings)
-    asyncio.run(drop_index(settings))
+    drop_throwaway(settings)
     releases = report.counts["records"]
     # Together these bound the rate on this machine: its cores / (CPU seconds per release), however well overlapped.
     per_release = {name: seconds / releases * 1e6 for name, seconds in cpu.items()}

@@ -8,6 +8,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from dataget.lag import indexer_group_id
 from dataget.settings import Settings
 from dataget.topics import ENTITIES
 
@@ -47,12 +48,14 @@ def ensure_topics(settings: Settings) -> list[str]:
 
 
 def drop_topics(settings: Settings) -> None:
-    """Delete the topics of these settings' prefix (benchmarks and tests with a throwaway prefix clean up with it:
-    thousands of leftover compacted topics slow a broker down)."""
+    """Delete the topics of these settings' prefix and those faust made for their index workers (benchmarks and
+    tests with a throwaway prefix clean up with it: thousands of leftover topics slow a broker down)."""
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="dataget-admin")
+    workers = f"{indexer_group_id(settings.namespace)}-"  # faust's own topics, for live and replay workers alike
     try:
         existing = set(admin.list_topics())
         names = [spec.name for spec in topic_specs(settings) if spec.name in existing]
+        names += sorted(name for name in existing if name.startswith(workers))
         if names:
             admin.delete_topics(names)
     finally:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dataget.settings import Settings, settings_from_env
-from dataget.topics import Topics
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "discogs"
 
@@ -33,12 +31,14 @@ def stack_settings() -> Iterator[Settings]:
 
 
 @pytest.fixture
-def isolated_settings(stack_settings: Settings, tmp_path: Path) -> Settings:
-    """Stack settings with topics, Mongo database, Redis namespace and state directory of this test alone."""
-    tag = uuid.uuid4().hex[:10]
-    return stack_settings.with_(
-        topics=Topics(prefix=f"t{tag}."), mongo_db=f"t{tag}", namespace=f"t{tag}", state_dir=tmp_path / "state"
-    )
+def isolated_settings(stack_settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """Stack settings with topics, Mongo database, Redis namespace and state directory of this test alone; all
+    of them are dropped after it."""
+    from dataget.throwaway import drop_throwaway, throwaway_settings
+
+    settings = throwaway_settings(stack_settings, tmp_path / "state")
+    yield settings
+    drop_throwaway(settings)
 
 
 @pytest.fixture(scope="session")

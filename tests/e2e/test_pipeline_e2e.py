@@ -19,6 +19,7 @@ from pymongo import MongoClient
 
 from dataget.local_secrets import with_local_secrets
 from dataget.settings import Settings, settings_env
+from dataget.throwaway import drop_throwaway, throwaway_settings
 from sinks.mongo_store import document_id
 from web.app import create_app
 
@@ -82,14 +83,8 @@ def running_worker(dataget_bin: Path, settings: Settings, log: Path) -> Iterator
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory, dataget_bin, stack_settings, fixtures_dir):
     """Ingest the excerpts once for the module with a worker running; yields the settings."""
-    import uuid
-
-    from dataget.topics import Topics
-
-    tag = uuid.uuid4().hex[:10]
     work = tmp_path_factory.mktemp("pipeline")
-    settings = stack_settings.with_(topics=Topics(prefix=f"t{tag}."), mongo_db=f"t{tag}", namespace=f"t{tag}",
-                                    state_dir=work / "state")
+    settings = throwaway_settings(stack_settings, work / "state")
     env = {**os.environ, **settings_env(settings)}
     files = [str(fixtures_dir / f) for f in (*RELEASE_FILES, *MASTER_FILES)]
     with running_worker(dataget_bin, settings, work / "worker.log"):
@@ -97,9 +92,7 @@ def ingested(tmp_path_factory, dataget_bin, stack_settings, fixtures_dir):
                                "--wait-timeout", "240"], env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr + (work / "worker.log").read_text()[-3000:]
     yield settings
-    mongo = MongoClient(settings.mongo_url)
-    mongo.drop_database(settings.mongo_db)
-    mongo.close()
+    drop_throwaway(settings)
 
 
 def _ids(paths: list[Path]) -> set[int]:

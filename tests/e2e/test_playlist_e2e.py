@@ -11,7 +11,6 @@ import orjson
 import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
-from pymongo import MongoClient
 from redis.asyncio import Redis
 
 from dataget.settings import Settings
@@ -110,7 +109,6 @@ async def test_sign_in_request_playlist_and_watch_it_complete(isolated_settings:
         stop.set()
         await asyncio.wait_for(worker, 30)
         await server.close()
-        await index.drop()
         await redis.aclose()
 
     job = next(orjson.loads(m.value) for m in read_topic(settings, settings.topics.playlist_requests)
@@ -120,7 +118,3 @@ async def test_sign_in_request_playlist_and_watch_it_complete(isolated_settings:
     [playlist] = youtube.playlists()
     assert playlist.privacy == "private" and playlist.title == "Jazz from Dataget"
     assert playlist.video_ids == job["video_ids"]
-
-    mongo = MongoClient(settings.mongo_url)
-    mongo.drop_database(settings.app_mongo_db)
-    mongo.close()

@@ -55,12 +55,3 @@ def test_reindex_switches_to_a_rebuilt_version(dataget_bin, isolated_settings, f
                 "--dump-version", "20260301", "--wait", "--wait-timeout", "120")
         grown = asyncio.run(_snapshot(settings))
         assert grown[0] == after[0] and grown[1][0] == 2 + 509
-    asyncio.run(_drop_all(settings))
-
-
-async def _drop_all(settings) -> None:
-    redis = Redis.from_url(settings.redis_url)
-    try:
-        await FacetIndex(redis, await active_index_namespace(redis, settings.namespace)).drop()
-    finally:
-        await redis.aclose()

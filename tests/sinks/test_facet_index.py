@@ -84,10 +84,8 @@ async def redis_client(isolated_settings) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-async def index(redis_client, isolated_settings) -> AsyncIterator[FacetIndex]:
-    ix = FacetIndex(redis_client, isolated_settings.namespace)
-    yield ix
-    await ix.drop()
+async def index(redis_client, isolated_settings) -> FacetIndex:
+    return FacetIndex(redis_client, isolated_settings.namespace)
 
 
 HEX = "return (string.gsub(redis.call('GET', KEYS[1]), '.', function(c) return string.format('%02x', c:byte()) end))"

@@ -30,7 +30,4 @@ async def test_provider_queries_the_active_version(isolated_settings):
         assert (await index.query(rock)).releases == 2
         assert [v.releases for v in await index.facet_values("genre")] == [2]
     finally:
-        for version in (version_namespace(base, 0), namespace):
-            await FacetIndex(redis, version).drop()
-        await redis.delete(f"{base}:active", f"{base}:version_seq")
         await redis.aclose()

@@ -19,7 +19,6 @@ def db(isolated_settings: Settings) -> Iterator[pymongo.database.Database]:
     try:
         yield client[isolated_settings.mongo_db]
     finally:
-        client.drop_database(isolated_settings.mongo_db)
         client.close()
 
 

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 from pymongo import MongoClient
 
 from dataget.settings import Settings
-from dataget.topic_admin import drop_topics, ensure_topics
+from dataget.topic_admin import ensure_topics
 from schemas.generate import load_schema
 from sinks.user_tokens import UserTokenStore
 from stream_processors import playlist_jobs as pj
@@ -69,9 +69,7 @@ def env(isolated_settings: Settings, fake: FakeYouTube) -> Iterator[Settings]:
         tokens.save(user, {"access_token": access, "refresh_token": "1//r", "expires_at": int(time.time()) + expires_in,
                            "token_type": "Bearer", "scope": "openid https://www.googleapis.com/auth/youtube"})
     yield settings
-    mongo.drop_database(settings.app_mongo_db)
     mongo.close()
-    drop_topics(settings)
 
 
 class Harness:

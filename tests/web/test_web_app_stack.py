@@ -4,7 +4,6 @@ import pytest
 from pymongo import MongoClient
 from web_fakes import web_settings
 
-from dataget.topic_admin import drop_topics
 from sinks.mongo_store import to_document
 from web.app import create_app
 
@@ -15,14 +14,10 @@ pytestmark = pytest.mark.stack
 def settings(isolated_settings):
     base = web_settings()
     settings = isolated_settings.with_(session_secret=base.session_secret, token_key=base.token_key)
-    mongo = MongoClient(settings.mongo_url)
     release = {"id": 249504, "title": "Never Gonna Give You Up"}
-    mongo[settings.mongo_db]["releases"].insert_one(to_document(249504, release))
-    yield settings
-    for name in (settings.mongo_db, settings.app_mongo_db):
-        mongo.drop_database(name)
-    mongo.close()
-    drop_topics(settings)
+    with MongoClient(settings.mongo_url) as mongo:
+        mongo[settings.mongo_db]["releases"].insert_one(to_document(249504, release))
+    return settings
 
 
 async def test_real_services_answer(aiohttp_client, settings):

@@ -181,5 +181,4 @@ async def test_sign_in_stores_tokens_encrypted_in_mongo(aiohttp_client, oidc, is
         assert db["users"].find_one({"_id": user_id})["email"] == oidc.user["email"]
     finally:
         await store.close()
-        raw.drop_database(settings.app_mongo_db)
         raw.close()

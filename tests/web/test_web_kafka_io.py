@@ -8,7 +8,7 @@ from fakes.oidc import FakeOIDC
 from kafka_helpers import read_topic
 from web_fakes import FakeIndex, FakeStore, sign_in, web_settings
 
-from dataget.topic_admin import drop_topics, ensure_topics
+from dataget.topic_admin import ensure_topics
 from schemas.generate import load_schema
 from web.app import create_app
 
@@ -22,8 +22,7 @@ def settings(isolated_settings):
         public_base_url=ORIGIN, kafka_bootstrap=isolated_settings.kafka_bootstrap, topics=isolated_settings.topics
     )
     ensure_topics(settings)
-    yield settings
-    drop_topics(settings)
+    return settings
 
 
 async def publish_status(settings, snapshot):
