@@ -20,7 +20,7 @@ def settings(isolated_settings):
     return settings
 
 
-async def test_real_services_answer(aiohttp_client, settings):
+async def test_real_services_answer(settings, aiohttp_client):  # the site stops before settings drop its topics
     client = await aiohttp_client(create_app(settings))
     release = await client.get("/api/v1/releases/249504")
     assert await release.json() == {"id": 249504, "title": "Never Gonna Give You Up"}
