@@ -129,6 +129,16 @@ def query_args(q: FacetQuery) -> tuple[str, list[str]]:
     return digest, tail
 
 
+def query_script_args(namespace: str, q: FacetQuery, active_key: str = "") -> list[str]:
+    """ARGV of the query script (lua/query.lua) for q on the index at namespace."""
+    digest, tail = query_args(q)
+    limit = max(0, min(q.limit, MAX_LIMIT))
+    # Unseeded queries draw from a fresh random generator state.
+    state = random.randrange(1, 2147483647) if q.seed is None else seed_state(q.seed)
+    seeded = "" if q.seed is None else "seeded"
+    return [namespace, digest, q.unique or "", str(limit), str(state), seeded, str(CACHE_TTL_S), active_key, *tail]
+
+
 def seed_state(seed: int) -> int:
     """A well-mixed start state in [1, 2^31 - 2] for the Lua Park-Miller generator."""
     return int.from_bytes(hashlib.sha256(str(seed).encode()).digest()[:8], "big") % 2147483646 + 1
@@ -166,14 +176,8 @@ class FacetIndex:
 
     async def query(self, q: FacetQuery, active_key: str = "") -> QueryResult:
         """With active_key, the index version that key names (this one while it is unset), read in the script."""
-        digest, tail = query_args(q)
-        limit = max(0, min(q.limit, MAX_LIMIT))
-        # Unseeded queries draw from a fresh random generator state.
-        state = random.randrange(1, 2147483647) if q.seed is None else seed_state(q.seed)
-        seeded = "" if q.seed is None else "seeded"
-        args = [self._ns, digest, q.unique or "", str(limit), str(state), seeded, str(CACHE_TTL_S), active_key, *tail]
         try:
-            releases, videos, flat = await self._query(args=args)
+            releases, videos, flat = await self._query(args=query_script_args(self._ns, q, active_key))
         except ResponseError as exc:
             if (old_layout := _INDEX_FORMAT.search(str(exc))) is None:
                 raise
