@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dataget.topics import Topics
 
@@ -83,6 +84,12 @@ _ENV = {
     "DATAGET_TOPIC_PREFIX": "topic_prefix",
 }
 _SERVER_VARS = ("DATAGET_KAFKA_BOOTSTRAP", "DATAGET_MONGO_URL", "DATAGET_REDIS_URL")
+
+
+def server_address(url: str) -> str:
+    """host:port of a server URL, for logs and status lines (a URL may hold a password)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:

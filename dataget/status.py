@@ -6,9 +6,10 @@ import argparse
 import asyncio
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from dataget.lag import group_lag, indexer_group_id
-from dataget.settings import Settings
+from dataget.settings import Settings, server_address
 from dataget.topics import ENTITIES
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace
@@ -28,6 +29,36 @@ async def index_status(settings: Settings) -> tuple[str, dict]:
         await redis.aclose()
 
 
+def replica_state(primary_offset: int, info: dict | None) -> str:
+    """One replica's line, from its INFO replication (None: it did not answer)."""
+    if info is None:
+        return "not answering"
+    if info.get("master_link_status") != "up":
+        return "syncing" if info.get("master_sync_in_progress") else "link to the primary down"
+    behind = max(0, primary_offset - int(info.get("slave_repl_offset", 0)))
+    return "in sync" if behind == 0 else f"in sync, {behind} bytes behind"
+
+
+async def replica_states(settings: Settings) -> dict[str, str]:
+    """Each read replica (DATAGET_REDIS_REPLICA_URLS) by host:port, as replica_state tells it."""
+    primary = Redis.from_url(settings.redis_url)
+    try:
+        offset = int((await primary.info("replication")).get("master_repl_offset", 0))
+    finally:
+        await primary.aclose()
+    states = {}
+    for url in settings.redis_replica_urls:
+        replica = Redis.from_url(url, socket_timeout=2)
+        try:
+            info = await replica.info("replication")
+        except RedisError:
+            info = None
+        finally:
+            await replica.aclose()
+        states[server_address(url)] = replica_state(offset, info)
+    return states
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     topics = [settings.topics.entity(e) for e in ENTITIES]
     groups = {"indexer": indexer_group_id(settings.namespace)}
@@ -39,4 +70,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"\nactive index version: {namespace}")
     for key, value in stats.items():
         print(f"  {key}: {value}")
+    for name, state in asyncio.run(replica_states(settings)).items():
+        print(f"index replica {name}: {state}")
     return 0

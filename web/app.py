@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 import aiohttp_session
 from aiohttp import web
 from redis.asyncio import Redis
 
-from dataget.settings import Settings
+from dataget.settings import Settings, server_address
 from dataget.topic_admin import ensure_topics
 from sinks.index_versions import ActiveIndex
 from web import api, auth, playlists
@@ -29,22 +29,17 @@ STATIC_DIR = Path(__file__).parent / "static"
 Cleanup = Callable[[web.Application], AsyncIterator[None]]
 
 
-def redis_index_provider(redis: Redis, base: str, replicas: Sequence[Redis] = ()) -> IndexProvider:
-    """The index at redis; its replicas, if any, share the reads."""
+def redis_index_provider(redis: Redis, base: str, replicas: Mapping[str, Redis] | None = None) -> IndexProvider:
+    """The index at redis; its replicas (by address, for logs), if any, share the reads."""
     active: ReleaseIndex = ActiveIndex(redis, base)
     if replicas:
-        primary = Member(_server_name(redis), active)
-        active = IndexPool(primary, [Member(_server_name(r), ActiveIndex(r, base)) for r in replicas])
+        members = [Member(address, ActiveIndex(replica, base)) for address, replica in replicas.items()]
+        active = IndexPool(Member("primary", active), members)
 
     async def provider() -> ReleaseIndex:
         return active  # it follows switches itself, a query atomically
 
     return provider
-
-
-def _server_name(redis: Redis) -> str:
-    kwargs = redis.connection_pool.connection_kwargs
-    return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
 
 
 async def _index_page(request: web.Request) -> web.FileResponse:
@@ -108,9 +103,9 @@ def create_app(
     hub = StatusHub()
     if index is None:
         redis = Redis.from_url(settings.redis_url)
-        replicas = [Redis.from_url(url) for url in settings.redis_replica_urls]
+        replicas = {server_address(url): Redis.from_url(url) for url in settings.redis_replica_urls}
         index = redis_index_provider(redis, settings.namespace, replicas)
-        for client in (redis, *replicas):
+        for client in (redis, *replicas.values()):
             app.cleanup_ctx.append(_closing(client.aclose))
     if store is None:
         mongo = MongoStore(settings)

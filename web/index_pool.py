@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 @dataclass
 class Member:
-    name: str  # host:port, for logs (a URL may hold a password)
+    name: str  # for logs: host:port, never the URL (it may hold a password)
     index: ReleaseIndex
     in_flight: int = 0
     resting_until: float = 0.0

@@ -10,8 +10,10 @@ import pytest
 from redis.asyncio import Redis
 
 from dataget.query import FacetQuery
+from dataget.settings import Settings, server_address
 from dataget.stack.process import free_port
 from dataget.stack.services import Service, redis_replica_service, redis_service
+from dataget.status import replica_states
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import version_namespace
 from web.app import redis_index_provider
@@ -45,7 +47,7 @@ async def test_reads_are_shared_with_the_replica_and_survive_its_loss(servers, t
     try:
         await FacetIndex(primary, version_namespace("site", 0)).apply_releases([(1, RELEASE), (2, RELEASE)])
         assert await primary.wait(1, 5000) == 1
-        index = await redis_index_provider(primary, "site", [replica])()
+        index = await redis_index_provider(primary, "site", {"replica": replica})()
         rock = FacetQuery({"genre": ("Rock",)})
         replica_before = await evalsha_calls(replica)
         results = await asyncio.gather(*(index.query(rock) for _ in range(20)))
@@ -53,9 +55,13 @@ async def test_reads_are_shared_with_the_replica_and_survive_its_loss(servers, t
         assert await evalsha_calls(replica) > replica_before  # the replica ran queries (writable, in sync)
         assert [v.releases for v in await index.facet_values("genre")] == [2]
 
+        settings = Settings(redis_url=primary_url, redis_replica_urls=(replica_url,))
+        assert await replica_states(settings) == {server_address(replica_url): "in sync"}
+
         replica_service.process(tmp_path).stop()
         results = await asyncio.gather(*(index.query(rock) for _ in range(5)))
         assert {r.releases for r in results} == {2}  # the primary answered for the stopped replica
+        assert await replica_states(settings) == {server_address(replica_url): "not answering"}
     finally:
         await primary.aclose()
         await replica.aclose()
