@@ -168,27 +168,39 @@ local function filter(cand, fk)
   return kept
 end
 
--- Items filed under every facet: with a facet of small sets only, its members filtered by the other facets;
--- otherwise bitmaps ANDed in C.
+-- Items filed under every facet. Facets of small sets only are intersected in C (SINTER over each one's union), so
+-- only their common members reach Lua, which then looks them up in the facets with bitmaps; with no such facet,
+-- bitmaps are ANDed in C.
 local function and_facets(fks)
-  local best, best_card
-  for j, fk in ipairs(fks) do
-    if #fk.bms == 0 then
-      local card = 0
-      for _, k in ipairs(fk.sets) do card = card + redis.call('SCARD', k) end
-      if not best or card < best_card then best, best_card = j, card end
-    end
+  local small, big = {}, {}
+  for _, fk in ipairs(fks) do
+    if #fk.bms == 0 then small[#small + 1] = fk else big[#big + 1] = fk end
   end
-  if best then
-    local cand = members_of(fks[best].sets)
-    for j, fk in ipairs(fks) do
-      if j ~= best and #cand > 0 then cand = filter(cand, fk) end
-    end
-    return #cand > 0 and {list = cand} or nil
+  if #small == 0 then
+    local sets = {}
+    for j, fk in ipairs(fks) do sets[j] = materialize(fk) end
+    return intersect(sets)
   end
-  local sets = {}
-  for j, fk in ipairs(fks) do sets[j] = materialize(fk) end
-  return intersect(sets)
+  local cand
+  if #small == 1 then
+    cand = members_of(small[1].sets)
+  else
+    local keys = {}
+    for j, fk in ipairs(small) do
+      if #fk.sets == 1 then
+        keys[j] = fk.sets[1]
+      else
+        keys[j] = temp()
+        redis.call('SUNIONSTORE', keys[j], unpack(fk.sets))
+      end
+    end
+    cand = distinct(redis.call('SINTER', unpack(keys)))
+  end
+  for _, fk in ipairs(big) do
+    if #cand == 0 then break end
+    cand = filter(cand, fk)
+  end
+  return #cand > 0 and {list = cand} or nil
 end
 
 -- Which of numbers are in the number set s, as a lookup table.
