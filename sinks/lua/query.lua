@@ -312,17 +312,22 @@ local function matching_at(kind, rank)
   return and_facets(fks)
 end
 
--- Items with an owner at rank TAIL_RANK or above that matches every facet. Those owners are filed per value, not
--- per rank (a famous master's thousands of releases would cost a pass per rank): the items with such owners
--- having a value of every facet are candidates, exact for one facet; with more, each candidate's tail owners are
--- looked up among the matching releases.
-local function matching_tail(kind, rel, found)
+-- An index of a kind with a tail must file it per value: one built before filed rank TAIL_RANK like the others.
+local function check_tail_layout(kind)
   if redis.call('EXISTS', key('k', kind, TAIL_RANK, '*', '*')) == 1 then
     error(INDEX_FORMAT .. 'index ' .. ns .. ' was built before owners past rank ' .. TAIL_RANK ..
       ' were filed per value: rebuild it with `dataget reindex`')
   end
+end
+
+-- Items with an owner at rank TAIL_RANK or above that matches every facet. Those owners are filed per value, not
+-- per rank (a famous master's thousands of releases would cost a pass per rank): the items with such owners
+-- having a value of every facet are candidates (exact for one facet: matching_any_rank); each candidate's tail
+-- owners are looked up among the matching releases.
+local function matching_tail(kind, rel, found)
+  check_tail_layout(kind)
   local cand = matching_at(kind, 't')
-  if not cand or #facets == 1 then return cand end
+  if not cand then return nil end
   if not rel then return nil end
   -- Candidates already found at a lower rank need no check (with a broad query, most).
   local all, items = list_of(cand), {}
@@ -357,10 +362,31 @@ local function matching_tail(kind, rel, found)
   return #out > 0 and {list = out} or nil
 end
 
+-- With one facet, an item matches when any of its owners has one of the values, whatever its rank: one union of
+-- every rank's keys and the tail's (exact for one facet), no AND per rank, and C drops the items found at several.
+local function matching_any_rank(kind, layers)
+  local ranks = {}
+  for rank = 0, math.min(layers, TAIL_RANK) - 1 do ranks[#ranks + 1] = rank end
+  if layers > TAIL_RANK then
+    check_tail_layout(kind)
+    ranks[#ranks + 1] = 't'
+  end
+  local all = {bms = {}, sets = {}}
+  for _, rank in ipairs(ranks) do
+    local fk = facet_keys(kind, rank, facets[1][1], facets[1][2])
+    if fk then
+      for _, k in ipairs(fk.bms) do all.bms[#all.bms + 1] = k end
+      for _, k in ipairs(fk.sets) do all.sets[#all.sets + 1] = k end
+    end
+  end
+  return (#all.bms + #all.sets > 0) and materialize(all) or nil
+end
+
 -- Items of a kind with an owner (at any rank) matching every facet: rank by rank, each owner is one release;
 -- `rel` (the matching releases) checks the tail's candidates.
 local function matching_items(kind, rel)
   local layers = tonumber(redis.call('GET', key('layers', kind)) or (kind == 'r' and '1' or '0'))
+  if #facets == 1 then return matching_any_rank(kind, layers) end
   local found = {}
   for rank = 0, math.min(layers, TAIL_RANK) - 1 do
     found[#found + 1] = matching_at(kind, rank)
