@@ -490,9 +490,12 @@ local function first_matching_owners(items)
   for _, kind in ipairs(unique == 'master' and {'v', 'x'} or {'v'}) do
     for rank = 0, OWNER_ARRAYS - 1 do
       if #todo == 0 or not rel then break end
-      local owners, by_item = fields(key('o' .. rank, kind), 32, todo), {}
-      for n, v in ipairs(todo) do by_item[v] = {owners[n]} end
-      todo = pick_owners(todo, first_owners_in(rel, todo, by_item), found)
+      local owners, owner = fields(key('o' .. rank, kind), 32, todo), {}
+      local ok = members_in(rel, owners)  -- 0 (no owner at the rank) is no release's number
+      for n, v in ipairs(todo) do
+        if ok[owners[n]] then owner[v] = owners[n] end
+      end
+      todo = pick_owners(todo, owner, found)
     end
     if #todo > 0 and rel then todo = pick_owners(todo, first_owners_in(rel, todo, owners_of_all(kind, todo)), found) end
     if #todo > 0 and rel then todo = pick_owners(todo, first_tail_owners_in(rel, kind, todo), found) end
