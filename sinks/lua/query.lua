@@ -8,7 +8,7 @@ local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] 
 local fmt = string.format
 local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's bitmaps outlive it
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
-local TAIL_CHECK = 64  -- owners per item and round (first_owners_in, first_tail_owners_in)
+local TAIL_CHECK = 64  -- owners per item and SSCAN round (first_tail_owners_in)
 local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
 local INDEX_FORMAT = 'INDEX_FORMAT '  -- starts the error of an index of an older layout (sinks/facet_index.py)
 
@@ -250,27 +250,20 @@ local function owners_of_all(kind, items)
   return owners
 end
 
--- The first owner of each item (in the order of owners[item]; 0 = none) that is in the number set s, as
--- {item = owner}. In rounds of TAIL_CHECK owners per item: with a broad query most items match in the first, and
--- a famous item's thousands of owners are looked up only as far as needed.
+-- The first owner of each item (in the order of owners[item], its owners below the tail; 0 = none) that is in the
+-- number set s, as {item = owner}.
 local function first_owners_in(s, items, owners)
-  local out, todo, from = {}, items, 1
-  while #todo > 0 do
-    local last, numbers, seen = from + TAIL_CHECK - 1, {}, {}
-    for _, v in ipairs(todo) do
-      for r = from, math.min(last, #owners[v]) do
-        local n = owners[v][r]
-        if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
-      end
+  local numbers, seen, out = {}, {}, {}
+  for _, v in ipairs(items) do
+    for _, n in ipairs(owners[v]) do
+      if n ~= 0 and not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
     end
-    local ok, rest = members_in(s, numbers), {}
-    for _, v in ipairs(todo) do
-      for r = from, math.min(last, #owners[v]) do
-        if ok[owners[v][r]] then out[v] = owners[v][r]; break end
-      end
-      if not out[v] and #owners[v] > last then rest[#rest + 1] = v end
+  end
+  local ok = members_in(s, numbers)
+  for _, v in ipairs(items) do
+    for _, n in ipairs(owners[v]) do
+      if ok[n] then out[v] = n; break end
     end
-    todo, from = rest, last + 1
   end
   return out
 end
