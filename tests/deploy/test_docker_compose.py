@@ -48,3 +48,17 @@ def test_app_services_run_existing_subcommands(compose: dict, name: str) -> None
     assert argv[0] == COMMANDS[name]
     subcommands = build_parser()._subparsers._group_actions[0].choices
     assert argv[0] in subcommands
+
+
+def test_the_replica_override_gives_the_site_a_writable_in_sync_replica(compose: dict) -> None:
+    override = yaml.safe_load((ROOT / "docker-compose.replica.yml").read_text())
+    replica = override["services"]["redis-replica"]
+    command = replica["command"]
+    assert command[command.index("--replicaof") + 1] == "redis"
+    assert command[command.index("--replica-read-only") + 1] == "no"
+    assert command[command.index("--replica-serve-stale-data") + 1] == "no"
+    env = override["services"]["web"]["environment"]
+    assert set(env) <= set(_ENV)
+    merged = {**compose["services"]["web"]["environment"], **env}
+    settings = settings_from_env({k: (v if "${" not in str(v) else "x") for k, v in merged.items()})
+    assert settings.redis_replica_urls == ("redis://redis-replica:6379/0",)
