@@ -18,7 +18,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psutil
 from process_cpu import cpu_s
@@ -26,7 +25,7 @@ from pymongo import MongoClient
 from redis.asyncio import Redis
 
 from dataget.lag import indexer_group_id, wait_for_lag_zero
-from dataget.settings import settings_env, settings_from_env
+from dataget.settings import host_port, settings_env, settings_from_env
 from dataget.synth import write_dump_set
 from dataget.throwaway import drop_throwaway, throwaway_settings
 from dataget.topic_admin import ensure_topics
@@ -70,11 +69,11 @@ def sink_rates(settings, path: Path) -> tuple[float, float]:
 def listening_servers(settings) -> dict[str, psutil.Process]:
     """The local processes listening on the ports of Mongo, Redis and Kafka (none for a remote server)."""
     ports = {}
-    for name, url in (("mongo", settings.mongo_url), ("redis", settings.redis_url),
-                      ("kafka", f"tcp://{settings.kafka_bootstrap.split(',')[0]}")):
-        parts = urlsplit(url)
-        if parts.hostname in ("127.0.0.1", "localhost", "::1") and parts.port:
-            ports[parts.port] = name
+    for name, url, default_port in (("mongo", settings.mongo_url, 27017), ("redis", settings.redis_url, 6379),
+                                    ("kafka", settings.kafka_bootstrap.split(",")[0], 9092)):
+        host, port = host_port(url, default_port)
+        if host in ("127.0.0.1", "localhost", "::1"):
+            ports[port] = name
     found = {}
     for conn in psutil.net_connections("tcp"):
         if conn.status == psutil.CONN_LISTEN and conn.laddr.port in ports and conn.pid:
@@ -94,8 +93,7 @@ def main() -> None:
         write_dump_set(dump_dir, args.releases)
         (dump_dir / "done").write_text("")
     path = next(dump_dir.glob("discogs_*_releases.xml.gz"))
-    settings = throwaway_settings(settings_from_env(), args.work / "state", prefix="bp")
-    settings = settings.with_(state_dir=args.work / f"state-{settings.namespace}")  # fresh record hashes per run
+    settings = throwaway_settings(settings_from_env(), args.work / "state", prefix="bp")  # fresh record hashes
     ensure_topics(settings)
     mongo_rate, redis_rate = sink_rates(settings, path)
     print(f"sinks alone ({SAMPLE} releases, batches of 500): mongo {mongo_rate:.0f} rel/s, "

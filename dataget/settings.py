@@ -86,10 +86,16 @@ _ENV = {
 _SERVER_VARS = ("DATAGET_KAFKA_BOOTSTRAP", "DATAGET_MONGO_URL", "DATAGET_REDIS_URL")
 
 
-def server_address(url: str) -> str:
-    """host:port of a server URL, for logs and status lines (a URL may hold a password)."""
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+def host_port(url: str, default_port: int) -> tuple[str, int]:
+    """Host and port of a server URL, or of a bare host:port (a Kafka bootstrap address)."""
+    parts = urlsplit(url if "://" in url else f"tcp://{url}")
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+def redis_address(url: str) -> str:
+    """host:port of a Redis URL, for logs and status lines (the URL may hold a password)."""
+    host, port = host_port(url, 6379)
+    return f"{host}:{port}"
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:

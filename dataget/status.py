@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from dataget.lag import group_lag, indexer_group_id
-from dataget.settings import Settings, server_address
+from dataget.settings import Settings, redis_address
 from dataget.topics import ENTITIES
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace
@@ -55,7 +55,7 @@ async def replica_states(settings: Settings) -> dict[str, str]:
             info = None
         finally:
             await replica.aclose()
-        states[server_address(url)] = replica_state(offset, info)
+        states[redis_address(url)] = replica_state(offset, info)
     return states
 
 

@@ -18,10 +18,11 @@ from dataget.topics import Topics
 SWEEP_BATCH = 1000
 
 
-def throwaway_settings(base: Settings, state_dir: Path, prefix: str = "t") -> Settings:
-    """base with a topic prefix, Mongo databases and Redis namespace of their own, named prefix + a random tag."""
+def throwaway_settings(base: Settings, state_root: Path, prefix: str = "t") -> Settings:
+    """base with a topic prefix, Mongo databases, Redis namespace and state directory (under state_root) of their
+    own, named prefix + a random tag."""
     tag = f"{prefix}{uuid.uuid4().hex[:10]}"
-    return base.with_(topics=Topics(prefix=f"{tag}."), mongo_db=tag, namespace=tag, state_dir=state_dir)
+    return base.with_(topics=Topics(prefix=f"{tag}."), mongo_db=tag, namespace=tag, state_dir=state_root / tag)
 
 
 def drop_throwaway(settings: Settings) -> None:

@@ -12,7 +12,7 @@ import aiohttp_session
 from aiohttp import web
 from redis.asyncio import Redis
 
-from dataget.settings import Settings, server_address
+from dataget.settings import Settings, redis_address
 from dataget.topic_admin import ensure_topics
 from sinks.index_versions import ActiveIndex
 from web import api, auth, playlists
@@ -103,7 +103,7 @@ def create_app(
     hub = StatusHub()
     if index is None:
         redis = Redis.from_url(settings.redis_url)
-        replicas = {server_address(url): Redis.from_url(url) for url in settings.redis_replica_urls}
+        replicas = {redis_address(url): Redis.from_url(url) for url in settings.redis_replica_urls}
         index = redis_index_provider(redis, settings.namespace, replicas)
         for client in (redis, *replicas.values()):
             app.cleanup_ctx.append(_closing(client.aclose))

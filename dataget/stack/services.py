@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from dataget.settings import host_port
 from dataget.stack import builds
 from dataget.stack.process import ServerProcess, StackError, port_is_free
 
@@ -51,11 +51,6 @@ class Service:
         return True
 
 
-def _host_port(url: str, default_port: int) -> tuple[str, int]:
-    parts = urlsplit(url if "://" in url else f"tcp://{url}")
-    return parts.hostname or "127.0.0.1", parts.port or default_port
-
-
 def _redis_argv(stack_dir: Path, name: str, host: str, port: int, options: list[str]) -> list[str]:
     binary = shutil.which("redis-server")
     if binary is None:
@@ -84,7 +79,7 @@ def _redis_loading(url: str) -> Callable[[], bool]:
 
 
 def redis_service(url: str) -> Service:
-    host, port = _host_port(url, 6379)
+    host, port = host_port(url, 6379)
 
     def prepare(stack_dir: Path) -> list[str]:
         # AOF so a restarted Redis keeps the index (the restart test relies on it). A replica gets its copy at once
@@ -105,8 +100,8 @@ def redis_service(url: str) -> Service:
 
 def redis_replica_service(url: str, primary_url: str) -> Service:
     """A read replica of the index's Redis (web/index_pool.py says why these options); ready once in sync."""
-    host, port = _host_port(url, 6379)
-    primary_host, primary_port = _host_port(primary_url, 6379)
+    host, port = host_port(url, 6379)
+    primary_host, primary_port = host_port(primary_url, 6379)
     name = f"redis-replica-{port}"
 
     def prepare(stack_dir: Path) -> list[str]:
@@ -128,7 +123,7 @@ def redis_replica_service(url: str, primary_url: str) -> Service:
 
 
 def ferretdb_service(url: str) -> Service:
-    host, port = _host_port(url, 27017)
+    host, port = host_port(url, 27017)
 
     def prepare(stack_dir: Path) -> list[str]:
         binary = builds.ferretdb_binary(stack_dir / "build")
@@ -154,7 +149,7 @@ def ferretdb_service(url: str) -> Service:
 
 
 def kafka_service(bootstrap: str) -> Service:
-    host, port = _host_port(bootstrap, 9092)
+    host, port = host_port(bootstrap, 9092)
     controller = port + KAFKA_CONTROLLER_PORT_OFFSET
 
     def prepare(stack_dir: Path) -> list[str]:

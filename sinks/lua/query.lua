@@ -250,8 +250,8 @@ local function owners_of_all(kind, items)
   return owners
 end
 
--- The first owner of each item (in the order of owners[item], its owners below the tail; 0 = none) that is in the
--- number set s, as {item = owner}.
+-- The first owner of each item (in the order of owners[item]; 0 = none) that is in the number set s, as
+-- {item = owner}.
 local function first_owners_in(s, items, owners)
   local numbers, seen, out = {}, {}, {}
   for _, v in ipairs(items) do
@@ -273,21 +273,14 @@ end
 local function first_tail_owners_in(s, kind, items)
   local out, todo, cursors = {}, items, {}
   while #todo > 0 do
-    local owners, numbers, seen = {}, {}, {}
+    local owners, rest = {}, {}
     for _, v in ipairs(todo) do
       local reply = redis.call('SSCAN', key('ot', kind, fmt('%d', v)), cursors[v] or '0', 'COUNT', TAIL_CHECK)
       cursors[v], owners[v] = reply[1], reply[2]
-      for j, n in ipairs(owners[v]) do
-        n = tonumber(n)
-        owners[v][j] = n
-        if not seen[n] then seen[n] = true; numbers[#numbers + 1] = n end
-      end
+      for j, n in ipairs(owners[v]) do owners[v][j] = tonumber(n) end
     end
-    local ok, rest = members_in(s, numbers), {}
+    for v, n in pairs(first_owners_in(s, todo, owners)) do out[v] = n end
     for _, v in ipairs(todo) do
-      for _, n in ipairs(owners[v]) do
-        if ok[n] then out[v] = n; break end
-      end
       if not out[v] and cursors[v] ~= '0' then rest[#rest + 1] = v end
     end
     todo = rest
@@ -320,8 +313,7 @@ end
 local function matching_tail(kind, rel, found)
   check_tail_layout(kind)
   local cand = matching_at(kind, 't')
-  if not cand then return nil end
-  if not rel then return nil end
+  if not cand or not rel then return nil end
   -- Candidates already found at a lower rank need no check (with a broad query, most).
   local all, items = list_of(cand), {}
   local known = members_in(found, all)
