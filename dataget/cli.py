@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from dataget.settings import settings_from_env
+from dataget.unreachable import UNREACHABLE, unreachable_message
 
 # Each module defines `register(subparsers)`, adding its subcommand(s) with
 # `set_defaults(func=run)` where `run(args: argparse.Namespace, settings: Settings) -> int`.
@@ -26,8 +27,6 @@ COMMAND_MODULES = (
     "dataget.demo",
     "dataget.reindex",
 )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dataget", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -51,7 +50,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"dataget: {exc}", file=sys.stderr)
         return 2
-    return int(args.func(args, settings) or 0)
+    try:
+        return int(args.func(args, settings) or 0)
+    except Exception as exc:
+        message = unreachable_message(exc, settings)
+        if message is None:
+            raise
+        print(f"dataget {args.command}: {message}", file=sys.stderr)
+        return UNREACHABLE
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from dataget.lag import group_lag, indexer_group_id
 from dataget.settings import Settings, redis_address
 from dataget.topics import ENTITIES
+from dataget.unreachable import UNREACHABLE, unreachable_message
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace
 
@@ -59,17 +60,36 @@ async def replica_states(settings: Settings) -> dict[str, str]:
     return states
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def print_lag(settings: Settings) -> None:
     topics = [settings.topics.entity(e) for e in ENTITIES]
     groups = {"indexer": indexer_group_id(settings.namespace)}
     print(f"{'topic':32} {'group':24} {'end':>12} {'committed':>12} {'lag':>10}")
     for role, group in groups.items():
         for row in group_lag(settings, group, topics):
             print(f"{row.topic:32} {role + ' ' + group:24} {row.end:12d} {row.committed:12d} {row.lag:10d}")
+
+
+def print_index(settings: Settings) -> None:
     namespace, stats = asyncio.run(index_status(settings))
-    print(f"\nactive index version: {namespace}")
+    print(f"active index version: {namespace}")
     for key, value in stats.items():
         print(f"  {key}: {value}")
     for name, state in asyncio.run(replica_states(settings)).items():
         print(f"index replica {name}: {state}")
-    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    # Each part reports on its own: with Kafka down, the index's counts are still worth seeing, and the other way.
+    status = 0
+    for n, part in enumerate((print_lag, print_index)):
+        if n:
+            print()
+        try:
+            part(settings)
+        except Exception as exc:
+            message = unreachable_message(exc, settings)
+            if message is None:
+                raise
+            print(message)
+            status = UNREACHABLE
+    return status

@@ -69,7 +69,8 @@ def wait_until_served(settings: Settings, partitions: dict[str, int], timeout: f
     aiokafka consumers that start in that window can stall until their next metadata refresh (minutes).
     """
     wanted = [TopicPartition(topic, p) for topic, count in partitions.items() for p in range(count)]
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=5000)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=5000,
+                             enable_auto_commit=False)
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -10,11 +10,14 @@ import orjson
 from aiohttp import web
 
 from dataget.query import FACETS, QueryResult
+from dataget.unreachable import unreachable_server
 from sinks.facet_index import IndexFormatError
 from web.ports import CTX
 from web.query_params import QueryError, parse_query
 
 FACET_VALUES_MAX = 100
+# Seconds a client is asked to wait when a server behind the site does not answer (a restart takes about this).
+RETRY_AFTER_S = "5"
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -29,13 +32,23 @@ def error_response(status: int, message: str) -> web.Response:
 
 
 @web.middleware
-async def index_format_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """An index of an older layout (until an operator rebuilds it): a clear 503, not a 500 with a traceback."""
+async def unavailable_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A clear 503 rather than a 500 with a traceback while the site can't answer: an index of an older layout
+    (until an operator rebuilds it), or a server behind the site that does not answer (until it is back)."""
     try:
         return await handler(request)
     except IndexFormatError as exc:
         log.error("%s", exc)
         return error_response(503, "the search index is out of date and must be rebuilt; try again later")
+    except Exception as exc:
+        server = unreachable_server(exc, request.app[CTX].settings)
+        if server is None:
+            raise
+        # The server's address is for the operator's log, not for the visitor.
+        log.error("%s does not answer (%s: %s)", server, type(exc).__name__, exc)
+        response = error_response(503, "the site can't reach its data right now; try again in a moment")
+        response.headers["Retry-After"] = RETRY_AFTER_S
+        return response
 
 
 def result_json(result: QueryResult) -> dict[str, Any]:

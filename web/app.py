@@ -25,6 +25,8 @@ from web.status_hub import StatusHub
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Seconds to connect to the index's Redis servers.
+REDIS_CONNECT_TIMEOUT_S = 5
 
 Cleanup = Callable[[web.Application], AsyncIterator[None]]
 
@@ -98,12 +100,14 @@ def create_app(
     follow_status_topic: bool = True,
 ) -> web.Application:
     """The site. Omitted services are the real ones (Redis index, Mongo, Kafka), opened and closed with the app."""
-    app = web.Application(middlewares=[api.index_format_errors])
+    app = web.Application(middlewares=[api.unavailable_errors])
     aiohttp_session.setup(app, auth.session_storage(settings))
     hub = StatusHub()
     if index is None:
-        redis = Redis.from_url(settings.redis_url)
-        replicas = {redis_address(url): Redis.from_url(url) for url in settings.redis_replica_urls}
+        # An unreachable host fails the request in seconds (a 503, web/api.py) rather than the OS' minutes.
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S)
+        replicas = {redis_address(url): Redis.from_url(url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S)
+                    for url in settings.redis_replica_urls}
         index = redis_index_provider(redis, settings.namespace, replicas)
         for client in (redis, *replicas.values()):
             app.cleanup_ctx.append(_closing(client.aclose))

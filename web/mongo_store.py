@@ -12,10 +12,14 @@ from dataget.settings import Settings
 from sinks.mongo_store import document_id
 from sinks.user_tokens import UserTokenStore
 
+# A visitor waits this long, not the driver's 30 s, before a down MongoDB becomes a 503 (web/api.py).
+MONGO_TIMEOUT_MS = 5000
+
 
 class MongoStore:
     def __init__(self, settings: Settings) -> None:
-        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+        timeouts = {"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS, "connectTimeoutMS": MONGO_TIMEOUT_MS}
+        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, **timeouts)
         self._releases = self._client[settings.mongo_db]["releases"]
         app_db = self._client[settings.app_mongo_db]
         self._users = app_db["users"]
@@ -23,7 +27,7 @@ class MongoStore:
         # progress in `playlist_jobs`, so the two processes never write the same documents.
         self._jobs = app_db["playlist_requests"]
         # UserTokenStore is synchronous (shared with the YouTube worker): its own client, used from a thread.
-        self._sync_client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
+        self._sync_client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url, **timeouts)
         self._tokens = UserTokenStore(self._sync_client[settings.app_mongo_db], settings.token_key)
 
     async def close(self) -> None:

@@ -1,4 +1,5 @@
 import pytest
+import redis.exceptions
 from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 
 from sinks.facet_index import IndexFormatError
@@ -43,6 +44,26 @@ async def test_an_index_of_an_older_layout_is_a_clear_503(client, index, monkeyp
     resp = await client.get("/api/v1/query?genre=Jazz")
     assert resp.status == 503
     assert "rebuilt" in (await resp.json())["error"]
+
+
+async def test_a_server_that_does_not_answer_is_a_503_that_names_no_address(client, index, monkeypatch, caplog):
+    async def redis_down(query):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 10.0.0.7:6379. Connection refused.")
+
+    monkeypatch.setattr(index, "query", redis_down)
+    resp = await client.get("/api/v1/query?genre=Jazz")
+    assert resp.status == 503
+    assert resp.headers["Retry-After"] == "5"
+    assert "10.0.0.7" not in (error := (await resp.json())["error"]) and "try again" in error
+    assert "does not answer" in caplog.text  # the operator's log names the server
+
+
+async def test_other_errors_stay_500s(client, index, monkeypatch):
+    async def broken(query):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(index, "query", broken)
+    assert (await client.get("/api/v1/query?genre=Jazz")).status == 500
 
 
 async def test_query_passes_seed_and_unique(client, index):
