@@ -26,7 +26,9 @@ class TopicLag:
 
 
 def group_lag(settings: Settings, group: str, topics: Sequence[str]) -> list[TopicLag]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    # Asking for a topic that doesn't exist yet must not create it with broker defaults.
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                             allow_auto_create_topics=False)
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     try:
         committed = _committed_offsets(admin, group)

@@ -70,7 +70,7 @@ def wait_until_served(settings: Settings, partitions: dict[str, int], timeout: f
     """
     wanted = [TopicPartition(topic, p) for topic, count in partitions.items() for p in range(count)]
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=5000,
-                             enable_auto_commit=False)
+                             enable_auto_commit=False, allow_auto_create_topics=False)
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -28,16 +28,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    topic = settings.topics.prefix + args.topic
     consumer = KafkaConsumer(
-        settings.topics.prefix + args.topic,
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,  # no commits: tailing never disturbs real consumers
         auto_offset_reset="earliest" if args.from_beginning else "latest",
         enable_auto_commit=False,
         consumer_timeout_ms=int(args.idle_timeout * 1000) if args.idle_timeout else float("inf"),
+        # A mistyped name must not create a topic in the cluster (the broker may allow it).
+        allow_auto_create_topics=False,
     )
     seen = 0
     try:
+        topics = consumer.topics()
+        if topic not in topics:
+            known = ", ".join(sorted(t for t in topics if not t.startswith("_")))
+            print(f"dataget tail: no topic {topic}; the cluster has {known or 'none'}", file=sys.stderr)
+            return 2
+        consumer.subscribe([topic])
         for message in consumer:
             print(format_message(message.key, message.value, message.headers), flush=True)
             seen += 1
