@@ -1,9 +1,11 @@
 """Removing all a throwaway namespace left on the servers: what tests and benchmarks run under is theirs alone
-(topic prefix, Mongo databases, Redis key namespace), and a long-lived local stack should not pile it up."""
+(topic prefix, Mongo databases, Redis key namespace, state directory), and a long-lived local stack should not pile
+it up."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from pathlib import Path
 
@@ -26,7 +28,8 @@ def throwaway_settings(base: Settings, state_root: Path, prefix: str = "t") -> S
 
 
 def drop_throwaway(settings: Settings) -> None:
-    """Drop the settings' topics (and the index workers' internal ones), Mongo databases and Redis keys."""
+    """Drop the settings' topics (and the index workers' internal ones), Mongo databases, Redis keys and state
+    directory."""
     defaults = Settings()
     if settings.namespace == defaults.namespace or settings.mongo_db == defaults.mongo_db:
         raise ValueError("refusing to drop the default namespace or database: they are not throwaway")
@@ -38,6 +41,7 @@ def drop_throwaway(settings: Settings) -> None:
     finally:
         mongo.close()
     asyncio.run(sweep_namespace(settings.redis_url, settings.namespace))
+    shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 
 async def sweep_namespace(redis_url: str, namespace: str) -> None:

@@ -18,7 +18,8 @@ from dataget.topic_admin import ensure_topics
 pytestmark = pytest.mark.stack
 
 
-def test_topics_databases_and_keys_of_the_namespace_go_others_stay(stack_settings: Settings, tmp_path: Path) -> None:
+def test_topics_databases_keys_and_state_of_the_namespace_go_others_stay(stack_settings: Settings,
+                                                                         tmp_path: Path) -> None:
     settings = throwaway_settings(stack_settings, tmp_path / "state")
     neighbour = throwaway_settings(stack_settings, tmp_path / "other")
     faust_topic = f"{indexer_group_id(settings.namespace)}-__assignor-__leader"
@@ -33,6 +34,9 @@ def test_topics_databases_and_keys_of_the_namespace_go_others_stay(stack_setting
         keys.set(f"{settings.namespace}:v0:gen", 1)
         keys.set(f"{settings.namespace}:active", "x")
         keys.set(f"{neighbour.namespace}:v0:gen", 1)
+        for state in (settings.state_dir, neighbour.state_dir):
+            state.mkdir(parents=True)
+            (state / "hashes.sqlite").write_bytes(b"")
 
         drop_throwaway(settings)
 
@@ -43,6 +47,7 @@ def test_topics_databases_and_keys_of_the_namespace_go_others_stay(stack_setting
         assert neighbour.mongo_db in mongo.list_database_names()
         assert list(keys.scan_iter(f"{settings.namespace}:*")) == []
         assert keys.get(f"{neighbour.namespace}:v0:gen") == b"1"
+        assert not settings.state_dir.exists() and neighbour.state_dir.exists()
     finally:
         drop_throwaway(neighbour)
         admin.close()
