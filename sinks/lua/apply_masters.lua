@@ -12,7 +12,7 @@ for a = 2, #ARGV, 2 do
     for _, pair in ipairs(cjson.decode(payload).v) do
       local n = video_number(pair[1])
       -- A release's title for the video wins over the master's.
-      redis.call('HSETNX', key('video'), n, pair[1] .. '\t' .. pair[2])
+      if not hget(key('video'), n) then hset(key('video'), n, pair[1] .. '\t' .. pair[2]) end
       wanted[#wanted + 1] = n
     end
   end
@@ -29,5 +29,6 @@ for a = 2, #ARGV, 2 do
   end
 end
 flush()
+write_buffered()
 if changes > 0 then redis.call('INCR', key('gen')) end
 return changes

@@ -53,7 +53,7 @@ local function apply_release(rid, payload)
   local new, wanted, folds = {f = {}, i = {}}, {r = {}, v = {}, m = {}, x = {}}, {}
   if payload ~= '' then
     local p = cjson.decode(payload)
-    new.n = old.n or redis.call('INCR', key('seq', 'r'))
+    new.n = old.n or add_to(key('seq', 'r'), 1)
     for f, values in pairs(p.f) do
       local list = {}
       for value, folded in pairs(values) do list[#list + 1] = value; folds[value] = folded end
@@ -62,7 +62,7 @@ local function apply_release(rid, payload)
     end
     for _, pair in ipairs(p.v) do
       local n = video_number(pair[1])
-      redis.call('HSET', key('video'), n, pair[1] .. '\t' .. pair[2])
+      hset(key('video'), n, pair[1] .. '\t' .. pair[2])
       wanted.v[#wanted.v + 1] = n
     end
     wanted.r = {new.n}
@@ -70,7 +70,7 @@ local function apply_release(rid, payload)
       new.m = tostring(p.m)
       wanted.m = {new.m}
       wanted.x = items_of(cjson.decode(redis.call('GET', key('md', new.m)) or '[]'))
-      if p.m > tonumber(redis.call('GET', key('seq', 'm')) or '0') then redis.call('SET', key('seq', 'm'), p.m) end
+      raise_to(key('seq', 'm'), p.m)
     end
   end
   local n = new.n or old.n
@@ -88,12 +88,12 @@ local function apply_release(rid, payload)
   end
   if new.n then
     if not old.n then
-      redis.call('INCR', key('count', 'r'))
-      redis.call('BITFIELD', key('rid'), 'SET', 'u32', '#' .. n, rid)
+      add_to(key('count', 'r'), 1)
+      set_u32(key('rid'), n * 32, rid)
     end
     redis.call('SET', dk, cjson.encode(new))
   else
-    redis.call('DECR', key('count', 'r'))
+    add_to(key('count', 'r'), -1)
     redis.call('DEL', dk)
   end
   return true
@@ -105,5 +105,6 @@ for a = 2, #ARGV, 2 do
 end
 flush()
 write_counts()
+write_buffered()
 if changes > 0 then redis.call('INCR', key('gen')) end
 return changes

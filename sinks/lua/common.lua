@@ -1,6 +1,8 @@
 -- Shared prelude of the write and query scripts (prepended by sinks/facet_index.py). ARGV[1] is the namespace.
 local ns = ARGV[1]
 local function key(...) return ns .. ':' .. table.concat({...}, ':') end
+-- Numbers go to redis.call as '%d' strings where many go: Redis 7.0 prints a Lua number with '%.17g', slowly.
+local fmt = string.format
 
 -- A member set of numbers becomes a bitmap once it holds BITMAP_MIN numbers and at least 1/BITMAP_DENSITY of its
 -- number space. A query ORs and ANDs bitmaps in C, but copies every member of a set into Lua and back. Measured at
@@ -39,11 +41,4 @@ local function set_bits(k, items, bit)
     end
     redis.call('BITFIELD', k, unpack(args))
   end)
-end
-
--- Owners of an item (a video, or a master for m items) by rank, 0 = free rank; in hashes of 128 items each.
-local function owners_of(kind, item)
-  local bucket = key('o', kind, math.floor(tonumber(item) / 128))
-  local raw = redis.call('HGET', bucket, item)
-  return bucket, raw and cjson.decode(raw) or {}
 end

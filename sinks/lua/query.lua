@@ -4,8 +4,6 @@
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
--- Numbers go to redis.call as '%d' strings where many go: Redis 7.0 prints a Lua number with '%.17g', slowly.
-local fmt = string.format
 local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's bitmaps outlive it
 local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
 local TAIL_CHECK = 64  -- owners per item and SSCAN round (first_tail_owners_in)
