@@ -75,9 +75,12 @@ local function apply_release(rid, payload)
   end
   local n = new.n or old.n
   local changed = old.n == nil or new.n == nil or old.m ~= new.m
+  -- Kinds other than r share one filing (r adds '*:nom').
+  local old_fv, new_fv = {}, {}
+  for _, kind in ipairs({'r', 'v'}) do old_fv[kind], new_fv[kind] = filed_under(old, kind), filed_under(new, kind) end
   for _, kind in ipairs(KINDS) do
-    local c
-    new.i[kind], c = sync(n, kind, old.i[kind] or {}, wanted[kind], filed_under(old, kind), filed_under(new, kind))
+    local c, filing = nil, kind == 'r' and 'r' or 'v'
+    new.i[kind], c = sync(n, kind, old.i[kind] or {}, wanted[kind], old_fv[filing], new_fv[filing])
     changed = changed or c
   end
   if not changed then return false end

@@ -79,6 +79,25 @@ local function file_member(k, item, kind, add)
   pending[k][item] = add
 end
 
+-- SREM and SADD of members to k when it is a set (or new); false, with nothing written, when it is a bitmap. Most
+-- keys are sets, so trying spares a TYPE call per key.
+local function set_members(k, adds, rems)
+  local is_set = true
+  local function apply(command)
+    return function(...)
+      if not is_set then return end
+      local reply = redis.pcall(command, k, ...)
+      if type(reply) == 'table' and reply.err then
+        if string.sub(reply.err, 1, 9) ~= 'WRONGTYPE' then error(reply.err) end
+        is_set = false
+      end
+    end
+  end
+  in_chunks(rems, 4000, apply('SREM'))
+  in_chunks(adds, 4000, apply('SADD'))
+  return is_set
+end
+
 local function flush()
   local spaces = {}
   for kind, seq in pairs(SEQ) do spaces[kind] = counter(key('seq', seq)) end
@@ -87,9 +106,9 @@ local function flush()
     for item, add in pairs(members) do
       if add then adds[#adds + 1] = item else rems[#rems + 1] = item end
     end
-    local t, space = redis.call('TYPE', k).ok, spaces[pending_kind[k]]
+    local space = spaces[pending_kind[k]]
     local padded = (math.floor(space / 8 / PAD_BYTES) + 1) * PAD_BYTES
-    if t == 'string' then
+    if not set_members(k, adds, rems) then
       set_bits(k, adds, '1')
       set_bits(k, rems, '0')
       if #rems > 0 and redis.call('BITPOS', k, 1) == -1 then
@@ -98,8 +117,6 @@ local function flush()
         pad_bitmap(k, padded)
       end
     else
-      in_chunks(rems, 4000, function(...) redis.call('SREM', k, ...) end)
-      in_chunks(adds, 4000, function(...) redis.call('SADD', k, ...) end)
       local card = #adds > 0 and redis.call('SCARD', k) or 0
       if card >= BITMAP_MIN and card * BITMAP_DENSITY >= space then
         local all = redis.call('SMEMBERS', k)
@@ -245,7 +262,9 @@ end
 local function sync(n, kind, old, wanted, old_fv, new_fv)
   local want, kept, out, changed = {}, {}, {}, false
   for _, item in ipairs(wanted) do want[tostring(item)] = true end
-  local gone, came = minus(old_fv, new_fv), minus(new_fv, old_fv)
+  -- Only items kept need the diff (a new release keeps none).
+  local gone, came = {}, {}
+  if #old > 0 then gone, came = minus(old_fv, new_fv), minus(new_fv, old_fv) end
   for _, pair in ipairs(old) do
     local item, rank = tostring(pair[1]), pair[2]
     if want[item] then
