@@ -4,45 +4,40 @@
 local KINDS = {'r', 'v', 'm', 'x'}
 
 -- Release counts per facet value, summed over the call and written once per value; folded forms for prefix search.
-local deltas, folded = {}, {}
-local function count_values(f, values, delta, folds)
-  for _, value in ipairs(values) do
-    local k = f .. '\0' .. value
-    deltas[k] = (deltas[k] or 0) + delta
-    if folds[value] then folded[k] = folds[value] end
+local deltas, folded = {}, {}  -- by facet, then value
+
+local function write_counts()
+  for f, values in pairs(deltas) do
+    for value, delta in pairs(values) do
+      local c = delta ~= 0 and tonumber(redis.call('ZINCRBY', key('cnt', f), delta, value)) or -1
+      if c > 0 and c == delta then
+        redis.call('HSET', key('fold', f), value, folded[f][value])
+        redis.call('ZADD', key('lex', f), 0, folded[f][value] .. '\0' .. value)
+      elseif c == 0 then
+        redis.call('ZREM', key('cnt', f), value)
+        redis.call('ZREM', key('lex', f), redis.call('HGET', key('fold', f), value) .. '\0' .. value)
+        redis.call('HDEL', key('fold', f), value)
+      end
+    end
   end
 end
 
-local function write_counts()
-  for k, delta in pairs(deltas) do
-    local zero = string.find(k, '\0', 1, true)
-    local f, value = string.sub(k, 1, zero - 1), string.sub(k, zero + 1)
-    local c = delta ~= 0 and tonumber(redis.call('ZINCRBY', key('cnt', f), delta, value)) or -1
-    if c > 0 and c == delta then
-      redis.call('HSET', key('fold', f), value, folded[k])
-      redis.call('ZADD', key('lex', f), 0, folded[k] .. '\0' .. value)
-    elseif c == 0 then
-      redis.call('ZREM', key('cnt', f), value)
-      redis.call('ZREM', key('lex', f), redis.call('HGET', key('fold', f), value) .. '\0' .. value)
-      redis.call('HDEL', key('fold', f), value)
+-- Counts delta for the values of list that are not in other (old and new values of one facet).
+local function count_missing(f, list, other, delta, folds)
+  local inside = {}
+  for _, v in ipairs(other or {}) do inside[v] = true end
+  for _, v in ipairs(list or {}) do
+    if not inside[v] then
+      if not deltas[f] then deltas[f], folded[f] = {}, {} end
+      deltas[f][v] = (deltas[f][v] or 0) + delta
+      if folds[v] then folded[f][v] = folds[v] end
     end
   end
 end
 
 local function value_diff(old_f, new_f, folds)
-  local facets = {}
-  for f in pairs(old_f) do facets[f] = true end
-  for f in pairs(new_f) do facets[f] = true end
-  for f in pairs(facets) do
-    local o, n = {}, {}
-    for _, v in ipairs(old_f[f] or {}) do o[#o + 1] = {f, v} end
-    for _, v in ipairs(new_f[f] or {}) do n[#n + 1] = {f, v} end
-    local gone, came = {}, {}
-    for _, fv in ipairs(minus(o, n)) do gone[#gone + 1] = fv[2] end
-    for _, fv in ipairs(minus(n, o)) do came[#came + 1] = fv[2] end
-    count_values(f, gone, -1, folds)
-    count_values(f, came, 1, folds)
-  end
+  for f, values in pairs(old_f) do count_missing(f, values, new_f[f], -1, folds) end
+  for f, values in pairs(new_f) do count_missing(f, values, old_f[f], 1, folds) end
 end
 
 local function apply_release(rid, payload)
