@@ -12,12 +12,13 @@ from dataget.settings import Settings, redis_address
 
 # kafka-python gives up on an unreachable bootstrap with a KafkaTimeoutError after bootstrap_timeout_ms (30 s).
 _KAFKA = (kafka.errors.KafkaTimeoutError, kafka.errors.KafkaConnectionError,
-          aiokafka.errors.KafkaConnectionError)
-_MONGO = (pymongo.errors.ServerSelectionTimeoutError, pymongo.errors.ConnectionFailure)
+          aiokafka.errors.KafkaConnectionError, aiokafka.errors.KafkaTimeoutError)
+# ServerSelectionTimeoutError (no server found in time) is a ConnectionFailure too.
+_MONGO = (pymongo.errors.ConnectionFailure,)
+_REDIS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
 # Exit status of a command whose servers did not answer (2 is a usage error).
 UNREACHABLE = 3
-
-_REDIS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def mongo_address(url: str) -> str:

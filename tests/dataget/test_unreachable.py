@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import aiokafka.errors
 import kafka.errors
 import pymongo.errors
 import redis.exceptions
@@ -19,6 +20,7 @@ SETTINGS = Settings(kafka_bootstrap="k1:9092", mongo_url="mongodb://user:secret@
 
 def test_each_clients_connection_error_names_its_server() -> None:
     assert unreachable_server(kafka.errors.KafkaTimeoutError("Unable to bootstrap"), SETTINGS) == "Kafka at k1:9092"
+    assert unreachable_server(aiokafka.errors.KafkaTimeoutError(), SETTINGS) == "Kafka at k1:9092"
     assert unreachable_server(pymongo.errors.ServerSelectionTimeoutError("m1"), SETTINGS) == (
         "MongoDB at m1:27017,m2:27017")
     assert unreachable_server(redis.exceptions.ConnectionError("refused"), SETTINGS) == "Redis at r1:6380"
