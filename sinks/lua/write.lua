@@ -79,23 +79,26 @@ local function file_member(k, item, kind, add)
   pending[k][item] = add
 end
 
+-- One SREM or SADD of members s.. (at most 4000); false, with nothing written, when k holds a bitmap.
+local function set_op(command, k, members, s)
+  local reply = redis.pcall(command, k, unpack(members, s, math.min(s + 3999, #members)))
+  if type(reply) == 'table' and reply.err then
+    if string.sub(reply.err, 1, 9) ~= 'WRONGTYPE' then error(reply.err) end
+    return false
+  end
+  return true
+end
+
 -- SREM and SADD of members to k when it is a set (or new); false, with nothing written, when it is a bitmap. Most
 -- keys are sets, so trying spares a TYPE call per key.
 local function set_members(k, adds, rems)
-  local is_set = true
-  local function apply(command)
-    return function(...)
-      if not is_set then return end
-      local reply = redis.pcall(command, k, ...)
-      if type(reply) == 'table' and reply.err then
-        if string.sub(reply.err, 1, 9) ~= 'WRONGTYPE' then error(reply.err) end
-        is_set = false
-      end
-    end
+  for s = 1, #rems, 4000 do
+    if not set_op('SREM', k, rems, s) then return false end
   end
-  in_chunks(rems, 4000, apply('SREM'))
-  in_chunks(adds, 4000, apply('SADD'))
-  return is_set
+  for s = 1, #adds, 4000 do
+    if not set_op('SADD', k, adds, s) then return false end
+  end
+  return true
 end
 
 local function flush()
