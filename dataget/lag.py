@@ -11,6 +11,9 @@ from kafka.errors import CoordinatorNotAvailableError
 
 from dataget.settings import Settings
 
+# `dataget status` says Kafka does not answer after this long, not kafka-python's default 30 s.
+BOOTSTRAP_TIMEOUT_MS = 10_000
+
 
 def indexer_group_id(namespace: str) -> str:
     """The consumer group (faust app id) of the index workers writing the given namespace."""
@@ -28,8 +31,8 @@ class TopicLag:
 def group_lag(settings: Settings, group: str, topics: Sequence[str]) -> list[TopicLag]:
     # Asking for a topic that doesn't exist yet must not create it with broker defaults.
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                             allow_auto_create_topics=False)
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+                             allow_auto_create_topics=False, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
     try:
         committed = _committed_offsets(admin, group)
         result = []

@@ -63,10 +63,10 @@ async def replica_states(settings: Settings) -> dict[str, str]:
 def print_lag(settings: Settings) -> None:
     topics = [settings.topics.entity(e) for e in ENTITIES]
     groups = {"indexer": indexer_group_id(settings.namespace)}
+    rows = [(role, group, row) for role, group in groups.items() for row in group_lag(settings, group, topics)]
     print(f"{'topic':32} {'group':24} {'end':>12} {'committed':>12} {'lag':>10}")
-    for role, group in groups.items():
-        for row in group_lag(settings, group, topics):
-            print(f"{row.topic:32} {role + ' ' + group:24} {row.end:12d} {row.committed:12d} {row.lag:10d}")
+    for role, group, row in rows:
+        print(f"{row.topic:32} {role + ' ' + group:24} {row.end:12d} {row.committed:12d} {row.lag:10d}")
 
 
 def print_index(settings: Settings) -> None:
