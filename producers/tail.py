@@ -53,8 +53,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 break
     except KeyboardInterrupt:
         pass
-    except BrokenPipeError:
-        sys.stderr.close()
     finally:
         consumer.close()
     return 0

@@ -50,3 +50,20 @@ def test_a_mistyped_topic_is_an_error_and_creates_nothing(isolated_settings: Set
         assert f"{isolated_settings.topics.prefix}discogs.relaeses" not in admin.list_topics()
     finally:
         admin.close()
+
+
+def test_a_reader_that_goes_away_ends_tail_quietly(isolated_settings: Settings, dataget_bin: Path) -> None:
+    ensure_topics(isolated_settings)
+    publisher = Publisher(isolated_settings)
+    for n in range(1, 3001):  # ~100 KB of lines: more than a pipe holds
+        publisher.send(isolated_settings.topics.entity("labels"), str(n), b'{"id":%d,"name":"%s"}' % (n, b"x" * 20))
+    publisher.checkpoint()
+    publisher.close()
+    reader = subprocess.Popen([str(dataget_bin), "tail", "discogs.labels", "--from-beginning", "--idle-timeout", "5"],
+                              env={**settings_env(isolated_settings), "PATH": "/usr/bin:/bin"},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert b"\t{\"id\":" in reader.stdout.readline()
+    reader.stdout.close()  # like `dataget tail ... | head -1`
+    assert reader.wait(timeout=60) == 0
+    assert b"Traceback" not in reader.stderr.read()
