@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "dataget.demo",
     "dataget.reindex",
 )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dataget", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -19,6 +19,8 @@ _REDIS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 # Exit status of a command whose servers did not answer (2 is a usage error).
 UNREACHABLE = 3
+# Characters of the client's own error kept in the message.
+DETAIL_MAX = 160
 
 
 def mongo_address(url: str) -> str:
@@ -50,4 +52,8 @@ def unreachable_message(exc: BaseException, settings: Settings) -> str | None:
     # The local stack is started by one command; external servers are the operator's.
     fix = ("check that it runs and the DATAGET_* variables point at it" if settings.external_stack
            else "start the local servers with `dataget stack up`")
-    return f"{server} does not answer: {fix} ({exc})"
+    detail = str(exc)
+    # pymongo's message goes on with the whole topology description.
+    if len(detail) > DETAIL_MAX:
+        detail = detail[:DETAIL_MAX] + "…"
+    return f"{server} does not answer: {fix} ({detail})"

@@ -51,6 +51,12 @@ def test_the_message_keeps_credentials_out_and_says_what_to_do() -> None:
     assert all("pw" not in line for line in (local, external))
 
 
+def test_a_long_client_message_is_cut() -> None:
+    message = unreachable_message(pymongo.errors.ServerSelectionTimeoutError("m1:27017: refused, " + "x" * 5000),
+                                  SETTINGS)
+    assert message is not None and "m1:27017: refused" in message and len(message) < 400
+
+
 def run_with_redis_down(dataget_bin: Path, settings: Settings,
                         *command: str) -> tuple[subprocess.CompletedProcess[str], str]:
     """Run the console script against the stack's Kafka and MongoDB and a Redis port nothing listens on."""
