@@ -17,10 +17,20 @@ _KAFKA = (kafka.errors.KafkaTimeoutError, kafka.errors.KafkaConnectionError,
 _MONGO = (pymongo.errors.ConnectionFailure,)
 _REDIS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
-# Exit status of a command whose servers did not answer (2 is a usage error).
-UNREACHABLE = 3
+# Exit status of a command whose servers did not answer: sysexits.h' EX_UNAVAILABLE (2 is a usage error, and
+# `dataget ingest` exits 3 when it refuses a mass delete).
+UNREACHABLE = 69
 # Characters of the client's own error kept in the message.
 DETAIL_MAX = 160
+
+
+class ServerUnreachable(Exception):
+    """That a server did not answer, where the client's own exception can't go: from a parser process to its parent
+    (an exception's cause is lost in pickling)."""
+
+    def __init__(self, server: str) -> None:
+        super().__init__(server)
+        self.server = server
 
 
 def mongo_address(url: str) -> str:
@@ -33,6 +43,8 @@ def unreachable_server(exc: BaseException, settings: Settings) -> str | None:
     None when it is about something else."""
     seen: BaseException | None = exc
     while seen is not None:
+        if isinstance(seen, ServerUnreachable):
+            return seen.server
         if isinstance(seen, _KAFKA):
             return f"Kafka at {settings.kafka_bootstrap}"
         if isinstance(seen, _MONGO):

@@ -26,6 +26,8 @@ from producers.records import iter_records
 from schemas import messages
 
 log = logging.getLogger(__name__)
+# Seconds to publish the dump event of a failed ingest.
+FAILED_EVENT_TIMEOUT_S = 15.0
 
 BATCH = 5000
 
@@ -93,8 +95,13 @@ def ingest_file(
         _publish_tombstones(publisher, hashes, report, settings.max_delete_share, allow_mass_delete)
     except (DumpFileError, IngestError, PublishError) as exc:
         hashes.rollback()
-        publisher.send_json(events, event_key, messages.failed(version, entity, path.name, str(exc), report.counts))
-        publisher.checkpoint()
+        try:
+            publisher.send_json(events, event_key, messages.failed(version, entity, path.name, str(exc),
+                                                                   report.counts))
+            # Short: when Kafka itself is what failed, this cannot succeed either.
+            publisher.checkpoint(FAILED_EVENT_TIMEOUT_S)
+        except PublishError as lost:
+            log.warning("%s: the dump event saying the ingest failed was not published: %s", path.name, lost)
         if isinstance(exc, IngestError):
             raise
         raise IngestError(str(exc)) from exc

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
 
+from dataget.unreachable import ServerUnreachable, unreachable_server
 from producers.batch_publish import BatchOutcome, BatchTarget, publish_batch
 from producers.chunks import parse_block, raw_blocks
 from producers.dumpfile import DumpFileError
@@ -29,6 +30,7 @@ POLL_SECONDS = 1.0
 class BlockFailure:
     kind: str  # "dump" (the file is damaged) or "publish" (Kafka refused)
     message: str
+    unreachable: str | None = None  # the server that did not answer (dataget/unreachable.py), if that was it
 
 
 def serve_blocks(target: BatchTarget, hashes_path: Path, name: str, tasks: Queue, results: Queue) -> None:
@@ -43,7 +45,7 @@ def serve_blocks(target: BatchTarget, hashes_path: Path, name: str, tasks: Queue
             except DumpFileError as exc:
                 results.put(BlockFailure("dump", str(exc)))
             except PublishError as exc:
-                results.put(BlockFailure("publish", str(exc)))
+                results.put(BlockFailure("publish", str(exc), unreachable_server(exc, target.settings)))
             else:
                 results.put(outcome)
     finally:
@@ -114,7 +116,10 @@ def _drain(results: Queue, wait: bool, workers: list) -> Iterator[BatchOutcome]:
                 continue
             return
         if isinstance(item, BlockFailure):
-            raise DumpFileError(item.message) if item.kind == "dump" else PublishError(item.message)
+            if item.kind == "dump":
+                raise DumpFileError(item.message)
+            cause = ServerUnreachable(item.unreachable) if item.unreachable else None
+            raise PublishError(item.message) from cause
         yield item
         if wait:
             return

@@ -14,6 +14,12 @@ from dataget.settings import Settings
 log = logging.getLogger(__name__)
 
 DUMP_VERSION_HEADER = "dump_version"
+# A checkpoint waits this long for Kafka's acknowledgements: past the producer's own delivery timeout (120 s), so a
+# slow cluster is not cut short, while a dead one fails the ingest. With no limit, kafka-python 3.0.12's flush()
+# waited forever after the broker was killed mid-ingest.
+CHECKPOINT_TIMEOUT_S = 150.0
+# close() runs after the last checkpoint (or a failure): nothing it could still send is owed to anyone.
+CLOSE_TIMEOUT_S = 10.0
 
 
 class PublishError(RuntimeError):
@@ -46,22 +52,31 @@ class Publisher:
 
     def send(self, topic: str, key: str, value: bytes | None, headers: dict[str, str] | None = None) -> None:
         header_list = [(k, v.encode()) for k, v in (headers or {}).items()]
-        future = self._producer.send(topic, key=key.encode(), value=value, headers=header_list)
+        try:
+            future = self._producer.send(topic, key=key.encode(), value=value, headers=header_list)
+        except KafkaError as exc:  # no metadata (Kafka down) within max_block_ms, or a full buffer
+            raise PublishError(f"send failed: {exc}") from exc
         future.add_errback(self._on_error)
 
     def send_json(self, topic: str, key: str, value: Any) -> None:
         self.send(topic, key, encode(value))
 
-    def checkpoint(self) -> None:
-        """Block until everything sent so far is acknowledged; raise if anything failed."""
+    def checkpoint(self, timeout_s: float = CHECKPOINT_TIMEOUT_S) -> None:
+        """Block until everything sent so far is acknowledged; raise if anything failed or timeout_s passed."""
         try:
-            self._producer.flush()
+            self._producer.flush(timeout=timeout_s)
         except KafkaError as exc:
             raise PublishError(f"flush failed: {exc}") from exc
         if self._failures:
             first = self._failures[0]
             self._failures.clear()
-            raise PublishError(f"Kafka rejected a message: {first!r}")
+            raise PublishError(f"Kafka rejected a message: {first!r}") from first
 
     def close(self) -> None:
-        self._producer.close()
+        try:
+            self._producer.close(timeout=CLOSE_TIMEOUT_S)
+        except KafkaError as exc:
+            # kafka-python's close() flushes first and raises while anything is unacknowledged. That happens after a
+            # failed checkpoint, whose error is the one to report: nothing since the last checkpoint counted as
+            # published anyway.
+            log.warning("Kafka producer closed with messages unacknowledged (%s)", exc)

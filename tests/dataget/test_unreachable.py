@@ -12,7 +12,13 @@ import redis.exceptions
 
 from dataget.settings import Settings, settings_env
 from dataget.stack.process import free_port
-from dataget.unreachable import UNREACHABLE, mongo_address, unreachable_message, unreachable_server
+from dataget.unreachable import (
+    UNREACHABLE,
+    ServerUnreachable,
+    mongo_address,
+    unreachable_message,
+    unreachable_server,
+)
 
 SETTINGS = Settings(kafka_bootstrap="k1:9092", mongo_url="mongodb://user:secret@m1:27017,m2/",
                     redis_url="redis://:pw@r1:6380/2")
@@ -81,3 +87,10 @@ def test_status_with_redis_down_still_reports_the_topics(isolated_settings: Sett
     assert isolated_settings.topics.entity("releases") in done.stdout
     assert says in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_a_server_named_across_a_process_boundary_is_found() -> None:
+    try:
+        raise RuntimeError("a parser process failed") from ServerUnreachable("Kafka at k1:9092")
+    except RuntimeError as exc:
+        assert unreachable_server(exc, SETTINGS) == "Kafka at k1:9092"

@@ -13,7 +13,7 @@ import pytest
 from dataget.settings import Settings
 from dataget.topic_admin import ensure_topics
 from producers.ingest import IngestError, MassDeleteVeto, ingest_file
-from producers.publisher import Publisher
+from producers.publisher import Publisher, PublishError
 from producers.record_hashes import RecordHashes
 from schemas.generate import load_schema
 from tests.kafka_helpers import read_topic
@@ -184,3 +184,34 @@ def test_parallel_parsing_of_a_truncated_file_fails_and_the_process_exits(datage
     cli = subprocess.run([str(dataget_bin), "ingest", str(truncated), "--jobs", "2"], env=env,
                          capture_output=True, text=True, timeout=120)
     assert cli.returncode != 0 and truncated.name in cli.stderr
+
+
+class KafkaDiesAfter:
+    """A real publisher whose checkpoints fail once `healthy` of them have passed (the broker died meanwhile)."""
+
+    def __init__(self, publisher: Publisher, healthy: int) -> None:
+        self._publisher, self._healthy = publisher, healthy
+
+    def send(self, *args, **kwargs) -> None:
+        self._publisher.send(*args, **kwargs)
+
+    def send_json(self, *args, **kwargs) -> None:
+        self._publisher.send_json(*args, **kwargs)
+
+    def checkpoint(self, timeout_s: float = 0) -> None:
+        if self._healthy == 0:
+            raise PublishError("flush failed: KafkaTimeoutError: Timeout waiting for future")
+        self._healthy -= 1
+        self._publisher.checkpoint()
+
+
+def test_kafka_dying_mid_ingest_fails_it_and_the_next_run_publishes_everything(pipeline, fixtures_dir) -> None:
+    settings, publisher, hashes = pipeline
+    path = fixtures_dir / "releases-sample-philipmat-20200806.xml.gz"
+    # The started event gets through; the checkpoint of the records does not.
+    with pytest.raises(IngestError, match="Timeout waiting for future"):
+        ingest_file(path, settings, KafkaDiesAfter(publisher, healthy=1), hashes, jobs=1)  # type: ignore[arg-type]
+    # Nothing unconfirmed counts as published, so the next run publishes every record.
+    assert hashes.count(settings.topics.entity("releases")) == 0
+    report = ingest_file(path, settings, publisher, hashes, jobs=1)
+    assert report.counts["published"] == report.counts["records"] == 979
