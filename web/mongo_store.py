@@ -47,3 +47,6 @@ class MongoStore:
 
     async def get_job(self, job_id: str) -> dict[str, Any] | None:
         return await self._jobs.find_one({"_id": job_id})
+
+    async def delete_job(self, job_id: str) -> None:
+        await self._jobs.delete_one({"_id": job_id})

@@ -36,7 +36,13 @@ async def create_playlist(request: web.Request) -> web.Response:
         return error_response(422, "the query matches no videos")
     job = build_job(user["id"], playlist, videos)
     await ctx.store.create_job(job)
-    await ctx.publisher.publish(job)
+    try:
+        await ctx.publisher.publish(job)
+    except Exception:
+        # Not queued, so no job: the visitor is told to try again (a 503 when Kafka does not answer), and no request
+        # is left behind as "queued" forever.
+        await ctx.store.delete_job(job["job_id"])
+        raise
     log.info("playlist job %s queued for %s with %d videos", job["job_id"], user["id"], len(videos))
     return web.json_response({"job_id": job["job_id"], "total": len(videos)}, status=202)
 

@@ -1,3 +1,4 @@
+import aiokafka.errors
 import jsonschema
 import orjson
 import pytest
@@ -74,6 +75,18 @@ async def test_create_publishes_a_schema_valid_job(client, parts):
     assert job["query"]["genre"] == ["Jazz"] and isinstance(job["query"]["seed"], int)
     assert (index.queries[-1].seed, index.queries[-1].limit) == (job["query"]["seed"], 7)
     assert store.jobs[job_id]["video_ids"] == job["video_ids"]
+
+
+async def test_a_job_kafka_did_not_take_is_a_503_and_leaves_no_request(client, parts, monkeypatch):
+    _, store, publisher = parts
+
+    async def kafka_down(job):
+        raise aiokafka.errors.KafkaTimeoutError()
+
+    monkeypatch.setattr(publisher, "publish", kafka_down)
+    resp = await client.post("/api/v1/playlists", json=BODY, headers={"Origin": ORIGIN})
+    assert resp.status == 503 and resp.headers["Retry-After"]
+    assert store.jobs == {}
 
 
 async def test_create_keeps_a_given_seed(client, parts):

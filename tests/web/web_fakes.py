@@ -96,6 +96,9 @@ class FakeStore:
     async def get_job(self, job_id: str) -> dict[str, Any] | None:
         return self.jobs.get(job_id)
 
+    async def delete_job(self, job_id: str) -> None:
+        self.jobs.pop(job_id, None)
+
 
 @dataclass
 class ListPublisher:
