@@ -27,10 +27,12 @@ from dataget.settings import Settings, settings_env
 from dataget.topic_admin import ensure_topics
 from dataget.topics import ENTITIES
 from sinks.facet_index import FacetIndex
-from sinks.index_versions import activate, new_index_namespace
+from sinks.index_versions import activate_confirmed, new_index_namespace
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# How long the switch may take to reach the read replicas before reindex says which have not got it.
+REPLICA_WAIT_MS = 10_000
 
 
 def replay_group_id(settings: Settings, namespace: str) -> str:
@@ -77,8 +79,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     switched = False
     try:
         _wait(settings, group, topics, args.timeout, f"reindex into {namespace}")
-        previous = asyncio.run(_redis_call(settings, activate, settings.namespace, namespace))
+        replicas = len(settings.redis_replica_urls)
+        previous, confirmed = asyncio.run(_redis_call(settings, activate_confirmed, settings.namespace, namespace,
+                                                      replicas, REPLICA_WAIT_MS))
         switched = True
+        if confirmed < replicas:
+            print(f"dataget reindex: {confirmed} of {replicas} read replicas had the switch within "
+                  f"{REPLICA_WAIT_MS // 1000} s; the others answer from {previous} until they catch up",
+                  file=sys.stderr)
         _wait(settings, group, topics, args.timeout, "catching up after the switch")
     except TimeoutError as exc:
         print(f"dataget reindex: {exc}; the site still uses the previous version", file=sys.stderr)

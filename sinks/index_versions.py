@@ -40,6 +40,17 @@ async def activate(redis: Redis, base: str, namespace: str) -> str:
     return previous.decode() if isinstance(previous, bytes) else str(previous)
 
 
+async def activate_confirmed(redis: Redis, base: str, namespace: str, replicas: int,
+                             timeout_ms: int) -> tuple[str, int]:
+    """activate, then wait up to timeout_ms for `replicas` read replicas to have the switch too; returns the
+    version replaced and how many replicas confirmed."""
+    # WAIT counts the writes of its own connection: the switch and the wait go over one.
+    async with redis.client() as connection:
+        previous = await activate(connection, base, namespace)
+        confirmed = int(await connection.wait(replicas, timeout_ms)) if replicas else 0
+    return previous, confirmed
+
+
 class ActiveIndex:
     """The active index version, looked up on every use, so a reindex switch shows on the next query or batch
     (the site reads through it, and the live worker keeps writing across a switch); a query looks it up inside its

@@ -15,7 +15,7 @@ from dataget.stack.process import free_port
 from dataget.stack.services import Service, redis_replica_service, redis_service
 from dataget.status import replica_states
 from sinks.facet_index import FacetIndex
-from sinks.index_versions import version_namespace
+from sinks.index_versions import activate_confirmed, active_key, version_namespace
 from web.app import redis_index_provider
 
 pytestmark = pytest.mark.stack
@@ -62,6 +62,18 @@ async def test_reads_are_shared_with_the_replica_and_survive_its_loss(servers, t
         results = await asyncio.gather(*(index.query(rock) for _ in range(5)))
         assert {r.releases for r in results} == {2}  # the primary answered for the stopped replica
         assert await replica_states(settings) == {redis_address(replica_url): "not answering"}
+    finally:
+        await primary.aclose()
+        await replica.aclose()
+
+
+async def test_a_reindex_switch_returns_once_the_replica_has_it(servers) -> None:
+    primary_url, replica_url, _ = servers
+    primary, replica = Redis.from_url(primary_url), Redis.from_url(replica_url)
+    try:
+        previous, confirmed = await activate_confirmed(primary, "site", version_namespace("site", 1), 1, 5000)
+        assert (previous, confirmed) == (version_namespace("site", 0), 1)
+        assert await replica.get(active_key("site")) == version_namespace("site", 1).encode()
     finally:
         await primary.aclose()
         await replica.aclose()
