@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -21,11 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-async def index_status(settings: Settings) -> tuple[str, dict]:
+async def index_status(settings: Settings) -> tuple[str, dict, dict[str, str]]:
+    """The active index version, its counts and each read replica's state, over one connection to the primary."""
     redis = Redis.from_url(settings.redis_url)
     try:
         namespace = await active_index_namespace(redis, settings.namespace)
-        return namespace, await FacetIndex(redis, namespace).stats()
+        stats = await FacetIndex(redis, namespace).stats()
+        return namespace, stats, await replica_states(redis, settings.redis_replica_urls)
     finally:
         await redis.aclose()
 
@@ -40,15 +43,13 @@ def replica_state(primary_offset: int, info: dict | None) -> str:
     return "in sync" if behind == 0 else f"in sync, {behind} bytes behind"
 
 
-async def replica_states(settings: Settings) -> dict[str, str]:
-    """Each read replica (DATAGET_REDIS_REPLICA_URLS) by host:port, as replica_state tells it."""
-    primary = Redis.from_url(settings.redis_url)
-    try:
-        offset = int((await primary.info("replication")).get("master_repl_offset", 0))
-    finally:
-        await primary.aclose()
+async def replica_states(primary: Redis, replica_urls: Sequence[str]) -> dict[str, str]:
+    """Each read replica of primary (DATAGET_REDIS_REPLICA_URLS) by host:port, as replica_state tells it."""
+    if not replica_urls:
+        return {}
+    offset = int((await primary.info("replication")).get("master_repl_offset", 0))
     states = {}
-    for url in settings.redis_replica_urls:
+    for url in replica_urls:
         replica = Redis.from_url(url, socket_timeout=2)
         try:
             info = await replica.info("replication")
@@ -70,11 +71,11 @@ def print_lag(settings: Settings) -> None:
 
 
 def print_index(settings: Settings) -> None:
-    namespace, stats = asyncio.run(index_status(settings))
+    namespace, stats, replicas = asyncio.run(index_status(settings))
     print(f"active index version: {namespace}")
     for key, value in stats.items():
         print(f"  {key}: {value}")
-    for name, state in asyncio.run(replica_states(settings)).items():
+    for name, state in replicas.items():
         print(f"index replica {name}: {state}")
 
 

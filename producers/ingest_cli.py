@@ -12,7 +12,7 @@ from dataget.lag import indexer_group_id, wait_for_lag_zero
 from dataget.progress import progress
 from dataget.settings import Settings
 from dataget.topic_admin import ensure_topics
-from dataget.unreachable import UNREACHABLE, unreachable_message
+from dataget.unreachable import unreachable_server
 from producers.ingest import IngestError, ingest_file
 from producers.publisher import Publisher
 from producers.record_hashes import RecordHashes
@@ -52,9 +52,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             counts = " ".join(f"{k}={v}" for k, v in report.counts.items())
             print(f"{path.name}: {report.entity} dump {report.dump_version}: {counts}")
     except IngestError as exc:
-        unreachable = unreachable_message(exc, settings)
-        print(f"dataget ingest: {unreachable or exc}", file=sys.stderr)
-        return UNREACHABLE if unreachable else exc.exit_code
+        if unreachable_server(exc, settings) is not None:
+            raise  # the CLI says which server did not answer (dataget/cli.py)
+        print(f"dataget ingest: {exc}", file=sys.stderr)
+        return exc.exit_code
     finally:
         publisher.close()
         hashes.close()

@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from dataget.query import FacetQuery
-from dataget.settings import Settings, redis_address
+from dataget.settings import redis_address
 from dataget.stack.process import free_port
 from dataget.stack.services import Service, redis_replica_service, redis_service
 from dataget.status import replica_states
@@ -55,13 +55,12 @@ async def test_reads_are_shared_with_the_replica_and_survive_its_loss(servers, t
         assert await evalsha_calls(replica) > replica_before  # the replica ran queries (writable, in sync)
         assert [v.releases for v in await index.facet_values("genre")] == [2]
 
-        settings = Settings(redis_url=primary_url, redis_replica_urls=(replica_url,))
-        assert await replica_states(settings) == {redis_address(replica_url): "in sync"}
+        assert await replica_states(primary, (replica_url,)) == {redis_address(replica_url): "in sync"}
 
         replica_service.process(tmp_path).stop()
         results = await asyncio.gather(*(index.query(rock) for _ in range(5)))
         assert {r.releases for r in results} == {2}  # the primary answered for the stopped replica
-        assert await replica_states(settings) == {redis_address(replica_url): "not answering"}
+        assert await replica_states(primary, (replica_url,)) == {redis_address(replica_url): "not answering"}
     finally:
         await primary.aclose()
         await replica.aclose()
