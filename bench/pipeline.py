@@ -24,15 +24,16 @@ from process_cpu import cpu_s
 from pymongo import MongoClient
 from redis.asyncio import Redis
 
-from dataget.lag import indexer_group_id, wait_for_lag_zero
-from dataget.settings import host_port, settings_env, settings_from_env
-from dataget.synth import write_dump_set
+from dataget.synth.dump_set import write_dump_set
 from dataget.throwaway import drop_throwaway, throwaway_settings
-from dataget.topic_admin import ensure_topics
 from producers.ingest import ingest_file
 from producers.publisher import Publisher
 from producers.record_hashes import RecordHashes
 from producers.records import iter_records
+from runtime.lag import wait_for_lag_zero
+from runtime.settings import host_port, settings_env, settings_from_env
+from runtime.topic_admin import ensure_topics
+from schemas.topics import indexer_group_id
 from sinks.facet_index import FacetIndex
 from sinks.mongo_store import MongoStore
 

@@ -17,15 +17,15 @@ from pathlib import Path
 import psutil
 from lxml import etree
 
-from dataget.settings import settings_from_env
-from dataget.synth import write_dump_set
-from dataget.topic_admin import drop_topics, ensure_topics
-from dataget.topics import Topics
+from dataget.synth.dump_set import write_dump_set
 from producers.dumpfile import open_dump
 from producers.ingest import ingest_file
 from producers.publisher import Publisher
 from producers.record_hashes import RecordHashes
 from producers.records import iter_records
+from runtime.settings import settings_from_env
+from runtime.topic_admin import drop_topics, ensure_topics
+from schemas.topics import Topics
 
 
 def bare_iterparse(path: Path) -> int:

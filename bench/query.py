@@ -34,10 +34,10 @@ import psutil
 from process_cpu import cpu_s
 from redis.asyncio import Redis
 
-from dataget.query import FacetQuery
-from dataget.settings import DEFAULT_REDIS, settings_env, settings_from_env
 from dataget.stack.process import free_port
 from dataget.stack.services import Service, redis_replica_service
+from runtime.settings import DEFAULT_REDIS, settings_env, settings_from_env
+from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_key, version_namespace
 

@@ -25,7 +25,7 @@ from typing import Any
 from query import Universe
 from redis.asyncio import Redis
 
-from dataget.settings import DEFAULT_REDIS
+from runtime.settings import DEFAULT_REDIS
 from sinks.facet_index import query_script_args
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,24 +9,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from dataget.settings import settings_from_env
-from dataget.unreachable import UNREACHABLE, unreachable_message
+from runtime.settings import settings_from_env
+from runtime.unreachable import UNREACHABLE, unreachable_message
 
 # Each module defines `register(subparsers)`, adding its subcommand(s) with
 # `set_defaults(func=run)` where `run(args: argparse.Namespace, settings: Settings) -> int`.
-COMMAND_MODULES = (
-    "dataget.stack.cli",
-    "dataget.synth",
-    "producers.download",
-    "producers.ingest_cli",
-    "producers.tail",
-    "stream_processors.worker_cli",
-    "stream_processors.youtube_worker",
-    "web.cli",
-    "dataget.status",
-    "dataget.local_secrets",
-    "dataget.demo",
-    "dataget.reindex",
+COMMAND_MODULES = tuple(
+    f"dataget.commands.{name}"
+    for name in ("stack", "synth", "download", "ingest", "tail", "worker", "youtube_worker", "web", "status",
+                 "keygen", "demo", "reindex")
 )
 
 

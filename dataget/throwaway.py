@@ -12,9 +12,9 @@ from pathlib import Path
 from pymongo import MongoClient
 from redis.asyncio import Redis
 
-from dataget.settings import Settings
-from dataget.topic_admin import drop_topics
-from dataget.topics import Topics
+from runtime.settings import Settings
+from runtime.topic_admin import drop_topics
+from schemas.topics import Topics
 
 # Keys per UNLINK call while sweeping a namespace.
 SWEEP_BATCH = 1000

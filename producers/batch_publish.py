@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dataget.settings import Settings
-from producers.publisher import DUMP_VERSION_HEADER, Publisher
+from producers.publisher import Publisher
 from producers.record_hashes import RecordHashes, content_hash
 from producers.records import RecordItem
+from runtime.settings import Settings
 from schemas import messages
+from schemas.topics import DUMP_VERSION_HEADER
 
 
 @dataclass

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from dataget.progress import progress
 from producers.dump_discovery import CHECKSUM, download_url, file_name, is_dump_id
 from producers.dump_http import DumpSiteError, Fetcher
+from runtime.progress import progress
 
 log = logging.getLogger(__name__)
 CHECKSUM_ATTEMPTS = 3  # downloads of one file whose hash mismatches, re-reading the CHECKSUM before each retry

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from dataget.settings import Settings
 from producers.batch_publish import BatchOutcome, BatchTarget, publish_batch
 from producers.chunks import SPLITTABLE
 from producers.dumpfile import DumpFileError, detect_entity, dump_version_from_path
 from producers.gc_pause import gc_paused
 from producers.parallel_parse import parallel_outcomes
-from producers.publisher import DUMP_VERSION_HEADER, Publisher, PublishError
+from producers.publisher import Publisher, PublishError
 from producers.record_hashes import RecordHashes
 from producers.records import iter_records
+from runtime.settings import Settings
 from schemas import messages
+from schemas.topics import DUMP_VERSION_HEADER
 
 log = logging.getLogger(__name__)
 # Seconds to publish the dump event of a failed ingest.

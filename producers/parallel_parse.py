@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
 
-from dataget.unreachable import ServerUnreachable, unreachable_server
 from producers.batch_publish import BatchOutcome, BatchTarget, publish_batch
 from producers.chunks import parse_block, raw_blocks
 from producers.dumpfile import DumpFileError
 from producers.gc_pause import gc_paused
 from producers.publisher import Publisher, PublishError
 from producers.record_hashes import RecordHashes
+from runtime.unreachable import ServerUnreachable, unreachable_server
 
 POLL_SECONDS = 1.0
 

@@ -9,11 +9,10 @@ import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DUMP_VERSION_HEADER = "dump_version"
 # A checkpoint waits this long for Kafka's acknowledgements: past the producer's own delivery timeout (120 s), so a
 # slow cluster is not cut short, while a dead one fails the ingest. With no limit, kafka-python 3.0.12's flush()
 # waited forever after the broker was killed mid-ingest.

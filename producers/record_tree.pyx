@@ -24,6 +24,7 @@ cimport lxml.includes.etreepublic as cetree
 from lxml.includes.tree cimport XML_CDATA_SECTION_NODE, XML_ELEMENT_NODE, XML_TEXT_NODE, xmlAttr, xmlNode
 
 from producers import records_fields as f
+from schemas.youtube import youtube_id
 
 cetree.import_lxml__etree()
 
@@ -506,7 +507,7 @@ cdef int video_fields(Json out, xmlNode* video) except -1:
     src = run_text(attr(video, b"src"))
     out.lit(b'"src":')
     out.value(src)
-    value_field(out, b',"youtube_id":', f.youtube_id(src))
+    value_field(out, b',"youtube_id":', youtube_id(src))
     value_field(out, b',"duration":', int_value(attr(video, b"duration"), "video duration", False))
     value_field(out, b',"embed":', bool_value(attr(video, b"embed"), "video embed"))
     text_field(out, b',"title":', text(s[0]))

@@ -6,14 +6,11 @@ an integer (or boolean) that is not one; records.py turns it into a RecordError 
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
 # The shape of (nearly) every dump video: matched without the cost of a full URL parse.
-PLAIN_WATCH_URL = re.compile(r"https?://(?:www\.)?youtube\.com/watch\?v=([A-Za-z0-9_-]+)")
 # XML white space only: a name made of a single NBSP is a real (if odd) value, not a missing one.
 WS = " \t\r\n"
 
@@ -78,28 +75,3 @@ def split_released(released: str | None) -> tuple[int | None, int | None, int | 
     return year, month, day
 
 
-def youtube_id(src: str | None) -> str | None:
-    """The video id of a YouTube URL (`watch?v=ID`, `youtu.be/ID`, `/embed/ID`); None for anything else."""
-    if not src:
-        return None
-    plain = PLAIN_WATCH_URL.fullmatch(src)
-    if plain is not None:
-        return plain.group(1)
-    try:
-        parts = urlsplit(src)
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    path = parts.path
-    if host == "youtu.be":
-        candidate = path.strip("/").split("/", 1)[0]
-    elif host == "youtube.com" or host.endswith(".youtube.com") or host == "youtube-nocookie.com" \
-            or host.endswith(".youtube-nocookie.com"):
-        if path.startswith(("/embed/", "/v/", "/shorts/", "/live/")):
-            candidate = path.split("/")[2]
-        else:
-            candidate = (parse_qs(parts.query).get("v") or [""])[0]
-    else:
-        return None
-    candidate = candidate.strip()
-    return candidate or None

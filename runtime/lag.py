@@ -9,15 +9,10 @@ from dataclasses import dataclass
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import CoordinatorNotAvailableError
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 
 # `dataget status` says Kafka does not answer after this long, not kafka-python's default 30 s.
 BOOTSTRAP_TIMEOUT_MS = 10_000
-
-
-def indexer_group_id(namespace: str) -> str:
-    """The consumer group (faust app id) of the index workers writing the given namespace."""
-    return f"{namespace}-indexer"
 
 
 @dataclass(frozen=True)

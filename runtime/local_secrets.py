@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import json
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 
 FILE_NAME = "local-secrets.json"
 
@@ -51,15 +50,3 @@ def _stored_secrets(path: Path) -> dict[str, str]:
         finally:
             os.unlink(aside)
     return json.loads(path.read_text())
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("keygen", help="print fresh DATAGET_TOKEN_KEY and DATAGET_SESSION_SECRET values")
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    fresh = new_secrets()
-    print(f"DATAGET_TOKEN_KEY={fresh['token_key']}")
-    print(f"DATAGET_SESSION_SECRET={fresh['session_secret']}")
-    return 0

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-log = logging.getLogger("dataget.progress")
+log = logging.getLogger("runtime.progress")
 LOG_EVERY_SECONDS = 10.0
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dataget.topics import Topics
+from schemas.topics import Topics
 
 DEFAULT_KAFKA = "127.0.0.1:19092"
 DEFAULT_MONGO = "mongodb://127.0.0.1:27018/"

@@ -8,9 +8,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from dataget.lag import indexer_group_id
-from dataget.settings import Settings
-from dataget.topics import ENTITIES
+from runtime.settings import Settings
+from schemas.topics import ENTITIES, indexer_group_id
 
 # Entity topics are the replay source: partitions to scale consumers, compaction keeps the latest record per id.
 ENTITY_PARTITIONS = 8

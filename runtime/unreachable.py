@@ -8,7 +8,7 @@ import pymongo.errors
 import redis.exceptions
 from pymongo.uri_parser import parse_uri
 
-from dataget.settings import Settings, redis_address
+from runtime.settings import Settings, redis_address
 
 # kafka-python gives up on an unreachable bootstrap with a KafkaTimeoutError after bootstrap_timeout_ms (30 s).
 _KAFKA = (kafka.errors.KafkaTimeoutError, kafka.errors.KafkaConnectionError,

@@ -8,8 +8,13 @@ from typing import Any
 EXCERPT_LIMIT = 2000
 
 
+def format_time(moment: datetime) -> str:
+    """Timestamps in every message: UTC, whole seconds, `Z` suffix."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return format_time(datetime.now(UTC))
 
 
 def dump_event_key(dump_version: str, entity: str) -> str:

@@ -42,3 +42,7 @@ class QueryResult:
 class FacetValue:
     value: str
     releases: int
+
+
+class IndexFormatError(RuntimeError):
+    """The index was built with an older key layout than the code reads: rebuild it with `dataget reindex`."""

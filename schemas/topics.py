@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ENTITIES = ("releases", "masters", "artists", "labels")
+# Every record message carries the dump version (YYYYMMDD) it was published from, tombstones included.
+DUMP_VERSION_HEADER = "dump_version"
 
 
 @dataclass(frozen=True)
@@ -32,3 +34,18 @@ class Topics:
     @property
     def playlist_status(self) -> str:
         return f"{self.prefix}playlist.status"
+
+
+def indexer_group_id(namespace: str) -> str:
+    """The consumer group (faust app id) of the live index workers of a deployment namespace."""
+    return f"{namespace}-indexer"
+
+
+def replay_group_id(namespace: str, index_namespace: str) -> str:
+    """The consumer group of a worker replaying every topic into one index version (`dataget reindex`)."""
+    return f"{indexer_group_id(namespace)}-{index_namespace.replace(':', '-')}"
+
+
+def youtube_group_id(namespace: str) -> str:
+    """The consumer group of the YouTube workers (one group shares the playlist requests between them)."""
+    return f"{namespace}-youtube"

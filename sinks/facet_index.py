@@ -62,8 +62,17 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from dataget.query import FACETS, MAX_LIMIT, UNIQUE_MODES, FacetQuery, FacetValue, QueryResult, SampleVideo
-from stream_processors.facets import fold, release_facets, release_videos
+from schemas.query import (
+    FACETS,
+    MAX_LIMIT,
+    UNIQUE_MODES,
+    FacetQuery,
+    FacetValue,
+    IndexFormatError,
+    QueryResult,
+    SampleVideo,
+)
+from sinks.facets import fold, release_facets, release_videos
 
 _LUA = Path(__file__).with_name("lua")
 # Query results stay cached this long (a write also invalidates them by bumping the generation): long enough for a
@@ -78,10 +87,6 @@ WRITE_CHUNK = 250
 
 # query.lua starts the message of an index-layout error with this; Redis wraps it in script details.
 _INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
-
-
-class IndexFormatError(RuntimeError):
-    """The index was built with an older key layout than the code reads: rebuild it with `dataget reindex`."""
 
 
 def _script(*names: str) -> str:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from unidecode import unidecode
 
-_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")
-_YOUTUBE_HOSTS = ("youtube.com", "youtube-nocookie.com", "youtu.be")
+from schemas.youtube import is_video_id, valid_youtube_id
 
 
 def fold(value: str) -> str:
@@ -52,25 +49,6 @@ def release_facets(release: dict[str, Any]) -> dict[str, set[str]]:
     return facets
 
 
-def youtube_id(src: Any) -> str | None:
-    """The video id of a YouTube URL (watch?v=ID, youtu.be/ID, /embed/ID, /v/ID, /shorts/ID), else None."""
-    if not isinstance(src, str) or not src.strip():
-        return None
-    parts = urlsplit(src.strip())
-    host = (parts.hostname or "").lower()
-    if not any(host == h or host.endswith("." + h) for h in _YOUTUBE_HOSTS):
-        return None
-    candidate: str | None
-    if host.endswith("youtu.be"):
-        candidate = parts.path.strip("/").split("/")[0]
-    else:
-        candidate = (parse_qs(parts.query).get("v") or [None])[0]
-        segments = [s for s in parts.path.split("/") if s]
-        if candidate is None and len(segments) >= 2 and segments[0] in ("embed", "v", "shorts", "live"):
-            candidate = segments[1]
-    return candidate if candidate and _YOUTUBE_ID.match(candidate) else None
-
-
 def release_videos(record: dict[str, Any]) -> list[tuple[str, str]]:
     """(YouTube id, title) of a release's or master's videos, first occurrence of each id, in order."""
     seen: dict[str, str] = {}
@@ -78,8 +56,8 @@ def release_videos(record: dict[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(video, dict):
             continue
         given = video.get("youtube_id")
-        vid = given.strip() if isinstance(given, str) and _YOUTUBE_ID.match(given.strip()) else None
-        vid = vid or youtube_id(video.get("src"))
+        vid = given.strip() if isinstance(given, str) and is_video_id(given.strip()) else None
+        vid = vid or valid_youtube_id(video.get("src"))
         if vid and vid not in seen:
             title = video.get("title")
             seen[vid] = title.strip() if isinstance(title, str) else ""

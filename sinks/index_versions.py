@@ -7,7 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from dataget.query import FacetQuery, FacetValue, QueryResult
+from schemas.query import FacetQuery, FacetValue, QueryResult
 from sinks.facet_index import FacetIndex
 
 

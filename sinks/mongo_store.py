@@ -13,7 +13,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
-from dataget.topics import ENTITIES
+from schemas.topics import ENTITIES
 
 DUPLICATE_KEY = 11000
 # Replaces per update command; see MongoStore for why FerretDB needs well under 100.

@@ -20,14 +20,13 @@ import orjson
 import redis.exceptions
 from faust.types import EventT, StreamT
 
-from dataget.topics import ENTITIES, Topics
 from schemas.messages import dead_letter, dead_letter_key
+from schemas.topics import DUMP_VERSION_HEADER, ENTITIES, Topics
 from sinks.mongo_store import StoreUnavailable, WriteFailure
 from stream_processors.retry import retry_forever
 
 log = logging.getLogger(__name__)
 
-DUMP_VERSION_HEADER = "dump_version"
 DLQ_SOURCE = "indexer"
 # "A store is down": the batch is re-run until it is back, never split into dead letters.
 DOWN_ERRORS: tuple[type[BaseException], ...] = (
@@ -209,7 +208,7 @@ def make_agent(entity: str, deps: Deps, batch_size: int, within: float) -> Agent
     async def index_entity(stream: StreamT) -> None:
         async for events in stream.take_events(batch_size, within=within):
             messages = [to_message(e) for e in events]
-            # Never raise out of here: faust would ack the batch and move on (IMPLEMENTATION-NOTES 5.1).
+            # Never raise out of here: faust would ack the batch and move on.
             await retry_forever(partial(process_batch, entity, messages, deps), f"{entity} batch",
                                 expected=DOWN_ERRORS)
 
@@ -219,5 +218,5 @@ def make_agent(entity: str, deps: Deps, batch_size: int, within: float) -> Agent
 def register_agents(app: faust.App, topics: Topics, deps: Deps, batch_size: int, within: float) -> None:
     for entity in ENTITIES:
         topic = app.topic(topics.entity(entity), key_serializer="raw", value_serializer="raw")
-        # concurrency=1: faust's commit with concurrency>1 can skip in-flight messages (notes 5.2).
+        # concurrency=1: faust's commit with concurrency>1 can skip in-flight messages.
         app.agent(topic, name=f"index-{entity}", concurrency=1)(make_agent(entity, deps, batch_size, within))

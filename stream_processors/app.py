@@ -6,15 +6,15 @@ import faust
 import pymongo
 import redis.asyncio
 
-from dataget.lag import indexer_group_id
-from dataget.settings import Settings
+from runtime.settings import Settings
+from schemas.topics import indexer_group_id, replay_group_id
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import ActiveIndex
 from sinks.mongo_store import MongoStore
 from stream_processors.agents import Deps, DiscardStore, Index, RecordStore, register_agents
 
 # Events per batch: one insert_many per batch, and FerretDB inserts 100 documents per SQL statement; larger
-# batches gain little and hold more un-committed work at a crash (measured, see the worker report).
+# batches gain little and hold more un-committed work at a crash.
 BATCH_SIZE = 500
 BATCH_WITHIN_S = 1.0
 # Fail fast on a down server so the agent's backoff, not a driver timeout, paces the retries.
@@ -27,9 +27,8 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
     consumer group so it reads every topic from the start (Mongo is the live worker's, and rewriting every
     document would be slow on FerretDB for nothing).
     """
-    app_id = indexer_group_id(settings.namespace)
-    if index_namespace is not None:
-        app_id = f"{app_id}-{index_namespace.replace(':', '-')}"  # dataget.reindex.replay_group_id
+    app_id = (indexer_group_id(settings.namespace) if index_namespace is None
+              else replay_group_id(settings.namespace, index_namespace))
     # Faust makes its data directory (empty with memory stores) but not its parents; under the state directory, not
     # in the working directory.
     datadir = settings.state_dir / "faust" / app_id
@@ -39,7 +38,7 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
         broker=f"kafka://{settings.kafka_bootstrap}",
         key_serializer="raw",
         # Raw bytes: the agents decode JSON themselves, so a bad value becomes a dead letter instead of a
-        # faust decode error (which acks and skips silently, notes 5.1).
+        # faust decode error (which acks and skips silently).
         value_serializer="raw",
         store="memory://",
         datadir=str(datadir),

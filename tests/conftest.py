@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dataget.settings import Settings, settings_from_env
+from runtime.settings import Settings, settings_from_env
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "discogs"
 

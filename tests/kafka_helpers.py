@@ -5,7 +5,7 @@ from __future__ import annotations
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 
 
 def read_topic(settings: Settings, topic: str, idle_ms: int = 2500) -> list[ConsumerRecord]:

@@ -9,9 +9,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from dataget.query import FACETS, QueryResult
-from dataget.unreachable import unreachable_server
-from sinks.facet_index import IndexFormatError
+from runtime.unreachable import unreachable_server
+from schemas.query import FACETS, IndexFormatError, QueryResult
 from web.ports import CTX
 from web.query_params import QueryError, parse_query
 

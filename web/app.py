@@ -12,14 +12,14 @@ import aiohttp_session
 from aiohttp import web
 from redis.asyncio import Redis
 
-from dataget.settings import Settings, redis_address
-from dataget.topic_admin import ensure_topics
+from runtime.settings import Settings, redis_address
+from runtime.topic_admin import ensure_topics
 from sinks.index_versions import ActiveIndex
 from web import api, auth, playlists
 from web.index_pool import IndexPool, Member
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
-from web.mongo_store import MongoStore
 from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
+from web.site_store import MongoStore
 from web.status_hub import StatusHub
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 from web.ports import CTX
 
 with warnings.catch_warnings():

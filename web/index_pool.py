@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from redis import exceptions
 
-from dataget.query import FacetQuery, FacetValue, QueryResult
+from schemas.query import FacetQuery, FacetValue, QueryResult
 from web.ports import ReleaseIndex
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 from web.status_hub import StatusHub
 
 log = logging.getLogger(__name__)

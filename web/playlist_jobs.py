@@ -5,18 +5,17 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from dataget.query import MAX_LIMIT, FacetQuery
+from schemas.messages import now_iso
+from schemas.playlist_jobs import MAX_PLAYLIST_ITEMS, PRIVACIES, status_snapshot
+from schemas.query import MAX_LIMIT, FacetQuery
 from web.ports import ReleaseIndex
 from web.query_params import QueryError, query_from_json, query_to_json
 
-PRIVACY = ("private", "unlisted")
-MAX_PLAYLIST_VIDEOS = 5000  # YouTube's cap on items per playlist
 DEFAULT_PLAYLIST_VIDEOS = 50
 # Draws of MAX_LIMIT: enough to fill the largest playlist from a big match even with some repeats.
-MAX_DRAWS = 3 * MAX_PLAYLIST_VIDEOS // MAX_LIMIT
+MAX_DRAWS = 3 * MAX_PLAYLIST_ITEMS // MAX_LIMIT
 MAX_TITLE = 150  # YouTube rejects longer playlist titles
 _BODY_KEYS = {"title", "privacy", "query", "max_videos"}
 
@@ -40,12 +39,12 @@ def parse_playlist_request(body: object) -> PlaylistRequest:
     if len(title.strip()) > MAX_TITLE:
         raise QueryError(f"title: at most {MAX_TITLE} characters")
     privacy = body.get("privacy", "private")
-    if privacy not in PRIVACY:
-        raise QueryError(f"privacy: must be one of {', '.join(PRIVACY)}")
+    if privacy not in PRIVACIES:
+        raise QueryError(f"privacy: must be one of {', '.join(PRIVACIES)}")
     max_videos = body.get("max_videos", DEFAULT_PLAYLIST_VIDEOS)
-    if not isinstance(max_videos, int) or isinstance(max_videos, bool) or not 1 <= max_videos <= MAX_PLAYLIST_VIDEOS:
-        raise QueryError(f"max_videos: must be an integer between 1 and {MAX_PLAYLIST_VIDEOS}")
-    query = query_from_json(body.get("query", {}), limit=max_videos, max_limit=MAX_PLAYLIST_VIDEOS)
+    if not isinstance(max_videos, int) or isinstance(max_videos, bool) or not 1 <= max_videos <= MAX_PLAYLIST_ITEMS:
+        raise QueryError(f"max_videos: must be an integer between 1 and {MAX_PLAYLIST_ITEMS}")
+    query = query_from_json(body.get("query", {}), limit=max_videos, max_limit=MAX_PLAYLIST_ITEMS)
     if query.seed is None:
         query = replace(query, seed=secrets.randbelow(2**31))
     return PlaylistRequest(title=title.strip(), privacy=privacy, query=query)
@@ -68,10 +67,6 @@ async def collect_video_ids(index: ReleaseIndex, query: FacetQuery) -> list[str]
     return list(ids)[: query.limit]
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
 def build_job(user_id: str, request: PlaylistRequest, videos: list[str]) -> dict[str, Any]:
     """The `playlist.requests` message (schemas/playlist.requests.schema.json)."""
     return {
@@ -87,15 +82,6 @@ def build_job(user_id: str, request: PlaylistRequest, videos: list[str]) -> dict
 
 def initial_snapshot(job: dict[str, Any]) -> dict[str, Any]:
     """What a job looks like before the worker reports (not published; the worker owns the status topic)."""
-    return {
-        "job_id": job["job_id"],
-        "user_id": job["user_id"],
-        "seq": 0,
-        "state": "queued",
-        "done": 0,
-        "total": len(job["video_ids"]),
-        "skipped": 0,
-        "playlist_id": None,
-        "error": None,
-        "updated_at": job["requested_at"],
-    }
+    return status_snapshot(job_id=job["job_id"], user_id=job["user_id"], seq=0, state="queued", done=0,
+                           total=len(job["video_ids"]), skipped=0, playlist_id=None, error=None,
+                           updated_at=job["requested_at"])

@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from dataget.query import FacetQuery, FacetValue, QueryResult
-from dataget.settings import Settings
+from runtime.settings import Settings
+from schemas.query import FacetQuery, FacetValue, QueryResult
 from web.status_hub import StatusHub
 
 

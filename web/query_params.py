@@ -8,7 +8,7 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from dataget.query import DEFAULT_LIMIT, FACETS, MAX_LIMIT, UNIQUE_MODES, FacetQuery
+from schemas.query import DEFAULT_LIMIT, FACETS, MAX_LIMIT, UNIQUE_MODES, FacetQuery
 
 _CONTROL_PARAMS = ("limit", "unique", "seed")
 _YEAR = re.compile(r"\d{4}")

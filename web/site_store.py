@@ -8,7 +8,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, MongoClient
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 from sinks.mongo_store import document_id
 from sinks.user_tokens import UserTokenStore
 

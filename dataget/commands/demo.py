@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dataget.local_secrets import with_local_secrets
-from dataget.settings import Settings, settings_env
-from dataget.synth import write_dump_set
+from dataget.synth.dump_set import write_dump_set
+from runtime.local_secrets import with_local_secrets
+from runtime.settings import Settings, settings_env
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from dataget.settings import Settings
 from producers.dump_discovery import CHECKSUM, DUMP_TYPES, ListingError, is_dump_id, newest_complete
 from producers.dump_fetch import DumpFetcher, latest_verified
 from producers.dump_http import DumpSiteError, Fetcher, NotFound, open_client
+from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 EXIT_NONE = 1  # --check: no new complete dump

@@ -8,14 +8,15 @@ import os
 import sys
 from pathlib import Path
 
-from dataget.lag import indexer_group_id, wait_for_lag_zero
-from dataget.progress import progress
-from dataget.settings import Settings
-from dataget.topic_admin import ensure_topics
-from dataget.unreachable import unreachable_server
 from producers.ingest import IngestError, ingest_file
 from producers.publisher import Publisher
 from producers.record_hashes import RecordHashes
+from runtime.lag import wait_for_lag_zero
+from runtime.progress import progress
+from runtime.settings import Settings
+from runtime.topic_admin import ensure_topics
+from runtime.unreachable import unreachable_server
+from schemas.topics import indexer_group_id
 
 log = logging.getLogger(__name__)
 

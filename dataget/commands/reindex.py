@@ -21,11 +21,11 @@ from typing import TypeVar
 from kafka import KafkaAdminClient
 from redis.asyncio import Redis
 
-from dataget.lag import group_lag, indexer_group_id, wait_for_lag_zero
-from dataget.progress import progress
-from dataget.settings import Settings, settings_env
-from dataget.topic_admin import ensure_topics
-from dataget.topics import ENTITIES
+from runtime.lag import group_lag, wait_for_lag_zero
+from runtime.progress import progress
+from runtime.settings import Settings, settings_env
+from runtime.topic_admin import ensure_topics
+from schemas.topics import ENTITIES, replay_group_id
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import activate_confirmed, new_index_namespace
 
@@ -33,11 +33,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # How long the switch may take to reach the read replicas before reindex says which have not got it.
 REPLICA_WAIT_MS = 10_000
-
-
-def replay_group_id(settings: Settings, namespace: str) -> str:
-    """The consumer group of a worker writing `namespace` (the same rule stream_processors.app applies)."""
-    return f"{indexer_group_id(settings.namespace)}-{namespace.replace(':', '-')}"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,7 +63,7 @@ def _wait(settings: Settings, group: str, topics: list[str], timeout: float | No
 def run(args: argparse.Namespace, settings: Settings) -> int:
     ensure_topics(settings)
     namespace = asyncio.run(_redis_call(settings, new_index_namespace, settings.namespace))
-    group = replay_group_id(settings, namespace)
+    group = replay_group_id(settings.namespace, namespace)
     topics = [settings.topics.entity(e) for e in ENTITIES]
     dataget = str(Path(sys.executable).with_name("dataget"))
     log_file = Path(settings.stack_dir) / "logs" / f"reindex-{namespace.replace(':', '-')}.log"

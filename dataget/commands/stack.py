@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dataget.settings import Settings
 from dataget.stack import StackError, stack_build, stack_down, stack_status, stack_up
+from runtime.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:

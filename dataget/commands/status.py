@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from dataget.lag import group_lag, indexer_group_id
-from dataget.settings import Settings, redis_address
-from dataget.topics import ENTITIES
-from dataget.unreachable import UNREACHABLE, unreachable_message
+from runtime.lag import group_lag
+from runtime.settings import Settings, redis_address
+from runtime.unreachable import UNREACHABLE, unreachable_message
+from schemas.topics import ENTITIES, indexer_group_id
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace
 

@@ -8,7 +8,7 @@ import sys
 import orjson
 from kafka import KafkaConsumer
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 
 
 def format_message(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> str:

@@ -10,8 +10,8 @@ from types import FrameType
 
 from aiohttp import web
 
-from dataget.local_secrets import with_local_secrets
-from dataget.settings import Settings
+from runtime.local_secrets import with_local_secrets
+from runtime.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,8 +10,8 @@ import threading
 
 import faust
 
-from dataget.settings import Settings
-from dataget.topic_admin import ensure_topics
+from runtime.settings import Settings
+from runtime.topic_admin import ensure_topics
 from stream_processors.app import create_app
 
 

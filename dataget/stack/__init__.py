@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dataget.settings import Settings
 from dataget.stack import builds
 from dataget.stack.process import StackError
 from dataget.stack.services import (
@@ -17,6 +16,7 @@ from dataget.stack.services import (
     redis_replica_service,
     redis_service,
 )
+from runtime.settings import Settings
 
 __all__ = ["StackError", "ensure_stack", "services", "stack_build", "stack_down", "stack_status", "stack_up"]
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataget.settings import host_port
 from dataget.stack import builds
 from dataget.stack.process import ServerProcess, StackError, port_is_free
+from runtime.settings import host_port
 
 KAFKA_CONTROLLER_PORT_OFFSET = 1  # controller listens next to the broker port
 

@@ -22,18 +22,15 @@ gzipped); sets of >= PARALLEL_FROM releases use one worker process per CPU. 1M r
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataget.settings import Settings
-from dataget.synth_gzip import write_pieces
-from dataget.synth_plan import Plan
-from dataget.synth_render import render, worker_pool
+from dataget.synth.compress import write_pieces
+from dataget.synth.plan import Plan
+from dataget.synth.render import render, worker_pool
 
 KINDS = ("artists", "labels", "masters", "releases")  # CHECKSUM order, like the real file
 PARALLEL_FROM = 50_000  # below this, starting worker processes costs more than it saves
@@ -96,32 +93,3 @@ def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: st
     os.replace(tmp, checksum)
     return DumpSet(dump_date, paths["artists"], paths["labels"], paths["masters"], paths["releases"], checksum,
                    counts["artists"], counts["labels"], counts["masters"], counts["releases"])
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("synth", help="write a synthetic Discogs dump set (for tests, demos, benchmarks)")
-    parser.add_argument("--releases", type=int, required=True, help="number of releases (revision 0)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output directory (default: <download dir>/synth, i.e. dumps/synth)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--date", default="20260301", help="dump date YYYYMMDD used in the file names")
-    parser.add_argument("--revision", type=int, default=0, help="n > 0: the n-th following month's dump")
-    parser.add_argument("--workers", type=int, default=None, help="rendering processes (default: CPUs)")
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    def report(kind: str, count: int, seconds: float) -> None:
-        print(f"{kind:9} {count:>10,} records  {seconds:7.1f} s  ({count / max(seconds, 1e-9):,.0f}/s)", flush=True)
-
-    try:
-        out = args.out if args.out is not None else settings.download_dir / "synth"
-        dumps = write_dump_set(out, args.releases, seed=args.seed, dump_date=args.date,
-                               revision=args.revision, workers=args.workers, progress=report)
-    except ValueError as exc:
-        print(f"dataget synth: {exc}", file=sys.stderr)
-        return 2
-    for kind, path in dumps.files.items():
-        print(f"{path}  {dumps.counts[kind]:,} {kind}  {path.stat().st_size:,} bytes")
-    print(dumps.checksum)
-    return 0

@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from dataget import synth_vocab as V
-from dataget.synth_plan import Entity, Plan, mix
-from dataget.synth_text import Names, esc, free_text, one, other, words
+from dataget.synth import vocab as V
+from dataget.synth.plan import Entity, Plan, mix
+from dataget.synth.text import Names, esc, free_text, one, other, words
 
 
 @dataclass

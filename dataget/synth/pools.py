@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from dataget import synth_vocab as V
-from dataget.synth_plan import Entity, Plan, mix
-from dataget.synth_text import Names, Rand, attr, credit, decade_year, esc, one, title, video_id, words
+from dataget.synth import vocab as V
+from dataget.synth.plan import Entity, Plan, mix
+from dataget.synth.text import Names, Rand, attr, credit, decade_year, esc, one, title, video_id, words
 
 MAX_POOL = 1 << 14  # fragments per pool
 _POOL_TAG = 3  # mix() tag of the pool RNG, distinct from per-record tags

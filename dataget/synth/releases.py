@@ -11,10 +11,10 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dataget import synth_vocab as V
-from dataget.synth_plan import NOT_ON_LABEL, VARIOUS, Entity, Plan, geometric, mix
-from dataget.synth_pools import Pools, draw
-from dataget.synth_text import Names, Rand, attr, credit, decade_year, esc, free_text, one, other, title, words
+from dataget.synth import vocab as V
+from dataget.synth.plan import NOT_ON_LABEL, VARIOUS, Entity, Plan, geometric, mix
+from dataget.synth.pools import Pools, draw
+from dataget.synth.text import Names, Rand, attr, credit, decade_year, esc, free_text, one, other, title, words
 
 HUGE_SHARE = 0.01  # releases with hundreds of tracks
 VIDEO_SHARE = 0.80  # releases with 1-6 videos

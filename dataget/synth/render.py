@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from functools import lru_cache, partial
 from multiprocessing.pool import AsyncResult, Pool
 
-from dataget.synth_entities import EntitySynth
-from dataget.synth_gzip import Piece, compress_piece
-from dataget.synth_plan import Entity, Plan
-from dataget.synth_releases import ReleaseSynth
-from dataget.synth_text import Names
+from dataget.synth.compress import Piece, compress_piece
+from dataget.synth.entities import EntitySynth
+from dataget.synth.plan import Entity, Plan
+from dataget.synth.releases import ReleaseSynth
+from dataget.synth.text import Names
 
 ENTITY = {"artists": Entity.ARTIST, "labels": Entity.LABEL, "masters": Entity.MASTER, "releases": Entity.RELEASE}
 CHUNK_SLOTS = 1000  # slots per unit of work (~3 MB of release XML)

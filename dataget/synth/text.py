@@ -8,8 +8,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from dataget import synth_vocab as V
-from dataget.synth_plan import Entity, Plan, mix
+from dataget.synth import vocab as V
+from dataget.synth.plan import Entity, Plan, mix
 
 YOUTUBE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')

@@ -1,4 +1,4 @@
-"""The few YouTube Data API v3 calls a playlist job needs, with error mapping and retries (notes 6.2, 6.3, 7).
+"""The few YouTube Data API v3 calls a playlist job needs, with error mapping and retries.
 
 google-api-python-client is blocking: each call runs in a thread via `asyncio.to_thread`. A `YouTube` object belongs
 to one job and is used by one call at a time, so its single httplib2.Http is never shared between threads at once.
@@ -22,8 +22,8 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
 
-from dataget.settings import Settings
-from stream_processors.playlist_jobs import MAX_PLAYLIST_ITEMS, RECONNECT_MESSAGE
+from runtime.settings import Settings
+from stream_processors.youtube.jobs import MAX_PLAYLIST_ITEMS, RECONNECT_MESSAGE
 
 YOUTUBE_SCOPE = "https://www.googleapis.com/auth/youtube"
 MAX_ATTEMPTS = 10
@@ -75,7 +75,7 @@ _FAIL_MESSAGES: Mapping[str, str] = {
 
 
 def classify(status: int, reason: str, message: str) -> Outcome:
-    """What to do about an API error (notes 6.2)."""
+    """What to do about an API error."""
     if status == 429 and "per day" in message.lower():
         return Outcome.QUOTA  # the per-day bucket of a "Quota exceeded for quota metric" 429
     if reason in _OUTCOMES:
@@ -117,7 +117,7 @@ async def call(
     rand: Callable[[], float] = random.random,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> dict[str, Any]:
-    """Execute `request` with the retry rules of notes 6.3; raises YouTubeError for anything else.
+    """Execute `request`, retrying 5xx and rate limits with backoff (Retry-After first); raises YouTubeError otherwise.
 
     `num_retries=0`: the library's own retry would also repeat inserts blindly and ignore Retry-After.
     """
@@ -142,7 +142,7 @@ async def call(
 
 
 def credentials_from_token(token: Mapping[str, Any], settings: Settings) -> Credentials:
-    """Credentials of the stored Authlib token; built directly so `token_uri` stays the configured one (notes 7.2)."""
+    """Credentials of the stored Authlib token; built directly so `token_uri` stays the configured one."""
     expires_at = token.get("expires_at")
     expiry = None if expires_at is None else datetime.fromtimestamp(float(expires_at), UTC).replace(tzinfo=None)
     scope = token.get("scope")

@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from schemas.messages import format_time
+from schemas.playlist_jobs import ACTIVE_STATES, MAX_PLAYLIST_ITEMS, PRIVACIES, status_snapshot
+
 PACIFIC = ZoneInfo("America/Los_Angeles")
 # Units per call (https://developers.google.com/youtube/v3/determine_quota_cost).
 UNIT_COSTS: Mapping[str, int] = {
@@ -21,11 +24,7 @@ UNIT_COSTS: Mapping[str, int] = {
     "playlistItems.list": 1,
 }
 DEFAULT_DAILY_UNITS = 10_000
-# YouTube refuses more items per playlist; we fail such jobs up front instead of splitting them into parts.
-MAX_PLAYLIST_ITEMS = 5000
 VIDEOS_PER_LIST_CALL = 50
-PRIVACIES = ("private", "unlisted")
-ACTIVE_STATES = ("queued", "running", "waiting_for_quota")
 RECONNECT_MESSAGE = "YouTube access has expired or was revoked: reconnect YouTube and submit the playlist again"
 
 
@@ -172,18 +171,9 @@ def failed(job: Job, message: str) -> Job:
 
 def snapshot(job: Job, now: datetime) -> dict[str, Any]:
     """The `playlist.status` value for the job's current state."""
-    return {
-        "job_id": job.job_id,
-        "user_id": job.user_id,
-        "seq": job.seq,
-        "state": job.state,
-        "done": job.done,
-        "total": job.total,
-        "skipped": job.skipped,
-        "playlist_id": job.playlist_id,
-        "error": job.error,
-        "updated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
-    }
+    return status_snapshot(job_id=job.job_id, user_id=job.user_id, seq=job.seq, state=job.state, done=job.done,
+                           total=job.total, skipped=job.skipped, playlist_id=job.playlist_id, error=job.error,
+                           updated_at=format_time(now))
 
 
 def chunks(ids: Sequence[str], size: int = VIDEOS_PER_LIST_CALL) -> Iterator[Sequence[str]]:

@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from dataget.settings import Settings
-from producers import download
+from dataget.commands import download
+from runtime.settings import Settings
 from tests.fakes.dump_site import FakeDumpSite, rate_limited, server_error
 
 TODAY = date(2026, 1, 20)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataget.status import replica_state
+from dataget.commands.status import replica_state
 
 
 def test_a_replica_at_the_primarys_offset_is_in_sync() -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from kafka import KafkaAdminClient
 
-from dataget.settings import Settings, settings_env
-from dataget.topic_admin import ensure_topics
+from dataget.commands.tail import format_message
 from producers.publisher import Publisher
-from producers.tail import format_message
+from runtime.settings import Settings, settings_env
+from runtime.topic_admin import ensure_topics
 
 
 def test_a_message_is_its_key_headers_and_compact_json() -> None:

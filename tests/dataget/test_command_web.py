@@ -2,8 +2,8 @@ import argparse
 
 import pytest
 
+from dataget.commands import web as cli
 from dataget.stack.process import free_port
-from web import cli
 
 
 def test_web_subcommand_options():
@@ -19,7 +19,7 @@ def _start_web(dataget_bin, settings, port: int, processes: int):
     import os
     import subprocess
 
-    from dataget.settings import settings_env
+    from runtime.settings import settings_env
 
     env = {**os.environ, **settings_env(settings)}
     return subprocess.Popen([str(dataget_bin), "web", "--port", str(port), "--processes", str(processes)],

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from stream_processors.worker_cli import GC_THRESHOLDS, tune_gc
+from dataget.commands.worker import GC_THRESHOLDS, tune_gc
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from dataget.settings import Settings
-from dataget.synth import DumpSet, register, run, write_dump_set
-from dataget.synth_gzip import compress_piece, crc32_combine, write_pieces
+from dataget.commands.synth import register, run
+from dataget.synth.compress import compress_piece, crc32_combine, write_pieces
+from dataget.synth.dump_set import DumpSet, write_dump_set
+from runtime.settings import Settings
 
 N = 300
 RELEASE_ORDER = ["artists", "title", "labels", "series", "extraartists", "formats", "genres", "styles", "country",

@@ -10,10 +10,10 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from pymongo import MongoClient
 
-from dataget.lag import indexer_group_id
-from dataget.settings import Settings
 from dataget.throwaway import drop_throwaway, throwaway_settings
-from dataget.topic_admin import ensure_topics
+from runtime.settings import Settings
+from runtime.topic_admin import ensure_topics
+from schemas.topics import indexer_group_id
 
 pytestmark = pytest.mark.stack
 

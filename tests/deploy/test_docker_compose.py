@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dataget.settings import _ENV, _SERVER_VARS, settings_from_env
+from runtime.settings import _ENV, _SERVER_VARS, settings_from_env
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("worker", "youtube-worker", "web", "ingest")

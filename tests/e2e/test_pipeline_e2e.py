@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from dataget.local_secrets import with_local_secrets
-from dataget.settings import Settings, settings_env
 from dataget.throwaway import drop_throwaway, throwaway_settings
+from runtime.local_secrets import with_local_secrets
+from runtime.settings import Settings, settings_env
 from sinks.mongo_store import document_id
 from web.app import create_app
 

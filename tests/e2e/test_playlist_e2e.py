@@ -13,12 +13,12 @@ from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
-from dataget.settings import Settings
 from dataget.stack.process import free_port
-from dataget.topic_admin import ensure_topics
+from runtime.settings import Settings
+from runtime.topic_admin import ensure_topics
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace
-from stream_processors.youtube_worker import run_worker
+from stream_processors.youtube.consumer import run_worker
 from tests.fakes.oidc import FakeOIDC
 from tests.fakes.youtube import FakeYouTube
 from tests.kafka_helpers import read_topic

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from redis.asyncio import Redis
 
-from dataget.query import FacetQuery
-from dataget.settings import settings_env
+from runtime.settings import settings_env
+from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace
 from tests.e2e.test_pipeline_e2e import running_worker

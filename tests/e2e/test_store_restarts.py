@@ -13,14 +13,14 @@ import pytest
 from pymongo import MongoClient
 from redis.asyncio import Redis
 
-from dataget.query import FacetQuery
-from dataget.settings import settings_env
 from dataget.stack import service
-from dataget.synth import write_dump_set
+from dataget.synth.dump_set import write_dump_set
 from producers.records import iter_records
+from runtime.settings import settings_env
+from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
+from sinks.facets import release_facets, release_videos
 from sinks.index_versions import active_index_namespace
-from stream_processors.facets import release_facets, release_videos
 from tests.e2e.test_pipeline_e2e import running_worker
 
 pytestmark = pytest.mark.stack

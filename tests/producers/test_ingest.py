@@ -10,11 +10,11 @@ import jsonschema
 import orjson
 import pytest
 
-from dataget.settings import Settings
-from dataget.topic_admin import ensure_topics
 from producers.ingest import IngestError, MassDeleteVeto, ingest_file
 from producers.publisher import Publisher, PublishError
 from producers.record_hashes import RecordHashes
+from runtime.settings import Settings
+from runtime.topic_admin import ensure_topics
 from schemas.generate import load_schema
 from tests.kafka_helpers import read_topic
 
@@ -69,7 +69,7 @@ def test_the_same_dump_twice_publishes_nothing_the_second_time(pipeline, fixture
 
 
 def test_a_newer_dump_publishes_changes_and_tombstones(pipeline, tmp_path) -> None:
-    from dataget.synth import write_dump_set
+    from dataget.synth.dump_set import write_dump_set
 
     settings, publisher, hashes = pipeline
     old = write_dump_set(tmp_path / "old", 400, seed=7, dump_date="20260201")
@@ -133,7 +133,7 @@ def test_a_malformed_record_goes_to_the_dlq_and_the_rest_is_published(pipeline, 
 def test_cli_ingest_exit_codes(dataget_bin, isolated_settings, fixtures_dir, tmp_path) -> None:
     import subprocess
 
-    from dataget.settings import settings_env
+    from runtime.settings import settings_env
 
     env = {**settings_env(isolated_settings), "PATH": "/usr/bin:/bin"}
     ok = subprocess.run([str(dataget_bin), "ingest", str(fixtures_dir / "masters-sample-tgmz-2025-2026.xml.gz"),
@@ -149,7 +149,7 @@ def test_cli_ingest_exit_codes(dataget_bin, isolated_settings, fixtures_dir, tmp
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_parallel_parsing_publishes_exactly_what_sequential_parsing_does(pipeline, tmp_path, jobs) -> None:
-    from dataget.synth import write_dump_set
+    from dataget.synth.dump_set import write_dump_set
 
     settings, publisher, hashes = pipeline
     dumps = write_dump_set(tmp_path / "d", 1500, seed=3)
@@ -168,8 +168,8 @@ def test_parallel_parsing_publishes_exactly_what_sequential_parsing_does(pipelin
 def test_parallel_parsing_of_a_truncated_file_fails_and_the_process_exits(dataget_bin, pipeline, tmp_path) -> None:
     import subprocess
 
-    from dataget.settings import settings_env
-    from dataget.synth import write_dump_set
+    from dataget.synth.dump_set import write_dump_set
+    from runtime.settings import settings_env
 
     settings, publisher, hashes = pipeline
     source = write_dump_set(tmp_path / "d", 3000, seed=5).releases.read_bytes()

@@ -6,11 +6,11 @@ import queue
 
 import pytest
 
-from dataget.settings import Settings
-from dataget.unreachable import ServerUnreachable, unreachable_server
 from producers.dumpfile import DumpFileError
 from producers.parallel_parse import BlockFailure, _drain
 from producers.publisher import PublishError
+from runtime.settings import Settings
+from runtime.unreachable import ServerUnreachable, unreachable_server
 
 
 def failing(failure: BlockFailure) -> PublishError | DumpFileError:

@@ -7,9 +7,9 @@ from typing import Any
 import kafka.errors
 import pytest
 
-from dataget.settings import Settings
 from producers import publisher as publisher_module
 from producers.publisher import CHECKPOINT_TIMEOUT_S, Publisher, PublishError
+from runtime.settings import Settings
 
 
 class DeadBroker:

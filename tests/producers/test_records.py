@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from producers.records import RecordError, excerpt, iter_records, to_json, to_record
-from producers.records_fields import WS, split_released, youtube_id
+from producers.records_fields import WS, split_released
 
 ENTITIES = ("releases", "masters", "artists", "labels")
 FILES = [f"{entity}-sample-{source}.xml{gz}" for entity in ENTITIES
@@ -188,21 +188,6 @@ def test_nbsp_only_name_is_kept():
 ])
 def test_split_released(released, expected):
     assert split_released(released) == expected
-
-
-@pytest.mark.parametrize(("src", "expected"), [
-    ("https://www.youtube.com/watch?v=h1mD-_DKHc0", "h1mD-_DKHc0"),
-    ("http://www.youtube.com/watch?feature=x&v=abc123", "abc123"),
-    ("https://youtu.be/XYZ_987?t=10", "XYZ_987"),
-    ("https://www.youtube.com/embed/EMB3d", "EMB3d"),
-    ("https://m.youtube.com/watch?v=mob1", "mob1"),
-    ("https://vimeo.com/12345", None),
-    ("https://www.youtube.com/user/someone", None),
-    ("not a url", None),
-    (None, None),
-])
-def test_youtube_id(src, expected):
-    assert youtube_id(src) == expected
 
 
 @pytest.mark.parametrize(("xml", "entity", "record_id", "reason"), [

@@ -6,8 +6,8 @@ import stat
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from dataget.local_secrets import FILE_NAME, with_local_secrets
-from dataget.settings import Settings
+from runtime.local_secrets import FILE_NAME, with_local_secrets
+from runtime.settings import Settings
 
 
 def test_processes_starting_together_share_one_set_of_secrets(tmp_path):

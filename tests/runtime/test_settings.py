@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from dataget.settings import Settings, settings_env, settings_from_env
-from dataget.topics import Topics
+from runtime.settings import Settings, settings_env, settings_from_env
+from schemas.topics import Topics
 
 
 def test_defaults_use_the_local_stack_ports() -> None:

@@ -10,9 +10,9 @@ import kafka.errors
 import pymongo.errors
 import redis.exceptions
 
-from dataget.settings import Settings, settings_env
 from dataget.stack.process import free_port
-from dataget.unreachable import (
+from runtime.settings import Settings, settings_env
+from runtime.unreachable import (
     UNREACHABLE,
     ServerUnreachable,
     mongo_address,

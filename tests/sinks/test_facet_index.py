@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from dataget.query import FACETS, FacetQuery
-from sinks.facet_index import FacetIndex, IndexFormatError
-from stream_processors.facets import release_facets, release_videos
+from schemas.query import FACETS, FacetQuery, IndexFormatError
+from sinks.facet_index import FacetIndex
+from sinks.facets import release_facets, release_videos
 
 pytestmark = pytest.mark.stack
 

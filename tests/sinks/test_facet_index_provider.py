@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from dataget.query import FacetQuery
+from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import activate, new_index_namespace, version_namespace
 from web.app import redis_index_provider

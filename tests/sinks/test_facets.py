@@ -1,5 +1,5 @@
-from dataget.query import FACETS
-from stream_processors.facets import fold, release_facets, release_videos, release_year, youtube_id
+from schemas.query import FACETS
+from sinks.facets import fold, release_facets, release_videos, release_year
 
 # Shaped like tgmz release 10222 (Depeche Mode - Violator, US CD) as the parser emits it.
 VIOLATOR = {
@@ -68,18 +68,6 @@ def test_year_comes_from_the_raw_released_string():
     facets = release_facets({"released": "1979-05-00", "year": 1234})
     assert facets["year"] == {"1979"} and facets["decade"] == {"1970"}
     assert release_facets({"released": "2000"})["decade"] == {"2000"}
-
-
-def test_youtube_ids_from_urls():
-    assert youtube_id("https://www.youtube.com/watch?v=h1mD-_DKHc0") == "h1mD-_DKHc0"
-    assert youtube_id("http://youtube.com/watch?feature=x&v=abcdefghijk") == "abcdefghijk"
-    assert youtube_id("https://youtu.be/abcdefghijk?t=10") == "abcdefghijk"
-    assert youtube_id("https://www.youtube.com/embed/abcdefghijk") == "abcdefghijk"
-    assert youtube_id("https://m.youtube.com/watch?v=abcdefghijk") == "abcdefghijk"
-    assert youtube_id("https://vimeo.com/watch?v=abcdefghijk") is None
-    assert youtube_id("https://notyoutube.com/watch?v=abcdefghijk") is None
-    assert youtube_id("https://www.youtube.com/watch") is None
-    assert youtube_id(None) is None
 
 
 def test_release_videos_dedupe_by_id_in_order():

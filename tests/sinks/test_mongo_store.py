@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pymongo
 import pytest
 
-from dataget.settings import Settings
+from runtime.settings import Settings
 from sinks.mongo_store import SPLIT_MIN, MongoStore, StoreUnavailable, WriteFailure, to_document
 
 pytestmark = pytest.mark.stack

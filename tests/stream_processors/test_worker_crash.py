@@ -18,10 +18,10 @@ import pytest
 from kafka import KafkaProducer
 from redis.asyncio import Redis
 
-from dataget.lag import indexer_group_id, wait_for_lag_zero
-from dataget.settings import Settings, settings_env
-from dataget.topic_admin import ensure_topics
-from dataget.topics import ENTITIES
+from runtime.lag import wait_for_lag_zero
+from runtime.settings import Settings, settings_env
+from runtime.topic_admin import ensure_topics
+from schemas.topics import ENTITIES, indexer_group_id
 from sinks.facet_index import FacetIndex
 from sinks.mongo_store import to_document
 from tests.kafka_helpers import read_topic

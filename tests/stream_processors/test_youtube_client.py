@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dataget.settings import Settings
-from stream_processors.playlist_jobs import RECONNECT_MESSAGE
-from stream_processors.youtube_client import (
+from runtime.settings import Settings
+from stream_processors.youtube.client import (
     MAX_ATTEMPTS,
     Outcome,
     YouTube,
@@ -21,6 +20,7 @@ from stream_processors.youtube_client import (
     credentials_from_token,
     rotated_token,
 )
+from stream_processors.youtube.jobs import RECONNECT_MESSAGE
 from tests.fakes.youtube import FakeYouTube
 
 VALID = {"access_token": "ya29.valid", "refresh_token": "1//refresh", "expires_at": time.time() + 3600,

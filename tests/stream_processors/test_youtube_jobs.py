@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 
 from schemas.generate import load_schema
-from stream_processors import playlist_jobs as pj
+from schemas.playlist_jobs import MAX_PLAYLIST_ITEMS
+from stream_processors.youtube import jobs as pj
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -87,7 +88,7 @@ def test_job_document_round_trip() -> None:
 
 
 def test_too_long_counts_distinct_videos() -> None:
-    ids = [f"v{n}" for n in range(pj.MAX_PLAYLIST_ITEMS)]
+    ids = [f"v{n}" for n in range(MAX_PLAYLIST_ITEMS)]
     assert pj.too_long(pj.parse_job(request(video_ids=ids + ids[:10]))) is None
     assert "5000" in (pj.too_long(pj.parse_job(request(video_ids=[*ids, "one-more"]))) or "")
 

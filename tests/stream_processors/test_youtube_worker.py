@@ -17,12 +17,13 @@ from aiokafka import AIOKafkaConsumer
 from cryptography.fernet import Fernet
 from pymongo import MongoClient
 
-from dataget.settings import Settings
-from dataget.topic_admin import ensure_topics
+from runtime.settings import Settings
+from runtime.topic_admin import ensure_topics
 from schemas.generate import load_schema
 from sinks.user_tokens import UserTokenStore
-from stream_processors import playlist_jobs as pj
-from stream_processors.youtube_worker import JOBS, run_worker
+from stream_processors.youtube import jobs as pj
+from stream_processors.youtube.consumer import run_worker
+from stream_processors.youtube.repositories import JOBS
 from tests.fakes.youtube import FakeYouTube
 from web.kafka_io import KafkaJobPublisher
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from redis import exceptions
 
-from dataget.query import FacetQuery, FacetValue, QueryResult
+from schemas.query import FacetQuery, FacetValue, QueryResult
 from web.index_pool import REPLICA_REST_S, IndexPool, Member
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from dataget.query import FacetQuery
-from dataget.settings import redis_address
+from dataget.commands.status import replica_states
 from dataget.stack.process import free_port
 from dataget.stack.services import Service, redis_replica_service, redis_service
-from dataget.status import replica_states
+from runtime.settings import redis_address
+from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import activate_confirmed, active_key, version_namespace
 from web.app import redis_index_provider

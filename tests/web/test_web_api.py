@@ -2,7 +2,7 @@ import pytest
 import redis.exceptions
 from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 
-from sinks.facet_index import IndexFormatError
+from schemas.query import IndexFormatError
 from sinks.mongo_store import to_document
 from web.app import create_app
 

@@ -8,7 +8,7 @@ from yarl import URL
 from sinks.user_tokens import UserTokenStore
 from web.app import create_app
 from web.auth import SCOPE
-from web.mongo_store import MongoStore
+from web.site_store import MongoStore
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from fakes.oidc import FakeOIDC
 from kafka_helpers import read_topic
 from web_fakes import FakeIndex, FakeStore, sign_in, web_settings
 
-from dataget.topic_admin import ensure_topics
+from runtime.topic_admin import ensure_topics
 from schemas.generate import load_schema
 from web.app import create_app
 

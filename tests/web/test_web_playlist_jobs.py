@@ -1,9 +1,9 @@
 import pytest
 from web_fakes import FakeIndex, catalog
 
-from dataget.query import MAX_LIMIT, FacetQuery
+from schemas.playlist_jobs import MAX_PLAYLIST_ITEMS
+from schemas.query import MAX_LIMIT, FacetQuery
 from web.playlist_jobs import (
-    MAX_PLAYLIST_VIDEOS,
     build_job,
     collect_video_ids,
     initial_snapshot,
@@ -26,7 +26,7 @@ def test_defaults_and_generated_seed():
         {"title": 3},
         {"title": "t", "max_videos": True},
         {"title": "t", "max_videos": 0},
-        {"title": "t", "max_videos": MAX_PLAYLIST_VIDEOS + 1},
+        {"title": "t", "max_videos": MAX_PLAYLIST_ITEMS + 1},
         {"title": "t", "query": []},
     ],
 )

@@ -1,7 +1,7 @@
 import pytest
 from multidict import MultiDict
 
-from dataget.query import DEFAULT_LIMIT, MAX_LIMIT
+from schemas.query import DEFAULT_LIMIT, MAX_LIMIT
 from web.query_params import QueryError, parse_query, query_from_json, query_to_json
 
 

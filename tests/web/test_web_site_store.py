@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from web_fakes import web_settings
 
-from dataget.settings import Settings
-from web.mongo_store import MongoStore
+from runtime.settings import Settings
+from web.site_store import MongoStore
 
 pytestmark = pytest.mark.stack
 

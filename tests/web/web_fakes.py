@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 from cryptography.fernet import Fernet
 from yarl import URL
 
-from dataget.query import MAX_LIMIT, FacetQuery, FacetValue, QueryResult, SampleVideo
-from dataget.settings import Settings
+from runtime.settings import Settings
+from schemas.query import MAX_LIMIT, FacetQuery, FacetValue, QueryResult, SampleVideo
 
 GENRES = ("Electronic", "Jazz", "Rock", "Funk / Soul")
 

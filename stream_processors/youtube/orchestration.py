@@ -1,0 +1,175 @@
+"""One playlist job at a time: claim it, create the playlist, check and insert its videos within the quota."""
+
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from pymongo.database import Database
+
+from runtime.settings import Settings
+from sinks.user_tokens import UserTokenStore
+from stream_processors.youtube import jobs as pj
+from stream_processors.youtube.client import (
+    Outcome,
+    Sleep,
+    YouTube,
+    YouTubeError,
+    credentials_from_token,
+    rotated_token,
+)
+from stream_processors.youtube.repositories import Clock, JobStore, QuotaExhausted, QuotaLedger
+
+log = logging.getLogger(__name__)
+
+
+class PlaylistWorker:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        producer: AIOKafkaProducer,
+        *,
+        clock: Clock,
+        sleep: Sleep,
+        daily_units: int,
+        worker_id: str,
+    ) -> None:
+        self.settings = settings
+        self.store = JobStore(db, worker_id)
+        self.ledger = QuotaLedger(db, daily_units)
+        self.tokens = UserTokenStore(db, settings.token_key)
+        self.producer = producer
+        self.clock = clock
+        self.sleep = sleep
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self._pending: set[str] = set()
+
+    def enqueue(self, job_id: str) -> None:
+        if job_id not in self._pending:
+            self._pending.add(job_id)
+            self.queue.put_nowait(job_id)
+
+    async def publish(self, job: pj.Job) -> None:
+        value = orjson.dumps(pj.snapshot(job, self.clock()))
+        await self.producer.send_and_wait(self.settings.topics.playlist_status, value, key=job.job_id.encode())
+
+    async def persist(self, job: pj.Job) -> pj.Job:
+        """Save first, then publish: a snapshot never announces progress that a restart could lose."""
+        await asyncio.to_thread(self.store.save, job, self.clock())
+        await self.publish(job)
+        return job
+
+    async def accept(self, message: bytes | None) -> None:
+        """Record one request message as a queued job (the caller commits afterwards)."""
+        try:
+            job = pj.parse_job(orjson.loads(message or b"null"))
+        except (orjson.JSONDecodeError, pj.InvalidJob) as exc:
+            log.warning("dropping invalid playlist request: %s", exc)
+            return
+        if await asyncio.to_thread(self.store.create, job):
+            await self.publish(job)
+        self.enqueue(job.job_id)
+
+    async def requeue_runnable(self) -> None:
+        for job in await asyncio.to_thread(self.store.runnable, self.clock()):
+            self.enqueue(job.job_id)
+
+    async def run_jobs(self) -> None:
+        while True:
+            job_id = await self.queue.get()
+            try:
+                await self.run_job(job_id)
+            except Exception:
+                # Left active in the store: the timer retries it on a later tick.
+                log.exception("playlist job %s interrupted", job_id)
+            finally:
+                self._pending.discard(job_id)
+
+    async def run_job(self, job_id: str) -> None:
+        job = await asyncio.to_thread(self.store.claim, job_id, self.clock())
+        if job is None:
+            return
+        if job.resume_at is not None and job.resume_at > self.clock():
+            await asyncio.to_thread(self.store.save, job, self.clock())  # not due yet: just drop the lease
+            return
+        run = JobRun(self, job)
+        await run.advance(pj.start(job))
+        try:
+            await run.execute(interrupted=job.state == "running")
+        except QuotaExhausted:
+            await run.advance(pj.parked(run.job, pj.next_reset(self.clock())))
+        except YouTubeError as exc:
+            log.warning("playlist job %s failed: %s", job_id, exc)
+            await run.advance(pj.failed(run.job, exc.message))
+
+    async def reserve(self, method: str) -> None:
+        if not await asyncio.to_thread(self.ledger.reserve, pj.quota_day(self.clock()), pj.UNIT_COSTS[method]):
+            raise QuotaExhausted
+
+
+class JobRun:
+    """One attempt at a job; `job` is always the last persisted state."""
+
+    def __init__(self, worker: PlaylistWorker, job: pj.Job) -> None:
+        self.worker = worker
+        self.job = job
+
+    async def advance(self, job: pj.Job) -> None:
+        self.job = await self.worker.persist(job)
+
+    async def execute(self, interrupted: bool) -> None:
+        worker, job = self.worker, self.job
+        if reason := pj.too_long(job):
+            return await self.advance(pj.failed(job, reason))
+        token = await asyncio.to_thread(worker.tokens.load, job.user_id)
+        if not token or not (token.get("refresh_token") or token.get("access_token")):
+            return await self.advance(pj.failed(job, pj.RECONNECT_MESSAGE))
+        creds = credentials_from_token(token, worker.settings)
+        youtube = await YouTube.connect(creds, worker.settings.youtube_api_endpoint, worker.reserve, worker.sleep)
+        try:
+            await self._fill(youtube, interrupted)
+        finally:
+            if (fresh := rotated_token(creds, token)) is not None:
+                await asyncio.to_thread(worker.tokens.save, job.user_id, fresh)
+
+    async def _fill(self, youtube: YouTube, interrupted: bool) -> None:
+        try:
+            if self.job.items is None:
+                playable: set[str] = set()
+                for chunk in pj.chunks(list(dict.fromkeys(self.job.video_ids))):
+                    playable |= {v["id"] for v in await youtube.videos(list(chunk)) if pj.is_playable(v)}
+                await self.advance(pj.checked(self.job, playable))
+            if not self.job.items:
+                return await self.advance(pj.failed(self.job, "none of the requested videos can be played"))
+            if self.job.playlist_id is None:
+                await self.advance(pj.playlist_created(self.job, await youtube.create_playlist(
+                    self.job.title, self.job.privacy)))
+            elif interrupted:
+                present = await youtube.playlist_video_ids(self.job.playlist_id)
+                if (job := pj.reconciled(self.job, set(present))) is not self.job:
+                    await self.advance(job)
+            for video_id in self.job.remaining:
+                await self.advance(await self._add(youtube, video_id))
+            await self.advance(pj.finished(self.job))
+        except YouTubeError as exc:
+            if exc.outcome is not Outcome.QUOTA:
+                raise
+            await asyncio.to_thread(self.worker.ledger.exhaust, pj.quota_day(self.worker.clock()))
+            raise QuotaExhausted from exc
+
+    async def _add(self, youtube: YouTube, video_id: str) -> pj.Job:
+        assert self.job.playlist_id is not None
+        try:
+            await youtube.add_video(self.job.playlist_id, video_id)
+        except YouTubeError as exc:
+            if exc.outcome is Outcome.SKIP:
+                return pj.item_skipped(self.job)
+            if exc.outcome is not Outcome.DUPLICATE:  # a duplicate means an earlier attempt landed
+                raise
+        return pj.item_added(self.job)
+
+

@@ -1,0 +1,99 @@
+"""Mongo repositories of the YouTube worker: job documents with a lease, and the site's daily quota ledger."""
+
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+from pymongo import ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from schemas.playlist_jobs import ACTIVE_STATES
+from stream_processors.youtube import jobs as pj
+
+Clock = Callable[[], datetime]
+JOBS = "playlist_jobs"
+QUOTA = "youtube_quota"
+# Longer than one call's worst retry sequence, so a live worker never loses its job between two saves.
+LEASE = timedelta(minutes=30)
+DEFAULT_TICK = 30.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class QuotaExhausted(Exception):
+    """The local ledger or YouTube says today's units are spent."""
+
+
+class JobStore:
+    """Job documents with a lease; blocking pymongo, so call it through `asyncio.to_thread`."""
+
+    def __init__(self, db: Database, worker_id: str) -> None:
+        self._jobs = db[JOBS]
+        self._me = worker_id
+
+    def create(self, job: pj.Job) -> bool:
+        """Record a new job; False when it is known already (a redelivered request)."""
+        try:
+            self._jobs.insert_one({**job.to_doc(), "owner": None, "lease_until": None})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def claim(self, job_id: str, now: datetime) -> pj.Job | None:
+        """Take an active job's lease (free, ours, or expired); None when another worker holds it or it ended."""
+        doc = self._jobs.find_one_and_update(
+            {"_id": job_id, "state": {"$in": list(ACTIVE_STATES)},
+             "$or": [{"owner": None}, {"owner": self._me}, {"lease_until": {"$lt": now}}]},
+            {"$set": {"owner": self._me, "lease_until": now + LEASE}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else pj.Job.from_doc(doc)
+
+    def save(self, job: pj.Job, now: datetime) -> None:
+        """Store the job; keep the lease while it runs, release it once it waits or ended."""
+        running = job.state == "running"
+        lease = {"owner": self._me if running else None, "lease_until": now + LEASE if running else None}
+        self._jobs.replace_one({"_id": job.job_id}, {**job.to_doc(), **lease})
+
+    def runnable(self, now: datetime) -> list[pj.Job]:
+        """Active jobs this worker could claim now."""
+        docs = self._jobs.find({"state": {"$in": list(ACTIVE_STATES)}})
+        free = [d for d in docs if d.get("owner") in (None, self._me) or _aware(d["lease_until"]) < now]
+        return pj.due((pj.Job.from_doc(d) for d in free), now)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # pymongo hands back naive UTC
+
+
+class QuotaLedger:
+    """Units spent per Pacific day, shared by every worker of the site (one Google project)."""
+
+    def __init__(self, db: Database, budget: int) -> None:
+        self._days = db[QUOTA]
+        self._budget = budget
+
+    def reserve(self, day: date, units: int) -> bool:
+        """Book `units` on `day` if they fit the budget (atomic, so workers can't overbook together)."""
+        key = day.isoformat()
+        while True:
+            booked = self._days.update_one(
+                {"_id": key, "units": {"$lte": self._budget - units}}, {"$inc": {"units": units}}
+            )
+            if booked.modified_count == 1:
+                return True
+            try:
+                self._days.insert_one({"_id": key, "units": 0})  # the day's first booking
+            except DuplicateKeyError:
+                return False  # the day exists: its budget is spent
+
+    def exhaust(self, day: date) -> None:
+        """YouTube said quotaExceeded: nobody should try again today."""
+        self._days.update_one({"_id": day.isoformat()}, {"$set": {"units": self._budget}}, upsert=True)
+
+
