@@ -4,6 +4,10 @@ Every write and every query runs as a Lua script (sinks/lua/*.lua; common.lua an
 update is atomic per batch, replays are no-ops (each release is diffed against its stored doc) and query algebra
 never leaves Redis.
 
+One Redis instance. The scripts compute the keys they touch, which a Redis Cluster cannot route to its shards, so
+the index lives on one instance (read replicas of it may serve queries); a FacetIndex refuses a cluster on its first
+call. Several indexes scale out as separate instances, not as one cluster.
+
 Numbers and items. Indexed releases get dense numbers (seq:r), videos too (seq:v); masters use their ids. A query
 counts *items* matching the facets: the release itself (kind r), its videos (kind v), its master (kind m, for
 unique=master) and its master's own videos (kind x). An item can belong to several releases (a video shared by
@@ -55,7 +59,6 @@ import hashlib
 import random
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -73,8 +76,8 @@ from schemas.query import (
     SampleVideo,
 )
 from sinks.facets import fold, release_facets, release_videos
+from sinks.lua_source import script_source
 
-_LUA = Path(__file__).with_name("lua")
 # Query results stay cached this long (a write also invalidates them by bumping the generation): long enough for a
 # preview followed by a playlist request. Short, since a cached result keeps up to two bitmaps of one bit per
 # release / video (at 1 M releases ~0.4 MB per query; at 800 cold queries/s, 5 s hold ~1.5 GB).
@@ -87,10 +90,6 @@ WRITE_CHUNK = 250
 
 # query.lua starts the message of an index-layout error with this; Redis wraps it in script details.
 _INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
-
-
-def _script(*names: str) -> str:
-    return "\n".join((_LUA / f"{name}.lua").read_text() for name in names)
 
 
 def _text(value: Any) -> str:
@@ -144,6 +143,17 @@ def query_script_args(namespace: str, q: FacetQuery, active_key: str = "") -> li
     return [namespace, digest, q.unique or "", str(limit), str(state), seeded, str(CACHE_TTL_S), active_key, *tail]
 
 
+class IndexServerError(RuntimeError):
+    """The Redis server cannot hold the facet index."""
+
+
+async def check_single_instance(redis: Redis) -> None:
+    if (await redis.info("cluster")).get("cluster_enabled"):
+        raise IndexServerError(
+            "the facet index needs one Redis instance, not a Redis Cluster (its scripts compute key names, which a "
+            "cluster cannot route): point DATAGET_REDIS_URL at a standalone Redis or a primary with replicas")
+
+
 def seed_state(seed: int) -> int:
     """A well-mixed start state in [1, 2^31 - 2] for the Lua Park-Miller generator."""
     return int.from_bytes(hashlib.sha256(str(seed).encode()).digest()[:8], "big") % 2147483646 + 1
@@ -153,15 +163,22 @@ class FacetIndex:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self._redis = redis
         self._ns = namespace
-        self._apply_release = redis.register_script(_script("common", "write", "apply_releases"))
-        self._apply_master = redis.register_script(_script("common", "write", "apply_masters"))
-        self._query = redis.register_script(_script("common", "query"))
-        self._prefix_top = redis.register_script(_script("prefix_top"))
+        self._apply_release = redis.register_script(script_source("apply_releases"))
+        self._apply_master = redis.register_script(script_source("apply_masters"))
+        self._query = redis.register_script(script_source("query"))
+        self._prefix_top = redis.register_script(script_source("prefix_top"))
+        self._server_checked = False
+
+    async def _check_server(self) -> None:
+        if not self._server_checked:
+            await check_single_instance(self._redis)
+            self._server_checked = True
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._ns, *parts))
 
     async def _apply(self, script: Any, items: Sequence[tuple[int, str]]) -> None:
+        await self._check_server()
         # One script call per chunk: atomic, and short enough not to hold queries up for long.
         async with self._redis.pipeline(transaction=False) as pipe:
             for start in range(0, len(items), WRITE_CHUNK):
@@ -181,6 +198,7 @@ class FacetIndex:
 
     async def query(self, q: FacetQuery, active_key: str = "") -> QueryResult:
         """With active_key, the index version that key names (this one while it is unset), read in the script."""
+        await self._check_server()
         try:
             releases, videos, flat = await self._query(args=query_script_args(self._ns, q, active_key))
         except ResponseError as exc:

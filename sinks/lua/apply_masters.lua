@@ -1,6 +1,8 @@
 -- Index, update or remove masters' own videos; a master's videos count for its releases in unique=master queries
 -- (kind x items of those releases). ARGV: namespace, then per master: id, payload ('' = remove) as JSON
 -- {"v": [[youtube id, title]]}. Returns how many masters changed.
+-- prelude: write
+-- uses: filed_under, flush, hget, hset, key, sync, video_number, write_buffered
 local changes = 0
 for a = 2, #ARGV, 2 do
   local mid, payload = ARGV[a], ARGV[a + 1]

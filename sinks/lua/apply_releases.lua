@@ -1,6 +1,8 @@
 -- Index, move or remove releases, each diffed against what was indexed for it before (replays are no-ops).
 -- ARGV: namespace, then per release: id, payload ('' = remove) as JSON
 -- {"f": {facet: {value: folded}}, "v": [[youtube id, title]], "m": master id | null}. Returns how many changed.
+-- prelude: write
+-- uses: add_to, filed_under, flush, hset, items_of, key, raise_to, set_u32, sync, video_number, write_buffered
 local KINDS = {'r', 'v', 'm', 'x'}
 
 -- Release counts per facet value, summed over the call and written once per value; folded forms for prefix search.

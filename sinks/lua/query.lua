@@ -2,6 +2,8 @@
 -- generator state, 'seeded' or '', ttl seconds, key naming the active index version ('' = use the namespace;
 -- else the namespace is the version used while the key is unset), then per facet: name, number of values, values...
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
+-- prelude: common
+-- uses: fmt, key, ns, OWNER_ARRAYS, pad_bitmap, set_bits, TAIL_RANK
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's bitmaps outlive it

@@ -1,4 +1,6 @@
 -- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
+-- prelude: common
+-- uses: BITMAP_DENSITY, BITMAP_MIN, fmt, in_chunks, key, OWNER_ARRAYS, pad_bitmap, PAD_BYTES, SEQ, set_bits, TAIL_RANK
 
 -- Keys that most records of a call write (the seq and count counters, the video and owner hashes, the u32 owner
 -- arrays) are read through and written to this buffer, and reach Redis once per call (write_buffered): ~14 commands

@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from schemas.query import FACETS, FacetQuery, IndexFormatError
-from sinks.facet_index import FacetIndex
+from sinks.facet_index import FacetIndex, IndexServerError, check_single_instance
 from sinks.facets import release_facets, release_videos
 
 pytestmark = pytest.mark.stack
@@ -361,3 +361,13 @@ async def test_prefix_ranks_thousands_of_matches(index):
     assert [(v.value, v.releases) for v in top] == [
         ("Artist 1", 2), ("Artist 2", 2), ("Artist 3", 2), ("Artist 0", 1)
     ]
+
+
+class _ClusterRedis:
+    async def info(self, section: str) -> dict[str, int]:
+        return {"cluster_enabled": 1} if section == "cluster" else {}
+
+
+async def test_a_redis_cluster_is_refused_with_a_reason():
+    with pytest.raises(IndexServerError, match="one Redis instance, not a Redis Cluster"):
+        await check_single_instance(_ClusterRedis())  # type: ignore[arg-type]
