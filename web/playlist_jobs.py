@@ -9,13 +9,10 @@ from typing import Any
 
 from schemas.messages import now_iso
 from schemas.playlist_jobs import MAX_PLAYLIST_ITEMS, PRIVACIES, status_snapshot
-from schemas.query import MAX_LIMIT, FacetQuery
-from web.ports import ReleaseIndex
+from schemas.query import FacetQuery
 from web.query_params import QueryError, query_from_json, query_to_json
 
 DEFAULT_PLAYLIST_VIDEOS = 50
-# Draws of MAX_LIMIT: enough to fill the largest playlist from a big match even with some repeats.
-MAX_DRAWS = 3 * MAX_PLAYLIST_ITEMS // MAX_LIMIT
 MAX_TITLE = 150  # YouTube rejects longer playlist titles
 _BODY_KEYS = {"title", "privacy", "query", "max_videos"}
 
@@ -48,23 +45,6 @@ def parse_playlist_request(body: object) -> PlaylistRequest:
     if query.seed is None:
         query = replace(query, seed=secrets.randbelow(2**31))
     return PlaylistRequest(title=title.strip(), privacy=privacy, query=query)
-
-
-async def collect_video_ids(index: ReleaseIndex, query: FacetQuery) -> list[str]:
-    """Up to query.limit distinct video ids, deterministic for one seed.
-
-    The index samples at most MAX_LIMIT videos per call, so a bigger playlist draws further samples with the
-    seeds that follow, until it has enough, has every matching video, or a draw brings nothing new.
-    """
-    seed = 0 if query.seed is None else query.seed
-    ids: dict[str, None] = {}
-    for draw in range(MAX_DRAWS):
-        result = await index.query(replace(query, limit=min(query.limit, MAX_LIMIT), seed=seed + draw))
-        before = len(ids)
-        ids.update(dict.fromkeys(video.video_id for video in result.sample))
-        if len(ids) >= min(query.limit, result.videos) or len(ids) == before:
-            break
-    return list(ids)[: query.limit]
 
 
 def build_job(user_id: str, request: PlaylistRequest, videos: list[str]) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from aiohttp import WSCloseCode, web
 
 from web.api import error_response
 from web.auth import check_origin, require_user
-from web.playlist_jobs import build_job, collect_video_ids, initial_snapshot, parse_playlist_request
+from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request
 from web.ports import CTX
 from web.query_params import QueryError
+from web.selection import collect_videos
 from web.status_hub import Subscription, is_terminal
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ async def create_playlist(request: web.Request) -> web.Response:
     except ValueError as exc:  # QueryError and malformed JSON alike
         return error_response(400, str(exc) if isinstance(exc, QueryError) else "body is not valid JSON")
     ctx = request.app[CTX]
-    videos = await collect_video_ids(await ctx.index(), playlist.query)
+    videos = [video.video_id for video in await collect_videos(await ctx.index(), playlist.query)]
     if not videos:
         return error_response(422, "the query matches no videos")
     job = build_job(user["id"], playlist, videos)

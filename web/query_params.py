@@ -76,12 +76,20 @@ def build_query(
     )
 
 
-def parse_query(params: MultiMapping[str]) -> FacetQuery:
-    """URL form: repeatable facet parameters plus `limit`, `unique`, `seed` (each at most once)."""
+def parse_query(
+    params: MultiMapping[str],
+    *,
+    default_limit: int = DEFAULT_LIMIT,
+    max_limit: int = MAX_LIMIT,
+    ignore: Iterable[str] = (),
+) -> FacetQuery:
+    """URL form: repeatable facet parameters plus `limit`, `unique`, `seed` (each at most once).
+
+    `ignore` names parameters a route reads itself (e.g. the export's `format`)."""
     facets: dict[str, list[str]] = {}
     options: dict[str, str] = {}
     for name in params:
-        if name in options or name in facets:
+        if name in options or name in facets or name in ignore:
             continue
         if name in _CONTROL_PARAMS:
             given = params.getall(name)
@@ -92,7 +100,8 @@ def parse_query(params: MultiMapping[str]) -> FacetQuery:
             facets[name] = params.getall(name)
     if "limit" in options and not options["limit"].strip():
         raise QueryError("limit: empty value")
-    return build_query(facets, **options)
+    limit: object = options.pop("limit", default_limit)
+    return build_query(facets, limit=limit, max_limit=max_limit, **options)
 
 
 def query_from_json(obj: object, *, limit: int, max_limit: int) -> FacetQuery:
