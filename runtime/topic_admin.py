@@ -14,11 +14,18 @@ from schemas.topics import ENTITIES, indexer_group_id
 # Entity topics are the replay source: partitions to scale consumers, compaction keeps the latest record per id.
 ENTITY_PARTITIONS = 8
 COMPACT = {"cleanup.policy": "compact"}
+# A month's dump rewrites ~3% of an entity, far below the default 50% dirty ratio that starts the log cleaner, so
+# superseded versions would pile up for a year: a week's lag at most, on segments small enough to close and clean.
+ENTITY_CONFIGS = {
+    **COMPACT,
+    "segment.bytes": str(256 * 1024 * 1024),
+    "max.compaction.lag.ms": str(7 * 24 * 3600 * 1000),
+}
 
 
 def topic_specs(settings: Settings) -> list[NewTopic]:
     t = settings.topics
-    specs = [NewTopic(t.entity(e), ENTITY_PARTITIONS, 1, topic_configs=COMPACT) for e in ENTITIES]
+    specs = [NewTopic(t.entity(e), ENTITY_PARTITIONS, 1, topic_configs=ENTITY_CONFIGS) for e in ENTITIES]
     specs += [
         NewTopic(t.dumps, 1, 1),
         NewTopic(t.dlq, 1, 1),
