@@ -81,15 +81,12 @@ def parse_query(
     *,
     default_limit: int = DEFAULT_LIMIT,
     max_limit: int = MAX_LIMIT,
-    ignore: Iterable[str] = (),
 ) -> FacetQuery:
-    """URL form: repeatable facet parameters plus `limit`, `unique`, `seed` (each at most once).
-
-    `ignore` names parameters a route reads itself (e.g. the export's `format`)."""
+    """URL form: repeatable facet parameters plus `limit`, `unique`, `seed` (each at most once)."""
     facets: dict[str, list[str]] = {}
     options: dict[str, str] = {}
     for name in params:
-        if name in options or name in facets or name in ignore:
+        if name in options or name in facets:
             continue
         if name in _CONTROL_PARAMS:
             given = params.getall(name)
