@@ -6,7 +6,7 @@ DATAGET := $(BIN)/dataget
 DEMO_RELEASES ?= 3000
 DEMO_DIR ?= dumps/demo
 
-.PHONY: setup system-packages python stack-build test demo lint bench clean
+.PHONY: setup system-packages python stack-build test test-slow demo lint bench clean
 
 setup: system-packages python stack-build
 
@@ -42,6 +42,11 @@ test: setup
 	cd stack/ferretdb && CGO_ENABLED=0 go test ./...
 	$(DATAGET) stack up
 	$(BIN)/pytest -q
+
+# The long fault tests (killed workers, restarted servers), left out of `make test`.
+test-slow: setup
+	$(DATAGET) stack up
+	$(BIN)/pytest -q --slow -m slow
 
 lint: python
 	$(BIN)/ruff check .

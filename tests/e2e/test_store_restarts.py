@@ -21,7 +21,7 @@ from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.facets import release_facets, release_videos
 from sinks.index_versions import active_index_namespace
-from tests.e2e.test_pipeline_e2e import running_worker
+from tests.worker_process import running_worker
 
 pytestmark = pytest.mark.stack
 
