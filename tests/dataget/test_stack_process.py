@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,15 +19,27 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc.stop(timeout=1)
 
 
-def ready_after(seconds: float):
-    ready_at = time.monotonic() + seconds
-    return lambda: time.monotonic() >= ready_at
+class Probe:
+    """A protocol request that succeeds from its `answers_from`-th call on; counts its calls."""
+
+    def __init__(self, answers_from: int) -> None:
+        self.answers_from = answers_from
+        self.calls = 0
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self.calls >= self.answers_from
 
 
 def test_a_server_loading_its_data_is_waited_for_past_the_timeout(server: ServerProcess) -> None:
-    server.wait_ready(ready_after(1.0), timeout=0.2, loading=lambda: True)
+    probe, loading = Probe(answers_from=4), Probe(answers_from=1)
+    # A timeout that has run out before the first poll: only "still loading" keeps the wait going.
+    server.wait_ready(probe, timeout=-1, loading=loading)
+    assert (probe.calls, loading.calls) == (4, 3)
 
 
 def test_a_server_that_neither_answers_nor_loads_times_out(server: ServerProcess) -> None:
+    probe = Probe(answers_from=4)
     with pytest.raises(StackError, match="did not answer within"):
-        server.wait_ready(ready_after(1.0), timeout=0.2, loading=lambda: False)
+        server.wait_ready(probe, timeout=-1, loading=lambda: False)
+    assert probe.calls == 1
