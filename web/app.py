@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from runtime.settings import Settings, redis_address
 from runtime.topic_admin import ensure_topics
 from sinks.index_versions import ActiveIndex
-from web import api, auth, playlists
+from web import api, auth, export, playlists
 from web.index_pool import IndexPool, Member
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
@@ -126,6 +126,7 @@ def create_app(
     api.add_routes(app)
     auth.add_routes(app)
     playlists.add_routes(app)
+    export.add_routes(app)
     app.router.add_get("/", _index_page)
     app.router.add_static("/static/", STATIC_DIR)
     return app

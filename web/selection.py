@@ -18,15 +18,17 @@ async def collect_videos(index: ReleaseIndex, query: FacetQuery) -> list[SampleV
     """Up to query.limit distinct videos, in an order fixed by the seed.
 
     The index samples at most MAX_LIMIT videos per call, so a bigger selection draws further samples with the
-    seeds that follow, until it has enough, has every matching video, or a draw brings nothing new.
+    seeds that follow until it has enough or every matching video, for at most MAX_DRAWS draws. One draw holds
+    the whole of a selection of up to MAX_LIMIT videos; of a bigger one, a few videos can stay undrawn when the
+    limit asks for all of them (the index can sample a selection, not list it).
     """
     seed = 0 if query.seed is None else query.seed
     videos: dict[str, SampleVideo] = {}
     for draw in range(MAX_DRAWS):
         result = await index.query(replace(query, limit=min(query.limit, MAX_LIMIT), seed=seed + draw))
-        before = len(videos)
         for video in result.sample:
             videos.setdefault(video.video_id, video)
-        if len(videos) >= min(query.limit, result.videos) or len(videos) == before:
+        # A draw that brings nothing new proves nothing: near the end of a selection most draws are repeats.
+        if len(videos) >= min(query.limit, result.videos):
             break
     return list(videos.values())[: query.limit]
