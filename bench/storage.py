@@ -3,9 +3,9 @@
     .venv/bin/python bench/storage.py [--dumps DIR] [--copies 10]
 
 Reads real dump excerpts (default: ../shared/fixtures/discogs, else tests/fixtures/discogs), compresses the record
-JSON in 512 KB batches as the publisher does, writes `--copies` copies of each entity's documents into a
-throwaway Mongo database and reads its stored size (collStats), then projects each to the full catalogue (counts
-of the 2026-09 dumps) with the XML-to-JSON ratio of the excerpt scaled to the real dump's bytes per release.
+JSON in 512 KB batches as the publisher does, writes `--copies` copies of each entity's documents (plain, then
+compressed) into a throwaway Mongo database and reads their stored size (collStats), then projects each to the full
+catalogue (counts of the 2026-09 dumps), releases scaled by the real dump's XML bytes per release.
 """
 
 from __future__ import annotations
@@ -65,30 +65,31 @@ def main() -> None:
     args = parser.parse_args()
     settings = settings_from_env()
     zstd = zstandard.ZstdCompressor().compress
-    totals = {"json": 0.0, "zstd": 0.0, "lz4": 0.0, "mongo": 0.0}
-    print(f"{'entity':9} {'records':>7} {'JSON B':>7} {'zstd B':>7} {'lz4 B':>7} {'Mongo B':>8}   full catalogue GB: "
-          "JSON / zstd topic / lz4 topic / Mongo")
+    totals = {"json": 0.0, "zstd": 0.0, "lz4": 0.0, "mongo": 0.0, "packed": 0.0}
+    print(f"{'entity':9} {'records':>7} {'JSON B':>7} {'zstd B':>7} {'lz4 B':>7} {'Mongo B':>8} {'packed':>7}   "
+          "full catalogue GB: JSON / zstd topic / lz4 topic / Mongo / Mongo compressed")
     for entity in FULL:
         path = excerpt(args.dumps, entity)
         values = [item.value for item in iter_records(path) if item.value is not None]
         n = len(values)
         # Per-record sizes of the excerpt, scaled by how much smaller the real dump's records are.
         scale = FULL_XML_PER_RELEASE / (path.stat().st_size / n) if entity == "releases" else 1.0
-        docs = [to_document(record["id"], record) for record in map(orjson.loads, values)]
+        records = [orjson.loads(v) for v in values]
         per = {
             "json": sum(map(len, values)) / n,
             "zstd": compressed(values, zstd) / n,
             "lz4": compressed(values, lz4.frame.compress) / n,
-            "mongo": stored_bytes(settings.mongo_url, docs, args.copies),
+            "mongo": stored_bytes(settings.mongo_url, [to_document(r["id"], r) for r in records], args.copies),
+            "packed": stored_bytes(settings.mongo_url, [to_document(r["id"], r, True) for r in records], args.copies),
         }
         full = {k: v * scale * FULL[entity] / 1e9 for k, v in per.items()}
         for k in totals:
             totals[k] += full[k]
-        print(f"{entity:9} {n:>7} {per['json']:>7.0f} {per['zstd']:>7.0f} {per['lz4']:>7.0f} {per['mongo']:>8.0f}   "
-              f"{full['json']:.1f} / {full['zstd']:.1f} / {full['lz4']:.1f} / {full['mongo']:.1f}")
+        sizes = " ".join(f"{per[k]:>7.0f}" for k in ("json", "zstd", "lz4", "mongo", "packed"))
+        print(f"{entity:9} {n:>7} {sizes}   " + " / ".join(f"{full[k]:.1f}" for k in per))
     print(f"full_json_gb: {totals['json']:.1f}")
     print(f"full_topics_gb: {totals['zstd']:.1f} (zstd; lz4 {totals['lz4']:.1f})")
-    print(f"full_mongo_gb: {totals['mongo']:.1f} (this Mongo server's stored size)")
+    print(f"full_mongo_gb: {totals['mongo']:.1f} plain, {totals['packed']:.1f} compressed (this server's stored size)")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from schemas.topics import Topics
 DEFAULT_KAFKA = "127.0.0.1:19092"
 DEFAULT_MONGO = "mongodb://127.0.0.1:27018/"
 DEFAULT_REDIS = "redis://127.0.0.1:16379/0"
+MONGO_DOCUMENTS = ("plain", "compressed")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Settings:
     stack_dir: Path = Path(".stack")
     topics: Topics = field(default_factory=Topics)
     mongo_db: str = "discogs"
+    # How records are stored in Mongo: "plain" documents, or "compressed" (zstd; for stores that do not compress
+    # their own blocks, like FerretDB on SQLite, which could not hold the whole catalogue on one disk otherwise).
+    mongo_documents: str = "plain"
     # Redis keys and faust group ids are namespaced by this, so tests and index versions don't collide.
     namespace: str = "dataget"
     web_host: str = "127.0.0.1"
@@ -48,6 +52,14 @@ class Settings:
     state_dir: Path = Path(".state")
     # Incremental ingest refuses to delete more than this share of an entity without --allow-mass-delete.
     max_delete_share: float = 0.10
+    # Requests per second (and burst) one client may make to the site's API, sign-in and websockets; 0 = no limit.
+    rate_limit_per_s: float = 10.0
+    rate_limit_burst: int = 60
+    # Index queries per second one site process runs for everybody together (0 = no limit). Each cold query caches
+    # its result bitmaps in Redis for a few seconds, so this also bounds the memory of that cache.
+    query_rate_per_process: float = 200.0
+    # Addresses or networks of reverse proxies whose X-Forwarded-For names the client; none = use the peer address.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def app_mongo_db(self) -> str:
@@ -64,6 +76,7 @@ _ENV = {
     "DATAGET_REDIS_URL": "redis_url",
     "DATAGET_REDIS_REPLICA_URLS": "redis_replica_urls",
     "DATAGET_MONGO_DB": "mongo_db",
+    "DATAGET_MONGO_DOCUMENTS": "mongo_documents",
     "DATAGET_NAMESPACE": "namespace",
     "DATAGET_WEB_HOST": "web_host",
     "DATAGET_WEB_PORT": "web_port",
@@ -82,6 +95,10 @@ _ENV = {
     "DATAGET_STATE_DIR": "state_dir",
     "DATAGET_MAX_DELETE_SHARE": "max_delete_share",
     "DATAGET_TOPIC_PREFIX": "topic_prefix",
+    "DATAGET_RATE_LIMIT": "rate_limit_per_s",
+    "DATAGET_RATE_BURST": "rate_limit_burst",
+    "DATAGET_QUERY_RATE": "query_rate_per_process",
+    "DATAGET_TRUSTED_PROXIES": "trusted_proxies",
 }
 _SERVER_VARS = ("DATAGET_KAFKA_BOOTSTRAP", "DATAGET_MONGO_URL", "DATAGET_REDIS_URL")
 
@@ -106,16 +123,18 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         if var not in env:
             continue
         raw = env[var]
-        if name == "web_port":
+        if name in ("web_port", "rate_limit_burst"):
             values[name] = int(raw)
-        elif name == "max_delete_share":
+        elif name in ("max_delete_share", "rate_limit_per_s", "query_rate_per_process"):
             values[name] = float(raw)
         elif name in ("stack_dir", "download_dir", "state_dir"):
             values[name] = Path(raw)
         elif name == "topic_prefix":
             values["topics"] = Topics(prefix=raw)
-        elif name == "redis_replica_urls":
-            values[name] = tuple(url.strip() for url in raw.split(",") if url.strip())
+        elif name == "mongo_documents" and raw not in MONGO_DOCUMENTS:
+            raise ValueError(f"DATAGET_MONGO_DOCUMENTS: {raw!r} is not one of {', '.join(MONGO_DOCUMENTS)}")
+        elif name in ("redis_replica_urls", "trusted_proxies"):
+            values[name] = tuple(item.strip() for item in raw.split(",") if item.strip())
         else:
             values[name] = raw
     present = [v for v in _SERVER_VARS if env.get(v)]

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import AsyncMongoClient, MongoClient
 
 from runtime.settings import Settings
-from sinks.mongo_store import document_id
+from sinks.mongo_store import document_id, record_of
 from sinks.user_tokens import UserTokenStore
 
 # A visitor waits this long, not the driver's 30 s, before a down MongoDB becomes a 503 (web/api.py).
@@ -35,7 +35,8 @@ class MongoStore:
         await asyncio.to_thread(self._sync_client.close)
 
     async def get_release(self, release_id: int) -> dict[str, Any] | None:
-        return await self._releases.find_one({"_id": document_id(release_id)})
+        doc = await self._releases.find_one({"_id": document_id(release_id)})
+        return None if doc is None else record_of(doc)
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
         await asyncio.to_thread(self._tokens.save, user_id, token)

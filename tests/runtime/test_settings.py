@@ -43,3 +43,10 @@ def test_replica_urls_are_a_comma_separated_list() -> None:
     settings = settings_from_env({"DATAGET_REDIS_REPLICA_URLS": " redis://a:1/0 ,, redis://b:2/0"})
     assert settings.redis_replica_urls == ("redis://a:1/0", "redis://b:2/0")
     assert settings_from_env({"DATAGET_REDIS_REPLICA_URLS": ""}).redis_replica_urls == ()
+
+
+def test_mongo_documents_are_plain_or_compressed():
+    assert settings_from_env({}).mongo_documents == "plain"
+    assert settings_from_env({"DATAGET_MONGO_DOCUMENTS": "compressed"}).mongo_documents == "compressed"
+    with pytest.raises(ValueError, match="DATAGET_MONGO_DOCUMENTS: 'zip' is not one of plain, compressed"):
+        settings_from_env({"DATAGET_MONGO_DOCUMENTS": "zip"})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import orjson
 import pymongo
 import pytest
 
 from runtime.settings import Settings
-from sinks.mongo_store import SPLIT_MIN, MongoStore, StoreUnavailable, WriteFailure, to_document
+from sinks.mongo_store import SPLIT_MIN, MongoStore, StoreUnavailable, WriteFailure, record_of, to_document
 
 pytestmark = pytest.mark.stack
 
@@ -34,6 +35,22 @@ def stored(db: pymongo.database.Database, entity: str = "releases") -> dict[int,
 
 def test_to_document_keys_by_the_id_as_a_string() -> None:
     assert to_document(7, {"id": 7, "title": "x"}) == {"_id": "7", "id": 7, "title": "x"}
+
+
+def test_a_record_reads_back_the_same_either_way_it_is_stored() -> None:
+    plain, packed = to_document(7, release(7)), to_document(7, release(7), compressed=True)
+    assert set(packed) == {"_id", "id", "zstd"} and packed["id"] == 7
+    assert record_of(plain) == record_of(packed) == release(7)
+
+
+def test_compressed_documents_are_written_replaced_and_deleted(db) -> None:
+    store = MongoStore(db, compressed=True)
+    assert store.write_batch("releases", [(1, release(1)), (2, release(2))]) == []
+    assert store.write_batch("releases", [(1, release(1, "New")), (2, None)]) == []
+    docs = list(db.releases.find())
+    assert [record_of(d) for d in docs] == [release(1, "New")]
+    # A tenth of the plain document's size or so: the point of storing it this way.
+    assert len(docs[0]["zstd"]) < len(orjson.dumps(release(1, "New")))
 
 
 def test_insert_then_replay_is_idempotent(db) -> None:

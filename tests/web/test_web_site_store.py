@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pymongo
 import pytest
 from web_fakes import web_settings
 
 from runtime.settings import Settings
+from sinks.mongo_store import to_document
 from web.site_store import MongoStore
 
 pytestmark = pytest.mark.stack
@@ -20,5 +22,20 @@ async def test_a_playlist_request_is_stored_found_and_deleted(isolated_settings:
         await store.delete_job("j-1")
         assert await store.get_job("j-1") is None
         await store.delete_job("j-1")  # deleting what is gone is no error
+    finally:
+        await store.close()
+
+
+async def test_a_release_reads_back_as_its_record_however_it_was_stored(isolated_settings: Settings) -> None:
+    records = {1: {"id": 1, "title": "Plain"}, 2: {"id": 2, "title": "Packed"}}
+    client = pymongo.MongoClient(isolated_settings.mongo_url)
+    client[isolated_settings.mongo_db].releases.insert_many(
+        [to_document(1, records[1]), to_document(2, records[2], compressed=True)])
+    client.close()
+    store = MongoStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
+    try:
+        assert await store.get_release(1) == records[1]
+        assert await store.get_release(2) == records[2]
+        assert await store.get_release(3) is None
     finally:
         await store.close()
