@@ -19,7 +19,7 @@ from web import api, auth, export, playlists
 from web.index_pool import IndexPool, Member
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
-from web.site_store import MongoStore
+from web.site_store import SiteStore
 from web.status_hub import StatusHub
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def create_app(
         for client in (redis, *replicas.values()):
             app.cleanup_ctx.append(_closing(client.aclose))
     if store is None:
-        mongo = MongoStore(settings)
+        mongo = SiteStore(settings)
         store = mongo
         app.cleanup_ctx.append(_closing(mongo.close))
     if publisher is None:

@@ -16,7 +16,9 @@ from sinks.user_tokens import UserTokenStore
 MONGO_TIMEOUT_MS = 5000
 
 
-class MongoStore:
+class SiteStore:
+    """ports.Store on MongoDB: releases from the catalogue database, users, tokens and requests from `<db>_app`."""
+
     def __init__(self, settings: Settings) -> None:
         timeouts = {"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS, "connectTimeoutMS": MONGO_TIMEOUT_MS}
         self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, **timeouts)

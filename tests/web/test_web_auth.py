@@ -8,7 +8,7 @@ from yarl import URL
 from sinks.user_tokens import UserTokenStore
 from web.app import create_app
 from web.auth import SCOPE
-from web.site_store import MongoStore
+from web.site_store import SiteStore
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,7 @@ async def test_fake_refresh_grant_expiry_and_revocation():
 @pytest.mark.stack
 async def test_sign_in_stores_tokens_encrypted_in_mongo(aiohttp_client, oidc, isolated_settings):
     settings = web_settings(**{k: getattr(isolated_settings, k) for k in ("mongo_url", "mongo_db")})
-    store = MongoStore(settings)
+    store = SiteStore(settings)
     raw = MongoClient(settings.mongo_url)
     try:
         client = await aiohttp_client(make_app(oidc, store, mongo_db=settings.mongo_db, token_key=settings.token_key))

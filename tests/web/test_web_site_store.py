@@ -8,13 +8,13 @@ from web_fakes import web_settings
 
 from runtime.settings import Settings
 from sinks.mongo_store import to_document
-from web.site_store import MongoStore
+from web.site_store import SiteStore
 
 pytestmark = pytest.mark.stack
 
 
 async def test_a_playlist_request_is_stored_found_and_deleted(isolated_settings: Settings) -> None:
-    store = MongoStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
+    store = SiteStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
     try:
         job = {"job_id": "j-1", "user_id": "google:1", "title": "Jazz sampler"}
         await store.create_job(job)
@@ -32,7 +32,7 @@ async def test_a_release_reads_back_as_its_record_however_it_was_stored(isolated
     client[isolated_settings.mongo_db].releases.insert_many(
         [to_document(1, records[1]), to_document(2, records[2], compressed=True)])
     client.close()
-    store = MongoStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
+    store = SiteStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
     try:
         assert await store.get_release(1) == records[1]
         assert await store.get_release(2) == records[2]
