@@ -46,6 +46,7 @@ Key layout, all under `{ns}:`:
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded
   q:{gen}:{hash}             HASH cached counts and result sets of a query (short TTL, dies with the generation)
   tmp:{gen}:{hash}:{n}       result bitmaps of a cached query (TTL; intermediate ones are deleted at once)
+  tmp:counts:{n}             a facet_counts call's selection and scratch (deleted before it returns)
 A release is indexed only while it has at least one YouTube video.
 
 Samples: from a bitmap result, the first set bit at or after random bit offsets (Park-Miller generator, seeded by the
@@ -86,6 +87,9 @@ CACHE_TTL_S = 5
 PREFIX_SCAN_MAX = 20000
 # Records per write script call.
 WRITE_CHUNK = 250
+# Counting within a selection, the values with the most releases in the whole index are the candidates, this many:
+# each costs a BITOP AND and a BITCOUNT over one bit per release, or a lookup per member of a small set.
+FACET_COUNT_CANDIDATES = 60
 
 
 # query.lua starts the message of an index-layout error with this; Redis wraps it in script details.
@@ -169,6 +173,8 @@ class FacetIndex:
         self._prefix_top = redis.register_script(script_source("prefix_top"))
         self._server_checked = False
 
+        self._facet_counts = redis.register_script(script_source("facet_counts"))
+        self._generation = redis.register_script(script_source("generation"))
     async def _check_server(self) -> None:
         if not self._server_checked:
             await check_single_instance(self._redis)
@@ -231,6 +237,30 @@ class FacetIndex:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(self._key("count", "r"))
             pipe.get(self._key("count", "v"))
+    async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "", limit: int = 20,
+                           active_key: str = "") -> list[FacetValue]:
+        """Values of facet (prefix as in facet_values) with their releases among those matching within's other
+        facets, most first; each count is what a query of within's other facets and that one value counts (without
+        `unique`). The values counted are the FACET_COUNT_CANDIDATES with the most releases in the whole index, so
+        one with many releases in the selection but few overall can be missing. active_key: as in query."""
+        _check_facet(facet)
+        limit = max(0, limit)
+        if limit == 0:
+            return []
+        _, others = query_args(FacetQuery(facets={f: v for f, v in within.facets.items() if f != facet}))
+        folded = fold(prefix)
+        lex = ["[" + folded, "[" + folded + "\xff"] if folded else ["", ""]
+        candidates = max(limit, FACET_COUNT_CANDIDATES)
+        args = [self._ns, active_key, facet, *lex, str(limit), str(candidates), str(PREFIX_SCAN_MAX), *others]
+        flat = await self._facet_counts(args=args)
+        return [FacetValue(value=_text(flat[i]), releases=int(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    async def generation(self, active_key: str = "") -> str:
+        """Names the index's content: it changes with every write that changed something and with every switch of
+        the active version (active_key: as in query). Equal generations give equal answers to equal seeded queries."""
+        namespace, gen = await self._generation(args=[self._ns, active_key])
+        return f"{_text(namespace)}@{_text(gen)}"
+
             for facet in FACETS:
                 pipe.zcard(self._key("cnt", facet))
             releases, videos, *values = await pipe.execute()

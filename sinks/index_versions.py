@@ -77,6 +77,14 @@ class ActiveIndex:
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
         return await (await self.current()).facet_values(facet, prefix, limit)
 
+    async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "", limit: int = 20) -> list[FacetValue]:
+        """Like query, the active version is resolved inside the script."""
+        return await self._index(version_namespace(self._base, 0)).facet_counts(
+            facet, within, prefix, limit, active_key(self._base))
+
+    async def generation(self) -> str:
+        return await self._index(version_namespace(self._base, 0)).generation(active_key(self._base))
+
     async def apply_releases(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
         await (await self.current()).apply_releases(batch)
 
