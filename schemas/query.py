@@ -10,6 +10,13 @@ FACETS = ("genre", "style", "year", "decade", "country", "label", "artist", "for
 UNIQUE_MODES = ("master",)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# Caps on one query: every value is a script argument and a key lookup on the index's one Redis core, and a
+# facet rarely needs more than a handful of values.
+MAX_VALUES_PER_FACET = 100
+MAX_QUERY_VALUES = 200
+MAX_VALUE_LENGTH = 300
+# A seed is stored with a playlist job, so it must fit a signed 64-bit integer (BSON).
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,11 +12,14 @@ import orjson
 from aiohttp import web
 
 from runtime.unreachable import unreachable_server
-from schemas.query import FACETS, IndexFormatError, QueryResult
+from schemas.query import FACETS, MAX_VALUE_LENGTH, IndexFormatError, QueryResult
 from web.ports import CTX
-from web.query_params import QueryError, parse_query
+from web.query_params import QueryError, parse_int, parse_query
+from web.rate_limit import SiteBusy
 
 FACET_VALUES_MAX = 100
+# Discogs ids are positive; the store keys them as 64-bit integers would fit.
+RELEASE_ID_MAX = 2**63 - 1
 # Seconds a client is asked to wait when a server behind the site does not answer (a restart takes about this).
 RETRY_AFTER_S = "5"
 log = logging.getLogger(__name__)
@@ -30,6 +35,44 @@ def error_response(status: int, message: str) -> web.Response:
     return json_response({"error": message}, status=status)
 
 
+async def read_json(request: web.Request) -> object:
+    """The body as JSON: UTF-8 whatever charset the request names (RFC 8259), nesting depth bounded by orjson.
+
+    Raises QueryError when it is not JSON, HTTPRequestEntityTooLarge past the route's body cap (web/body_limits.py).
+    """
+    try:
+        return orjson.loads(await request.read())
+    except orjson.JSONDecodeError as exc:
+        raise QueryError("body is not valid JSON") from exc
+
+
+def _http_error_json(exc: web.HTTPException) -> web.Response:
+    # aiohttp's own text is "404: Not Found"; a handler's is a sentence meant for the visitor.
+    default = f"{exc.status}: {exc.reason}"
+    response = error_response(exc.status, exc.reason.lower() if exc.text in (None, default) else str(exc.text))
+    for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if name in exc.headers:
+            response.headers[name] = exc.headers[name]
+    return response
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error is JSON: refusals raised as HTTP exceptions, and bugs (a 500 that logs its traceback and shows
+    none)."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return _http_error_json(exc)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return error_response(500, "internal error")
+
+
 @web.middleware
 async def unavailable_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A clear 503 rather than a 500 with a traceback while the site can't answer: an index of an older layout
@@ -39,6 +82,10 @@ async def unavailable_errors(request: web.Request, handler: Handler) -> web.Stre
     except IndexFormatError as exc:
         log.error("%s", exc)
         return error_response(503, "the search index is out of date and must be rebuilt; try again later")
+    except SiteBusy as exc:
+        response = error_response(503, "the site is busy; try again in a moment")
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return response
     except Exception as exc:
         server = unreachable_server(exc, request.app[CTX].settings)
         if server is None:
@@ -71,13 +118,17 @@ async def query(request: web.Request) -> web.Response:
 async def facet_values(request: web.Request) -> web.Response:
     facet = request.match_info["facet"]
     if facet not in FACETS:
-        return error_response(400, f"unknown facet {facet!r}; facets are {', '.join(FACETS)}")
-    raw_limit = request.query.get("limit", "20")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= FACET_VALUES_MAX:
-        return error_response(400, f"limit: must be an integer between 1 and {FACET_VALUES_MAX}")
+        return error_response(400, f"unknown facet; facets are {', '.join(FACETS)}")
+    prefix = request.query.get("prefix", "")
+    try:
+        limit = parse_int("limit", request.query.get("limit", "20"), 1, FACET_VALUES_MAX)
+    except QueryError as exc:
+        return error_response(400, str(exc))
+    if len(prefix) > MAX_VALUE_LENGTH:
+        return error_response(400, f"prefix: at most {MAX_VALUE_LENGTH} characters")
     index = await request.app[CTX].index()
     try:
-        values = await index.facet_values(facet, prefix=request.query.get("prefix", ""), limit=int(raw_limit))
+        values = await index.facet_values(facet, prefix=prefix, limit=limit)
     except ValueError as exc:
         return error_response(400, str(exc))
     return json_response([{"value": v.value, "releases": v.releases} for v in values])
@@ -89,12 +140,13 @@ def release_json(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 async def release(request: web.Request) -> web.Response:
-    raw = request.match_info["release_id"]
-    if not raw.isdigit():
-        return error_response(400, f"release id {raw!r} is not an integer")
-    doc = await request.app[CTX].store.get_release(int(raw))
+    try:
+        release_id = parse_int("release id", request.match_info["release_id"], 1, RELEASE_ID_MAX)
+    except QueryError as exc:
+        return error_response(400, str(exc))
+    doc = await request.app[CTX].store.get_release(release_id)
     if doc is None:
-        return error_response(404, f"release {raw} not found")
+        return error_response(404, f"release {release_id} not found")
     return json_response(release_json(doc))
 
 

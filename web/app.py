@@ -16,9 +16,11 @@ from runtime.settings import Settings, redis_address
 from runtime.topic_admin import ensure_topics
 from sinks.index_versions import ActiveIndex
 from web import api, auth, export, playlists
+from web.body_limits import BODY_CAPS, capped_bodies
 from web.index_pool import IndexPool, Member
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
+from web.rate_limit import QueryBudget, budgeted, client_rate_limit, parse_networks
 from web.site_store import SiteStore
 from web.status_hub import StatusHub
 
@@ -100,7 +102,10 @@ def create_app(
     follow_status_topic: bool = True,
 ) -> web.Application:
     """The site. Omitted services are the real ones (Redis index, Mongo, Kafka), opened and closed with the app."""
-    app = web.Application(middlewares=[api.unavailable_errors])
+    rate_limited = client_rate_limit(
+        settings.rate_limit_per_s, settings.rate_limit_burst, parse_networks(settings.trusted_proxies))
+    app = web.Application(middlewares=[api.json_errors, rate_limited, capped_bodies, api.unavailable_errors],
+                          client_max_size=max(BODY_CAPS.values()))
     aiohttp_session.setup(app, auth.session_storage(settings))
     hub = StatusHub()
     if index is None:
@@ -121,6 +126,7 @@ def create_app(
         app.cleanup_ctx.append(_publisher_ctx(kafka))
     if follow_status_topic:
         app.cleanup_ctx.append(_status_ctx(settings, hub))
+    index = budgeted(index, QueryBudget(settings.query_rate_per_process))
     app[CTX] = WebContext(settings=settings, index=index, store=store, publisher=publisher, hub=hub)
     app.on_shutdown.append(_close_sockets)
     api.add_routes(app)

@@ -122,7 +122,7 @@ def verify_identity(
         audiences = aud if isinstance(aud, list) else [aud]
         if settings.oauth_client_id not in audiences:
             raise SignInError("id_token was issued to another client")
-        if not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
+        if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), nonce.encode()):
             raise SignInError("id_token nonce mismatch")
         if claims.get("sub") != sub:
             raise SignInError("id_token and userinfo disagree about the user")
@@ -161,9 +161,12 @@ async def callback(request: web.Request) -> web.StreamResponse:
     pending = session.pop(LOGIN_KEY, None)
     query = request.query
     if "error" in query:
-        raise web.HTTPBadRequest(text=f"Sign-in was not completed: {query['error']}")
+        # The provider's error code is not shown: a crafted link would make the site say anything.
+        raise web.HTTPBadRequest(text="Sign-in was not completed; please try again.")
     state, code = query.get("state", ""), query.get("code", "")
-    if not isinstance(pending, dict) or not state or not hmac.compare_digest(state, pending.get("state", "")):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+    if not isinstance(pending, dict) or not state or not hmac.compare_digest(
+            state.encode(), str(pending.get("state", "")).encode()):
         raise web.HTTPBadRequest(text="Sign-in state mismatch (expired or forged); please sign in again.")
     if not code:
         raise web.HTTPBadRequest(text="Sign-in answer without a code.")

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, web
 
-from web.api import error_response
+from web.api import error_response, read_json
 from web.auth import check_origin, require_user
 from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request
 from web.ports import CTX
@@ -27,10 +27,9 @@ async def create_playlist(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return error_response(415, "send the request as application/json")
     try:
-        body = await request.json()
-        playlist = parse_playlist_request(body)
-    except ValueError as exc:  # QueryError and malformed JSON alike
-        return error_response(400, str(exc) if isinstance(exc, QueryError) else "body is not valid JSON")
+        playlist = parse_playlist_request(await read_json(request))
+    except QueryError as exc:
+        return error_response(400, str(exc))
     ctx = request.app[CTX]
     videos = [video.video_id for video in await collect_videos(await ctx.index(), playlist.query)]
     if not videos:

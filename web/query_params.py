@@ -8,10 +8,24 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from schemas.query import DEFAULT_LIMIT, FACETS, MAX_LIMIT, UNIQUE_MODES, FacetQuery
+from schemas.query import (
+    DEFAULT_LIMIT,
+    FACETS,
+    MAX_LIMIT,
+    MAX_QUERY_VALUES,
+    MAX_VALUE_LENGTH,
+    MAX_VALUES_PER_FACET,
+    SEED_MAX,
+    SEED_MIN,
+    UNIQUE_MODES,
+    FacetQuery,
+)
 
 _CONTROL_PARAMS = ("limit", "unique", "seed")
-_YEAR = re.compile(r"\d{4}")
+# ASCII digits only: str.isdigit() and \d also accept '²' or '٣', which int() rejects or reads unexpectedly.
+_YEAR = re.compile(r"[0-9]{4}")
+# Digits enough for any 64-bit integer; longer ones are refused before int() spends time on them.
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
 class QueryError(ValueError):
@@ -19,36 +33,50 @@ class QueryError(ValueError):
 
 
 def _facet_values(facet: str, raw: Iterable[object]) -> tuple[str, ...]:
-    values: list[str] = []
+    values: dict[str, None] = {}  # ordered, and de-duplicated in linear time
     for item in raw:
         if not isinstance(item, str):
             raise QueryError(f"{facet}: values must be strings")
         value = item.strip()
         if not value:
             raise QueryError(f"{facet}: empty value")
+        if len(value) > MAX_VALUE_LENGTH:
+            raise QueryError(f"{facet}: a value has at most {MAX_VALUE_LENGTH} characters")
         if facet in ("year", "decade") and not _YEAR.fullmatch(value):
             raise QueryError(f"{facet}: {value!r} is not a 4-digit year")
         if facet == "decade" and int(value) % 10:
             raise QueryError(f"decade: {value!r} is not a multiple of 10")
-        if value not in values:
-            values.append(value)
+        values[value] = None
+        if len(values) > MAX_VALUES_PER_FACET:
+            raise QueryError(f"{facet}: at most {MAX_VALUES_PER_FACET} values")
     return tuple(values)
 
 
-def _int(name: str, raw: object) -> int:
+def _shown(raw: object) -> str:
+    """A bad value as an error message quotes it: cut short, so a huge one is not sent back whole."""
+    text = repr(raw)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def parse_int(name: str, raw: object, low: int, high: int) -> int:
+    """An integer in [low, high] from a JSON number or a decimal string (ASCII digits, optional minus sign)."""
     # bool is an int subclass; true/false in JSON is not a number here.
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
-        return int(raw)
-    raise QueryError(f"{name}: {raw!r} is not an integer")
+        value = raw
+    elif isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
+        value = int(raw)
+    else:
+        raise QueryError(f"{name}: {_shown(raw)} is not an integer")
+    if not low <= value <= high:
+        raise QueryError(f"{name}: must be between {low} and {high}")
+    return value
 
 
 def _unique(raw: object) -> str | None:
     if raw is None or raw == "":
         return None
     if raw not in UNIQUE_MODES:
-        raise QueryError(f"unique: {raw!r} is not one of {', '.join(UNIQUE_MODES)}")
+        raise QueryError(f"unique: {_shown(raw)} is not one of {', '.join(UNIQUE_MODES)}")
     return str(raw)
 
 
@@ -65,14 +93,13 @@ def build_query(
     if unknown:
         raise QueryError(f"unknown parameter(s): {', '.join(unknown)}; facets are {', '.join(FACETS)}")
     values = {facet: _facet_values(facet, raw) for facet, raw in facets.items()}
-    n = _int("limit", limit)
-    if not 1 <= n <= max_limit:
-        raise QueryError(f"limit: must be between 1 and {max_limit}")
+    if sum(map(len, values.values())) > MAX_QUERY_VALUES:
+        raise QueryError(f"a query has at most {MAX_QUERY_VALUES} values in all")
     return FacetQuery(
         facets={facet: values[facet] for facet in FACETS if values.get(facet)},
-        limit=n,
+        limit=parse_int("limit", limit, 1, max_limit),
         unique=_unique(unique),
-        seed=None if seed is None or seed == "" else _int("seed", seed),
+        seed=None if seed is None or seed == "" else parse_int("seed", seed, SEED_MIN, SEED_MAX),
     )
 
 

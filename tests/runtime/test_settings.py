@@ -50,3 +50,11 @@ def test_mongo_documents_are_plain_or_compressed():
     assert settings_from_env({"DATAGET_MONGO_DOCUMENTS": "compressed"}).mongo_documents == "compressed"
     with pytest.raises(ValueError, match="DATAGET_MONGO_DOCUMENTS: 'zip' is not one of plain, compressed"):
         settings_from_env({"DATAGET_MONGO_DOCUMENTS": "zip"})
+
+
+def test_rate_limits_and_trusted_proxies_from_the_environment():
+    settings = settings_from_env({"DATAGET_RATE_LIMIT": "2.5", "DATAGET_RATE_BURST": "7", "DATAGET_QUERY_RATE": "0",
+                                  "DATAGET_TRUSTED_PROXIES": "10.0.0.0/8, ::1"})
+    assert (settings.rate_limit_per_s, settings.rate_limit_burst, settings.query_rate_per_process) == (2.5, 7, 0)
+    assert settings.trusted_proxies == ("10.0.0.0/8", "::1")
+    assert settings_from_env(settings_env(settings)).with_(external_stack=False) == settings
