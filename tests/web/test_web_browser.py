@@ -1,6 +1,9 @@
 """The page in headless Chromium: pick a facet through autocomplete, see the count and the sample appear."""
 
 import asyncio
+import csv
+import io
+import json
 import shutil
 import tempfile
 import threading
@@ -12,6 +15,7 @@ from aiohttp import web
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
@@ -107,3 +111,100 @@ def test_pick_a_genre_and_see_count_and_sample(site_url, browser):
     # Removing the chip goes back to everything.
     chips[0].click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "count-releases"), "40"))
+
+
+FAKE_IFRAME_API = Path(__file__).parents[1] / "fakes" / "youtube_iframe_api.js"
+
+
+def queue_ids(browser, which="#player-queue li"):
+    # The fake catalogue titles each video "Title of <id>".
+    return [li.text.removeprefix("Title of ") for li in browser.find_elements(By.CSS_SELECTOR, which)]
+
+
+def sample_ids(browser):
+    links = browser.find_elements(By.CSS_SELECTOR, "#sample li a:first-child")
+    return [a.get_attribute("href").split("v=")[1] for a in links]
+
+
+def test_the_player_plays_in_order_and_skips_what_cannot_play(site_url, browser):
+    # The fake IFrame API is in place before the page's scripts run, as YouTube's own would be once loaded.
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_IFRAME_API.read_text()})
+    browser.get(site_url)
+    wait = WebDriverWait(browser, 20)
+    wait.until(lambda b: len(queue_ids(b)) == 50)
+    ids = queue_ids(browser)
+    assert ids == sample_ids(browser)
+    browser.execute_script("window.FAKE_YT_UNPLAYABLE = [arguments[0]]", ids[1])
+
+    def loaded():
+        return browser.execute_script("return window.fakeYT.loaded")
+
+    def playing():
+        return queue_ids(browser, "#player-queue li.playing")
+
+    browser.find_element(By.ID, "player-play").click()
+    wait.until(lambda b: playing() == [ids[0]] and loaded() == [ids[0]])
+    wait.until(ec.text_to_be_present_in_element((By.ID, "player-play"), "Pause"))
+    browser.find_element(By.ID, "player-next").click()
+    # The second cannot be embedded: marked, and the third plays instead.
+    wait.until(lambda b: loaded() == ids[:3] and playing() == [ids[2]])
+    assert queue_ids(browser, "#player-queue li.unplayable") == [ids[1]]
+    skipped = browser.find_element(By.CSS_SELECTOR, "#player-queue li.unplayable")
+    assert skipped.get_attribute("title") == "skipped: the owner does not allow embedding"
+    browser.execute_script("window.fakeYT.player.end()")
+    wait.until(lambda b: loaded()[-1] == ids[3] and playing() == [ids[3]])
+    browser.find_element(By.ID, "player-prev").click()
+    browser.find_element(By.ID, "player-prev").click()
+    wait.until(lambda b: loaded()[-2:] == [ids[2], ids[0]] and playing() == [ids[0]])
+    browser.find_element(By.ID, "player-play").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "player-play"), "Play"))
+
+    # Reshuffled: the same videos, the one playing stays first.
+    browser.find_element(By.ID, "player-shuffle").click()
+    shuffled = queue_ids(browser)
+    assert shuffled[0] == ids[0] and sorted(shuffled) == sorted(ids) and shuffled != ids
+    # Extended with the next samples: more of the catalogue's 80 videos, none twice, until all are queued.
+    status = browser.find_element(By.ID, "player-status")
+    for _ in range(20):
+        browser.execute_script("arguments[0].textContent = ''", status)
+        browser.find_element(By.ID, "player-more").click()
+        wait.until(lambda _: status.text)
+        if len(queue_ids(browser)) == 80:
+            break
+    assert len(queue_ids(browser)) == len(set(queue_ids(browser))) == 80
+
+
+def test_open_in_youtube_and_the_download_buttons(site_url, browser, tmp_path):
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    browser.get(site_url)
+    wait = WebDriverWait(browser, 20)
+    genre = browser.find_element(By.ID, "facet-genre")
+    genre.send_keys("Jazz", Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "count-videos"), "20"))
+    wait.until(lambda b: "genre=Jazz" in b.find_element(By.ID, "download-csv").get_attribute("href"))
+    assert browser.find_element(By.ID, "open-sample").get_attribute("href") == (
+        "https://www.youtube.com/watch_videos?video_ids=" + ",".join(sample_ids(browser))
+    )
+    jazz = {f"vid{i:03d}{s}" for i in range(1, 41) if i % 4 == 1 for s in "ab"}
+
+    limit = browser.find_element(By.ID, "export-limit")
+    limit.clear()
+    limit.send_keys("15", Keys.TAB)
+    for fmt in ("m3u", "json", "csv"):
+        browser.find_element(By.ID, f"download-{fmt}").click()
+    wait.until(lambda _: len(list(tmp_path.glob("dataget-jazz-seed*.*"))) == 3
+               and not list(tmp_path.glob("*.crdownload")))
+    files = {path.suffix: path.read_text() for path in tmp_path.glob("dataget-jazz-seed*.*")}
+    listed = [v["video_id"] for v in json.loads(files[".json"])]
+    assert len(set(listed)) == 15 and set(listed) <= jazz
+    m3u = files[".m3u"].splitlines()
+    assert m3u[0] == "#EXTM3U" and m3u[2::2] == [f"https://www.youtube.com/watch?v={v}" for v in listed]
+    assert [row["video_id"] for row in csv.DictReader(io.StringIO(files[".csv"]))] == listed
+
+    # All 20 Jazz videos as YouTube queues of at most 50: one link here.
+    limit.clear()
+    limit.send_keys("5000", Keys.TAB)
+    browser.find_element(By.ID, "youtube-links-button").click()
+    link = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#youtube-links a")))
+    assert link.text == "Open videos 1–20 in YouTube"
+    assert set(link.get_attribute("href").split("video_ids=")[1].split(",")) == jazz

@@ -71,6 +71,8 @@ async function refreshResults() {
       )
     )
   );
+  // The player, YouTube links and downloads (player.js) follow the selection.
+  document.dispatchEvent(new CustomEvent("dataget:selection", { detail: { params: params.toString(), sample: body.sample } }));
 }
 const scheduleResults = debounce(refreshResults, 250);
 
@@ -174,6 +176,11 @@ function showSnapshot(s) {
   $("job-numbers").textContent = `${s.done} / ${s.total}` + (s.skipped ? ` (${s.skipped} unavailable skipped)` : "");
   $("job-progress").max = Math.max(1, s.total);
   $("job-progress").value = s.done + s.skipped;
+  const waiting = s.state !== "done" && s.state !== "failed" && s.eta_text;
+  $("job-eta").textContent = waiting
+    ? `${s.remaining} to go, place ${s.queue_position} in the queue, done in ${s.eta_text}. ` +
+      "Meanwhile the player and the downloads above need no quota."
+    : "";
   const result = $("job-result");
   result.replaceChildren();
   if (s.playlist_id) {
