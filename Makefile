@@ -48,8 +48,10 @@ test-slow: setup
 	$(DATAGET) stack up
 	$(BIN)/pytest -q --slow -m slow
 
+# mypy checks the project packages listed under [tool.mypy] in pyproject.toml.
 lint: python
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 demo: setup
 	$(DATAGET) stack up

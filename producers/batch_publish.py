@@ -50,6 +50,7 @@ def publish_batch(
             publisher.send_json(target.settings.topics.dlq,
                                 messages.dead_letter_key(target.entity, item.record_id), letter)
             continue
+        assert item.record_id is not None and item.value is not None  # item_of sets both when there is no error
         values.append((item.record_id, item.value))
         outcome.digests.append((item.record_id, content_hash(item.value)))
     headers = {DUMP_VERSION_HEADER: target.dump_version}

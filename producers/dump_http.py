@@ -36,7 +36,7 @@ class RetryPolicy:
     retry_after_max: float = 3600.0  # Discogs may ask to wait about an hour; never longer
 
     def backoff(self, attempt: int) -> float:
-        return min(self.backoff_max, self.backoff_first * 2 ** (attempt - 1))
+        return min(self.backoff_max, self.backoff_first * 2.0 ** (attempt - 1))
 
 
 def user_agent() -> str:

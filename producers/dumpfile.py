@@ -11,7 +11,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from lxml import etree
 
@@ -42,7 +42,9 @@ def open_dump(path: Path | str) -> BinaryIO:
     return path.open("rb", buffering=READ_BUFFER)
 
 
-def _iterparse(source: BinaryIO, events: tuple[str, ...], tag: str | None = None) -> etree.iterparse:
+def _iterparse(
+    source: BinaryIO, events: tuple[Literal["start", "end"], ...], tag: str | None = None
+) -> etree.iterparse:
     # No DTD, no entity resolution, no network. huge_tree: a single very long text node (notes, profiles) in a
     # trusted 60 GB file must not abort the whole ingest on libxml2's default 10 MB limit.
     return etree.iterparse(
@@ -56,7 +58,7 @@ def detect_entity(path: Path | str) -> str:
     try:
         with open_dump(path) as source:
             for _, root in _iterparse(source, ("start",)):
-                tag = root.tag
+                tag: str = root.tag
                 break
             else:
                 raise DumpFileError(f"{path.name}: no root element")

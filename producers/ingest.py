@@ -59,11 +59,11 @@ def file_checksum(path: Path, dump_version: str) -> str:
             digest, _, name = line.strip().partition(" ")
             if name.strip() == path.name:
                 return digest
-    digest = hashlib.sha256()
+    sha = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+            sha.update(chunk)
+    return sha.hexdigest()
 
 
 def ingest_file(

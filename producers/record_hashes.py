@@ -65,7 +65,8 @@ class RecordHashes:
         )
 
     def count(self, topic: str) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM record_hashes WHERE topic = ?", (topic,)).fetchone()[0]
+        count: int = self._db.execute("SELECT COUNT(*) FROM record_hashes WHERE topic = ?", (topic,)).fetchone()[0]
+        return count
 
     def missing(self, topic: str, dump_version: str) -> Iterator[int]:
         """Ids known for the topic that the given dump did not contain."""
@@ -76,9 +77,10 @@ class RecordHashes:
             yield item_id
 
     def count_missing(self, topic: str, dump_version: str) -> int:
-        return self._db.execute(
+        count: int = self._db.execute(
             "SELECT COUNT(*) FROM record_hashes WHERE topic = ? AND seen != ?", (topic, dump_version)
         ).fetchone()[0]
+        return count
 
     def forget(self, topic: str, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), CHUNK):

@@ -18,7 +18,8 @@ from lxml import etree
 from producers import record_tree
 from producers import records_fields as f
 from producers.dumpfile import iter_elements
-from producers.records_fields import Element, Record
+from producers.records_fields import Element
+from schemas.records import Record
 
 EXCERPT_LIMIT = 2000
 # Ids are keys in Kafka, `_id`s in Mongo and numbers in JSON: they must fit a signed 64-bit integer.
@@ -95,7 +96,8 @@ def to_json(entity: str, elem: Element) -> tuple[int, bytes]:
 
 def to_record(entity: str, elem: Element) -> Record:
     """The record of one record element of the `entity` dump, as a dict. Raises RecordError."""
-    return orjson.loads(to_json(entity, elem)[1])
+    record: Record = orjson.loads(to_json(entity, elem)[1])
+    return record
 
 
 def iter_records(path: Path | str) -> Iterator[RecordItem]:

@@ -6,15 +6,12 @@ an integer (or boolean) that is not one; records.py turns it into a RecordError 
 
 from __future__ import annotations
 
-from typing import Any
-
 from lxml import etree
 
 # The shape of (nearly) every dump video: matched without the cost of a full URL parse.
 # XML white space only: a name made of a single NBSP is a real (if odd) value, not a missing one.
 WS = " \t\r\n"
 
-Record = dict[str, Any]
 Element = etree._Element
 
 

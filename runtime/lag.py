@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.errors import CoordinatorNotAvailableError
 
 from runtime.settings import Settings
@@ -41,8 +41,9 @@ def group_lag(settings: Settings, group: str, topics: Sequence[str]) -> list[Top
             end_total = done_total = lag_total = 0
             for tp in partitions:
                 meta = committed.get(tp)
+                offset = meta.offset if meta is not None else None
                 # Without a commit the group starts at the earliest retained offset (compaction may have moved it).
-                position = meta.offset if meta is not None and meta.offset >= 0 else begins[tp]
+                position = offset if offset is not None and offset >= 0 else begins[tp]
                 end_total += ends[tp]
                 done_total += position
                 lag_total += max(0, ends[tp] - position)
@@ -53,11 +54,14 @@ def group_lag(settings: Settings, group: str, topics: Sequence[str]) -> list[Top
         admin.close()
 
 
-def _committed_offsets(admin: KafkaAdminClient, group: str, attempts: int = 20) -> dict:
+def _committed_offsets(
+    admin: KafkaAdminClient, group: str, attempts: int = 20
+) -> dict[TopicPartition, OffsetAndMetadata]:
     # The group coordinator is unavailable for a moment while __consumer_offsets is first created.
     for attempt in range(attempts):
         try:
-            return admin.list_group_offsets(group).get(group, {})
+            offsets: dict[TopicPartition, OffsetAndMetadata] = admin.list_group_offsets(group).get(group, {})
+            return offsets
         except CoordinatorNotAvailableError:
             if attempt == attempts - 1:
                 raise

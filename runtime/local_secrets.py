@@ -49,4 +49,5 @@ def _stored_secrets(path: Path) -> dict[str, str]:
                 os.link(aside, path)
         finally:
             os.unlink(aside)
-    return json.loads(path.read_text())
+    loaded: dict[str, str] = json.loads(path.read_text())
+    return loaded

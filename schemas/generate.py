@@ -27,7 +27,8 @@ def schema_file_name(name: str) -> str:
 def load_schema(name: str) -> dict[str, Any]:
     """The JSON Schema `<name>.schema.json` shipped in the schemas package (e.g. `discogs.releases`)."""
     resource = resources.files("schemas") / schema_file_name(name)
-    return json.loads(resource.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return schema
 
 
 def _close_objects(node: Any) -> None:

@@ -1,11 +1,42 @@
-"""Builders of the control-topic messages: dump lifecycle events (`discogs.dumps`) and dead letters (`discogs.dlq`)."""
+"""Types and builders of the control-topic messages: dump lifecycle events (`discogs.dumps`) and dead letters
+(`discogs.dlq`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
 EXCERPT_LIMIT = 2000
+# Who could not handle a dead-lettered record.
+DeadLetterSource = Literal["producer", "indexer"]
+
+
+class DumpEvent(TypedDict):
+    """A `discogs.dumps` value (schemas/discogs.dumps.schema.json)."""
+
+    event: Literal["started", "completed", "failed"]
+    dump_version: str
+    entity: str
+    file: str
+    at: str
+    # completed and failed: records, published, unchanged, deleted, dlq
+    counts: NotRequired[dict[str, int]]
+    # completed: SHA-256 of the file
+    checksum: NotRequired[str | None]
+    # failed
+    reason: NotRequired[str]
+
+
+class DeadLetterMessage(TypedDict):
+    """A `discogs.dlq` value (schemas/discogs.dlq.schema.json)."""
+
+    source: DeadLetterSource
+    entity: str
+    id: int | None
+    reason: str
+    excerpt: str
+    dump_version: str | None
+    at: str
 
 
 def format_time(moment: datetime) -> str:
@@ -21,25 +52,26 @@ def dump_event_key(dump_version: str, entity: str) -> str:
     return f"{dump_version}:{entity}"
 
 
-def started(dump_version: str, entity: str, file: str) -> dict[str, Any]:
+def started(dump_version: str, entity: str, file: str) -> DumpEvent:
     return {"event": "started", "dump_version": dump_version, "entity": entity, "file": file, "at": now_iso()}
 
 
 def completed(
     dump_version: str, entity: str, file: str, counts: dict[str, int], checksum: str | None
-) -> dict[str, Any]:
+) -> DumpEvent:
     return {"event": "completed", "dump_version": dump_version, "entity": entity, "file": file,
             "at": now_iso(), "counts": counts, "checksum": checksum}
 
 
-def failed(dump_version: str, entity: str, file: str, reason: str, counts: dict[str, int]) -> dict[str, Any]:
+def failed(dump_version: str, entity: str, file: str, reason: str, counts: dict[str, int]) -> DumpEvent:
     return {"event": "failed", "dump_version": dump_version, "entity": entity, "file": file,
             "at": now_iso(), "reason": reason, "counts": counts}
 
 
 def dead_letter(
-    source: str, entity: str, record_id: int | None, reason: str, excerpt: str, dump_version: str | None
-) -> dict[str, Any]:
+    source: DeadLetterSource, entity: str, record_id: int | None, reason: str, excerpt: str,
+    dump_version: str | None,
+) -> DeadLetterMessage:
     return {"source": source, "entity": entity, "id": record_id, "reason": reason,
             "excerpt": excerpt[:EXCERPT_LIMIT], "dump_version": dump_version, "at": now_iso()}
 

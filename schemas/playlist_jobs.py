@@ -1,39 +1,42 @@
-"""Playlist job rules shared by the site (which accepts requests) and the YouTube worker (which runs them)."""
+"""Playlist job rules and messages shared by the site (which accepts requests) and the YouTube worker (which runs
+them)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict, get_args
 
-PRIVACIES = ("private", "unlisted")
+Privacy = Literal["private", "unlisted"]
+PRIVACIES: tuple[Privacy, ...] = get_args(Privacy)
 # YouTube refuses more items in one playlist, so no job may ask for more.
 MAX_PLAYLIST_ITEMS = 5000
+JobState = Literal["queued", "running", "waiting_for_quota", "done", "failed"]
 # States of a job that is not finished; `done` and `failed` are final.
-ACTIVE_STATES = ("queued", "running", "waiting_for_quota")
+ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running", "waiting_for_quota")
 
 
-def status_snapshot(
-    *,
-    job_id: str,
-    user_id: str,
-    seq: int,
-    state: str,
-    done: int,
-    total: int,
-    skipped: int,
-    playlist_id: str | None,
-    error: str | None,
-    updated_at: str,
-) -> dict[str, Any]:
-    """A `playlist.status` value (schemas/playlist.status.schema.json)."""
-    return {
-        "job_id": job_id,
-        "user_id": user_id,
-        "seq": seq,
-        "state": state,
-        "done": done,
-        "total": total,
-        "skipped": skipped,
-        "playlist_id": playlist_id,
-        "error": error,
-        "updated_at": updated_at,
-    }
+class PlaylistJob(TypedDict):
+    """A `playlist.requests` value (schemas/playlist.requests.schema.json)."""
+
+    job_id: str
+    user_id: str
+    title: str
+    privacy: Privacy
+    # The facet query the videos were drawn from, in its JSON form (facet -> values, unique, seed).
+    query: dict[str, Any]
+    video_ids: list[str]
+    requested_at: str
+
+
+class StatusSnapshot(TypedDict):
+    """A `playlist.status` value (schemas/playlist.status.schema.json): the whole state of a job at `seq`."""
+
+    job_id: str
+    user_id: str
+    seq: int
+    state: JobState
+    done: int
+    total: int
+    skipped: int
+    playlist_id: str | None
+    error: str | None
+    updated_at: str

@@ -152,4 +152,7 @@ class Label(TypedDict):
     images: list[Image]
 
 
+# A record of any of the four entity topics; which one is known from the topic it travels on.
+Record = Release | Master | Artist | Label
+
 ENTITY_TYPES: dict[str, type] = {"releases": Release, "masters": Master, "artists": Artist, "labels": Label}

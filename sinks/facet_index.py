@@ -60,11 +60,12 @@ import hashlib
 import random
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from redis.typing import ZSetScoredMembers
 
 from schemas.query import (
     FACETS,
@@ -76,6 +77,7 @@ from schemas.query import (
     QueryResult,
     SampleVideo,
 )
+from schemas.records import Master, Release
 from sinks.facets import fold, release_facets, release_videos
 from sinks.lua_source import script_source
 
@@ -85,11 +87,11 @@ from sinks.lua_source import script_source
 CACHE_TTL_S = 5
 # A prefix search ranks at most this many matching values by release count.
 PREFIX_SCAN_MAX = 20000
-# Records per write script call.
-WRITE_CHUNK = 250
 # Counting within a selection, the values with the most releases in the whole index are the candidates, this many:
 # each costs a BITOP AND and a BITCOUNT over one bit per release, or a lookup per member of a small set.
 FACET_COUNT_CANDIDATES = 60
+# Records per write script call.
+WRITE_CHUNK = 250
 
 
 # query.lua starts the message of an index-layout error with this; Redis wraps it in script details.
@@ -105,7 +107,7 @@ def _check_facet(facet: str) -> None:
         raise ValueError(f"unknown facet {facet!r}; known facets: {', '.join(FACETS)}")
 
 
-def release_payload(release: dict[str, Any] | None) -> str:
+def release_payload(release: Release | None) -> str:
     """What the write script indexes for a release; '' removes it (tombstone, or no YouTube video)."""
     videos = release_videos(release) if release else []
     if not release or not videos:
@@ -118,7 +120,7 @@ def release_payload(release: dict[str, Any] | None) -> str:
     return orjson.dumps({"f": facets, "v": videos, "m": release.get("master_id") or None}).decode()
 
 
-def master_payload(master: dict[str, Any] | None) -> str:
+def master_payload(master: Master | None) -> str:
     videos = release_videos(master) if master else []
     return orjson.dumps({"v": videos}).decode() if videos else ""
 
@@ -171,10 +173,10 @@ class FacetIndex:
         self._apply_master = redis.register_script(script_source("apply_masters"))
         self._query = redis.register_script(script_source("query"))
         self._prefix_top = redis.register_script(script_source("prefix_top"))
-        self._server_checked = False
-
         self._facet_counts = redis.register_script(script_source("facet_counts"))
         self._generation = redis.register_script(script_source("generation"))
+        self._server_checked = False
+
     async def _check_server(self) -> None:
         if not self._server_checked:
             await check_single_instance(self._redis)
@@ -194,11 +196,11 @@ class FacetIndex:
                 await script(args=args, client=pipe)
             await pipe.execute()
 
-    async def apply_releases(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
+    async def apply_releases(self, batch: Sequence[tuple[int, Release | None]]) -> None:
         """Upsert releases (None = tombstone); re-applying a batch, whole or half done, converges."""
         await self._apply(self._apply_release, [(rid, release_payload(rec)) for rid, rec in batch])
 
-    async def apply_masters(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
+    async def apply_masters(self, batch: Sequence[tuple[int, Master | None]]) -> None:
         """Upsert masters' own videos (None = tombstone)."""
         await self._apply(self._apply_master, [(mid, master_payload(rec)) for mid, rec in batch])
 
@@ -225,7 +227,9 @@ class FacetIndex:
             return []
         folded = fold(prefix)
         if not folded:
-            rows = await self._redis.zrevrange(self._key("cnt", facet), 0, limit - 1, withscores=True)
+            # redis-py's return type is the same with scores or without; with them, rows are (member, score).
+            rows = cast(ZSetScoredMembers,
+                        await self._redis.zrevrange(self._key("cnt", facet), 0, limit - 1, withscores=True))
             return [FacetValue(value=_text(v), releases=int(score)) for v, score in rows]
         flat = await self._prefix_top(
             keys=[self._key("lex", facet), self._key("cnt", facet)],
@@ -233,10 +237,6 @@ class FacetIndex:
         )
         return [FacetValue(value=_text(flat[i]), releases=int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
-    async def stats(self) -> dict[str, Any]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._key("count", "r"))
-            pipe.get(self._key("count", "v"))
     async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "", limit: int = 20,
                            active_key: str = "") -> list[FacetValue]:
         """Values of facet (prefix as in facet_values) with their releases among those matching within's other
@@ -261,6 +261,10 @@ class FacetIndex:
         namespace, gen = await self._generation(args=[self._ns, active_key])
         return f"{_text(namespace)}@{_text(gen)}"
 
+    async def stats(self) -> dict[str, Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._key("count", "r"))
+            pipe.get(self._key("count", "v"))
             for facet in FACETS:
                 pipe.zcard(self._key("cnt", facet))
             releases, videos, *values = await pipe.execute()

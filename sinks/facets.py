@@ -7,6 +7,7 @@ from typing import Any
 
 from unidecode import unidecode
 
+from schemas.records import Master, Release
 from schemas.youtube import is_video_id, valid_youtube_id
 
 
@@ -31,7 +32,7 @@ def release_year(released: Any) -> str | None:
     return head if len(head) == 4 and head.isdigit() and head != "0000" else None
 
 
-def release_facets(release: dict[str, Any]) -> dict[str, set[str]]:
+def release_facets(release: Release) -> dict[str, set[str]]:
     """Facet name -> the release's values (stripped, empty ones dropped); every facet of query.FACETS is a key."""
     year = release_year(release.get("released"))
     country = release.get("country")
@@ -49,7 +50,7 @@ def release_facets(release: dict[str, Any]) -> dict[str, set[str]]:
     return facets
 
 
-def release_videos(record: dict[str, Any]) -> list[tuple[str, str]]:
+def release_videos(record: Release | Master) -> list[tuple[str, str]]:
     """(YouTube id, title) of a release's or master's videos, first occurrence of each id, in order."""
     seen: dict[str, str] = {}
     for video in record.get("videos") or ():

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from redis.asyncio import Redis
 
 from schemas.query import FacetQuery, FacetValue, QueryResult
+from schemas.records import Master, Release
 from sinks.facet_index import FacetIndex
 
 
@@ -85,8 +85,8 @@ class ActiveIndex:
     async def generation(self) -> str:
         return await self._index(version_namespace(self._base, 0)).generation(active_key(self._base))
 
-    async def apply_releases(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
+    async def apply_releases(self, batch: Sequence[tuple[int, Release | None]]) -> None:
         await (await self.current()).apply_releases(batch)
 
-    async def apply_masters(self, batch: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
+    async def apply_masters(self, batch: Sequence[tuple[int, Master | None]]) -> None:
         await (await self.current()).apply_masters(batch)

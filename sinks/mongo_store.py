@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import zstandard
@@ -16,6 +16,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
+from schemas.records import Record
 from schemas.topics import ENTITIES
 
 DUPLICATE_KEY = 11000
@@ -51,7 +52,7 @@ def document_id(record_id: int) -> str:
     return str(record_id)
 
 
-def to_document(record_id: int, record: dict[str, Any], compressed: bool = False) -> dict[str, Any]:
+def to_document(record_id: int, record: Record, compressed: bool = False) -> dict[str, Any]:
     """The stored document: the record (with its integer `id`) under `_id` = document_id.
 
     Compressed, the record's JSON is one zstd field beside `id`: FerretDB on SQLite stores a release's document in
@@ -65,12 +66,14 @@ def to_document(record_id: int, record: dict[str, Any], compressed: bool = False
     return {"_id": document_id(record_id), **record}
 
 
-def record_of(doc: dict[str, Any]) -> dict[str, Any]:
+def record_of(doc: dict[str, Any]) -> Record:
     """The record a document holds, either way it was stored."""
     packed = doc.get(ZSTD_FIELD)
     if packed is not None:
-        return orjson.loads(zstandard.ZstdDecompressor().decompress(packed))
-    return {k: v for k, v in doc.items() if k != "_id"}
+        record: Record = orjson.loads(zstandard.ZstdDecompressor().decompress(packed))
+        return record
+    # A plain document is the record (as to_document wrote it) plus its `_id`.
+    return cast(Record, {k: v for k, v in doc.items() if k != "_id"})
 
 
 class MongoStore:
@@ -110,7 +113,7 @@ class MongoStore:
             raise ValueError(f"unknown entity {entity!r}")
         return self._db[entity]
 
-    def write_batch(self, entity: str, items: Sequence[tuple[int, dict[str, Any] | None]]) -> list[WriteFailure]:
+    def write_batch(self, entity: str, items: Sequence[tuple[int, Record | None]]) -> list[WriteFailure]:
         """Store records and delete tombstones; returns the records the database refused.
 
         Idempotent (replays and re-deliveries converge to the same state); for an id seen twice in the batch the

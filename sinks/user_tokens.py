@@ -36,7 +36,8 @@ class UserTokenStore:
         if doc is None:
             return None
         try:
-            return orjson.loads(self._fernet.decrypt(doc["token"].encode()))
+            token: dict[str, Any] = orjson.loads(self._fernet.decrypt(doc["token"].encode()))
+            return token
         except InvalidToken as exc:
             raise TokenKeyError(f"stored token of user {user_id} does not decrypt with the configured key") from exc
 

@@ -13,27 +13,29 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 import faust
 import orjson
 import redis.exceptions
 from faust.types import EventT, StreamT
 
-from schemas.messages import dead_letter, dead_letter_key
+from schemas.messages import DeadLetterSource, dead_letter, dead_letter_key
+from schemas.records import Master, Record, Release
 from schemas.topics import DUMP_VERSION_HEADER, ENTITIES, Topics
 from sinks.mongo_store import StoreUnavailable, WriteFailure
 from stream_processors.retry import retry_forever
 
 log = logging.getLogger(__name__)
 
-DLQ_SOURCE = "indexer"
+DLQ_SOURCE: DeadLetterSource = "indexer"
 # "A store is down": the batch is re-run until it is back, never split into dead letters.
 DOWN_ERRORS: tuple[type[BaseException], ...] = (
     StoreUnavailable, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError,
 )
 
-Item = tuple[int, dict[str, Any] | None]
+# (id, record | None = tombstone); the topic says which of the Record types it is.
+Item = tuple[int, Record | None]
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,9 @@ class DiscardStore:
 
 
 class Index(Protocol):
-    async def apply_releases(self, batch: Sequence[Item]) -> None: ...
+    async def apply_releases(self, batch: Sequence[tuple[int, Release | None]]) -> None: ...
 
-    async def apply_masters(self, batch: Sequence[Item]) -> None: ...
+    async def apply_masters(self, batch: Sequence[tuple[int, Master | None]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -102,17 +104,18 @@ def _parse_id(raw: object) -> int | None:
 def decode(msg: Message) -> Item | DeadLetter:
     """(id, record | None) from a message, or why it can't be stored."""
     key_id = _parse_id(msg.key)
-    if msg.value is None:
+    value = msg.value
+    if value is None:
         if key_id is None:
             return DeadLetter(None, f"tombstone with invalid key {msg.key!r}", "", _dump_version(msg))
         return key_id, None
 
     def dead(reason: str) -> DeadLetter:
         # Only a dead letter needs the value as text (decoding every value took 2-8 us a record).
-        return DeadLetter(key_id, reason, msg.value.decode(errors="replace"), _dump_version(msg))
+        return DeadLetter(key_id, reason, value.decode(errors="replace"), _dump_version(msg))
 
     try:
-        record = orjson.loads(msg.value)
+        record = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
         return dead(f"undecodable JSON: {exc}")
     if not isinstance(record, dict):
@@ -120,14 +123,17 @@ def decode(msg: Message) -> Item | DeadLetter:
     record_id = _parse_id(record.get("id"))
     if record_id is None or (key_id is not None and key_id != record_id):
         return dead(f"record id {record.get('id')!r} does not match key {msg.key!r}")
-    return record_id, record
+    # Producers publish Records; the store and the index read them defensively, field by field.
+    return record_id, cast(Record, record)
 
 
 async def _apply_index(entity: str, items: list[Item], deps: Deps) -> dict[int, str]:
     """Apply items to the facet index; returns {id: reason} for records it refused (isolated one by one)."""
     if deps.index is None or not items or entity not in ("releases", "masters"):
         return {}
-    apply = deps.index.apply_releases if entity == "releases" else deps.index.apply_masters
+    # The entity's topic decides the record type (decode checked only that it is an object with that id).
+    apply = cast(Callable[[Sequence[Item]], Awaitable[None]],
+                 deps.index.apply_releases if entity == "releases" else deps.index.apply_masters)
     try:
         await apply(items)
         return {}
@@ -161,14 +167,14 @@ async def _write_both(entity: str, items: list[Item], deps: Deps) -> dict[int, s
     if isinstance(index_refused, BaseException):
         raise index_refused
     refused = {f.id: f.reason for f in failures}
-    taken_out = [(record_id, None) for record_id in refused if record_id not in index_refused]
+    taken_out: list[Item] = [(record_id, None) for record_id in refused if record_id not in index_refused]
     index_refused.update(await _apply_index(entity, taken_out, deps))
     return {**index_refused, **refused}
 
 
 async def process_batch(entity: str, messages: Sequence[Message], deps: Deps) -> BatchResult:
     """Store one batch of an entity topic. Raises only when a store (or Kafka, for dead letters) is down."""
-    latest: dict[int, dict[str, Any] | None] = {}
+    latest: dict[int, Record | None] = {}
     versions: dict[int, str | None] = {}
     dead: list[DeadLetter] = []
     for msg in messages:
@@ -206,7 +212,8 @@ AgentFun = Callable[[StreamT], Awaitable[None]]
 
 def make_agent(entity: str, deps: Deps, batch_size: int, within: float) -> AgentFun:
     async def index_entity(stream: StreamT) -> None:
-        async for events in stream.take_events(batch_size, within=within):
+        # faust's StreamT declares take() only; the faust.Stream an agent is given has take_events() too.
+        async for events in stream.take_events(batch_size, within=within):  # type: ignore[attr-defined]
             messages = [to_message(e) for e in events]
             # Never raise out of here: faust would ack the batch and move on.
             await retry_forever(partial(process_batch, entity, messages, deps), f"{entity} batch",

@@ -60,8 +60,8 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
 
     store: RecordStore = DiscardStore()
     if index_namespace is None:
-        mongo = pymongo.MongoClient(settings.mongo_url, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS,
-                                    connectTimeoutMS=MONGO_TIMEOUT_MS)
+        mongo: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
+            settings.mongo_url, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS, connectTimeoutMS=MONGO_TIMEOUT_MS)
         store = MongoStore(mongo[settings.mongo_db], compressed=settings.mongo_documents == "compressed")
     deps = Deps(store=store, index=index, send_dead_letter=send_dead_letter)
     register_agents(app, settings.topics, deps, BATCH_SIZE, BATCH_WITHIN_S)

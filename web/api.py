@@ -13,6 +13,7 @@ from aiohttp import web
 
 from runtime.unreachable import unreachable_server
 from schemas.query import FACETS, MAX_VALUE_LENGTH, IndexFormatError, QueryResult
+from schemas.records import Release
 from web.ports import CTX
 from web.query_params import QueryError, parse_int, parse_query
 from web.rate_limit import SiteBusy
@@ -134,7 +135,7 @@ async def facet_values(request: web.Request) -> web.Response:
     return json_response([{"value": v.value, "releases": v.releases} for v in values])
 
 
-def release_json(doc: dict[str, Any]) -> dict[str, Any]:
+def release_json(doc: Release) -> dict[str, Any]:
     """The stored release as its record (the document's `_id` is only the store's key)."""
     return {k: v for k, v in doc.items() if k != "_id"}
 

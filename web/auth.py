@@ -104,7 +104,8 @@ def id_token_claims(id_token: str) -> dict[str, Any]:
     """
     try:
         payload = id_token.split(".")[1]
-        return orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return claims
     except (IndexError, ValueError) as exc:
         raise SignInError("malformed id_token") from exc
 

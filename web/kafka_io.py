@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from runtime.settings import Settings
+from schemas.playlist_jobs import PlaylistJob
 from web.status_hub import StatusHub
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class KafkaJobPublisher:
             await self._producer.stop()
             self._producer = None
 
-    async def publish(self, job: dict[str, Any]) -> None:
+    async def publish(self, job: PlaylistJob) -> None:
         if self._producer is None:
             raise RuntimeError("job publisher is not started")
         await self._producer.send_and_wait(self._topic, orjson.dumps(job), key=job["job_id"].encode())

@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
 
 from schemas.messages import now_iso
-from schemas.playlist_jobs import MAX_PLAYLIST_ITEMS, PRIVACIES, status_snapshot
+from schemas.playlist_jobs import MAX_PLAYLIST_ITEMS, PRIVACIES, PlaylistJob, Privacy, StatusSnapshot
 from schemas.query import FacetQuery
 from web.query_params import QueryError, query_from_json, query_to_json
 
@@ -20,7 +19,7 @@ _BODY_KEYS = {"title", "privacy", "query", "max_videos"}
 @dataclass(frozen=True)
 class PlaylistRequest:
     title: str
-    privacy: str
+    privacy: Privacy
     query: FacetQuery  # limit = max_videos; seed always set so the job is reproducible
 
 
@@ -47,7 +46,7 @@ def parse_playlist_request(body: object) -> PlaylistRequest:
     return PlaylistRequest(title=title.strip(), privacy=privacy, query=query)
 
 
-def build_job(user_id: str, request: PlaylistRequest, videos: list[str]) -> dict[str, Any]:
+def build_job(user_id: str, request: PlaylistRequest, videos: list[str]) -> PlaylistJob:
     """The `playlist.requests` message (schemas/playlist.requests.schema.json)."""
     return {
         "job_id": str(uuid.uuid4()),
@@ -60,8 +59,8 @@ def build_job(user_id: str, request: PlaylistRequest, videos: list[str]) -> dict
     }
 
 
-def initial_snapshot(job: dict[str, Any]) -> dict[str, Any]:
+def initial_snapshot(job: PlaylistJob) -> StatusSnapshot:
     """What a job looks like before the worker reports (not published; the worker owns the status topic)."""
-    return status_snapshot(job_id=job["job_id"], user_id=job["user_id"], seq=0, state="queued", done=0,
-                           total=len(job["video_ids"]), skipped=0, playlist_id=None, error=None,
-                           updated_at=job["requested_at"])
+    return StatusSnapshot(job_id=job["job_id"], user_id=job["user_id"], seq=0, state="queued", done=0,
+                          total=len(job["video_ids"]), skipped=0, playlist_id=None, error=None,
+                          updated_at=job["requested_at"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from aiohttp import WSCloseCode, web
 
+from schemas.playlist_jobs import PlaylistJob
 from web.api import error_response, read_json
 from web.auth import check_origin, require_user
 from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request
@@ -47,7 +47,7 @@ async def create_playlist(request: web.Request) -> web.Response:
     return web.json_response({"job_id": job["job_id"], "total": len(videos)}, status=202)
 
 
-async def _owned_job(request: web.Request, user: dict[str, str]) -> dict[str, Any]:
+async def _owned_job(request: web.Request, user: dict[str, str]) -> PlaylistJob:
     job = await request.app[CTX].store.get_job(request.match_info["job_id"])
     # Someone else's job is as absent as a missing one.
     if job is None or job.get("user_id") != user["id"]:

@@ -9,7 +9,9 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from runtime.settings import Settings
+from schemas.playlist_jobs import PlaylistJob
 from schemas.query import FacetQuery, FacetValue, QueryResult
+from schemas.records import Release
 from web.status_hub import StatusHub
 
 
@@ -26,19 +28,19 @@ IndexProvider = Callable[[], Awaitable[ReleaseIndex]]
 class Store(Protocol):
     """Release documents and the site's own data (users, encrypted tokens, playlist jobs)."""
 
-    async def get_release(self, release_id: int) -> dict[str, Any] | None: ...
+    async def get_release(self, release_id: int) -> Release | None: ...
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None: ...
 
-    async def create_job(self, job: dict[str, Any]) -> None: ...
+    async def create_job(self, job: PlaylistJob) -> None: ...
 
-    async def get_job(self, job_id: str) -> dict[str, Any] | None: ...
+    async def get_job(self, job_id: str) -> PlaylistJob | None: ...
 
     async def delete_job(self, job_id: str) -> None: ...
 
 
 class JobPublisher(Protocol):
-    async def publish(self, job: dict[str, Any]) -> None: ...
+    async def publish(self, job: PlaylistJob) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pymongo import AsyncMongoClient, MongoClient
 
 from runtime.settings import Settings
+from schemas.playlist_jobs import PlaylistJob
+from schemas.records import Release
 from sinks.mongo_store import document_id, record_of
 from sinks.user_tokens import UserTokenStore
 
@@ -20,7 +22,7 @@ class SiteStore:
     """ports.Store on MongoDB: releases from the catalogue database, users, tokens and requests from `<db>_app`."""
 
     def __init__(self, settings: Settings) -> None:
-        timeouts = {"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS, "connectTimeoutMS": MONGO_TIMEOUT_MS}
+        timeouts: dict[str, Any] = {"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS, "connectTimeoutMS": MONGO_TIMEOUT_MS}
         self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, **timeouts)
         self._releases = self._client[settings.mongo_db]["releases"]
         app_db = self._client[settings.app_mongo_db]
@@ -36,20 +38,22 @@ class SiteStore:
         await self._client.close()
         await asyncio.to_thread(self._sync_client.close)
 
-    async def get_release(self, release_id: int) -> dict[str, Any] | None:
+    async def get_release(self, release_id: int) -> Release | None:
         doc = await self._releases.find_one({"_id": document_id(release_id)})
-        return None if doc is None else record_of(doc)
+        # The releases collection holds releases.
+        return None if doc is None else cast(Release, record_of(doc))
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
         await asyncio.to_thread(self._tokens.save, user_id, token)
         doc = {**profile, "last_login": datetime.now(UTC).isoformat()}
         await self._users.update_one({"_id": user_id}, {"$set": doc}, upsert=True)
 
-    async def create_job(self, job: dict[str, Any]) -> None:
+    async def create_job(self, job: PlaylistJob) -> None:
         await self._jobs.insert_one({**job, "_id": job["job_id"]})
 
-    async def get_job(self, job_id: str) -> dict[str, Any] | None:
-        return await self._jobs.find_one({"_id": job_id})
+    async def get_job(self, job_id: str) -> PlaylistJob | None:
+        # The job as create_job stored it (plus its `_id`).
+        return cast(PlaylistJob | None, await self._jobs.find_one({"_id": job_id}))
 
     async def delete_job(self, job_id: str) -> None:
         await self._jobs.delete_one({"_id": job_id})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Any
+from typing import cast
+
+from schemas.playlist_jobs import StatusSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -13,7 +15,7 @@ TERMINAL_STATES = ("done", "failed")
 QUEUE_SIZE = 8
 
 
-def is_terminal(snapshot: dict[str, Any]) -> bool:
+def is_terminal(snapshot: StatusSnapshot) -> bool:
     return snapshot.get("state") in TERMINAL_STATES
 
 
@@ -24,9 +26,9 @@ class Subscription:
         self.job_id = job_id
         self._last_seq = since
         # None is the "server is going away" marker.
-        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
+        self._queue: asyncio.Queue[StatusSnapshot | None] = asyncio.Queue(maxsize)
 
-    def offer(self, snapshot: dict[str, Any] | None) -> None:
+    def offer(self, snapshot: StatusSnapshot | None) -> None:
         if snapshot is not None:
             if snapshot["seq"] <= self._last_seq:
                 return
@@ -35,13 +37,13 @@ class Subscription:
             self._queue.get_nowait()
         self._queue.put_nowait(snapshot)
 
-    async def get(self) -> dict[str, Any] | None:
+    async def get(self) -> StatusSnapshot | None:
         return await self._queue.get()
 
 
 class StatusHub:
     def __init__(self) -> None:
-        self._latest: dict[str, dict[str, Any]] = {}
+        self._latest: dict[str, StatusSnapshot] = {}
         self._subs: defaultdict[str, set[Subscription]] = defaultdict(set)
 
     def apply(self, snapshot: object) -> bool:
@@ -53,16 +55,18 @@ class StatusHub:
         ):
             log.warning("ignoring malformed status snapshot")
             return False
-        job_id = snapshot["job_id"]
+        # The worker publishes StatusSnapshots; the hub itself relies on the two fields checked above.
+        valid = cast(StatusSnapshot, snapshot)
+        job_id = valid["job_id"]
         known = self._latest.get(job_id)
-        if known is not None and known["seq"] >= snapshot["seq"]:
+        if known is not None and known["seq"] >= valid["seq"]:
             return False
-        self._latest[job_id] = snapshot
+        self._latest[job_id] = valid
         for sub in self._subs.get(job_id, ()):
-            sub.offer(snapshot)
+            sub.offer(valid)
         return True
 
-    def latest(self, job_id: str) -> dict[str, Any] | None:
+    def latest(self, job_id: str) -> StatusSnapshot | None:
         return self._latest.get(job_id)
 
     def subscribe(self, job_id: str, since: int = -1) -> Subscription:

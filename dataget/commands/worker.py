@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import threading
+from typing import Any
 
 import faust
 
@@ -54,7 +55,7 @@ def _abandon(grace: float) -> None:
 
 
 class IndexerWorker(faust.Worker):
-    def __init__(self, app: faust.App, shutdown_grace: float, **kwargs: object) -> None:
+    def __init__(self, app: faust.App, shutdown_grace: float, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self._shutdown_grace = shutdown_grace
 

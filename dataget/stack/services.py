@@ -139,7 +139,8 @@ def ferretdb_service(url: str) -> Service:
         from pymongo.errors import PyMongoError
 
         try:
-            with MongoClient(url, serverSelectionTimeoutMS=500) as client:
+            client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=500)
+            with client:
                 client.admin.command("ping")
             return True
         except PyMongoError:

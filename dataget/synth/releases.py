@@ -58,7 +58,7 @@ class ReleaseSynth:
     def _core(self, rng: random.Random) -> Core:
         rand = rng.random
         compilation = self.various is not None and rand() < 0.07
-        if compilation:
+        if compilation and self.various is not None:
             artists: tuple[tuple[int, str], ...] = ((self.various, ""),)
         else:
             n = 1 if rand() < 0.85 else 2 + int(rand() * 2)

@@ -88,7 +88,7 @@ def classify(status: int, reason: str, message: str) -> Outcome:
 
 
 def error_from_http(exc: HttpError) -> YouTubeError:
-    details = exc.error_details if isinstance(exc.error_details, list) else []
+    details: list[Any] = exc.error_details if isinstance(exc.error_details, list) else []
     first = details[0] if details and isinstance(details[0], dict) else {}
     reason = str(first.get("reason", ""))
     status = int(exc.status_code)
@@ -105,7 +105,7 @@ def backoff(attempt: int, retry_after: float | None, rand: Callable[[], float] =
     """Seconds before retry number `attempt` (0-based): Retry-After when given, else random() * 2**attempt."""
     if retry_after is not None:
         return retry_after
-    return min(MAX_BACKOFF, rand() * 2**attempt)
+    return min(MAX_BACKOFF, rand() * 2.0**attempt)
 
 
 async def call(
@@ -193,12 +193,14 @@ class YouTube:
     async def videos(self, ids: list[str]) -> list[dict[str, Any]]:
         """Resources of the existing videos among `ids` (at most 50); missing and private ones are absent."""
         request = self._service.videos().list(part="status", id=",".join(ids), maxResults=len(ids))
-        return (await self._call(request, "videos.list")).get("items", [])
+        found: list[dict[str, Any]] = (await self._call(request, "videos.list")).get("items", [])
+        return found
 
     async def create_playlist(self, title: str, privacy: str) -> str:
         body = {"snippet": {"title": title}, "status": {"privacyStatus": privacy}}
         request = self._service.playlists().insert(part="snippet,status", body=body)
-        return (await self._call(request, "playlists.insert"))["id"]
+        playlist_id: str = (await self._call(request, "playlists.insert"))["id"]
+        return playlist_id
 
     async def add_video(self, playlist_id: str, video_id: str) -> None:
         """Append (no position: manual sorting would be required) one video."""

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from schemas.messages import format_time
-from schemas.playlist_jobs import ACTIVE_STATES, MAX_PLAYLIST_ITEMS, PRIVACIES, status_snapshot
+from schemas.playlist_jobs import ACTIVE_STATES, MAX_PLAYLIST_ITEMS, PRIVACIES, JobState, Privacy, StatusSnapshot
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 # Units per call (https://developers.google.com/youtube/v3/determine_quota_cost).
@@ -37,9 +37,9 @@ class Job:
     job_id: str
     user_id: str
     title: str
-    privacy: str
+    privacy: Privacy
     video_ids: tuple[str, ...]
-    state: str = "queued"
+    state: JobState = "queued"
     seq: int = 1
     # Playable ids in insertion order, known once the videos.list pre-check ran.
     items: tuple[str, ...] | None = None
@@ -169,11 +169,11 @@ def failed(job: Job, message: str) -> Job:
     return _next(job, state="failed", error=message, resume_at=None)
 
 
-def snapshot(job: Job, now: datetime) -> dict[str, Any]:
+def snapshot(job: Job, now: datetime) -> StatusSnapshot:
     """The `playlist.status` value for the job's current state."""
-    return status_snapshot(job_id=job.job_id, user_id=job.user_id, seq=job.seq, state=job.state, done=job.done,
-                           total=job.total, skipped=job.skipped, playlist_id=job.playlist_id, error=job.error,
-                           updated_at=format_time(now))
+    return StatusSnapshot(job_id=job.job_id, user_id=job.user_id, seq=job.seq, state=job.state, done=job.done,
+                          total=job.total, skipped=job.skipped, playlist_id=job.playlist_id, error=job.error,
+                          updated_at=format_time(now))
 
 
 def chunks(ids: Sequence[str], size: int = VIDEOS_PER_LIST_CALL) -> Iterator[Sequence[str]]:
