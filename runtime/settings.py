@@ -41,6 +41,9 @@ class Settings:
     oauth_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
     oauth_token_url: str = "https://oauth2.googleapis.com/token"
     oauth_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    # Where a user's grant is revoked ("Disconnect YouTube"), and who issues the ID tokens (their `iss`).
+    oauth_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    oauth_issuer: str = "https://accounts.google.com"
     youtube_api_endpoint: str = "https://youtube.googleapis.com"
     # Fernet key (urlsafe base64, 32 bytes) encrypting OAuth tokens at rest; required by web and youtube-worker.
     token_key: str = ""
@@ -86,6 +89,8 @@ _ENV = {
     "DATAGET_OAUTH_AUTHORIZE_URL": "oauth_authorize_url",
     "DATAGET_OAUTH_TOKEN_URL": "oauth_token_url",
     "DATAGET_OAUTH_USERINFO_URL": "oauth_userinfo_url",
+    "DATAGET_OAUTH_REVOKE_URL": "oauth_revoke_url",
+    "DATAGET_OAUTH_ISSUER": "oauth_issuer",
     "DATAGET_YOUTUBE_API_ENDPOINT": "youtube_api_endpoint",
     "DATAGET_TOKEN_KEY": "token_key",
     "DATAGET_SESSION_SECRET": "session_secret",

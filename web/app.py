@@ -21,6 +21,7 @@ from web.index_pool import IndexPool, Member
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
 from web.rate_limit import QueryBudget, budgeted, client_rate_limit, parse_networks
+from web.security_headers import security_headers
 from web.site_store import SiteStore
 from web.status_hub import StatusHub
 
@@ -129,6 +130,7 @@ def create_app(
     index = budgeted(index, QueryBudget(settings.query_rate_per_process))
     app[CTX] = WebContext(settings=settings, index=index, store=store, publisher=publisher, hub=hub)
     app.on_shutdown.append(_close_sockets)
+    app.on_response_prepare.append(security_headers(settings.public_base_url))
     api.add_routes(app)
     auth.add_routes(app)
     playlists.add_routes(app)

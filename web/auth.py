@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
+import time
 import warnings
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,8 @@ SCOPE = "openid email profile https://www.googleapis.com/auth/youtube"
 USER_KEY = "user"
 LOGIN_KEY = "login"
 SESSION_DAYS = 30
+# Clock difference tolerated between us and the provider when checking an ID token's times (seconds).
+CLOCK_SKEW_S = 300
 
 
 class SignInError(Exception):
@@ -39,7 +42,12 @@ class SignInError(Exception):
 
 def site_origin(settings: Settings) -> str:
     parts = urlsplit(settings.public_base_url)
-    return f"{parts.scheme}://{parts.netloc}"
+    # As browsers send Origin: scheme and host in lower case.
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def is_https(settings: Settings) -> bool:
+    return urlsplit(settings.public_base_url).scheme.lower() == "https"
 
 
 def redirect_uri(settings: Settings) -> str:
@@ -50,14 +58,18 @@ def redirect_uri(settings: Settings) -> str:
 def session_storage(settings: Settings) -> EncryptedCookieStorage:
     if not settings.session_secret:
         raise ValueError("DATAGET_SESSION_SECRET is not set (generate one with `dataget keygen`)")
+    secure = is_https(settings)
     return EncryptedCookieStorage(
         settings.session_secret,
-        cookie_name="dataget_session",
+        # __Host-: the browser keeps it only if Secure, for this host alone and path /, so a sibling subdomain
+        # cannot plant or overwrite it.
+        cookie_name="__Host-dataget_session" if secure else "dataget_session",
         max_age=SESSION_DAYS * 86400,
+        path="/",
         httponly=True,
         # Lax: the callback is a top-level navigation back from the provider's site.
         samesite="Lax",
-        secure=settings.public_base_url.startswith("https://"),
+        secure=secure,
     )
 
 
@@ -100,7 +112,8 @@ def oauth_client(settings: Settings, token: dict[str, Any] | None = None) -> Asy
 def id_token_claims(id_token: str) -> dict[str, Any]:
     """Claims of an ID token received straight from the token endpoint over TLS.
 
-    OIDC Core 3.1.3.7 lets such a client rely on TLS instead of the signature; we still check aud and nonce.
+    OIDC Core 3.1.3.7 lets such a client rely on TLS instead of the signature; the claims are still checked
+    (verify_id_token).
     """
     try:
         payload = id_token.split(".")[1]
@@ -110,23 +123,39 @@ def id_token_claims(id_token: str) -> dict[str, Any]:
         raise SignInError("malformed id_token") from exc
 
 
+def verify_id_token(settings: Settings, claims: dict[str, Any], nonce: str, now: float) -> None:
+    """OIDC Core 3.1.3.7: issuer, audience, expiry, issue time and nonce of the ID token of this login."""
+    issuer = settings.oauth_issuer
+    # Google's tokens name it with or without the scheme.
+    if claims.get("iss") not in (issuer, issuer.removeprefix("https://")):
+        raise SignInError("id_token comes from another issuer")
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if settings.oauth_client_id not in audiences:
+        raise SignInError("id_token was issued to another client")
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, int | float) or isinstance(exp, bool) or exp < now - CLOCK_SKEW_S:
+        raise SignInError("id_token has expired")
+    # Issued for this sign-in: just now, not in the future and not long ago.
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or abs(now - iat) > CLOCK_SKEW_S:
+        raise SignInError("id_token was not issued just now")
+    if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), nonce.encode()):
+        raise SignInError("id_token nonce mismatch")
+
+
 def verify_identity(
-    settings: Settings, token: dict[str, Any], userinfo: dict[str, Any], nonce: str
+    settings: Settings, token: dict[str, Any], userinfo: dict[str, Any], nonce: str, now: float | None = None
 ) -> tuple[str, dict[str, Any]]:
     """The user id ("google:" + sub) and profile, after checking the ID token matches this login."""
     sub = userinfo.get("sub")
     if not isinstance(sub, str) or not sub:
         raise SignInError("userinfo has no subject")
-    if "id_token" in token:
-        claims = id_token_claims(token["id_token"])
-        aud = claims.get("aud")
-        audiences = aud if isinstance(aud, list) else [aud]
-        if settings.oauth_client_id not in audiences:
-            raise SignInError("id_token was issued to another client")
-        if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), nonce.encode()):
-            raise SignInError("id_token nonce mismatch")
-        if claims.get("sub") != sub:
-            raise SignInError("id_token and userinfo disagree about the user")
+    if not isinstance(token.get("id_token"), str):
+        raise SignInError("no id_token (the openid scope always brings one)")
+    claims = id_token_claims(token["id_token"])
+    verify_id_token(settings, claims, nonce, time.time() if now is None else now)
+    if claims.get("sub") != sub:
+        raise SignInError("id_token and userinfo disagree about the user")
     profile = {"sub": sub, "email": userinfo.get("email"), "name": userinfo.get("name")}
     return f"google:{sub}", profile
 

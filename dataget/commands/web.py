@@ -27,11 +27,12 @@ def serve(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     # Imported on use: the site's dependencies are heavy for the other subcommands.
     import uvloop
 
+    from web.access_log import RedactingAccessLogger
     from web.app import create_app
 
     # uvloop's C event loop: ~7% less CPU per request than asyncio's (bench/query.py, site process CPU).
     web.run_app(create_app(with_local_secrets(settings)), host=host, port=port, reuse_port=reuse_port or None,
-                loop=uvloop.new_event_loop())
+                loop=uvloop.new_event_loop(), access_log_class=RedactingAccessLogger)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,6 +4,9 @@
 - `POST /token`: authorization_code (PKCE S256 checked, redirect_uri must match) and refresh_token grants,
   client auth by HTTP Basic or form fields. Like Google, a refresh answer carries no new refresh token.
 - `GET /userinfo` with a Bearer access token.
+- `POST /revoke` (token=...): like Google's, revoking either token of a grant ends the whole grant.
+- Scopes: with include_granted_scopes=true a grant adds to what the user granted before; `withheld_scopes` are
+  ones the user unticks on the consent screen (Google's granular consent), so they are not granted.
 Use `settings.with_(**fake.settings_overrides())` to point the site or the YouTube worker at it.
 """
 
@@ -67,12 +70,18 @@ class FakeOIDC:
     issued: list[IssuedToken] = field(default_factory=list)
     # Token endpoint calls and their outcome ("ok" or the OAuth error code).
     token_requests: list[tuple[str, str]] = field(default_factory=list)
+    # Tokens revoked at /revoke, as posted.
+    revoked: list[str] = field(default_factory=list)
+    withheld_scopes: set[str] = field(default_factory=set)
+    # Claims to put into (or, with value None, leave out of) the next ID tokens: iss, exp, iat ...
+    id_token_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._codes: dict[str, _Code] = {}
         self._refresh: dict[str, tuple[dict[str, str], str]] = {}
         self._users: dict[str, dict[str, str]] = {}
+        self._granted: dict[str, set[str]] = {}
         self._server = BackgroundServer(self._app, "fake-oidc")
 
     # ----- lifecycle -----------------------------------------------------------------------------------
@@ -89,6 +98,8 @@ class FakeOIDC:
             "oauth_authorize_url": f"{self.url}/authorize",
             "oauth_token_url": f"{self.url}/token",
             "oauth_userinfo_url": f"{self.url}/userinfo",
+            "oauth_revoke_url": f"{self.url}/revoke",
+            "oauth_issuer": self.url,
         }
 
     def start(self) -> FakeOIDC:
@@ -134,6 +145,7 @@ class FakeOIDC:
         app.router.add_get("/authorize", self._authorize)
         app.router.add_post("/token", self._token)
         app.router.add_get("/userinfo", self._userinfo)
+        app.router.add_post("/revoke", self._revoke)
         return app
 
     async def _authorize(self, request: web.Request) -> web.Response:
@@ -148,12 +160,16 @@ class FakeOIDC:
             return web.json_response({"error": "invalid_request", "error_description": "S256 only"}, status=400)
         code = secrets.token_urlsafe(16)
         with self._lock:
+            granted = {s for s in q.get("scope", "").split() if s not in self.withheld_scopes}
+            if q.get("include_granted_scopes") == "true":
+                granted |= self._granted.get(user["sub"], set())
+            self._granted[user["sub"]] = granted
             self._codes[code] = _Code(
                 client_id=q["client_id"],
                 redirect_uri=q["redirect_uri"],
                 challenge=q.get("code_challenge"),
                 nonce=q.get("nonce"),
-                scope=q.get("scope", ""),
+                scope=" ".join(sorted(granted)),
                 offline=q.get("access_type") == "offline",
                 user=user,
             )
@@ -180,6 +196,11 @@ class FakeOIDC:
             "exp": now + 3600,
             **({"nonce": nonce} if nonce else {}),
         }
+        for name, value in self.id_token_overrides.items():
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         body = _b64(json.dumps(claims).encode())
         sig = hmac.new(self.client_secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
@@ -262,3 +283,17 @@ class FakeOIDC:
         with self._lock:
             user = self._users.get(sub, {"sub": sub})
         return web.json_response({**user, "email_verified": True})
+
+    async def _revoke(self, request: web.Request) -> web.Response:
+        token = str((await request.post()).get("token", ""))
+        with self._lock:
+            self.revoked.append(token)
+            grant = next((t for t in self.issued if token in (t.access_token, t.refresh_token)), None)
+            if grant is None:
+                return web.json_response({"error": "invalid_token"}, status=400)
+            for t in self.issued:
+                if t.sub == grant.sub:
+                    t.expires_at = 0
+            self._refresh = {r: g for r, g in self._refresh.items() if g[0]["sub"] != grant.sub}
+            self._granted.pop(grant.sub, None)
+        return web.Response()

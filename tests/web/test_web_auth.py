@@ -183,3 +183,39 @@ async def test_sign_in_stores_tokens_encrypted_in_mongo(aiohttp_client, oidc, is
     finally:
         await store.close()
         raw.close()
+
+
+async def test_https_sites_use_a_host_only_cookie_whatever_the_scheme_case(aiohttp_client, oidc):
+    client = await aiohttp_client(make_app(oidc, FakeStore(), public_base_url="HTTPS://Dataget.Test"))
+    resp = await client.get("/auth/login", allow_redirects=False)
+    cookie = resp.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-dataget_session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+    # Origin checks compare what browsers send: lower case.
+    refused = await client.post("/auth/logout", headers={"Origin": "https://evil.test"}, allow_redirects=False)
+    assert refused.status == 403
+    ok = await client.post("/auth/logout", headers={"Origin": "https://dataget.test"}, allow_redirects=False)
+    assert ok.status == 303
+
+
+@pytest.mark.parametrize("claims", [
+    {"iss": "https://accounts.evil.test"},
+    {"iss": None},
+    {"exp": 1_000_000_000},  # 2001
+    {"exp": None},
+    {"iat": 4_000_000_000},  # 2096: not issued just now
+    {"iat": 1_000_000_000},
+    {"iat": "now"},
+    {"aud": "another-client"},
+    {"nonce": "é-replayed"},
+])
+async def test_an_id_token_that_fails_an_oidc_check_signs_nobody_in(aiohttp_client, oidc, claims):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store))
+    oidc.id_token_overrides.update(claims)
+    try:
+        resp = await provider_roundtrip(client)
+    finally:
+        oidc.id_token_overrides.clear()
+    assert resp.status == 400
+    assert store.tokens == {} and (await (await client.get("/api/v1/me")).json())["user"] is None
