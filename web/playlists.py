@@ -13,9 +13,9 @@ from web.api import error_response, read_json
 from web.auth import check_origin, require_user
 from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request
 from web.ports import CTX
-from web.query_params import QueryError
+from web.query_params import QueryError, parse_int
 from web.selection import collect_videos
-from web.status_hub import Subscription, is_terminal
+from web.status_hub import Subscription, TooManySockets, is_terminal
 
 log = logging.getLogger(__name__)
 
@@ -78,23 +78,29 @@ async def playlist_socket(request: web.Request) -> web.StreamResponse:
     check_origin(request)
     user = await require_user(request)
     job = await _owned_job(request, user)
-    since = request.query.get("since", "-1")
-    if not since.lstrip("-").isdigit():
-        return error_response(400, "since: must be an integer")
-    hub = request.app[CTX].hub
-    ws = web.WebSocketResponse(heartbeat=25, max_msg_size=64 * 1024)
-    await ws.prepare(request)
-    sub = hub.subscribe(job["job_id"], int(since))
-    if hub.latest(job["job_id"]) is None and int(since) < 0:
-        await ws.send_json(initial_snapshot(job))
-    pump = asyncio.create_task(_pump(ws, sub))
     try:
+        since = parse_int("since", request.query.get("since", "-1"), -1, 2**63 - 1)
+    except QueryError as exc:
+        return error_response(400, str(exc))
+    hub = request.app[CTX].hub
+    try:
+        sub = hub.subscribe(job["job_id"], since, user["id"])
+    except TooManySockets as exc:
+        return error_response(429, str(exc))
+    ws = web.WebSocketResponse(heartbeat=25, max_msg_size=64 * 1024)
+    pump: asyncio.Task[None] | None = None
+    try:
+        await ws.prepare(request)
+        if hub.latest(job["job_id"]) is None:
+            sub.offer(initial_snapshot(job))  # sent unless the client has seen more (since)
+        pump = asyncio.create_task(_pump(ws, sub))
         async for _message in ws:
             pass  # the client has nothing to say; reading keeps pings and close frames flowing
     finally:
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-            await pump
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await pump
         hub.unsubscribe(sub)
     return ws
 

@@ -8,6 +8,7 @@ from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 from schemas.query import MAX_QUERY_VALUES, MAX_VALUES_PER_FACET
 from web.app import create_app
 from web.body_limits import BODY_CAPS
+from web.status_hub import MAX_SOCKETS_PER_USER
 
 ORIGIN = "http://dataget.test"
 JSON = {"Origin": ORIGIN, "Content-Type": "application/json"}
@@ -140,3 +141,24 @@ async def test_a_bug_is_a_json_500_without_a_traceback(aiohttp_client, oidc, cap
     error = await error_of(resp, 500)
     assert "secret" not in error and "Traceback" not in await resp.text()
     assert "secret internals" in caplog.text  # the operator's log has it
+
+
+async def test_status_sockets_are_capped_per_user(signed_in):
+    resp = await signed_in.post("/api/v1/playlists", data=orjson.dumps(BODY), headers=JSON)
+    job_id = (await resp.json())["job_id"]
+    sockets = [await signed_in.ws_connect(f"/ws/playlists/{job_id}", headers={"Origin": ORIGIN})
+               for _ in range(MAX_SOCKETS_PER_USER)]
+    refused = await signed_in.get(f"/ws/playlists/{job_id}", headers={"Origin": ORIGIN})
+    assert "per user" in await error_of(refused, 429)
+    await sockets[0].close()
+    again = await signed_in.ws_connect(f"/ws/playlists/{job_id}", headers={"Origin": ORIGIN})
+    assert (await again.receive_json())["state"] == "queued"
+    for ws in (*sockets[1:], again):
+        await ws.close()
+
+
+@pytest.mark.parametrize("since", ["%C2%B2", "--5", "9" * 30])
+async def test_a_bad_since_is_a_400(signed_in, since):
+    resp = await signed_in.post("/api/v1/playlists", data=orjson.dumps(BODY), headers=JSON)
+    job_id = (await resp.json())["job_id"]
+    await error_of(await signed_in.get(f"/ws/playlists/{job_id}?since={since}", headers={"Origin": ORIGIN}), 400)
