@@ -1,8 +1,8 @@
 """Types and builders of the control-topic messages: dump lifecycle events (`discogs.dumps`) and dead letters
 (`discogs.dlq`)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: TypedDict sees NotRequired only in evaluated annotations, and the
+# message types' required keys are read at run time (tests/schemas/test_message_types.py).
 from datetime import UTC, datetime
 from typing import Literal, NotRequired, TypedDict
 
