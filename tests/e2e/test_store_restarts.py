@@ -23,7 +23,7 @@ from sinks.facets import release_facets, release_videos
 from sinks.index_versions import active_index_namespace
 from tests.worker_process import running_worker
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 
 def expected_index(path) -> tuple[int, int, Counter]:

@@ -137,6 +137,7 @@ def test_worker_stores_indexes_and_dead_letters(dataget_bin, isolated_settings, 
         assert "broken json" in letters[0]["excerpt"]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)  # a restarted consumer waits out the killed one's session
 def test_kill_9_mid_ingest_loses_and_duplicates_nothing(dataget_bin, isolated_settings, tmp_path) -> None:
     settings = isolated_settings
