@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from schemas.playlist_jobs import DEFAULT_DAILY_UNITS, videos_per_day
 from schemas.topics import Topics
 
 DEFAULT_KAFKA = "127.0.0.1:19092"
@@ -45,6 +46,11 @@ class Settings:
     oauth_revoke_url: str = "https://oauth2.googleapis.com/revoke"
     oauth_issuer: str = "https://accounts.google.com"
     youtube_api_endpoint: str = "https://youtube.googleapis.com"
+    # YouTube Data API units the site's Google project may spend per Pacific day (the YouTube worker's budget).
+    youtube_daily_units: int = DEFAULT_DAILY_UNITS
+    # Per user: playlist jobs not yet finished, and videos per job; the site answers 429 beyond them.
+    playlist_max_active_jobs: int = 2
+    playlist_max_videos: int = videos_per_day(DEFAULT_DAILY_UNITS)
     # Fernet key (urlsafe base64, 32 bytes) encrypting OAuth tokens at rest; required by web and youtube-worker.
     token_key: str = ""
     # Secret for the signed session cookie (32 url-safe base64 bytes).
@@ -92,6 +98,9 @@ _ENV = {
     "DATAGET_OAUTH_REVOKE_URL": "oauth_revoke_url",
     "DATAGET_OAUTH_ISSUER": "oauth_issuer",
     "DATAGET_YOUTUBE_API_ENDPOINT": "youtube_api_endpoint",
+    "DATAGET_YOUTUBE_DAILY_UNITS": "youtube_daily_units",
+    "DATAGET_PLAYLIST_MAX_ACTIVE_JOBS": "playlist_max_active_jobs",
+    "DATAGET_PLAYLIST_MAX_VIDEOS": "playlist_max_videos",
     "DATAGET_TOKEN_KEY": "token_key",
     "DATAGET_SESSION_SECRET": "session_secret",
     "DATAGET_DUMP_BASE_URL": "dump_base_url",
@@ -128,7 +137,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         if var not in env:
             continue
         raw = env[var]
-        if name in ("web_port", "rate_limit_burst"):
+        if name in ("web_port", "rate_limit_burst", "youtube_daily_units", "playlist_max_active_jobs",
+                    "playlist_max_videos"):
             values[name] = int(raw)
         elif name in ("max_delete_share", "rate_limit_per_s", "query_rate_per_process"):
             values[name] = float(raw)

@@ -3,7 +3,7 @@ them)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict, get_args
+from typing import Any, Literal, NotRequired, TypedDict, get_args
 
 Privacy = Literal["private", "unlisted"]
 PRIVACIES: tuple[Privacy, ...] = get_args(Privacy)
@@ -12,6 +12,16 @@ MAX_PLAYLIST_ITEMS = 5000
 JobState = Literal["queued", "running", "waiting_for_quota", "done", "failed"]
 # States of a job that is not finished; `done` and `failed` are final.
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running", "waiting_for_quota")
+# YouTube Data API units (https://developers.google.com/youtube/v3/determine_quota_cost): the site's Google project
+# gets DEFAULT_DAILY_UNITS a day, and creating a playlist or adding one video costs 50 each.
+DEFAULT_DAILY_UNITS = 10_000
+PLAYLIST_UNITS = 50
+ITEM_UNITS = 50
+
+
+def videos_per_day(daily_units: int) -> int:
+    """Videos the whole site can add to playlists in one day, one playlist created (10,000 units: 199)."""
+    return max(0, (daily_units - PLAYLIST_UNITS) // ITEM_UNITS)
 
 
 class PlaylistJob(TypedDict):
@@ -40,3 +50,8 @@ class StatusSnapshot(TypedDict):
     playlist_id: str | None
     error: str | None
     updated_at: str
+    # While the job is active, once the worker has placed it in its queue:
+    queue_position: NotRequired[int]  # 1: its turn is now or next
+    remaining: NotRequired[int]  # videos still to add
+    eta: NotRequired[str]  # estimated finish (ISO-8601 UTC)
+    eta_text: NotRequired[str]  # the estimate in words, e.g. "about 2 days: YouTube allows this site ~199 videos a day"

@@ -10,15 +10,15 @@ import signal
 from runtime.local_secrets import with_local_secrets
 from runtime.settings import Settings
 from runtime.topic_admin import ensure_topics
-from stream_processors.youtube import jobs as pj
 from stream_processors.youtube.consumer import run_worker
 from stream_processors.youtube.repositories import DEFAULT_TICK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("youtube-worker", help="create YouTube playlists from playlist.requests jobs")
-    parser.add_argument("--daily-units", type=int, default=pj.DEFAULT_DAILY_UNITS,
-                        help="YouTube API units this site may spend per Pacific day (default %(default)s)")
+    parser.add_argument("--daily-units", type=int, default=None,
+                        help="YouTube API units this site may spend per Pacific day "
+                             "(default: DATAGET_YOUTUBE_DAILY_UNITS, else 10000)")
     parser.add_argument("--worker-id", default=None, help="unique per worker process (default: host name)")
     parser.add_argument("--tick", type=float, default=DEFAULT_TICK,
                         help="seconds between scans for runnable jobs (default %(default)s)")
@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_local_secrets(settings)
+    if args.daily_units is not None:
+        settings = settings.with_(youtube_daily_units=args.daily_units)
     ensure_topics(settings)
 
     async def main() -> None:
@@ -34,8 +36,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_worker(settings, stop=stop, daily_units=args.daily_units, worker_id=args.worker_id,
-                         tick=args.tick)
+        await run_worker(settings, stop=stop, worker_id=args.worker_id, tick=args.tick)
 
     asyncio.run(main())
     return 0

@@ -4,8 +4,9 @@ Why a plain aiokafka consumer and not a faust agent: a job can take days (the wh
 about 199 videos a day) and faust must not hold an event that long (in-flight events block commits and rebalances,
 and an exception silently acks the event). So the consumer only records each request as a job document (Mongo
 `playlist_jobs` in the `_app` database), publishes `queued` and then commits (enable_auto_commit=False). One runner
-task drives jobs one at a time (quota is the limit; YouTube wants one insert at a time per playlist). A timer
-re-queues what is runnable: new jobs, parked jobs whose quota day is over, and jobs interrupted by a crash.
+task gives jobs turns one at a time (quota is the limit; YouTube wants one insert at a time per playlist), round-robin
+by user (schedule.py), and between turns tells waiting jobs their place and estimate. A new job and a timer wake it
+for what became runnable: parked jobs whose quota day is over, and jobs interrupted by a crash.
 
 A job persists after every step (playlist created, each video) before its snapshot is published, and holds a lease
 (`owner`, `lease_until`) while it runs, so several workers may share the topic: give each a distinct
@@ -27,10 +28,7 @@ from pymongo import MongoClient
 
 from runtime.settings import Settings
 from schemas.topics import youtube_group_id
-from stream_processors.youtube import jobs as pj
-from stream_processors.youtube.client import (
-    Sleep,
-)
+from stream_processors.youtube.client import Sleep
 from stream_processors.youtube.orchestration import PlaylistWorker
 from stream_processors.youtube.repositories import DEFAULT_TICK, Clock, utc_now
 
@@ -59,10 +57,7 @@ async def _consume(settings: Settings, worker: PlaylistWorker, ready: asyncio.Ev
 
 async def _tick(worker: PlaylistWorker, every: float) -> None:
     while True:
-        try:
-            await worker.requeue_runnable()
-        except Exception:
-            log.exception("could not scan playlist jobs")
+        worker.tick()
         await asyncio.sleep(every)
 
 
@@ -72,7 +67,6 @@ async def run_worker(
     stop: asyncio.Event,
     clock: Clock = utc_now,
     sleep: Sleep = asyncio.sleep,
-    daily_units: int = pj.DEFAULT_DAILY_UNITS,
     worker_id: str | None = None,
     tick: float = DEFAULT_TICK,
     ready: asyncio.Event | None = None,
@@ -87,7 +81,7 @@ async def run_worker(
     try:
         worker = PlaylistWorker(
             settings, mongo[settings.app_mongo_db], producer, clock=clock, sleep=sleep,
-            daily_units=daily_units, worker_id=worker_id or socket.gethostname(),
+            daily_units=settings.youtube_daily_units, worker_id=worker_id or socket.gethostname(),
         )
         tasks = [
             asyncio.create_task(_consume(settings, worker, ready), name="youtube-consume"),

@@ -13,17 +13,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from schemas.messages import format_time
-from schemas.playlist_jobs import ACTIVE_STATES, MAX_PLAYLIST_ITEMS, PRIVACIES, JobState, Privacy, StatusSnapshot
+from schemas.playlist_jobs import (
+    ACTIVE_STATES,
+    ITEM_UNITS,
+    MAX_PLAYLIST_ITEMS,
+    PLAYLIST_UNITS,
+    PRIVACIES,
+    JobState,
+    Privacy,
+    StatusSnapshot,
+)
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 # Units per call (https://developers.google.com/youtube/v3/determine_quota_cost).
 UNIT_COSTS: Mapping[str, int] = {
     "videos.list": 1,
-    "playlists.insert": 50,
-    "playlistItems.insert": 50,
+    "playlists.insert": PLAYLIST_UNITS,
+    "playlistItems.insert": ITEM_UNITS,
     "playlistItems.list": 1,
 }
-DEFAULT_DAILY_UNITS = 10_000
 VIDEOS_PER_LIST_CALL = 50
 RECONNECT_MESSAGE = "YouTube access has expired or was revoked: reconnect YouTube and submit the playlist again"
 
@@ -51,6 +59,10 @@ class Job:
     resume_at: datetime | None = None
     query: dict[str, Any] = field(default_factory=dict)
     requested_at: str | None = None
+    # Where the worker's last plan put the job (stream_processors/youtube/schedule.py); None until then.
+    queue_position: int | None = None
+    eta: datetime | None = None
+    eta_text: str | None = None
 
     @property
     def total(self) -> int:
@@ -60,12 +72,19 @@ class Job:
     def remaining(self) -> tuple[str, ...]:
         return () if self.items is None else self.items[self.next_index :]
 
+    @property
+    def left(self) -> int:
+        """Videos the job may still add (before the pre-check: every distinct requested one)."""
+        return len(self.remaining) if self.items is not None else len(set(self.video_ids))
+
     def to_doc(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["_id"] = doc.pop("job_id")
         doc["video_ids"] = list(self.video_ids)
         doc["items"] = None if self.items is None else list(self.items)
-        doc["resume_at"] = None if self.resume_at is None else self.resume_at.isoformat()
+        for name in ("resume_at", "eta"):
+            moment = getattr(self, name)
+            doc[name] = None if moment is None else moment.isoformat()
         return doc
 
     @classmethod
@@ -74,7 +93,8 @@ class Job:
         values = {k: v for k, v in doc.items() if k in names}
         values["video_ids"] = tuple(doc["video_ids"])
         values["items"] = None if doc.get("items") is None else tuple(doc["items"])
-        values["resume_at"] = None if doc.get("resume_at") is None else datetime.fromisoformat(doc["resume_at"])
+        for name in ("resume_at", "eta"):
+            values[name] = None if doc.get(name) is None else datetime.fromisoformat(doc[name])
         return cls(job_id=doc["_id"], **values)
 
 
@@ -161,6 +181,15 @@ def parked(job: Job, reset_at: datetime) -> Job:
     return _next(job, state="waiting_for_quota", error=message, resume_at=reset_at)
 
 
+def paused(job: Job) -> Job:
+    """End of the job's turn: back in the queue until its next one."""
+    return _next(job, state="queued")
+
+
+def placed(job: Job, position: int, eta: datetime, eta_text: str) -> Job:
+    return _next(job, queue_position=position, eta=eta, eta_text=eta_text)
+
+
 def finished(job: Job) -> Job:
     return _next(job, state="done", error=None, resume_at=None)
 
@@ -171,9 +200,15 @@ def failed(job: Job, message: str) -> Job:
 
 def snapshot(job: Job, now: datetime) -> StatusSnapshot:
     """The `playlist.status` value for the job's current state."""
-    return StatusSnapshot(job_id=job.job_id, user_id=job.user_id, seq=job.seq, state=job.state, done=job.done,
+    snap = StatusSnapshot(job_id=job.job_id, user_id=job.user_id, seq=job.seq, state=job.state, done=job.done,
                           total=job.total, skipped=job.skipped, playlist_id=job.playlist_id, error=job.error,
                           updated_at=format_time(now))
+    if job.state in ACTIVE_STATES and job.queue_position is not None and job.eta is not None and job.eta_text:
+        snap["queue_position"] = job.queue_position
+        snap["remaining"] = job.left
+        snap["eta"] = format_time(job.eta)
+        snap["eta_text"] = job.eta_text
+    return snap
 
 
 def chunks(ids: Sequence[str], size: int = VIDEOS_PER_LIST_CALL) -> Iterator[Sequence[str]]:

@@ -1,4 +1,5 @@
-"""One playlist job at a time: claim it, create the playlist, check and insert its videos within the quota."""
+"""Playlist jobs in turns: claim the job whose turn it is, check its videos, create its playlist and add a few videos
+within the quota, then put it back in the queue and tell every waiting job its place and estimate."""
 
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pymongo.database import Database
 from runtime.settings import Settings
 from sinks.user_tokens import UserTokenStore
 from stream_processors.youtube import jobs as pj
+from stream_processors.youtube import schedule
 from stream_processors.youtube.client import (
     Outcome,
     Sleep,
@@ -21,7 +23,7 @@ from stream_processors.youtube.client import (
     credentials_from_token,
     rotated_token,
 )
-from stream_processors.youtube.repositories import Clock, JobStore, QuotaExhausted, QuotaLedger
+from stream_processors.youtube.repositories import Clock, JobStore, QuotaExhausted, QuotaLedger, VideoChecks
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +43,21 @@ class PlaylistWorker:
         self.settings = settings
         self.store = JobStore(db, worker_id)
         self.ledger = QuotaLedger(db, daily_units)
+        self.checks = VideoChecks(db)
         self.tokens = UserTokenStore(db, settings.token_key)
         self.producer = producer
         self.clock = clock
         self.sleep = sleep
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self._pending: set[str] = set()
+        # Round-robin state: each user's last turn (schedule.rotation); a restart just starts a new round.
+        self.served: dict[str, int] = {}
+        self._turns = 0
+        # Jobs whose turn raised: left out until the next tick, so one broken job does not spin.
+        self._resting: set[str] = set()
+        self._wakeup = asyncio.Event()
 
-    def enqueue(self, job_id: str) -> None:
-        if job_id not in self._pending:
-            self._pending.add(job_id)
-            self.queue.put_nowait(job_id)
+    def wake(self) -> None:
+        """Something may be runnable: a new job, a tick (parked jobs whose quota day is over, abandoned leases)."""
+        self._wakeup.set()
 
     async def publish(self, job: pj.Job) -> None:
         value = orjson.dumps(pj.snapshot(job, self.clock()))
@@ -72,30 +78,56 @@ class PlaylistWorker:
             return
         if await asyncio.to_thread(self.store.create, job):
             await self.publish(job)
-        self.enqueue(job.job_id)
+        self.wake()
 
-    async def requeue_runnable(self) -> None:
-        for job in await asyncio.to_thread(self.store.runnable, self.clock()):
-            self.enqueue(job.job_id)
+    def tick(self) -> None:
+        self._resting.clear()
+        self.wake()
 
     async def run_jobs(self) -> None:
+        """The only task that writes jobs in this process: turns, one at a time, and the plans between them."""
         while True:
-            job_id = await self.queue.get()
+            self._wakeup.clear()
             try:
-                await self.run_job(job_id)
+                await self.replan()
+                due = [j for j in await asyncio.to_thread(self.store.runnable, self.clock())
+                       if j.job_id not in self._resting]
             except Exception:
-                # Left active in the store: the timer retries it on a later tick.
-                log.exception("playlist job %s interrupted", job_id)
-            finally:
-                self._pending.discard(job_id)
+                log.exception("could not scan playlist jobs")  # the store is down: try again on the next tick
+                due = []
+            job = schedule.next_job(due, self.served)
+            if job is None:
+                await self._wakeup.wait()
+                continue
+            try:
+                await self.run_turn(job.job_id)
+            except Exception:
+                # Left active in the store: it gets its next turn after a tick.
+                log.exception("playlist job %s interrupted", job.job_id)
+                self._resting.add(job.job_id)
 
-    async def run_job(self, job_id: str) -> None:
+    async def replan(self) -> None:
+        """Publish a new place and estimate for each waiting job whose place or estimate changed."""
+        now = self.clock()
+        active = await asyncio.to_thread(self.store.active)
+        spent = await asyncio.to_thread(self.ledger.spent, pj.quota_day(now))
+        for job_id, p in schedule.progress(active, self.served, now, spent, self.ledger.budget).items():
+            job = next(j for j in active if j.job_id == job_id)
+            if job.state == "running" or (job.queue_position, job.eta_text) == (p.queue_position, p.eta_text):
+                continue  # a job running elsewhere reports itself
+            placed = pj.placed(job, p.queue_position, p.eta, p.eta_text)
+            if await asyncio.to_thread(self.store.place, placed):
+                await self.publish(placed)
+
+    async def run_turn(self, job_id: str) -> None:
         job = await asyncio.to_thread(self.store.claim, job_id, self.clock())
         if job is None:
             return
         if job.resume_at is not None and job.resume_at > self.clock():
             await asyncio.to_thread(self.store.save, job, self.clock())  # not due yet: just drop the lease
             return
+        self._turns += 1
+        self.served[job.user_id] = self._turns
         run = JobRun(self, job)
         await run.advance(pj.start(job))
         try:
@@ -136,13 +168,22 @@ class JobRun:
             if (fresh := rotated_token(creds, token)) is not None:
                 await asyncio.to_thread(worker.tokens.save, job.user_id, fresh)
 
+    async def _check(self, youtube: YouTube) -> set[str]:
+        """The playable ones among the job's videos: from the last day's answers, else from videos.list."""
+        worker, ids = self.worker, list(dict.fromkeys(self.job.video_ids))
+        known = await asyncio.to_thread(worker.checks.known, ids, worker.clock())
+        for chunk in pj.chunks([v for v in ids if v not in known]):
+            found = {v["id"]: pj.is_playable(v) for v in await youtube.videos(list(chunk))}
+            answers = {video_id: found.get(video_id, False) for video_id in chunk}  # absent: gone or private
+            await asyncio.to_thread(worker.checks.remember, answers, worker.clock())
+            known.update(answers)
+        return {video_id for video_id, playable in known.items() if playable}
+
     async def _fill(self, youtube: YouTube, interrupted: bool) -> None:
+        """One turn: the pre-check and the playlist when still needed, then up to TURN_ITEMS videos."""
         try:
             if self.job.items is None:
-                playable: set[str] = set()
-                for chunk in pj.chunks(list(dict.fromkeys(self.job.video_ids))):
-                    playable |= {v["id"] for v in await youtube.videos(list(chunk)) if pj.is_playable(v)}
-                await self.advance(pj.checked(self.job, playable))
+                await self.advance(pj.checked(self.job, await self._check(youtube)))
             if not self.job.items:
                 return await self.advance(pj.failed(self.job, "none of the requested videos can be played"))
             if self.job.playlist_id is None:
@@ -152,9 +193,9 @@ class JobRun:
                 present = await youtube.playlist_video_ids(self.job.playlist_id)
                 if (job := pj.reconciled(self.job, set(present))) is not self.job:
                     await self.advance(job)
-            for video_id in self.job.remaining:
+            for video_id in self.job.remaining[: schedule.TURN_ITEMS]:
                 await self.advance(await self._add(youtube, video_id))
-            await self.advance(pj.finished(self.job))
+            await self.advance(pj.paused(self.job) if self.job.remaining else pj.finished(self.job))
         except YouTubeError as exc:
             if exc.outcome is not Outcome.QUOTA:
                 raise

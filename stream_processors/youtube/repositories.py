@@ -1,21 +1,26 @@
-"""Mongo repositories of the YouTube worker: job documents with a lease, and the site's daily quota ledger."""
+"""Mongo repositories of the YouTube worker: job documents with a lease, the site's daily quota ledger, and the
+`videos.list` answers of the last day."""
 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from schemas.playlist_jobs import ACTIVE_STATES
+from schemas.messages import format_time
+from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS
 from stream_processors.youtube import jobs as pj
 
 Clock = Callable[[], datetime]
-JOBS = "playlist_jobs"
+JOBS = JOB_RECORDS
 QUOTA = "youtube_quota"
+VIDEOS = "youtube_videos"
+# How long a videos.list answer stands: a video rarely changes its status within a day.
+VIDEO_CHECK_TTL = timedelta(days=1)
 # Longer than one call's worst retry sequence, so a live worker never loses its job between two saves.
 LEASE = timedelta(minutes=30)
 DEFAULT_TICK = 30.0
@@ -58,7 +63,17 @@ class JobStore:
         """Store the job; keep the lease while it runs, release it once it waits or ended."""
         running = job.state == "running"
         lease = {"owner": self._me if running else None, "lease_until": now + LEASE if running else None}
-        self._jobs.replace_one({"_id": job.job_id}, {**job.to_doc(), **lease})
+        # updated_at: what the site shows of a finished job once it no longer holds the job's last snapshot.
+        self._jobs.replace_one({"_id": job.job_id}, {**job.to_doc(), **lease, "updated_at": format_time(now)})
+
+    def place(self, job: pj.Job) -> bool:
+        """Store a new plan for a waiting job, unless it changed meanwhile or someone holds it."""
+        doc = {**job.to_doc(), "owner": None, "lease_until": None}
+        return self._jobs.replace_one({"_id": job.job_id, "seq": job.seq - 1, "owner": None}, doc).modified_count == 1
+
+    def active(self) -> list[pj.Job]:
+        """Every job not yet finished, whoever holds it."""
+        return [pj.Job.from_doc(d) for d in self._jobs.find({"state": {"$in": list(ACTIVE_STATES)}})]
 
     def runnable(self, now: datetime) -> list[pj.Job]:
         """Active jobs this worker could claim now."""
@@ -78,6 +93,10 @@ class QuotaLedger:
         self._days = db[QUOTA]
         self._budget = budget
 
+    @property
+    def budget(self) -> int:
+        return self._budget
+
     def reserve(self, day: date, units: int) -> bool:
         """Book `units` on `day` if they fit the budget (atomic, so workers can't overbook together)."""
         key = day.isoformat()
@@ -96,4 +115,27 @@ class QuotaLedger:
         """YouTube said quotaExceeded: nobody should try again today."""
         self._days.update_one({"_id": day.isoformat()}, {"$set": {"units": self._budget}}, upsert=True)
 
+    def spent(self, day: date) -> int:
+        """Units booked on `day` (the budget once YouTube said it is spent)."""
+        doc = self._days.find_one({"_id": day.isoformat()})
+        return 0 if doc is None else int(doc["units"])
 
+
+class VideoChecks:
+    """Whether each video could be played in someone's playlist, as `videos.list` said within VIDEO_CHECK_TTL,
+    shared by every job: a dead or non-embeddable video is not checked again, nor a good one."""
+
+    def __init__(self, db: Database) -> None:
+        self._videos = db[VIDEOS]
+
+    def known(self, video_ids: Collection[str], now: datetime) -> dict[str, bool]:
+        """Playability of the ids checked since now - VIDEO_CHECK_TTL."""
+        docs = self._videos.find({"_id": {"$in": list(video_ids)}, "checked_at": {"$gte": now - VIDEO_CHECK_TTL}})
+        return {doc["_id"]: bool(doc["playable"]) for doc in docs}
+
+    def remember(self, playable: Mapping[str, bool], now: datetime) -> None:
+        """Record answers; answers older than the TTL go at the same time."""
+        if playable:
+            self._videos.bulk_write([UpdateOne({"_id": video_id}, {"$set": {"playable": ok, "checked_at": now}},
+                                               upsert=True) for video_id, ok in playable.items()], ordered=False)
+        self._videos.delete_many({"checked_at": {"$lt": now - VIDEO_CHECK_TTL}})

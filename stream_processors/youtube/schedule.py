@@ -13,25 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from schemas.playlist_jobs import ITEM_UNITS, PLAYLIST_UNITS, videos_per_day
 from stream_processors.youtube import jobs as pj
 
 # Videos a job adds per turn: "a few", so a turn takes seconds and others soon get theirs.
 TURN_ITEMS = 5
-ITEM_UNITS = pj.UNIT_COSTS["playlistItems.insert"]
-PLAYLIST_UNITS = pj.UNIT_COSTS["playlists.insert"]
 # What one playlistItems.insert takes while quota lasts (an assumption: YouTube answers inserts in well under a
 # second, and the worker makes one call at a time).
 SECONDS_PER_ITEM = 1.0
-
-
-def videos_per_day(daily_units: int) -> int:
-    """Videos the site can add in a day when one playlist is created too (10,000 units: 199)."""
-    return max(0, (daily_units - PLAYLIST_UNITS) // ITEM_UNITS)
-
-
-def items_left(job: pj.Job) -> int:
-    """Videos the job may still insert (before the pre-check: every distinct requested one)."""
-    return len(job.remaining) if job.items is not None else len(set(job.video_ids))
 
 
 def setup_units(job: pj.Job) -> int:
@@ -68,7 +57,7 @@ class Place:
 def plan(active: Iterable[pj.Job], served: Mapping[str, int], turn_items: int = TURN_ITEMS) -> dict[str, Place]:
     """Each active job's place, playing the rotation forward until every job is done."""
     order = rotation(active, served)
-    left = {job.job_id: items_left(job) for own in order for job in own}
+    left = {job.job_id: job.left for own in order for job in own}
     setup = {job.job_id: setup_units(job) for own in order for job in own}
     queues = [list(own) for own in order]
     spent, turned, places = 0, 0, {}
@@ -130,5 +119,5 @@ def progress(
     jobs = {job.job_id: job for job in active}
     for job_id, place in plan(active, served).items():
         eta = finish_at(place.units, now, spent_today, daily_units)
-        out[job_id] = Progress(place.position, items_left(jobs[job_id]), eta, eta_text(eta, now, daily_units))
+        out[job_id] = Progress(place.position, jobs[job_id].left, eta, eta_text(eta, now, daily_units))
     return out

@@ -73,6 +73,8 @@ class FakeYouTube:
         self.reject_duplicates = reject_duplicates
         # Method names of every API request received, in order (also the ones answered with an error).
         self.calls: list[str] = []
+        # (playlist id, video id) of every item inserted, in order, across playlists.
+        self.inserted: list[tuple[str, str]] = []
         self.refresh_count = 0
         self._validator = token_validator
         self._catalogue: dict[str, dict[str, Any]] = {}
@@ -208,6 +210,7 @@ class FakeYouTube:
         if "position" in snippet:
             return _error(400, "manualSortRequired", "The playlist must be sorted manually."), None
         playlist.video_ids.append(video_id)
+        self.inserted.append((playlist.id, video_id))
         self._inserted += 1
         resource = {"kind": "youtube#playlistItem", "id": secrets.token_hex(8),
                     "snippet": {"playlistId": playlist.id, "position": len(playlist.video_ids) - 1,

@@ -58,3 +58,14 @@ def test_rate_limits_and_trusted_proxies_from_the_environment():
     assert (settings.rate_limit_per_s, settings.rate_limit_burst, settings.query_rate_per_process) == (2.5, 7, 0)
     assert settings.trusted_proxies == ("10.0.0.0/8", "::1")
     assert settings_from_env(settings_env(settings)).with_(external_stack=False) == settings
+
+
+def test_youtube_budget_and_playlist_limits_from_the_environment():
+    defaults = settings_from_env({})
+    assert (defaults.youtube_daily_units, defaults.playlist_max_active_jobs, defaults.playlist_max_videos) == (
+        10_000, 2, 199)
+    settings = settings_from_env({"DATAGET_YOUTUBE_DAILY_UNITS": "1000000", "DATAGET_PLAYLIST_MAX_ACTIVE_JOBS": "5",
+                                  "DATAGET_PLAYLIST_MAX_VIDEOS": "5000"})
+    assert (settings.youtube_daily_units, settings.playlist_max_active_jobs, settings.playlist_max_videos) == (
+        1_000_000, 5, 5000)
+    assert settings_from_env(settings_env(settings)).with_(external_stack=False) == settings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import jsonschema
 import pytest
@@ -85,6 +85,22 @@ def test_job_document_round_trip() -> None:
     doc = job.to_doc()
     assert doc["_id"] == job.job_id and isinstance(doc["resume_at"], str)
     assert pj.Job.from_doc({**doc, "owner": "w1", "lease_until": None}) == job
+
+
+def test_a_placed_job_says_where_it_stands_until_it_ends() -> None:
+    job = pj.parse_job(request(video_ids=["a", "b", "a", "c"]))
+    assert "queue_position" not in pj.snapshot(job, NOW)  # not placed yet
+    job = pj.placed(job, 3, NOW + timedelta(days=2), "about 2 days: YouTube allows this site ~199 videos a day")
+    snap = pj.snapshot(job, NOW)
+    assert (snap["queue_position"], snap["remaining"], snap["eta"]) == (3, 3, "2026-03-03T12:00:00Z")
+    assert snap["eta_text"].startswith("about 2 days")
+    jsonschema.validate(snap, load_schema("playlist.status"))
+    assert pj.Job.from_doc(job.to_doc()) == job
+    # A turn ends with the job back in the queue, its remaining count following its progress.
+    job = pj.item_added(pj.playlist_created(pj.checked(pj.start(job), {"a", "b", "c"}), "PL1"))
+    paused = pj.paused(job)
+    assert (paused.state, paused.seq, pj.snapshot(paused, NOW)["remaining"]) == ("queued", job.seq + 1, 2)
+    assert "queue_position" not in pj.snapshot(pj.finished(paused), NOW)
 
 
 def test_too_long_counts_distinct_videos() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from schemas.playlist_jobs import videos_per_day
 from stream_processors.youtube import jobs as pj
 from stream_processors.youtube import schedule as sc
 
@@ -70,7 +71,7 @@ def test_a_users_later_job_waits_for_the_earlier_one() -> None:
 
 
 def test_the_estimate_counts_whole_quota_days() -> None:
-    assert sc.videos_per_day(10_000) == 199
+    assert videos_per_day(10_000) == 199
     # Fits today's rest: a second per insert.
     assert sc.finish_at(10 * 50, NOW, spent_today=0, daily_units=10_000) == NOW + timedelta(seconds=10)
     # 400 inserts: 9,000 left today, 11,000 more: a whole day after the first reset, 1,000 units into the next.

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jsonschema
@@ -74,8 +74,8 @@ def env(isolated_settings: Settings, fake: FakeYouTube) -> Iterator[Settings]:
 
 
 class Harness:
-    def __init__(self, settings: Settings, clock: Clock, backoff: Backoff, **worker: Any) -> None:
-        self.settings, self.clock, self.backoff, self.worker = settings, clock, backoff, worker
+    def __init__(self, settings: Settings, clock: Clock, backoff: Backoff) -> None:
+        self.settings, self.clock, self.backoff = settings, clock, backoff
         self.mongo: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
         self.jobs = self.mongo[settings.app_mongo_db][JOBS]
         self.task: asyncio.Task[None] | None = None
@@ -86,7 +86,7 @@ class Harness:
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(run_worker(
             self.settings, stop=self.stop, clock=self.clock, sleep=self.backoff, worker_id="w1", tick=0.1,
-            ready=ready, **self.worker,
+            ready=ready,
         ))
         await asyncio.wait([asyncio.create_task(ready.wait()), self.task], return_when=asyncio.FIRST_COMPLETED)
         assert not self.task.done(), self.task
@@ -192,7 +192,7 @@ async def test_quota_exhaustion_parks_the_job_until_pacific_midnight(
 ) -> None:
     # 151 units: one videos.list, the playlist and two inserts; the third insert must wait for the next day.
     fake.daily_units = api_units
-    harness.worker["daily_units"] = worker_units
+    harness.settings = harness.settings.with_(youtube_daily_units=worker_units)
     await harness.start()
     job_id = await harness.submit(CATALOGUE[:4])
     parked = await harness.state_of(job_id, "waiting_for_quota", "done", "failed")
@@ -244,3 +244,66 @@ async def test_jobs_fail_clearly(harness: Harness, fake: FakeYouTube, env: Setti
     assert fake.playlists() == []
     assert_history(await harness.snapshots(unplayable), "failed")
 
+
+
+async def wait_for(jobs: Any, job_id: str, check: Any) -> dict[str, Any]:
+    """The job document once `check(doc)` holds (the pytest timeout guards against a hang)."""
+    while True:
+        doc = await asyncio.to_thread(jobs.find_one, {"_id": job_id})
+        if doc is not None and check(doc):
+            return doc
+        await asyncio.sleep(0.05)
+
+
+async def test_a_small_request_finishes_long_before_a_huge_one(harness: Harness, fake: FakeYouTube) -> None:
+    huge = [f"big{n:04d}" for n in range(2000)]
+    for video_id in huge:
+        fake.add_video(video_id)
+    a = await harness.submit(huge)
+    b = await harness.submit(CATALOGUE[:8] + ["missing", "private1"], user_id=FRESH_USER)
+    await harness.start()
+
+    b_done = await harness.state_of(b, "done", "failed")
+    assert (b_done["state"], b_done["done"], b_done["skipped"]) == ("done", 8, 2)
+    # Turns alternate: B's 8 videos went in among A's first few turns (5 videos each), not after A's 2,000.
+    order = [video_id for _, video_id in fake.inserted]
+    assert order.index(CATALOGUE[7]) < 8 + 4 * 5
+
+    # A fills what is left of the day's 10,000 units and waits: 2 pre-checks (40 + 1 units) and 2 playlists (100)
+    # leave 9,859 units, 197 inserts; the ledger and YouTube's own count stay within the budget.
+    parked = await harness.state_of(a, "waiting_for_quota")
+    assert parked["done"] == 197 - 8
+    assert fake.units_used <= 10_000
+    ledger = harness.mongo[harness.settings.app_mongo_db]["youtube_quota"].find_one({"_id": "2026-01-15"})
+    assert ledger["units"] <= 10_000
+    assert sorted(len(p.video_ids) for p in fake.playlists()) == [8, 189]
+
+    # The parked job is told how long it will wait: 1,811 videos (90,550 units) take the next reset, 20 hours away,
+    # and 9 days and a bit of budget after it.
+    placed = await wait_for(harness.jobs, a, lambda doc: doc.get("eta_text") and "days" in doc["eta_text"])
+    assert placed["eta_text"] == "about 10 days: YouTube allows this site ~199 videos a day"
+    a_snaps = await harness.snapshots(a)
+    assert_history(a_snaps, "waiting_for_quota")
+    assert (a_snaps[-1]["queue_position"], a_snaps[-1]["remaining"]) == (1, 2000 - 189)
+    b_snaps = await harness.snapshots(b)
+    assert_history(b_snaps, "done")
+    assert any(s.get("queue_position") in (1, 2) and "minute" in s.get("eta_text", "") for s in b_snaps)
+    assert "queue_position" not in b_snaps[-1]  # a finished job has no place in the queue
+
+
+async def test_videos_are_checked_once_a_day_for_every_job(harness: Harness, fake: FakeYouTube) -> None:
+    await harness.start()
+    first = await harness.submit(["vid01", "missing", "private1"])
+    assert (await harness.state_of(first, "done", "failed"))["state"] == "done"
+    second = await harness.submit(["vid02", "missing", "private1", "vid01"])
+    doc = await harness.state_of(second, "done", "failed")
+    assert (doc["state"], doc["done"], doc["skipped"]) == ("done", 2, 2)
+    assert fake.calls.count("videos.list") == 2  # the second asked only about vid02
+    videos = harness.mongo[harness.settings.app_mongo_db]["youtube_videos"]
+    assert {d["_id"]: d["playable"] for d in videos.find()} == {
+        "vid01": True, "vid02": True, "missing": False, "private1": False}
+
+    harness.clock.now = START + timedelta(days=1, minutes=1)  # a day later the answers are stale
+    third = await harness.submit(["vid01", "missing"])
+    assert (await harness.state_of(third, "done", "failed"))["skipped"] == 1
+    assert fake.calls.count("videos.list") == 3
