@@ -9,6 +9,10 @@ Privacy = Literal["private", "unlisted"]
 PRIVACIES: tuple[Privacy, ...] = get_args(Privacy)
 # YouTube refuses more items in one playlist, so no job may ask for more.
 MAX_PLAYLIST_ITEMS = 5000
+# The YouTube worker's record of each job (a collection of the `_app` database), saved before each snapshot of the
+# job is published: `_id` = job_id, the snapshot's fields under their names, the requested `video_ids`, and the
+# `updated_at` of the save. The site reads a finished job's status there once it no longer holds the snapshot.
+JOB_RECORDS = "playlist_jobs"
 JobState = Literal["queued", "running", "waiting_for_quota", "done", "failed"]
 # States of a job that is not finished; `done` and `failed` are final.
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running", "waiting_for_quota")

@@ -8,7 +8,7 @@ import logging
 
 from aiohttp import WSCloseCode, web
 
-from schemas.playlist_jobs import PlaylistJob
+from schemas.playlist_jobs import PlaylistJob, StatusSnapshot
 from web.api import error_response, read_json
 from web.auth import check_origin, require_user
 from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request
@@ -55,11 +55,17 @@ async def _owned_job(request: web.Request, user: dict[str, str]) -> PlaylistJob:
     return job
 
 
+async def _stored_status(request: web.Request, job: PlaylistJob) -> StatusSnapshot:
+    """A job's status when this process holds no snapshot of it: as the worker saved it (a job finished long ago),
+    else queued (the worker has not seen it yet)."""
+    return await request.app[CTX].store.get_job_status(job["job_id"]) or initial_snapshot(job)
+
+
 async def playlist_status(request: web.Request) -> web.Response:
     user = await require_user(request)
     job = await _owned_job(request, user)
     latest = request.app[CTX].hub.latest(job["job_id"])
-    return web.json_response(latest or initial_snapshot(job))
+    return web.json_response(latest or await _stored_status(request, job))
 
 
 async def _pump(ws: web.WebSocketResponse, sub: Subscription) -> None:
@@ -92,7 +98,7 @@ async def playlist_socket(request: web.Request) -> web.StreamResponse:
     try:
         await ws.prepare(request)
         if hub.latest(job["job_id"]) is None:
-            sub.offer(initial_snapshot(job))  # sent unless the client has seen more (since)
+            sub.offer(await _stored_status(request, job))  # sent unless the client has seen more (since)
         pump = asyncio.create_task(_pump(ws, sub))
         async for _message in ws:
             pass  # the client has nothing to say; reading keeps pings and close frames flowing

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from runtime.settings import Settings
-from schemas.playlist_jobs import PlaylistJob
+from schemas.playlist_jobs import PlaylistJob, StatusSnapshot
 from schemas.query import FacetQuery, FacetValue, QueryResult
 from schemas.records import Release
 from web.status_hub import StatusHub
@@ -35,6 +35,9 @@ class Store(Protocol):
     async def create_job(self, job: PlaylistJob) -> None: ...
 
     async def get_job(self, job_id: str) -> PlaylistJob | None: ...
+
+    # The status of a job as the YouTube worker last saved it (None before it has seen the job).
+    async def get_job_status(self, job_id: str) -> StatusSnapshot | None: ...
 
     async def delete_job(self, job_id: str) -> None: ...
 

@@ -9,13 +9,24 @@ from typing import Any, cast
 from pymongo import AsyncMongoClient, MongoClient
 
 from runtime.settings import Settings
-from schemas.playlist_jobs import PlaylistJob
+from schemas.playlist_jobs import JOB_RECORDS, PlaylistJob, StatusSnapshot
 from schemas.records import Release
 from sinks.mongo_store import document_id, record_of
 from sinks.user_tokens import UserTokenStore
 
 # A visitor waits this long, not the driver's 30 s, before a down MongoDB becomes a 503 (web/api.py).
 MONGO_TIMEOUT_MS = 5000
+
+
+def status_of_record(record: dict[str, Any]) -> StatusSnapshot:
+    """The status a job record of the YouTube worker stands for (schemas/playlist_jobs.py JOB_RECORDS)."""
+    return {
+        "job_id": str(record["_id"]), "user_id": record["user_id"], "seq": record["seq"], "state": record["state"],
+        "done": record["done"], "total": len(record["video_ids"]), "skipped": record["skipped"],
+        "playlist_id": record.get("playlist_id"), "error": record.get("error"),
+        # A record saved only on arrival has no save time yet: the request's.
+        "updated_at": record.get("updated_at") or record.get("requested_at") or "",
+    }
 
 
 class SiteStore:
@@ -30,6 +41,7 @@ class SiteStore:
         # The request as the site accepted it (ownership checks); the YouTube worker keeps its own
         # progress in `playlist_jobs`, so the two processes never write the same documents.
         self._jobs = app_db["playlist_requests"]
+        self._job_records = app_db[JOB_RECORDS]  # read only
         # UserTokenStore is synchronous (shared with the YouTube worker): its own client, used from a thread.
         self._sync_client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url, **timeouts)
         self._tokens = UserTokenStore(self._sync_client[settings.app_mongo_db], settings.token_key)
@@ -54,6 +66,10 @@ class SiteStore:
     async def get_job(self, job_id: str) -> PlaylistJob | None:
         # The job as create_job stored it (plus its `_id`).
         return cast(PlaylistJob | None, await self._jobs.find_one({"_id": job_id}))
+
+    async def get_job_status(self, job_id: str) -> StatusSnapshot | None:
+        record = await self._job_records.find_one({"_id": job_id})
+        return None if record is None else status_of_record(record)
 
     async def delete_job(self, job_id: str) -> None:
         await self._jobs.delete_one({"_id": job_id})

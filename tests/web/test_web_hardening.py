@@ -2,12 +2,14 @@
 
 import orjson
 import pytest
+from aiohttp import WSMsgType
 from fakes.oidc import FakeOIDC
 from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 
 from schemas.query import MAX_QUERY_VALUES, MAX_VALUES_PER_FACET
 from web.app import create_app
 from web.body_limits import BODY_CAPS
+from web.ports import CTX
 from web.status_hub import MAX_SOCKETS_PER_USER
 
 ORIGIN = "http://dataget.test"
@@ -162,3 +164,21 @@ async def test_a_bad_since_is_a_400(signed_in, since):
     resp = await signed_in.post("/api/v1/playlists", data=orjson.dumps(BODY), headers=JSON)
     job_id = (await resp.json())["job_id"]
     await error_of(await signed_in.get(f"/ws/playlists/{job_id}?since={since}", headers={"Origin": ORIGIN}), 400)
+
+
+async def test_a_job_finished_long_ago_shows_its_saved_status_not_queued(aiohttp_client, oidc):
+    store = FakeStore()
+    app = create_app(web_settings(public_base_url=ORIGIN, **oidc.settings_overrides()), index=FakeIndex().provider,
+                     store=store, publisher=ListPublisher(), follow_status_topic=False)
+    client = await aiohttp_client(app)
+    await sign_in(client)
+    job_id = (await (await client.post("/api/v1/playlists", data=orjson.dumps(BODY), headers=JSON)).json())["job_id"]
+    final = {"job_id": job_id, "user_id": "google:1234567890", "seq": 9, "state": "done", "done": 7, "total": 7,
+             "skipped": 0, "playlist_id": "PL1", "error": None, "updated_at": "2026-01-01T00:00:00Z"}
+    app[CTX].hub.apply(final)  # read from the status topic's start: ended too long ago to be kept in memory
+    assert app[CTX].hub.latest(job_id) is None
+    store.job_statuses[job_id] = final
+    assert await (await client.get(f"/api/v1/playlists/{job_id}")).json() == final
+    async with client.ws_connect(f"/ws/playlists/{job_id}", headers={"Origin": ORIGIN}) as ws:
+        assert (await ws.receive_json())["state"] == "done"
+        assert (await ws.receive()).type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)

@@ -39,3 +39,28 @@ async def test_a_release_reads_back_as_its_record_however_it_was_stored(isolated
         assert await store.get_release(3) is None
     finally:
         await store.close()
+
+
+async def test_a_job_status_reads_what_the_youtube_worker_saved(isolated_settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from stream_processors.youtube import jobs as pj
+    from stream_processors.youtube.repositories import JobStore
+
+    client = pymongo.MongoClient(isolated_settings.mongo_url)
+    worker_jobs = JobStore(client[isolated_settings.app_mongo_db], "worker-1")
+    job = pj.Job(job_id="j-2", user_id="google:1", title="Jazz", privacy="private", video_ids=("a", "b", "c"),
+                 requested_at="2027-01-15T07:00:00Z")
+    worker_jobs.create(job)
+    store = SiteStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
+    try:
+        queued = await store.get_job_status("j-2")
+        assert (queued["state"], queued["total"], queued["updated_at"]) == ("queued", 3, "2027-01-15T07:00:00Z")
+        finished = pj.finished(pj.item_added(pj.checked(pj.playlist_created(job, "PL9"), {"a"})))
+        worker_jobs.save(finished, datetime(2027, 1, 15, 8, 0, tzinfo=UTC))
+        status = await store.get_job_status("j-2")
+        assert status == pj.snapshot(finished, datetime(2027, 1, 15, 8, 0, tzinfo=UTC))
+        assert await store.get_job_status("no-such-job") is None
+    finally:
+        await store.close()
+        client.close()

@@ -82,6 +82,8 @@ class FakeStore:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the YouTube worker saved of each job (StatusSnapshots).
+    job_statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def get_release(self, release_id: int) -> dict[str, Any] | None:
         return self.releases.get(release_id)
@@ -95,6 +97,9 @@ class FakeStore:
 
     async def get_job(self, job_id: str) -> dict[str, Any] | None:
         return self.jobs.get(job_id)
+
+    async def get_job_status(self, job_id: str) -> dict[str, Any] | None:
+        return self.job_statuses.get(job_id)
 
     async def delete_job(self, job_id: str) -> None:
         self.jobs.pop(job_id, None)
