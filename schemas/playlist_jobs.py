@@ -1,8 +1,8 @@
 """Playlist job rules and messages shared by the site (which accepts requests) and the YouTube worker (which runs
 them)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: TypedDict sees NotRequired only in evaluated annotations, and the
+# message types' required keys are read at run time (tests/schemas/test_message_types.py).
 from typing import Any, Literal, NotRequired, TypedDict, get_args
 
 Privacy = Literal["private", "unlisted"]
