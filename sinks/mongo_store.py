@@ -44,10 +44,10 @@ class WriteFailure:
 def document_id(record_id: int) -> str:
     """The `_id` of a record's document: its Discogs id as a decimal string.
 
-    FerretDB v1 pushes an `_id` equality down to SQLite only for strings and ObjectIds
-    (backends/sqlite/collection.go); with an integer `_id` every find, replace and delete by id decodes the
-    whole collection in Go (measured: find by id 1.7 ms with an int, 0.6 ms with a string, 3,000 docs stored).
-    On MongoDB a string `_id` costs the same as an int. The document keeps the integer in `id`.
+    FerretDB v1 pushes an `_id` equality down to SQLite, where the collection's `_id` index answers it (see
+    stack/ferretdb), only for strings and ObjectIds (backends/sqlite/collection.go); with an integer `_id` every
+    find, replace and delete by id decodes the whole collection in Go. On MongoDB a string `_id` costs the same as
+    an int. The document keeps the integer in `id`.
     """
     return str(record_id)
 
@@ -79,27 +79,20 @@ def record_of(doc: dict[str, Any]) -> Record:
 class MongoStore:
     """Applies batches of (id, record | None) to `releases`, `masters`, `artists`, `labels`.
 
-    Write pattern, measured on the local FerretDB 1.24.2 (SQLite on disk) with realistic release documents
-    (~3.4 KB), 5,000 stored, before stack/ferretdb stopped formatting every statement's log attributes (one
-    insert writer: ~3.1k docs/s since):
-      insert_many(ordered=False), new ids ........................ ~1,650 docs/s
-      ReplaceOne(upsert=True) of an unchanged document ........... ~200 docs/s (FerretDB skips the write)
-      ReplaceOne of a changed document, DeleteOne ................ ~3 docs/s: SQLite's UPDATE/DELETE by `_id`
-                                                                   scans the table (~70 us per stored doc)
-      delete_many({_id: {$in}}) .................................. a full scan in Go
-    FerretDB runs every per-document update or delete as its own SQL transaction; only inserts are batched
-    (100 per statement). So: insert everything, and upsert only the documents that came back as E11000
-    duplicates. First loads and new records run at insert speed; replays of unchanged records at upsert speed;
-    only really changed or deleted records pay FerretDB's scan. On MongoDB every step is indexed and fast.
-    FerretDB decodes and converts an insert's documents on the connection's goroutine and only serialises the SQLite
-    write, so a batch's inserts go out as WRITERS commands at once: 1.6k -> 2.3k docs/s (12k releases, batches of
-    250), 2.75k -> 4.8k since the local FerretDB's logger no longer formats every statement (stack/ferretdb).
-    A third writer adds nothing (3.2k with two or three, 20k releases, the stack's FerretDB).
-    Tombstones are `DeleteOne` by `_id` (string equality is pushed down, see document_id; `$in` is not).
-    Bulk replaces go in chunks of REPLACE_CHUNK: FerretDB's update command keeps each statement's read
-    cursor (a pooled SQLite connection, 100 per database) open until the whole command ends, so a bulk of
-    ~100 replaces waits for a connection forever (observed: a 500-replace bulk hung until the database was
-    dropped).
+    Write pattern: insert the batch's records (insert_many, ordered=False), replace (ReplaceOne, upsert) only those
+    that come back as E11000 duplicates, and delete each tombstone with a DeleteOne by `_id`. So first loads and new
+    records go at insert speed, and only records already stored pay for a replace. Why, on FerretDB (on MongoDB
+    every step is indexed and cheap anyway):
+    - FerretDB batches inserts (100 documents per SQL statement) but runs every update and delete as a find by
+      `_id` plus a statement and transaction of its own. Those go through the collection's `_id` index, so their
+      cost does not grow with the collection, but a replace still costs several inserts; a replace of an unchanged
+      document skips the write.
+    - A batch's inserts go out as WRITERS commands at once: FerretDB decodes and converts documents on each
+      connection's goroutine and serialises only the SQLite write (a third writer adds nothing on two cores).
+    - Deletes go one by one: an `_id` equality on a string is pushed down to SQLite (see document_id), `$in` is not.
+    - Replaces go in chunks of REPLACE_CHUNK: FerretDB's update command keeps each statement's read cursor (a
+      pooled SQLite connection, 100 per database) open until the whole command ends, so a bulk of ~100 replaces
+      waits for a connection forever.
     """
 
     def __init__(self, db: Database, writers: int = WRITERS, compressed: bool = False) -> None:

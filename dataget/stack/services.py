@@ -132,6 +132,9 @@ def ferretdb_service(url: str) -> Service:
         # WAL with synchronous=NORMAL: a commit survives a crash of any process, and upserts (one transaction
         # per document in FerretDB v1) no longer wait for an fsync each.
         url = f"file:{data.resolve()}/?_pragma=synchronous(NORMAL)"
+        # The server moves the `_id` index of collections stored by older builds at start (stack/ferretdb), which
+        # takes minutes for millions of documents: done here, before the wait for it to answer begins.
+        builds._run([str(binary), f"-sqlite-url={url}", "-migrate"], cwd=data, what="FerretDB index migration")
         return [str(binary), f"-listen-addr={host}:{port}", f"-sqlite-url={url}"]
 
     def probe() -> bool:

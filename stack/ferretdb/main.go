@@ -37,9 +37,20 @@ const gcPercent = 400
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27018", "TCP address to listen on")
 	sqliteURL := flag.String("sqlite-url", "", "SQLite URL: file:<existing dir>/")
+	migrate := flag.Bool("migrate", false, "move the _id indexes of the databases on disk (done at start anyway) and exit")
 	flag.Parse()
 	if *sqliteURL == "" {
 		log.Fatal("-sqlite-url is required")
+	}
+	if *migrate {
+		ids, err := newIDIndexes(*sqliteURL, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+		if err == nil && ids != nil {
+			err = ids.ensureAll(context.Background())
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
@@ -229,13 +240,15 @@ func (x *idIndexes) ensure(ctx context.Context, database string, tables []string
 	}
 	for _, table := range tables {
 		start := time.Now()
-		moved, err := moveIDIndex(ctx, db, table)
+		where := []any{slog.String("database", database), slog.String("table", table)}
+		moved, err := moveIDIndex(ctx, db, table, func() {
+			x.log.Log(ctx, level, "moving the _id index onto "+idColumn+" (once; minutes for millions of documents)", where...)
+		})
 		if err != nil {
 			return fmt.Errorf("%s, table %s: %w", file, table, err)
 		}
 		if moved {
-			x.log.Log(ctx, level, "moved the _id index onto "+idColumn, slog.String("database", database),
-				slog.String("table", table), slog.Duration("took", time.Since(start)))
+			x.log.Log(ctx, level, "moved the _id index onto "+idColumn, append(where, slog.Duration("took", time.Since(start)))...)
 		}
 	}
 	return nil
@@ -264,9 +277,10 @@ func collectionTables(ctx context.Context, db *sql.DB) ([]string, error) {
 	return tables, rows.Err()
 }
 
-// moveIDIndex replaces FerretDB's `_id` index of table by the same unique index on idColumn, in one transaction;
-// false if it is there already (or FerretDB has none: a collection it did not finish creating).
-func moveIDIndex(ctx context.Context, db *sql.DB, table string) (bool, error) {
+// moveIDIndex replaces FerretDB's `_id` index of table by the same unique index on idColumn, in one transaction,
+// calling starting first; false if it is there already (or FerretDB has none: a collection it did not finish
+// creating).
+func moveIDIndex(ctx context.Context, db *sql.DB, table string, starting func()) (bool, error) {
 	name := table + "__id_" // FerretDB names an index <table>_<index name>; `_id`'s is "_id_"
 	want := fmt.Sprintf("CREATE UNIQUE INDEX %q ON %q (%s)", name, table, idColumn)
 
@@ -279,6 +293,7 @@ func moveIDIndex(ctx context.Context, db *sql.DB, table string) (bool, error) {
 		return false, err
 	}
 
+	starting()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 
 import orjson
 import pymongo
 import pytest
 
+from dataget.stack.services import ferretdb_service
 from runtime.settings import Settings
 from sinks.mongo_store import SPLIT_MIN, MongoStore, StoreUnavailable, WriteFailure, record_of, to_document
 
@@ -108,6 +112,29 @@ def test_big_batch_is_inserted_in_parallel_slices_with_the_same_outcome(db) -> N
     docs = stored(db)
     assert sorted(docs) == sorted(set(ids) - {4, 146})
     assert {d["title"] for d in docs.values()} == {"v2"}
+
+
+def test_updates_and_tombstones_find_their_document_through_the_id_index(db, isolated_settings: Settings) -> None:
+    """SQLite's plan of the statements FerretDB's SQLite backend runs for a find, replace and delete by `_id`
+    (internal/backends/sqlite/collection.go), read from the local stack's database file: a search of the unique
+    `_id` index, not a scan of every stored document."""
+    if isolated_settings.external_stack:
+        pytest.skip("the database files of external servers are out of reach")
+    store = MongoStore(db)
+    store.write_batch("releases", [(i, release(i)) for i in range(1, 6)])
+    assert store.write_batch("releases", [(1, release(1, "changed")), (2, None), (3, release(3))]) == []
+    assert sorted(stored(db)) == [1, 3, 4, 5]
+
+    data = ferretdb_service(isolated_settings.mongo_url).data_dir(Path(isolated_settings.stack_dir).resolve())
+    with closing(sqlite3.connect(f"file:{data / db.name}.sqlite?mode=ro", uri=True)) as sqlite:
+        (table,) = sqlite.execute("SELECT table_name FROM _ferretdb_collections WHERE name = 'releases'").fetchone()
+        for statement, args in [
+            (f"SELECT _ferretdb_sjson FROM \"{table}\" WHERE _ferretdb_sjson->'$._id' = ?", ['"1"']),
+            (f"UPDATE \"{table}\" SET _ferretdb_sjson = ? WHERE _ferretdb_sjson->'$._id' = ?", ["{}", '"1"']),
+            (f"DELETE FROM \"{table}\" WHERE _ferretdb_sjson->'$._id' IN (?)", ['"2"']),
+        ]:
+            plan = [row[3] for row in sqlite.execute(f"EXPLAIN QUERY PLAN {statement}", args)]
+            assert plan == [f"SEARCH {table} USING INDEX {table}__id_ (<expr>=?)"], statement
 
 
 def test_unknown_entity_is_a_bug() -> None:
