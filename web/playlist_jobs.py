@@ -6,8 +6,16 @@ import secrets
 import uuid
 from dataclasses import dataclass, replace
 
+from runtime.settings import Settings
 from schemas.messages import now_iso
-from schemas.playlist_jobs import MAX_PLAYLIST_ITEMS, PRIVACIES, PlaylistJob, Privacy, StatusSnapshot
+from schemas.playlist_jobs import (
+    MAX_PLAYLIST_ITEMS,
+    PRIVACIES,
+    PlaylistJob,
+    Privacy,
+    StatusSnapshot,
+    videos_per_day,
+)
 from schemas.query import FacetQuery
 from web.query_params import QueryError, query_from_json, query_to_json
 
@@ -44,6 +52,21 @@ def parse_playlist_request(body: object) -> PlaylistRequest:
     if query.seed is None:
         query = replace(query, seed=secrets.randbelow(2**31))
     return PlaylistRequest(title=title.strip(), privacy=privacy, query=query)
+
+
+def refusal(request: PlaylistRequest, active_jobs: int, settings: Settings) -> str | None:
+    """Why a user may not have this playlist now (the site answers 429), or None: the site's quota is shared."""
+    per_day = videos_per_day(settings.youtube_daily_units)
+    meanwhile = "play, open or download the whole selection with the buttons above, which needs no quota"
+    if request.query.limit > settings.playlist_max_videos:
+        return (f"a playlist here holds at most {settings.playlist_max_videos} videos: YouTube lets this site add "
+                f"about {per_day} videos a day for everybody. Ask for {settings.playlist_max_videos} or fewer, "
+                f"or {meanwhile}")
+    if active_jobs >= settings.playlist_max_active_jobs:
+        return (f"you have {active_jobs} playlists still being built, and {settings.playlist_max_active_jobs} at a "
+                f"time is the limit while YouTube lets this site add about {per_day} videos a day for everybody. "
+                f"Wait until one is done, or {meanwhile}")
+    return None
 
 
 def build_job(user_id: str, request: PlaylistRequest, videos: list[str]) -> PlaylistJob:

@@ -11,7 +11,7 @@ from aiohttp import WSCloseCode, web
 from schemas.playlist_jobs import PlaylistJob, StatusSnapshot
 from web.api import error_response, read_json
 from web.auth import check_origin, require_user
-from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request
+from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request, refusal
 from web.ports import CTX
 from web.query_params import QueryError, parse_int
 from web.selection import collect_videos
@@ -31,6 +31,9 @@ async def create_playlist(request: web.Request) -> web.Response:
     except QueryError as exc:
         return error_response(400, str(exc))
     ctx = request.app[CTX]
+    # The site's YouTube quota is shared: a request it cannot serve fairly is refused before any work.
+    if (reason := refusal(playlist, await ctx.store.active_jobs(user["id"]), ctx.settings)) is not None:
+        return error_response(429, reason)
     videos = [video.video_id for video in await collect_videos(await ctx.index(), playlist.query)]
     if not videos:
         return error_response(422, "the query matches no videos")

@@ -39,6 +39,9 @@ class Store(Protocol):
     # The status of a job as the YouTube worker last saved it (None before it has seen the job).
     async def get_job_status(self, job_id: str) -> StatusSnapshot | None: ...
 
+    # How many of the user's playlist requests the YouTube worker has not finished (unseen ones count).
+    async def active_jobs(self, user_id: str) -> int: ...
+
     async def delete_job(self, job_id: str) -> None: ...
 
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 from pymongo import AsyncMongoClient, MongoClient
 
 from runtime.settings import Settings
-from schemas.playlist_jobs import JOB_RECORDS, PlaylistJob, StatusSnapshot
+from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS, PlaylistJob, StatusSnapshot
 from schemas.records import Release
 from sinks.mongo_store import document_id, record_of
 from sinks.user_tokens import UserTokenStore
@@ -70,6 +70,13 @@ class SiteStore:
     async def get_job_status(self, job_id: str) -> StatusSnapshot | None:
         record = await self._job_records.find_one({"_id": job_id})
         return None if record is None else status_of_record(record)
+
+    async def active_jobs(self, user_id: str) -> int:
+        requested = [doc["_id"] async for doc in self._jobs.find({"user_id": user_id}, {"_id": 1})]
+        if not requested:
+            return 0
+        ended = {"_id": {"$in": requested}, "state": {"$nin": list(ACTIVE_STATES)}}
+        return len(requested) - await self._job_records.count_documents(ended)
 
     async def delete_job(self, job_id: str) -> None:
         await self._jobs.delete_one({"_id": job_id})

@@ -194,3 +194,22 @@ async def test_shutdown_closes_open_sockets(client, app):
         msg = await ws.receive()
         assert msg.type == WSMsgType.CLOSE
         assert msg.data == 1001
+
+
+async def test_more_videos_than_a_day_of_quota_is_a_429_that_says_what_to_do(client, parts):
+    resp = await client.post("/api/v1/playlists", json={**BODY, "max_videos": 200}, headers={"Origin": ORIGIN})
+    assert resp.status == 429
+    message = (await resp.json())["error"]
+    assert message.startswith("a playlist here holds at most 199 videos") and "needs no quota" in message
+    assert parts[2].published == [] and parts[1].jobs == {}
+
+
+async def test_a_user_has_two_unfinished_playlists_at_most(client, parts):
+    _, store, publisher = parts
+    first, _second = await create_job(client), await create_job(client)
+    refused = await client.post("/api/v1/playlists", json=BODY, headers={"Origin": ORIGIN})
+    assert refused.status == 429
+    assert (await refused.json())["error"].startswith("you have 2 playlists still being built")
+    assert len(publisher.published) == 2
+    store.job_statuses[first] = snapshot(first, 9, state="done", done=7)  # the worker finished one
+    assert (await client.post("/api/v1/playlists", json=BODY, headers={"Origin": ORIGIN})).status == 202

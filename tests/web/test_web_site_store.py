@@ -7,6 +7,7 @@ import pytest
 from web_fakes import web_settings
 
 from runtime.settings import Settings
+from schemas.playlist_jobs import JOB_RECORDS
 from sinks.mongo_store import to_document
 from web.site_store import SiteStore
 
@@ -64,3 +65,21 @@ async def test_a_job_status_reads_what_the_youtube_worker_saved(isolated_setting
     finally:
         await store.close()
         client.close()
+
+
+async def test_active_jobs_are_the_users_requests_the_worker_has_not_finished(isolated_settings: Settings) -> None:
+    store = SiteStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
+    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(isolated_settings.mongo_url)
+    records = client[isolated_settings.app_mongo_db][JOB_RECORDS]
+    try:
+        assert await store.active_jobs("google:1") == 0
+        for job_id, user in (("j-1", "google:1"), ("j-2", "google:1"), ("j-3", "google:1"), ("j-4", "google:2")):
+            await store.create_job({"job_id": job_id, "user_id": user, "title": "t"})
+        # j-1 done, j-2 still running, j-3 not seen by the worker yet.
+        records.insert_many([{"_id": "j-1", "state": "done"}, {"_id": "j-2", "state": "running"},
+                             {"_id": "j-4", "state": "failed"}])
+        assert await store.active_jobs("google:1") == 2
+        assert await store.active_jobs("google:2") == 0
+    finally:
+        client.close()
+        await store.close()

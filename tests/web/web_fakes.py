@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from yarl import URL
 
 from runtime.settings import Settings
+from schemas.playlist_jobs import ACTIVE_STATES
 from schemas.query import MAX_LIMIT, FacetQuery, FacetValue, QueryResult, SampleVideo
 
 GENRES = ("Electronic", "Jazz", "Rock", "Funk / Soul")
@@ -100,6 +101,10 @@ class FakeStore:
 
     async def get_job_status(self, job_id: str) -> dict[str, Any] | None:
         return self.job_statuses.get(job_id)
+
+    async def active_jobs(self, user_id: str) -> int:
+        return sum(1 for job_id, job in self.jobs.items() if job["user_id"] == user_id
+                   and self.job_statuses.get(job_id, {}).get("state", "queued") in ACTIVE_STATES)
 
     async def delete_job(self, job_id: str) -> None:
         self.jobs.pop(job_id, None)
