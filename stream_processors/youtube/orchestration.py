@@ -111,8 +111,9 @@ class PlaylistWorker:
         now = self.clock()
         active = await asyncio.to_thread(self.store.active)
         spent = await asyncio.to_thread(self.ledger.spent, pj.quota_day(now))
+        by_id = {job.job_id: job for job in active}
         for job_id, p in schedule.progress(active, self.served, now, spent, self.ledger.budget).items():
-            job = next(j for j in active if j.job_id == job_id)
+            job = by_id[job_id]
             if job.state == "running" or (job.queue_position, job.eta_text) == (p.queue_position, p.eta_text):
                 continue  # a job running elsewhere reports itself
             placed = pj.placed(job, p.queue_position, p.eta, p.eta_text)
