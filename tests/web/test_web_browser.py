@@ -1,17 +1,22 @@
-"""The page in headless Chromium: pick a facet through autocomplete, see the count and the sample appear."""
+"""The page in headless Chromium: facets, counts and sample; the player, YouTube links and downloads; a playlist's
+live progress."""
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from fakes.oidc import FakeOIDC
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -20,7 +25,10 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 
+from dataget.stack.process import free_port
 from web.app import create_app
+from web.ports import CTX
+from web.status_hub import StatusHub
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -28,35 +36,37 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def site_url() -> Iterator[str]:
-    """The app with a fake index, served from a thread (selenium blocks the test's own loop)."""
+@contextlib.contextmanager
+def serving(make_app: Callable[[], web.Application], port: int = 0) -> Iterator[tuple[str, asyncio.AbstractEventLoop]]:
+    """The app served from a thread (selenium blocks the test's own loop): its URL and its loop."""
     loop = asyncio.new_event_loop()
     started = threading.Event()
     state: dict[str, object] = {}
 
     async def serve() -> None:
-        app = create_app(
-            web_settings(),
-            index=FakeIndex().provider,
-            store=FakeStore(),
-            publisher=ListPublisher(),
-            follow_status_topic=False,
-        )
-        runner = web.AppRunner(app)
+        runner = web.AppRunner(make_app())
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
         state["runner"], state["port"] = runner, runner.addresses[0][1]
         started.set()
 
     thread = threading.Thread(target=lambda: (loop.run_until_complete(serve()), loop.run_forever()), daemon=True)
     thread.start()
     assert started.wait(10)
-    yield f"http://127.0.0.1:{state['port']}"
+    yield f"http://127.0.0.1:{state['port']}", loop
     asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
     loop.close()
+
+
+@pytest.fixture
+def site_url() -> Iterator[str]:
+    """The app with a fake index."""
+    app = partial(create_app, web_settings(), index=FakeIndex().provider, store=FakeStore(),
+                  publisher=ListPublisher(), follow_status_topic=False)
+    with serving(app) as (url, _loop):
+        yield url
 
 
 @pytest.fixture
@@ -208,3 +218,64 @@ def test_open_in_youtube_and_the_download_buttons(site_url, browser, tmp_path):
     link = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#youtube-links a")))
     assert link.text == "Open videos 1–20 in YouTube"
     assert set(link.get_attribute("href").split("video_ids=")[1].split(",")) == jazz
+
+
+@dataclass
+class SignedInSite:
+    url: str
+    loop: asyncio.AbstractEventLoop
+    store: FakeStore
+    hub: StatusHub
+
+    def report(self, snapshot: dict[str, object]) -> None:
+        """A snapshot as if it came from the status topic."""
+        self.loop.call_soon_threadsafe(self.hub.apply, snapshot)
+
+
+@pytest.fixture
+def signed_in_site() -> Iterator[SignedInSite]:
+    """The app with fake index and store, signing in at a fake Google; its public URL is where it listens."""
+    port, store, apps = free_port(), FakeStore(), []
+    with FakeOIDC() as oidc:
+        settings = web_settings(public_base_url=f"http://127.0.0.1:{port}", **oidc.settings_overrides())
+
+        def make_app() -> web.Application:
+            apps.append(create_app(settings, index=FakeIndex().provider, store=store, publisher=ListPublisher(),
+                                   follow_status_topic=False))
+            return apps[-1]
+
+        with serving(make_app, port) as (url, loop):
+            yield SignedInSite(url, loop, store, apps[0][CTX].hub)
+
+
+def test_a_playlist_shows_its_place_and_estimate_live_and_a_refusal_says_why(signed_in_site, browser):
+    site = signed_in_site
+    browser.get(site.url)
+    wait = WebDriverWait(browser, 20)
+    wait.until(ec.element_to_be_clickable((By.ID, "sign-in"))).click()
+    wait.until(ec.visibility_of_element_located((By.ID, "playlist-form")))
+    browser.find_element(By.ID, "pl-title").send_keys("Jazz for later")
+    videos = browser.find_element(By.ID, "pl-max")
+    videos.clear()
+    videos.send_keys("200", Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "job-state"), "Not created"))
+    assert browser.find_element(By.ID, "job-result").text.startswith("a playlist here holds at most 199 videos")
+
+    videos.clear()
+    videos.send_keys("7", Keys.ENTER)
+    wait.until(lambda _: site.store.jobs)
+    [job_id] = site.store.jobs
+    wait.until(ec.text_to_be_present_in_element((By.ID, "job-state"), "Queued"))
+    waiting = {"job_id": job_id, "user_id": "google:1234567890", "seq": 3, "state": "waiting_for_quota", "done": 2,
+               "total": 7, "skipped": 0, "playlist_id": "PL1", "error": None, "updated_at": "2026-01-15T12:00:00Z",
+               "queue_position": 2, "remaining": 5, "eta": "2026-01-17T08:00:00Z",
+               "eta_text": "about 2 days: YouTube allows this site ~199 videos a day"}
+    site.report(waiting)
+    live = "5 to go, place 2 in the queue, done in about 2 days"
+    wait.until(ec.text_to_be_present_in_element((By.ID, "job-eta"), live))
+    assert "need no quota" in browser.find_element(By.ID, "job-eta").text
+    done = {k: v for k, v in waiting.items() if k not in ("queue_position", "remaining", "eta", "eta_text")}
+    site.report({**done, "seq": 9, "state": "done", "done": 7})
+    wait.until(ec.text_to_be_present_in_element((By.ID, "job-state"), "Done"))
+    assert browser.find_element(By.ID, "job-eta").text == ""
+    assert browser.find_element(By.CSS_SELECTOR, "#job-result a").get_attribute("href").endswith("list=PL1")
