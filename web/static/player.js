@@ -144,11 +144,12 @@
     renderQueue();
     const video = queue[index];
     status.textContent = `Playing ${video.title || video.video_id}`;
-    if (!playerReady) {
-      await createPlayer(video.video_id);
-      return;
+    try {
+      if (!playerReady) await createPlayer(video.video_id);
+      else (await playerReady).loadVideoById(video.video_id);
+    } catch {
+      // The status line already says the player could not be loaded.
     }
-    (await playerReady).loadVideoById(video.video_id);
   }
 
   // The next (or previous) video not yet known to be unplayable; at the end, stop.
