@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -69,6 +70,12 @@ class Settings:
     query_rate_per_process: float = 200.0
     # Addresses or networks of reverse proxies whose X-Forwarded-For names the client; none = use the peer address.
     trusted_proxies: tuple[str, ...] = ()
+    # maxmemory of the local stack's Redis: a size in Redis' units ("14gb", "800mb", bytes) or a share of this
+    # machine's physical memory ("60%": ~14 GB of 24, leaving the rest to FerretDB, Kafka and the processes).
+    redis_maxmemory: str = "60%"
+    # The index workers stop once their Redis holds this share of its maxmemory: the rest is room for the site's
+    # queries, which write temporary keys and fail when Redis is full (sinks/redis_memory.py).
+    index_memory_limit: float = 0.9
 
     @property
     def app_mongo_db(self) -> str:
@@ -113,6 +120,8 @@ _ENV = {
     "DATAGET_RATE_BURST": "rate_limit_burst",
     "DATAGET_QUERY_RATE": "query_rate_per_process",
     "DATAGET_TRUSTED_PROXIES": "trusted_proxies",
+    "DATAGET_REDIS_MAXMEMORY": "redis_maxmemory",
+    "DATAGET_INDEX_MEMORY_LIMIT": "index_memory_limit",
 }
 _SERVER_VARS = ("DATAGET_KAFKA_BOOTSTRAP", "DATAGET_MONGO_URL", "DATAGET_REDIS_URL")
 
@@ -129,6 +138,30 @@ def redis_address(url: str) -> str:
     return f"{host}:{port}"
 
 
+# Redis' own size units (redis.conf): k, m, g are powers of 1000, kb, mb, gb of 1024.
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|[a-z]*)\s*")
+
+
+def memory_bytes(spec: str, physical: int) -> int:
+    """Bytes of a size in Redis' units ("14gb", "800mb", "1000000") or of a share of `physical` bytes ("60%")."""
+    match = _SIZE.fullmatch(spec.lower())
+    if match is None or (match.group(2) not in _UNITS and match.group(2) != "%"):
+        raise ValueError(f"DATAGET_REDIS_MAXMEMORY: {spec!r} is neither a size (14gb, 800mb, bytes) nor a share of "
+                         "physical memory (60%)")
+    number, unit = float(match.group(1)), match.group(2)
+    if unit == "%":
+        if not 0 < number <= 100:
+            raise ValueError(f"DATAGET_REDIS_MAXMEMORY: {spec!r} is not a share of physical memory in (0, 100]%")
+        return int(physical * number / 100)
+    return int(number * _UNITS[unit])
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory of this machine."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from DATAGET_* variables; unset ones keep their defaults."""
     env = os.environ if env is None else env
@@ -142,6 +175,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             values[name] = int(raw)
         elif name in ("max_delete_share", "rate_limit_per_s", "query_rate_per_process"):
             values[name] = float(raw)
+        elif name == "redis_maxmemory":
+            memory_bytes(raw, physical=1)  # refuses a malformed size now rather than when the stack starts
+            values[name] = raw
+        elif name == "index_memory_limit":
+            values[name] = float(raw)
+            if not 0 < float(raw) <= 1:
+                raise ValueError(f"DATAGET_INDEX_MEMORY_LIMIT: {raw!r} is not a share in (0, 1]")
         elif name in ("stack_dir", "download_dir", "state_dir"):
             values[name] = Path(raw)
         elif name == "topic_prefix":

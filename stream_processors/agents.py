@@ -3,7 +3,8 @@
 A batch is decoded, then written to Mongo and applied to the Redis facet index (releases, masters) at once. Records that
 cannot be decoded or stored go to the dead-letter topic; a store that is down makes the agent re-run the whole
 batch until it is back (faust would ack a batch whose agent raised, i.e. silently skip it). Every write is
-idempotent, so re-running a batch, or re-delivery after a crash, is harmless.
+idempotent, so re-running a batch, or re-delivery after a crash, is harmless. A Redis that cannot hold more of the
+index (sinks/redis_memory.py) stops the worker without acking the batch in hand.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol, cast
+from typing import NoReturn, Protocol, cast
 
 import faust
 import orjson
@@ -24,6 +25,7 @@ from schemas.messages import DeadLetterSource, dead_letter, dead_letter_key
 from schemas.records import Master, Record, Release
 from schemas.topics import DUMP_VERSION_HEADER, ENTITIES, Topics
 from sinks.mongo_store import StoreUnavailable, WriteFailure
+from sinks.redis_memory import IndexMemoryError
 from stream_processors.retry import retry_forever
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ DLQ_SOURCE: DeadLetterSource = "indexer"
 DOWN_ERRORS: tuple[type[BaseException], ...] = (
     StoreUnavailable, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError,
 )
+# "No retry helps": the index's Redis is full or would evict; the worker stops until an operator acts.
+STOP_ERRORS: tuple[type[BaseException], ...] = (IndexMemoryError,)
 
 # (id, record | None = tombstone); the topic says which of the Record types it is.
 Item = tuple[int, Record | None]
@@ -71,6 +75,8 @@ class Deps:
     index: Index | None
     # (key, JSON value) -> the dead-letter topic; returns once Kafka has it.
     send_dead_letter: Callable[[str, bytes], Awaitable[None]]
+    # Ends the process on a STOP_ERRORS error without committing (anything else would let faust ack the batch).
+    stop: Callable[[BaseException], NoReturn]
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ async def _apply_index(entity: str, items: list[Item], deps: Deps) -> dict[int, 
     try:
         await apply(items)
         return {}
-    except DOWN_ERRORS:
+    except (*DOWN_ERRORS, *STOP_ERRORS):
         raise
     except Exception:
         log.exception("facet index refused a %s batch; isolating the record", entity)
@@ -145,7 +151,7 @@ async def _apply_index(entity: str, items: list[Item], deps: Deps) -> dict[int, 
     for item in items:
         try:
             await apply([item])
-        except DOWN_ERRORS:
+        except (*DOWN_ERRORS, *STOP_ERRORS):
             raise
         except Exception as exc:
             refused[item[0]] = f"facet index: {type(exc).__name__}: {exc}"
@@ -216,8 +222,11 @@ def make_agent(entity: str, deps: Deps, batch_size: int, within: float) -> Agent
         async for events in stream.take_events(batch_size, within=within):  # type: ignore[attr-defined]
             messages = [to_message(e) for e in events]
             # Never raise out of here: faust would ack the batch and move on.
-            await retry_forever(partial(process_batch, entity, messages, deps), f"{entity} batch",
-                                expected=DOWN_ERRORS)
+            try:
+                await retry_forever(partial(process_batch, entity, messages, deps), f"{entity} batch",
+                                    expected=DOWN_ERRORS, fatal=STOP_ERRORS)
+            except STOP_ERRORS as exc:
+                deps.stop(exc)
 
     return index_entity
 

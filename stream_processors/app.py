@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import NoReturn
+
 import faust
 import pymongo
 import redis.asyncio
 
-from runtime.settings import Settings
+from runtime.lag import group_lag
+from runtime.settings import Settings, redis_address
 from schemas.topics import indexer_group_id, replay_group_id
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import ActiveIndex
 from sinks.mongo_store import MongoStore
+from sinks.redis_memory import GuardedIndex, MemoryGuard
 from stream_processors.agents import Deps, DiscardStore, Index, RecordStore, register_agents
 
 # Events per batch: one insert_many per batch, and FerretDB inserts 100 documents per SQL statement; larger
@@ -21,11 +27,13 @@ BATCH_WITHIN_S = 1.0
 MONGO_TIMEOUT_MS = 5000
 
 
-def create_app(settings: Settings, index_namespace: str | None = None) -> faust.App:
+def create_app(settings: Settings, stop: Callable[[BaseException], NoReturn],
+               index_namespace: str | None = None) -> faust.App:
     """The indexer app. Without `index_namespace` it is the live worker: Mongo plus the active index version
     (it follows a reindex switch). With one it is a reindex worker: only that index namespace, under its own
     consumer group so it reads every topic from the start (Mongo is the live worker's, and rewriting every
-    document would be slow on FerretDB for nothing).
+    document would be slow on FerretDB for nothing). `stop` ends the process, uncommitted, when the index's Redis
+    cannot take more (sinks/redis_memory.py).
     """
     app_id = (indexer_group_id(settings.namespace) if index_namespace is None
               else replay_group_id(settings.namespace, index_namespace))
@@ -50,8 +58,19 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
         consumer_auto_offset_reset="earliest",
     )
     redis_client = redis.asyncio.Redis.from_url(settings.redis_url)
-    index: Index = (ActiveIndex(redis_client, settings.namespace) if index_namespace is None
-                    else FacetIndex(redis_client, index_namespace))
+    active = ActiveIndex(redis_client, settings.namespace)
+    replay = None if index_namespace is None else FacetIndex(redis_client, index_namespace)
+
+    async def indexed_releases() -> int:
+        return int((await (replay or await active.current()).stats())["releases"])
+
+    async def release_progress() -> tuple[int, int]:
+        [releases] = await asyncio.to_thread(group_lag, settings, app_id, [settings.topics.entity("releases")])
+        return releases.committed, releases.lag
+
+    guard = MemoryGuard(redis_client, redis_address(settings.redis_url), settings.index_memory_limit,
+                        indexed_releases, release_progress)
+    index: Index = GuardedIndex(replay or active, guard)
     dlq = app.topic(settings.topics.dlq, key_serializer="raw", value_serializer="raw")
 
     async def send_dead_letter(key: str, value: bytes) -> None:
@@ -63,6 +82,6 @@ def create_app(settings: Settings, index_namespace: str | None = None) -> faust.
         mongo: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
             settings.mongo_url, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS, connectTimeoutMS=MONGO_TIMEOUT_MS)
         store = MongoStore(mongo[settings.mongo_db], compressed=settings.mongo_documents == "compressed")
-    deps = Deps(store=store, index=index, send_dead_letter=send_dead_letter)
+    deps = Deps(store=store, index=index, send_dead_letter=send_dead_letter, stop=stop)
     register_agents(app, settings.topics, deps, BATCH_SIZE, BATCH_WITHIN_S)
     return app

@@ -34,8 +34,10 @@ async def retry_forever(
     expected: tuple[type[BaseException], ...] = (),
     backoff: Backoff = Backoff(),  # frozen, so sharing the default is safe
     sleep: Sleep = asyncio.sleep,
+    fatal: tuple[type[BaseException], ...] = (),
 ) -> T:
-    """Await `action()` until it returns. Every Exception is retried (cancellation is not).
+    """Await `action()` until it returns. Every Exception is retried (cancellation is not), but `fatal` ones, which
+    no retry can cure, are raised at once: the caller then ends the process without acking the batch.
 
     Used around a whole batch: faust acks a batch whose agent raised, so raising would lose it; re-running it is
     safe because every write is idempotent. `expected` errors (a store that is down) are logged without a
@@ -46,6 +48,8 @@ async def retry_forever(
     while True:
         try:
             return await action()
+        except fatal:
+            raise
         except Exception as exc:
             attempt += 1
             delay = next(delays)

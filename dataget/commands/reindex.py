@@ -21,6 +21,7 @@ from typing import TypeVar
 from kafka import KafkaAdminClient
 from redis.asyncio import Redis
 
+from dataget.commands.worker import STOP_PREFIX, check_index_redis
 from runtime.lag import group_lag, wait_for_lag_zero
 from runtime.progress import progress
 from runtime.settings import Settings, settings_env
@@ -53,14 +54,39 @@ async def _drop(redis: Redis, namespace: str) -> None:
     await FacetIndex(redis, namespace).drop()
 
 
-def _wait(settings: Settings, group: str, topics: list[str], timeout: float | None, label: str) -> None:
+class WorkerStopped(Exception):
+    """The reindex worker exited before it caught up."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def stop_reason(log_file: Path, status: int) -> str:
+    """Why the worker stopped: the last line it wrote for that (worker.STOP_PREFIX), else its exit status."""
+    lines = [line for line in log_file.read_text(errors="replace").splitlines() if line.startswith(STOP_PREFIX)]
+    if lines:
+        return lines[-1].removeprefix(STOP_PREFIX)
+    return f"the reindex worker exited with status {status}; see {log_file}"
+
+
+def _wait(settings: Settings, group: str, topics: list[str], timeout: float | None, label: str,
+          worker: subprocess.Popen[bytes], log_file: Path) -> None:
     total = sum(t.end for t in group_lag(settings, group, topics))
     with progress(label, "msg", total=total) as on_progress:
-        wait_for_lag_zero(settings, group, topics, timeout=timeout,
-                          on_progress=lambda lag: on_progress(max(0, total - lag)))
+
+        def on_lag(lag: int) -> None:
+            on_progress(max(0, total - lag))
+            if lag and (status := worker.poll()) is not None:
+                raise WorkerStopped(status, stop_reason(log_file, status))
+
+        wait_for_lag_zero(settings, group, topics, timeout=timeout, on_progress=on_lag)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    refused = check_index_redis(settings, "reindex")
+    if refused is not None:
+        return refused
     ensure_topics(settings)
     namespace = asyncio.run(_redis_call(settings, new_index_namespace, settings.namespace))
     group = replay_group_id(settings.namespace, namespace)
@@ -73,7 +99,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                   env={**os.environ, **settings_env(settings)}, stdout=out, stderr=subprocess.STDOUT)
     switched = False
     try:
-        _wait(settings, group, topics, args.timeout, f"reindex into {namespace}")
+        _wait(settings, group, topics, args.timeout, f"reindex into {namespace}", worker, log_file)
         replicas = len(settings.redis_replica_urls)
         previous, confirmed = asyncio.run(_redis_call(settings, activate_confirmed, settings.namespace, namespace,
                                                       replicas, REPLICA_WAIT_MS))
@@ -82,10 +108,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"dataget reindex: {confirmed} of {replicas} read replicas had the switch within "
                   f"{REPLICA_WAIT_MS // 1000} s; the others answer from {previous} until they catch up",
                   file=sys.stderr)
-        _wait(settings, group, topics, args.timeout, "catching up after the switch")
+        _wait(settings, group, topics, args.timeout, "catching up after the switch", worker, log_file)
     except TimeoutError as exc:
         print(f"dataget reindex: {exc}; the site still uses the previous version", file=sys.stderr)
         return 1
+    except WorkerStopped as exc:
+        # Before the switch the partial version is dropped (below), so its memory is free again.
+        state = (f"{namespace} is active but may lack updates the live worker wrote only to {previous} during the "
+                 f"reindex; {previous} is kept: run `dataget reindex` again once Redis has room" if switched
+                 else f"{namespace} is dropped; the site still uses the previous version")
+        print(f"dataget reindex: {exc}; {state}", file=sys.stderr)
+        return exc.status
     finally:
         worker.terminate()
         worker.wait(timeout=60)

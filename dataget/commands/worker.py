@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import logging
 import os
+import sys
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
+from redis.asyncio import Redis
 
-from runtime.settings import Settings
+from runtime.settings import Settings, redis_address
 from runtime.topic_admin import ensure_topics
+from sinks.redis_memory import EvictingRedis, IndexMemoryFull, RedisMemory, check_policy, redis_memory, size_text
 from stream_processors.app import create_app
 
 
@@ -33,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 SHUTDOWN_GRACE_S = 30.0
 # Young objects collected every GC_THRESHOLDS[0] allocations instead of CPython's 700 (see tune_gc).
 GC_THRESHOLDS = (50_000, 20, 20)
+# Exit statuses (sysexits.h): the index's Redis is full, so try again once it has more memory (EX_TEMPFAIL); it would
+# evict index keys (EX_CONFIG).
+INDEX_FULL = 75
+EVICTING_REDIS = 78
+# What the worker writes to stderr before such an exit, so `dataget reindex` finds it in the worker's log.
+STOP_PREFIX = "dataget worker: "
 log = logging.getLogger(__name__)
 
 
@@ -47,11 +57,50 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def _exit_now(status: int) -> NoReturn:
+    """End the process at once: faust commits nothing more, so the batches in hand are redelivered on restart."""
+    logging.shutdown()
+    os._exit(status)
+
+
 def _abandon(grace: float) -> None:
     log.warning("could not stop within %.0f s (a store is unreachable?): exiting without committing the batch in "
                 "hand; it is redelivered on restart", grace)
-    logging.shutdown()
-    os._exit(1)
+    _exit_now(1)
+
+
+def stop_for(exc: BaseException) -> NoReturn:
+    """The indexer's stop (stream_processors.app.create_app): the index's Redis can't take more."""
+    log.critical("%s", exc)
+    # faust redirects sys.stderr into its logger; the line must reach the real one.
+    print(f"{STOP_PREFIX}{exc}", file=sys.__stderr__, flush=True)
+    _exit_now(INDEX_FULL if isinstance(exc, IndexMemoryFull) else EVICTING_REDIS)
+
+
+async def index_redis_memory(settings: Settings) -> RedisMemory:
+    """The index's Redis as the workers need it; EvictingRedis when it would evict index keys."""
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        memory = await redis_memory(redis)
+    finally:
+        await redis.aclose()
+    check_policy(memory, redis_address(settings.redis_url))
+    return memory
+
+
+def check_index_redis(settings: Settings, command: str) -> int | None:
+    """Before an index worker starts: the exit status to refuse with (the reason printed), or None to go on."""
+    try:
+        memory = asyncio.run(index_redis_memory(settings))
+    except EvictingRedis as exc:
+        print(f"dataget {command}: {exc}", file=sys.stderr)
+        return EVICTING_REDIS
+    if not memory.maxmemory:
+        log.warning("Redis at %s has no maxmemory: the index workers stop at %.0f%% of its machine's %s, and Redis may "
+                    "grow past what the machine can spare before that; give it one (CONFIG SET maxmemory, "
+                    "DATAGET_REDIS_MAXMEMORY for the local stack)", redis_address(settings.redis_url),
+                    settings.index_memory_limit * 100, size_text(memory.system))
+    return None
 
 
 class IndexerWorker(faust.Worker):
@@ -68,9 +117,12 @@ class IndexerWorker(faust.Worker):
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    refused = check_index_redis(settings, "worker")
+    if refused is not None:
+        return refused
     # Subscribing to a topic that doesn't exist yet would only be noticed at the next metadata refresh.
     ensure_topics(settings)
-    app = create_app(settings, index_namespace=args.namespace)
+    app = create_app(settings, stop_for, index_namespace=args.namespace)
     tune_gc()
     loglevel = "debug" if logging.getLogger().isEnabledFor(logging.DEBUG) else "info"
     # faust's Worker installs SIGTERM/SIGINT handlers that stop the agents and commit before exiting.

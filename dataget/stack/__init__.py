@@ -16,7 +16,7 @@ from dataget.stack.services import (
     redis_replica_service,
     redis_service,
 )
-from runtime.settings import Settings
+from runtime.settings import Settings, memory_bytes, physical_memory
 
 __all__ = ["StackError", "ensure_stack", "services", "stack_build", "stack_down", "stack_status", "stack_up"]
 
@@ -27,9 +27,10 @@ def _stack_dir(settings: Settings) -> Path:
 
 
 def services(settings: Settings) -> list[Service]:
+    maxmemory = memory_bytes(settings.redis_maxmemory, physical_memory())
     return [
-        redis_service(settings.redis_url),
-        *(redis_replica_service(url, settings.redis_url) for url in settings.redis_replica_urls),
+        redis_service(settings.redis_url, maxmemory),
+        *(redis_replica_service(url, settings.redis_url, maxmemory) for url in settings.redis_replica_urls),
         ferretdb_service(settings.mongo_url),
         kafka_service(settings.kafka_bootstrap),
     ]

@@ -61,6 +61,11 @@ def _redis_argv(stack_dir: Path, name: str, host: str, port: int, options: list[
             "--protected-mode", "no", *options]
 
 
+def _redis_memory_options(maxmemory: int | None) -> list[str]:
+    """A maxmemory (bytes) that Redis keeps by refusing writes, never by evicting index keys (sinks/redis_memory.py)."""
+    return [] if maxmemory is None else ["--maxmemory", str(maxmemory), "--maxmemory-policy", "noeviction"]
+
+
 def _redis_loading(url: str) -> Callable[[], bool]:
     """Whether Redis answers LOADING: reading its AOF or a replica's copy (a big index takes minutes)."""
 
@@ -78,14 +83,17 @@ def _redis_loading(url: str) -> Callable[[], bool]:
     return loading
 
 
-def redis_service(url: str) -> Service:
+def redis_service(url: str, maxmemory: int | None = None) -> Service:
+    """The index's Redis; without maxmemory (bytes) it has none (benchmarks measuring memory)."""
     host, port = host_port(url, 6379)
 
     def prepare(stack_dir: Path) -> list[str]:
-        # AOF so a restarted Redis keeps the index (the restart test relies on it). A replica gets its copy at once
-        # rather than after the 5 s Redis waits for others to share it.
+        # AOF so a restarted Redis keeps the index (the restart test relies on it); its rewrites keep it within about
+        # twice the index (docs/operations.md). A replica gets its copy at once rather than after the 5 s Redis waits
+        # for others to share it.
         return _redis_argv(stack_dir, "redis", host, port, ["--appendonly", "yes", "--appendfsync", "everysec",
-                                                            "--repl-diskless-sync-delay", "0"])
+                                                            "--repl-diskless-sync-delay", "0",
+                                                            *_redis_memory_options(maxmemory)])
 
     def probe() -> bool:
         import redis
@@ -98,8 +106,9 @@ def redis_service(url: str) -> Service:
     return Service("redis", host, port, prepare, probe, 20.0, _redis_loading(url))
 
 
-def redis_replica_service(url: str, primary_url: str) -> Service:
-    """A read replica of the index's Redis (web/index_pool.py says why these options); ready once in sync."""
+def redis_replica_service(url: str, primary_url: str, maxmemory: int | None = None) -> Service:
+    """A read replica of the index's Redis (web/index_pool.py says why these options); ready once in sync. With the
+    primary's maxmemory, queries keep the same room for their temporary keys there."""
     host, port = host_port(url, 6379)
     primary_host, primary_port = host_port(primary_url, 6379)
     name = f"redis-replica-{port}"
@@ -108,7 +117,7 @@ def redis_replica_service(url: str, primary_url: str) -> Service:
         # No AOF: a restarted replica copies the primary again.
         return _redis_argv(stack_dir, name, host, port, [
             "--appendonly", "no", "--replicaof", primary_host, str(primary_port),
-            "--replica-read-only", "no", "--replica-serve-stale-data", "no"])
+            "--replica-read-only", "no", "--replica-serve-stale-data", "no", *_redis_memory_options(maxmemory)])
 
     def probe() -> bool:
         import redis

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.settings import Settings, settings_env, settings_from_env
+from runtime.settings import Settings, memory_bytes, settings_env, settings_from_env
 from schemas.topics import Topics
 
 
@@ -69,3 +69,26 @@ def test_youtube_budget_and_playlist_limits_from_the_environment():
     assert (settings.youtube_daily_units, settings.playlist_max_active_jobs, settings.playlist_max_videos) == (
         1_000_000, 5, 5000)
     assert settings_from_env(settings_env(settings)).with_(external_stack=False) == settings
+
+
+def test_redis_maxmemory_is_a_size_in_redis_units_or_a_share_of_physical_memory():
+    gib = 1024**3
+    assert memory_bytes("60%", physical=24 * gib) == int(14.4 * gib)
+    assert (memory_bytes("14gb", 1), memory_bytes("800MB", 1), memory_bytes("2g", 1), memory_bytes("123", 1)) == (
+        14 * gib, 800 * 1024**2, 2 * 10**9, 123)
+    for bad in ("lots", "12tb", "0%", "101%", ""):
+        with pytest.raises(ValueError, match="DATAGET_REDIS_MAXMEMORY"):
+            memory_bytes(bad, 1)
+    with pytest.raises(ValueError, match="DATAGET_REDIS_MAXMEMORY"):
+        settings_from_env({"DATAGET_REDIS_MAXMEMORY": "a lot"})
+
+
+def test_index_memory_settings_from_the_environment():
+    defaults = settings_from_env({})
+    assert (defaults.redis_maxmemory, defaults.index_memory_limit) == ("60%", 0.9)
+    settings = settings_from_env({"DATAGET_REDIS_MAXMEMORY": "12gb", "DATAGET_INDEX_MEMORY_LIMIT": "0.8"})
+    assert (settings.redis_maxmemory, settings.index_memory_limit) == ("12gb", 0.8)
+    assert settings_from_env(settings_env(settings)).with_(external_stack=False) == settings
+    for bad in ("0", "1.5"):
+        with pytest.raises(ValueError, match="DATAGET_INDEX_MEMORY_LIMIT"):
+            settings_from_env({"DATAGET_INDEX_MEMORY_LIMIT": bad})

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from types import SimpleNamespace
+from typing import NoReturn
 
 import orjson
 import pytest
 import redis.exceptions
 
 from sinks.mongo_store import StoreUnavailable, WriteFailure
-from stream_processors.agents import Deps, Message, decode, process_batch
+from sinks.redis_memory import IndexMemoryFull
+from stream_processors.agents import Deps, Message, decode, make_agent, process_batch
 from stream_processors.retry import Backoff, retry_forever
 
 Item = tuple[int, dict | None]
@@ -38,13 +41,18 @@ class FakeStore:
 
 
 class FakeIndex:
-    def __init__(self, poison: int | None = None, down_times: int = 0) -> None:
+    def __init__(self, poison: int | None = None, down_times: int = 0, full: bool = False) -> None:
         self.releases: dict[int, dict | None] = {}
         self.masters: dict[int, dict | None] = {}
         self.poison = poison
         self.down_times = down_times
+        self.full = full
+        self.calls = 0
 
     async def _apply(self, target: dict, batch: Sequence[Item]) -> None:
+        self.calls += 1
+        if self.full:
+            raise IndexMemoryFull("the facet index is full")
         if self.down_times:
             self.down_times -= 1
             raise redis.exceptions.ConnectionError("redis down")
@@ -73,9 +81,17 @@ def msg(rid: int | str | None, record: object = ..., version: str = "20260301") 
     return Message(key=key, value=value, headers={"dump_version": version.encode()})
 
 
+class Stopped(Exception):
+    """What the fake stop raises; the real one ends the process."""
+
+
+def stop(exc: BaseException) -> NoReturn:
+    raise Stopped(exc)
+
+
 def deps(store: FakeStore | None = None, index: FakeIndex | None = None) -> tuple[Deps, DeadLetters]:
     dl = DeadLetters()
-    return Deps(store=store or FakeStore(), index=index, send_dead_letter=dl), dl
+    return Deps(store=store or FakeStore(), index=index, send_dead_letter=dl, stop=stop), dl
 
 
 def test_decode() -> None:
@@ -148,3 +164,48 @@ async def test_retry_forever_backs_off_until_the_store_is_back() -> None:
 
 def test_backoff_delays_are_capped() -> None:
     assert list(itertools.islice(Backoff(0.5, 2, 3).delays(), 5)) == [0.5, 1, 2, 3, 3]  # capped
+
+
+async def test_a_full_index_is_neither_dead_lettered_nor_retried() -> None:
+    d, dl = deps(index=FakeIndex(full=True))
+    with pytest.raises(IndexMemoryFull):
+        await process_batch("releases", [msg(1), msg(2)], d)
+    assert dl.sent == []  # not isolated record by record into dead letters
+
+
+class Stream:
+    """What an agent reads: batches of events, each read counted."""
+
+    def __init__(self, batches: list[list[Message]]) -> None:
+        self.batches = batches
+        self.taken = 0
+
+    async def take_events(self, size: int, within: float) -> AsyncIterator[list[SimpleNamespace]]:
+        for batch in self.batches:
+            self.taken += 1
+            yield [SimpleNamespace(key=m.key, value=m.value, headers=m.headers) for m in batch]
+
+
+async def test_the_agent_stops_the_process_when_the_index_is_full() -> None:
+    index = FakeIndex(full=True)
+    d, _ = deps(index=index)
+    stream = Stream([[msg(1)], [msg(2)]])
+    with pytest.raises(Stopped) as stopped:
+        await make_agent("releases", d, 500, 1.0)(stream)  # type: ignore[arg-type]
+    assert isinstance(stopped.value.args[0], IndexMemoryFull)
+    # Stopped at the first try of the first batch: no retry, and the agent never returned to faust to ack it.
+    assert (index.calls, stream.taken) == (1, 1)
+
+
+async def test_retry_forever_raises_fatal_errors_at_once() -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def full() -> None:
+        raise IndexMemoryFull("full")
+
+    with pytest.raises(IndexMemoryFull):
+        await retry_forever(full, "batch", sleep=sleep, fatal=(IndexMemoryFull,))
+    assert slept == []

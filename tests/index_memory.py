@@ -1,0 +1,53 @@
+"""For the memory-safety tests: a Redis of the stack's own making with a small maxmemory, releases to fill it, and
+their counts worked out by brute force."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dataget.stack.process import free_port
+from dataget.stack.services import redis_service
+from schemas.query import FacetQuery
+from sinks.facets import release_facets, release_videos
+
+SMALL_MAXMEMORY = 8 * 1024**2
+GENRES = ("Electronic", "Rock", "Jazz", "Funk / Soul", "Pop")
+STYLES = ("House", "Techno", "Punk", "Ambient", "Soul", "Dub")
+
+
+@contextmanager
+def dedicated_redis(directory: Path, maxmemory: int = SMALL_MAXMEMORY) -> Iterator[str]:
+    """A redis-server started as the local stack starts its own (maxmemory, noeviction) on a free port; yields its
+    URL and stops it on leaving."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    service = redis_service(url, maxmemory)
+    try:
+        service.start(directory)
+        yield url
+    finally:
+        service.process(directory).stop()
+
+
+def release(rid: int) -> dict[str, Any]:
+    """A release with 1-3 videos of its own and a few facet values, all depending on its id alone."""
+    return {
+        "id": rid, "title": f"Title {rid}", "status": "Accepted",
+        "genres": [GENRES[rid % 5]], "styles": [STYLES[rid % 6], STYLES[rid % 4]],
+        "released": f"{1960 + rid % 60}", "country": ("UK", "US", "Germany", "Japan")[rid % 4],
+        "artists": [{"id": rid % 301 + 1, "name": f"Artist {rid % 301}"}],
+        "labels": [{"id": rid % 97 + 1, "name": f"Label {rid % 97}", "catno": "CAT 1"}],
+        "formats": [{"name": ("Vinyl", "CD", "Cassette")[rid % 3], "qty": "1"}],
+        "master_id": None,
+        "videos": [{"src": f"https://www.youtube.com/watch?v=v{rid:07d}{n:03d}", "youtube_id": f"v{rid:07d}{n:03d}",
+                    "title": f"Video {rid} {n}"} for n in range(1 + rid % 3)],
+    }
+
+
+def brute_count(releases: list[dict[str, Any]], q: FacetQuery) -> tuple[int, int]:
+    """(releases, distinct videos) matching q, worked out record by record."""
+    matched = [r for r in releases
+               if all(release_facets(r)[f] & set(values) for f, values in q.facets.items()) and release_videos(r)]
+    return len(matched), len({v for r in matched for v, _ in release_videos(r)})
