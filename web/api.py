@@ -10,14 +10,17 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from multidict import MultiDict
 
 from runtime.unreachable import unreachable_server
-from schemas.query import FACETS, MAX_VALUE_LENGTH, IndexFormatError, QueryResult
+from schemas.query import FACETS, MAX_VALUE_LENGTH, FacetQuery, IndexFormatError, QueryResult
 from schemas.records import Release
-from web.ports import CTX
+from web.caching import INDEX_CACHE, RECORD_CACHE, cached, index_etag, matches, not_modified
+from web.ports import CTX, ReleaseIndex
 from web.query_params import QueryError, parse_int, parse_query
 from web.rate_limit import SiteBusy
 
+FACET_VALUES_DEFAULT = 20
 FACET_VALUES_MAX = 100
 # Discogs ids are positive; the store keys them as 64-bit integers would fit.
 RELEASE_ID_MAX = 2**63 - 1
@@ -107,13 +110,32 @@ def result_json(result: QueryResult) -> dict[str, Any]:
     }
 
 
+async def index_answer(request: web.Request, index: ReleaseIndex,
+                       compute: Callable[[], Awaitable[Any]]) -> web.Response:
+    """An answer of the index with its ETag; a 304 without computing it when the request holds that ETag.
+
+    The generation is read first: a write landing before the answer then only makes the tag older than the answer
+    (the next request gets the answer again), never newer.
+    """
+    etag = index_etag(await index.generation())
+    if matches(request.headers.get("If-None-Match"), etag):
+        return not_modified(etag, INDEX_CACHE)
+    return cached(request, json_response(await compute()), INDEX_CACHE, etag)
+
+
 async def query(request: web.Request) -> web.Response:
     try:
         facet_query = parse_query(request.query)
     except QueryError as exc:
         return error_response(400, str(exc))
     index = await request.app[CTX].index()
-    return json_response(result_json(await index.query(facet_query)))
+    if facet_query.seed is None:  # a fresh random sample every time: nothing to keep
+        return json_response(result_json(await index.query(facet_query)))
+    return await index_answer(request, index, lambda: _query_json(index, facet_query))
+
+
+async def _query_json(index: ReleaseIndex, facet_query: FacetQuery) -> dict[str, Any]:
+    return result_json(await index.query(facet_query))
 
 
 async def facet_values(request: web.Request) -> web.Response:
@@ -122,17 +144,24 @@ async def facet_values(request: web.Request) -> web.Response:
         return error_response(400, f"unknown facet; facets are {', '.join(FACETS)}")
     prefix = request.query.get("prefix", "")
     try:
-        limit = parse_int("limit", request.query.get("limit", "20"), 1, FACET_VALUES_MAX)
+        # The other parameters are a selection, as in /api/v1/query; `limit` is how many values.
+        within = parse_query(MultiDict((k, v) for k, v in request.query.items() if k != "prefix"),
+                             default_limit=FACET_VALUES_DEFAULT, max_limit=FACET_VALUES_MAX)
     except QueryError as exc:
         return error_response(400, str(exc))
     if len(prefix) > MAX_VALUE_LENGTH:
         return error_response(400, f"prefix: at most {MAX_VALUE_LENGTH} characters")
     index = await request.app[CTX].index()
-    try:
-        values = await index.facet_values(facet, prefix=prefix, limit=limit)
-    except ValueError as exc:
-        return error_response(400, str(exc))
-    return json_response([{"value": v.value, "releases": v.releases} for v in values])
+    return await index_answer(request, index, lambda: _facet_values_json(index, facet, prefix, within))
+
+
+async def _facet_values_json(index: ReleaseIndex, facet: str, prefix: str, within: FacetQuery) -> list[dict[str, Any]]:
+    """Counted within the other facets' values when there are any, else in the whole index (cheaper)."""
+    if any(f != facet for f in within.facets):
+        values = await index.facet_counts(facet, within, prefix, within.limit)
+    else:
+        values = await index.facet_values(facet, prefix, within.limit)
+    return [{"value": v.value, "releases": v.releases} for v in values]
 
 
 def release_json(doc: Release) -> dict[str, Any]:
@@ -148,7 +177,7 @@ async def release(request: web.Request) -> web.Response:
     doc = await request.app[CTX].store.get_release(release_id)
     if doc is None:
         return error_response(404, f"release {release_id} not found")
-    return json_response(release_json(doc))
+    return cached(request, json_response(release_json(doc)), RECORD_CACHE)
 
 
 def add_routes(app: web.Application) -> None:

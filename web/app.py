@@ -15,8 +15,9 @@ from redis.asyncio import Redis
 from runtime.settings import Settings, redis_address
 from runtime.topic_admin import ensure_topics
 from sinks.index_versions import ActiveIndex
-from web import api, auth, export, playlists
+from web import api, api_page, auth, export, pages, playlists
 from web.body_limits import BODY_CAPS, capped_bodies
+from web.caching import no_store_by_default
 from web.index_pool import IndexPool, Member
 from web.kafka_io import KafkaJobPublisher, feed_hub, status_consumer
 from web.ports import CTX, IndexProvider, JobPublisher, ReleaseIndex, Store, WebContext
@@ -105,7 +106,8 @@ def create_app(
     """The site. Omitted services are the real ones (Redis index, Mongo, Kafka), opened and closed with the app."""
     rate_limited = client_rate_limit(
         settings.rate_limit_per_s, settings.rate_limit_burst, parse_networks(settings.trusted_proxies))
-    app = web.Application(middlewares=[api.json_errors, rate_limited, capped_bodies, api.unavailable_errors],
+    app = web.Application(middlewares=[no_store_by_default, api.json_errors, pages.not_found_pages, rate_limited,
+                                       capped_bodies, api.unavailable_errors],
                           client_max_size=max(BODY_CAPS.values()))
     aiohttp_session.setup(app, auth.session_storage(settings))
     hub = StatusHub()
@@ -135,6 +137,8 @@ def create_app(
     auth.add_routes(app)
     playlists.add_routes(app)
     export.add_routes(app)
+    pages.add_routes(app)
+    api_page.add_routes(app)
     app.router.add_get("/", _index_page)
     app.router.add_static("/static/", STATIC_DIR)
     return app

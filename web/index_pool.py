@@ -82,3 +82,9 @@ class IndexPool:
 
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
         return await self._read(lambda index: index.facet_values(facet, prefix, limit))
+
+    async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "", limit: int = 20) -> list[FacetValue]:
+        return await self._read(lambda index: index.facet_counts(facet, within, prefix, limit))
+
+    async def generation(self) -> str:
+        return await self._read(lambda index: index.generation())

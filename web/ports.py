@@ -11,7 +11,7 @@ from aiohttp import web
 from runtime.settings import Settings
 from schemas.playlist_jobs import PlaylistJob, StatusSnapshot
 from schemas.query import FacetQuery, FacetValue, QueryResult
-from schemas.records import Release
+from schemas.records import Master, Release
 from web.status_hub import StatusHub
 
 
@@ -19,6 +19,12 @@ class ReleaseIndex(Protocol):
     async def query(self, query: FacetQuery) -> QueryResult: ...
 
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]: ...
+
+    async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "",
+                           limit: int = 20) -> list[FacetValue]: ...
+
+    # Names the index's content (sinks/facet_index.py FacetIndex.generation): ETags of its answers.
+    async def generation(self) -> str: ...
 
 
 # Resolved per request: the active index version can switch between two requests.
@@ -29,6 +35,8 @@ class Store(Protocol):
     """Release documents and the site's own data (users, encrypted tokens, playlist jobs)."""
 
     async def get_release(self, release_id: int) -> Release | None: ...
+
+    async def get_master(self, master_id: int) -> Master | None: ...
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None: ...
 

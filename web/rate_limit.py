@@ -178,6 +178,14 @@ class BudgetedIndex:
         await self._budget.acquire()
         return await self._index.facet_values(facet, prefix, limit)
 
+    async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "", limit: int = 20) -> list[FacetValue]:
+        await self._budget.acquire()
+        return await self._index.facet_counts(facet, within, prefix, limit)
+
+    async def generation(self) -> str:
+        # Two GETs in a script, far cheaper than a query: not counted against the budget.
+        return await self._index.generation()
+
 
 def budgeted(provider: IndexProvider, budget: QueryBudget) -> IndexProvider:
     """The provider's index, each call taking a turn of `budget`."""

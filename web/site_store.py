@@ -10,7 +10,7 @@ from pymongo import AsyncMongoClient, MongoClient
 
 from runtime.settings import Settings
 from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS, PlaylistJob, StatusSnapshot
-from schemas.records import Release
+from schemas.records import Master, Release
 from sinks.mongo_store import document_id, record_of
 from sinks.user_tokens import UserTokenStore
 
@@ -36,6 +36,7 @@ class SiteStore:
         timeouts: dict[str, Any] = {"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS, "connectTimeoutMS": MONGO_TIMEOUT_MS}
         self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, **timeouts)
         self._releases = self._client[settings.mongo_db]["releases"]
+        self._masters = self._client[settings.mongo_db]["masters"]
         app_db = self._client[settings.app_mongo_db]
         self._users = app_db["users"]
         # The request as the site accepted it (ownership checks); the YouTube worker keeps its own
@@ -54,6 +55,11 @@ class SiteStore:
         doc = await self._releases.find_one({"_id": document_id(release_id)})
         # The releases collection holds releases.
         return None if doc is None else cast(Release, record_of(doc))
+
+    async def get_master(self, master_id: int) -> Master | None:
+        doc = await self._masters.find_one({"_id": document_id(master_id)})
+        # The masters collection holds masters.
+        return None if doc is None else cast(Master, record_of(doc))
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
         await asyncio.to_thread(self._tokens.save, user_id, token)

@@ -5,6 +5,7 @@ from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 from schemas.query import IndexFormatError
 from sinks.mongo_store import to_document
 from web.app import create_app
+from web.caching import INDEX_CACHE, NO_STORE, RECORD_CACHE
 
 
 @pytest.fixture
@@ -111,3 +112,42 @@ async def test_page_and_static_assets(client):
     assert "/static/app.js" in html
     assert (await client.get("/static/app.js")).status == 200
     assert (await client.get("/static/style.css")).status == 200
+
+
+async def test_facet_counts_within_the_other_facets(client, index):
+    # Counted within decade=1970, and the facet's own chosen values are left out of the selection.
+    resp = await client.get("/api/v1/facets/genre", params=[("decade", "1970"), ("genre", "Jazz"), ("limit", "4")])
+    assert resp.status == 200
+    values = await resp.json()
+    for value in values:
+        query = await client.get("/api/v1/query", params=[("decade", "1970"), ("genre", value["value"])])
+        assert value["releases"] == (await query.json())["releases"]
+    assert [v["releases"] for v in values] == sorted((v["releases"] for v in values), reverse=True)
+    # Only other facets select: without them the counts are the whole catalogue's.
+    alone = await (await client.get("/api/v1/facets/genre", params=[("genre", "Jazz")])).json()
+    assert alone == await (await client.get("/api/v1/facets/genre")).json()
+    assert (await client.get("/api/v1/facets/genre", params=[("decade", "197")])).status == 400
+
+
+async def test_index_answers_are_revalidated_by_generation(client, index):
+    for url in ("/api/v1/facets/genre?decade=1970", "/api/v1/query?genre=Jazz&seed=3"):
+        first = await client.get(url)
+        assert first.headers["Cache-Control"] == INDEX_CACHE
+        etag = first.headers["ETag"]
+        asked = len(index.queries)
+        again = await client.get(url, headers={"If-None-Match": etag})
+        assert again.status == 304 and again.headers["ETag"] == etag
+        assert len(index.queries) == asked  # a 304 costs no query
+        index.content = f"{index.content}+1"  # a write
+        changed = await client.get(url, headers={"If-None-Match": etag})
+        assert changed.status == 200 and changed.headers["ETag"] != etag
+
+
+async def test_unseeded_samples_and_the_visitors_own_answers_are_not_stored(client):
+    unseeded = await client.get("/api/v1/query?genre=Jazz")
+    assert unseeded.headers["Cache-Control"] == NO_STORE and "ETag" not in unseeded.headers
+    assert (await client.get("/api/v1/me")).headers["Cache-Control"] == NO_STORE
+    assert (await client.get("/api/v1/query?limit=x")).headers["Cache-Control"] == NO_STORE
+    release = await client.get("/api/v1/releases/7")
+    assert release.headers["Cache-Control"] == RECORD_CACHE
+    assert (await client.get("/api/v1/releases/7", headers={"If-None-Match": release.headers["ETag"]})).status == 304

@@ -46,6 +46,8 @@ def catalog(n: int = 40) -> list[FakeRelease]:
 class FakeIndex:
     releases: Sequence[FakeRelease] = field(default_factory=catalog)
     queries: list[FacetQuery] = field(default_factory=list)
+    # What generation() names; a test changes it to stand for a write.
+    content: str = "fake@1"
 
     def _matches(self, query: FacetQuery) -> list[FakeRelease]:
         return [
@@ -73,6 +75,19 @@ class FakeIndex:
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return [FacetValue(value, n) for value, n in ranked]
 
+    async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "", limit: int = 20) -> list[FacetValue]:
+        """Like the real index: every value counted within the other facets, most first, then most overall."""
+        others = FacetQuery(facets={f: v for f, v in within.facets.items() if f != facet})
+        hits = {r.release_id for r in self._matches(others)}
+        overall = await self.facet_values(facet, prefix, limit=len(self.releases))
+        counts = {v.value: sum(r.release_id in hits and v.value in r.facets.get(facet, ()) for r in self.releases)
+                  for v in overall}
+        ranked = sorted(overall, key=lambda v: (-counts[v.value], -v.releases, v.value))[:limit]
+        return [FacetValue(v.value, counts[v.value]) for v in ranked]
+
+    async def generation(self) -> str:
+        return self.content
+
     async def provider(self) -> FakeIndex:
         return self
 
@@ -80,6 +95,7 @@ class FakeIndex:
 @dataclass
 class FakeStore:
     releases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    masters: dict[int, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -88,6 +104,9 @@ class FakeStore:
 
     async def get_release(self, release_id: int) -> dict[str, Any] | None:
         return self.releases.get(release_id)
+
+    async def get_master(self, master_id: int) -> dict[str, Any] | None:
+        return self.masters.get(master_id)
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
         self.users[user_id] = profile
