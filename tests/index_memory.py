@@ -8,8 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+from kafka import KafkaProducer
+
 from dataget.stack.process import free_port
 from dataget.stack.services import redis_service
+from runtime.settings import Settings
 from schemas.query import FacetQuery
 from sinks.facets import release_facets, release_videos
 
@@ -32,12 +36,13 @@ def dedicated_redis(directory: Path, maxmemory: int = SMALL_MAXMEMORY) -> Iterat
 
 
 def release(rid: int) -> dict[str, Any]:
-    """A release with 1-3 videos of its own and a few facet values, all depending on its id alone."""
+    """A release with 1-3 videos of its own and a few facet values, all depending on its id alone; its artist is its
+    own ("Artist {id}"), so a query can tell which releases are indexed."""
     return {
         "id": rid, "title": f"Title {rid}", "status": "Accepted",
         "genres": [GENRES[rid % 5]], "styles": [STYLES[rid % 6], STYLES[rid % 4]],
         "released": f"{1960 + rid % 60}", "country": ("UK", "US", "Germany", "Japan")[rid % 4],
-        "artists": [{"id": rid % 301 + 1, "name": f"Artist {rid % 301}"}],
+        "artists": [{"id": rid, "name": f"Artist {rid}"}],
         "labels": [{"id": rid % 97 + 1, "name": f"Label {rid % 97}", "catno": "CAT 1"}],
         "formats": [{"name": ("Vinyl", "CD", "Cassette")[rid % 3], "qty": "1"}],
         "master_id": None,
@@ -51,3 +56,14 @@ def brute_count(releases: list[dict[str, Any]], q: FacetQuery) -> tuple[int, int
     matched = [r for r in releases
                if all(release_facets(r)[f] & set(values) for f, values in q.facets.items()) and release_videos(r)]
     return len(matched), len({v for r in matched for v, _ in release_videos(r)})
+
+
+def publish_releases(settings: Settings, ids: range) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=20)
+    try:
+        for rid in ids:
+            producer.send(settings.topics.entity("releases"), key=str(rid).encode(),
+                          value=orjson.dumps(release(rid)), headers=[("dump_version", b"20260301")])
+        producer.flush()
+    finally:
+        producer.close()
