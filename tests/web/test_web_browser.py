@@ -2,23 +2,18 @@
 live progress."""
 
 import asyncio
-import contextlib
 import csv
 import io
 import json
-import shutil
-import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from browser_support import HAVE_CHROMIUM, serving
 from fakes.oidc import FakeOIDC
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -30,34 +25,7 @@ from web.app import create_app
 from web.ports import CTX
 from web.status_hub import StatusHub
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()), reason="Debian chromium/chromedriver not installed"
-)
-
-
-@contextlib.contextmanager
-def serving(make_app: Callable[[], web.Application], port: int = 0) -> Iterator[tuple[str, asyncio.AbstractEventLoop]]:
-    """The app served from a thread (selenium blocks the test's own loop): its URL and its loop."""
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    state: dict[str, object] = {}
-
-    async def serve() -> None:
-        runner = web.AppRunner(make_app())
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        state["runner"], state["port"] = runner, runner.addresses[0][1]
-        started.set()
-
-    thread = threading.Thread(target=lambda: (loop.run_until_complete(serve()), loop.run_forever()), daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield f"http://127.0.0.1:{state['port']}", loop
-    asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian chromium/chromedriver not installed")
 
 
 @pytest.fixture
@@ -67,32 +35,6 @@ def site_url() -> Iterator[str]:
                   publisher=ListPublisher(), follow_status_topic=False)
     with serving(app) as (url, _loop):
         yield url
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    profile = tempfile.mkdtemp(prefix="dataget-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_pick_a_genre_and_see_count_and_sample(site_url, browser):

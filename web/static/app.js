@@ -1,158 +1,383 @@
 "use strict";
-// The whole page: facet pickers with autocomplete, debounced live counts, sample, playlist jobs with live progress.
+// The main page: facet pickers (ARIA comboboxes) whose suggestions count releases within the rest of the selection,
+// the selection kept in the address (shareable, back/forward), live counts and sample, playlist jobs with progress.
+// player.js listens for the `dataget:selection` event sent with each new result.
 
 const FACETS = ["genre", "style", "year", "decade", "country", "label", "artist", "format"];
-const selected = Object.fromEntries(FACETS.map((f) => [f, []]));
-let seed = Math.floor(Math.random() * 2 ** 31);
+const SAMPLE_SIZE = 50;
+const SUGGESTIONS = 10;
+const TOPS = 4; // values offered under an empty picker
+const state = { facets: Object.fromEntries(FACETS.map((f) => [f, []])), unique: false, seed: newSeed() };
+const pickers = {};
 let signedIn = false;
 
 const $ = (id) => document.getElementById(id);
 
+function newSeed() {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
 function debounce(fn, ms) {
   let timer;
-  return (...args) => {
+  const debounced = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+  debounced.cancel = () => clearTimeout(timer);
+  return debounced;
 }
 
-function el(tag, { dataset = {}, ...props } = {}, ...children) {
+function el(tag, { dataset = {}, attrs = {}, ...props } = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
   Object.assign(node.dataset, dataset); // dataset is read-only on the element itself
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
   node.append(...children);
   return node;
 }
 
-function queryParams() {
+const count = (n) => n.toLocaleString("en");
+
+// ---- the selection and the address ------------------------------------------------------------------------
+function selectionParams({ withSeed = true } = {}) {
   const params = new URLSearchParams();
-  for (const f of FACETS) for (const v of selected[f]) params.append(f, v);
-  if ($("unique").checked) params.set("unique", "master");
-  params.set("seed", String(seed));
+  for (const f of FACETS) for (const v of state.facets[f]) params.append(f, v);
+  if (state.unique) params.set("unique", "master");
+  if (withSeed) params.set("seed", String(state.seed));
   return params;
 }
 
 function queryObject() {
   const query = {};
-  for (const f of FACETS) if (selected[f].length) query[f] = [...selected[f]];
-  if ($("unique").checked) query.unique = "master";
-  query.seed = seed;
+  for (const f of FACETS) if (state.facets[f].length) query[f] = [...state.facets[f]];
+  if (state.unique) query.unique = "master";
+  query.seed = state.seed;
   return query;
 }
 
-// ---- results -------------------------------------------------------------------------------------------
+// The state the address describes; a missing or malformed seed gets a fresh one.
+function stateFromAddress() {
+  const params = new URLSearchParams(location.search);
+  const facets = Object.fromEntries(FACETS.map((f) => [f, [...new Set(params.getAll(f).map((v) => v.trim()).filter(Boolean))]]));
+  const seed = Number(params.get("seed"));
+  return {
+    facets,
+    unique: params.get("unique") === "master",
+    seed: /^-?\d+$/.test(params.get("seed") || "") && Number.isSafeInteger(seed) ? seed : newSeed(),
+  };
+}
+
+function addressOf() {
+  const query = selectionParams().toString();
+  return query ? `/?${query}` : "/";
+}
+
+// Every change of the selection is a step of the history; back and forward restore it.
+function changed({ resetSeed = false } = {}) {
+  if (resetSeed) state.seed = newSeed();
+  history.pushState(null, "", addressOf());
+  render();
+}
+
+function render() {
+  $("unique").checked = state.unique;
+  for (const f of FACETS) pickers[f].renderChips();
+  document.title = titleOf();
+  scheduleResults();
+}
+
+function titleOf() {
+  const chosen = FACETS.flatMap((f) => state.facets[f]);
+  const base = "Discogs Dataget";
+  return chosen.length ? `${chosen.join(" · ")} — ${base}` : `${base} — playlists from the Discogs catalogue`;
+}
+
+window.addEventListener("popstate", () => {
+  Object.assign(state, stateFromAddress());
+  render();
+});
+
+async function copyLink() {
+  const status = $("share-status");
+  try {
+    await navigator.clipboard.writeText(location.href);
+    status.textContent = "Link copied: whoever opens it gets this selection and this sample.";
+  } catch {
+    // No clipboard (an insecure origin, or permission refused): the address is shown to copy by hand.
+    status.replaceChildren("Copy this link: ", el("a", { href: location.href, textContent: location.href }));
+  }
+}
+
+// ---- results --------------------------------------------------------------------------------------------
 let resultsGeneration = 0;
 
 async function refreshResults() {
   const generation = ++resultsGeneration;
-  const params = queryParams();
-  params.set("limit", "50");
-  const resp = await fetch(`/api/v1/query?${params}`);
-  const body = await resp.json();
+  const params = selectionParams();
+  params.set("limit", String(SAMPLE_SIZE));
+  $("results").setAttribute("aria-busy", "true");
+  let resp;
+  let body;
+  try {
+    resp = await fetch(`/api/v1/query?${params}`);
+    body = await resp.json();
+  } catch {
+    resp = null;
+    body = { error: "The site did not answer; check the connection and try again." };
+  }
   if (generation !== resultsGeneration) return; // a newer request is on its way
-  $("query-error").hidden = resp.ok;
-  if (!resp.ok) {
-    $("query-error").textContent = body.error;
+  $("results").setAttribute("aria-busy", "false");
+  const failed = !resp || !resp.ok;
+  $("query-error").hidden = !failed;
+  if (failed) {
+    $("query-error-text").textContent = body.error || "Something went wrong.";
     return;
   }
-  $("count-releases").textContent = body.releases.toLocaleString();
-  $("count-videos").textContent = body.videos.toLocaleString();
-  $("sample").replaceChildren(
-    ...body.sample.map((v) =>
-      el(
-        "li",
-        {},
-        el("a", {
-          href: `https://www.youtube.com/watch?v=${encodeURIComponent(v.video_id)}`,
-          target: "_blank",
-          rel: "noopener",
-          textContent: v.title || v.video_id,
-        }),
-        el("a", { className: "release", href: `/api/v1/releases/${v.release_id}`, textContent: `r${v.release_id}` })
-      )
-    )
-  );
+  $("count-releases").textContent = count(body.releases);
+  $("count-videos").textContent = count(body.videos);
+  $("sample").replaceChildren(...body.sample.map(sampleItem));
+  if (!body.sample.length) $("sample").append(el("li", { className: "empty", textContent: "No videos match this selection." }));
   // The player, YouTube links and downloads (player.js) follow the selection.
-  document.dispatchEvent(new CustomEvent("dataget:selection", { detail: { params: params.toString(), sample: body.sample } }));
+  const detail = { params: selectionParams().toString(), sample: body.sample };
+  document.dispatchEvent(new CustomEvent("dataget:selection", { detail }));
+  // The pickers' counts after the main answer, so they never hold it up.
+  for (const f of FACETS) pickers[f].refreshTops();
 }
-const scheduleResults = debounce(refreshResults, 250);
+const scheduleResults = debounce(refreshResults, 200);
 
-// ---- facet pickers -------------------------------------------------------------------------------------
-function buildPicker(facet) {
-  const input = el("input", { id: `facet-${facet}`, type: "text", placeholder: `any ${facet}`, autocomplete: "off" });
-  const list = el("ul", { className: "suggestions", hidden: true });
-  const chips = el("div", { className: "chips" });
-  let active = -1;
-
-  function renderChips() {
-    chips.replaceChildren(
-      ...selected[facet].map((value) =>
-        el("button", {
-          type: "button",
-          className: "chip",
-          textContent: value,
-          title: `remove ${value}`,
-          onclick: () => {
-            selected[facet] = selected[facet].filter((v) => v !== value);
-            renderChips();
-            scheduleResults();
-          },
-        })
-      )
-    );
+function sampleItem(v) {
+  const title = v.title || v.video_id;
+  const item = el("li", {}, el("a", {
+    href: `https://www.youtube.com/watch?v=${encodeURIComponent(v.video_id)}`,
+    target: "_blank",
+    rel: "noopener",
+    textContent: title,
+  }));
+  if (v.release_id) {
+    item.append(" ", el("a", {
+      className: "release",
+      href: `/releases/${v.release_id}`,
+      textContent: "release",
+      attrs: { "aria-label": `release of ${title}` },
+    }));
   }
+  return item;
+}
 
-  function choose(value) {
-    if (value && !selected[facet].includes(value)) selected[facet].push(value);
-    input.value = "";
-    list.hidden = true;
-    renderChips();
-    scheduleResults();
+// ---- facet pickers (WAI-ARIA combobox with a listbox popup) -------------------------------------------------
+function suggestionsUrl(facet, prefix, limit) {
+  const params = selectionParams({ withSeed: false });
+  params.delete("unique"); // counts are of releases either way
+  if (prefix) params.set("prefix", prefix);
+  params.set("limit", String(limit));
+  return `/api/v1/facets/${facet}?${params}`;
+}
+
+function buildPicker(facet) {
+  const id = `facet-${facet}`;
+  const input = el("input", {
+    id, type: "text", placeholder: `any ${facet}`, autocomplete: "off", spellcheck: false,
+    attrs: { role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": `${id}-list`,
+      "aria-describedby": `${id}-note` },
+  });
+  const list = el("ul", { id: `${id}-list`, className: "suggestions", hidden: true,
+    attrs: { role: "listbox", "aria-label": `${facet} values` } });
+  const note = el("p", { id: `${id}-note`, className: "note", attrs: { "aria-live": "polite" } });
+  const chips = el("ul", { className: "chips", attrs: { "aria-label": `chosen ${facet} values` } });
+  const tops = el("div", { className: "tops", attrs: { "aria-label": `most common ${facet} values here`, role: "group" } });
+  let options = []; // [{value, releases}] shown in the list
+  let active = -1;
+  let pending = null; // {prefix, promise} of the newest suggestions request
+  let asked = 0; // numbers the suggestion requests: only the newest one's answer is shown
+
+  function open(isOpen) {
+    list.hidden = !isOpen;
+    input.setAttribute("aria-expanded", String(isOpen));
+    if (!isOpen) highlight(-1);
   }
 
   function highlight(index) {
-    const items = [...list.children];
-    active = Math.max(-1, Math.min(index, items.length - 1));
-    items.forEach((li, i) => li.classList.toggle("active", i === active));
+    active = index;
+    [...list.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === active)));
+    if (active >= 0 && list.children[active]) {
+      input.setAttribute("aria-activedescendant", list.children[active].id);
+      list.children[active].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
   }
 
-  const suggest = debounce(async () => {
-    const resp = await fetch(`/api/v1/facets/${facet}?prefix=${encodeURIComponent(input.value.trim())}&limit=12`);
-    if (!resp.ok) return;
-    const values = await resp.json();
-    list.replaceChildren(
-      ...values.map((v) =>
-        el(
-          "li",
-          { dataset: { value: v.value }, onmousedown: (e) => { e.preventDefault(); choose(v.value); } },
-          el("span", { textContent: v.value }),
-          el("small", { textContent: v.releases.toLocaleString() })
-        )
-      )
-    );
-    active = -1;
-    list.hidden = values.length === 0 || document.activeElement !== input;
-  }, 150);
+  // Moves to the next option that would give something (greyed ones are skipped).
+  function move(step) {
+    for (let i = active + step; i >= 0 && i < options.length; i += step) {
+      if (options[i].releases > 0) return highlight(i);
+    }
+    return undefined;
+  }
 
-  input.addEventListener("input", suggest);
-  input.addEventListener("focus", suggest);
-  input.addEventListener("blur", () => { list.hidden = true; });
+  function fetchSuggestions(prefix) {
+    const promise = fetch(suggestionsUrl(facet, prefix, SUGGESTIONS))
+      .then((resp) => (resp.ok ? resp.json() : Promise.reject(new Error(String(resp.status)))));
+    pending = { prefix, promise };
+    return promise;
+  }
+
+  async function suggest() {
+    const prefix = input.value.trim();
+    const ask = ++asked;
+    list.setAttribute("aria-busy", "true");
+    let values;
+    try {
+      values = await fetchSuggestions(prefix);
+    } catch {
+      if (ask === asked) note.textContent = "Suggestions are not available right now.";
+      return;
+    } finally {
+      list.removeAttribute("aria-busy");
+    }
+    if (ask !== asked) return; // typed on, or chose, meanwhile
+    note.textContent = "";
+    showOptions(values);
+    open(document.activeElement === input && values.length > 0);
+  }
+  const scheduleSuggest = debounce(suggest, 120);
+
+  function showOptions(values) {
+    // Values that would give nothing come last, greyed, and cannot be picked.
+    options = [...values.filter((v) => v.releases > 0), ...values.filter((v) => v.releases === 0)];
+    list.replaceChildren(...options.map((v, i) => el("li", {
+      id: `${id}-option-${i}`,
+      className: v.releases ? "" : "empty",
+      dataset: { value: v.value },
+      attrs: { role: "option", "aria-selected": "false", ...(v.releases ? {} : { "aria-disabled": "true" }) },
+      onmousedown: (e) => e.preventDefault(), // keep the focus in the input
+      onclick: () => { if (v.releases) choose(v.value); },
+    }, el("span", { className: "value", textContent: v.value }),
+    el("span", { className: "count", textContent: v.releases ? count(v.releases) : "none",
+      attrs: { "aria-label": v.releases ? `${count(v.releases)} releases` : "no releases" } }))));
+    highlight(-1);
+  }
+
+  function choose(value) {
+    asked += 1;
+    scheduleSuggest.cancel();
+    input.value = "";
+    note.textContent = "";
+    open(false);
+    if (!state.facets[facet].includes(value)) {
+      state.facets[facet].push(value);
+      changed();
+    }
+  }
+
+  // Enter: the highlighted suggestion, else the first that gives something, for exactly what was typed.
+  async function enter() {
+    const typed = input.value.trim();
+    if (!typed && active < 0) return;
+    if (active >= 0 && !list.hidden) {
+      choose(options[active].value);
+      return;
+    }
+    scheduleSuggest.cancel();
+    const ask = ++asked;
+    let values = options;
+    if (!pending || pending.prefix !== typed || list.hidden) {
+      try {
+        values = await fetchSuggestions(typed);
+      } catch {
+        note.textContent = "Suggestions are not available right now; try again in a moment.";
+        return;
+      }
+    } else {
+      values = await pending.promise.catch(() => []);
+    }
+    if (ask !== asked) return;
+    const first = values.find((v) => v.releases > 0);
+    if (first) {
+      choose(first.value);
+    } else {
+      showOptions(values);
+      open(values.length > 0);
+      note.textContent = values.length
+        ? `No ${facet} starting with “${typed}” has releases in this selection.`
+        : `No ${facet} starts with “${typed}”. Pick one of the suggestions.`;
+    }
+  }
+
+  function remove(value, position) {
+    state.facets[facet] = state.facets[facet].filter((v) => v !== value);
+    changed();
+    // The focus goes to the chip that took its place, or back to the input.
+    const next = chips.querySelectorAll("button")[position] || chips.querySelectorAll("button")[position - 1];
+    (next || input).focus();
+  }
+
+  function renderChips() {
+    chips.replaceChildren(...state.facets[facet].map((value, i) => el("li", {}, el("button", {
+      type: "button",
+      className: "chip",
+      textContent: value,
+      attrs: { "aria-label": `Remove ${facet} ${value}` },
+      onclick: () => remove(value, i),
+      onkeydown: (e) => {
+        if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); remove(value, i); }
+      },
+    }))));
+    tops.hidden = state.facets[facet].length > 0;
+  }
+
+  // The most common values within the rest of the selection, as one-tap picks under the empty picker.
+  async function refreshTops() {
+    if (state.facets[facet].length) return;
+    let values;
+    try {
+      const resp = await fetch(suggestionsUrl(facet, "", TOPS));
+      values = resp.ok ? await resp.json() : [];
+    } catch {
+      values = [];
+    }
+    tops.replaceChildren(...values.filter((v) => v.releases > 0).map((v) => el("button", {
+      type: "button",
+      className: "top",
+      onclick: () => choose(v.value),
+      attrs: { "aria-label": `${v.value}, ${count(v.releases)} releases` },
+    }, el("span", { textContent: v.value }), el("span", { className: "count", textContent: count(v.releases) }))));
+  }
+
+  input.addEventListener("input", () => { note.textContent = ""; scheduleSuggest(); });
+  input.addEventListener("focus", () => suggest());
+  input.addEventListener("blur", () => open(false));
   input.addEventListener("keydown", (e) => {
-    if (e.key === "ArrowDown") { highlight(active + 1); e.preventDefault(); }
-    else if (e.key === "ArrowUp") { highlight(active - 1); e.preventDefault(); }
-    else if (e.key === "Escape") { list.hidden = true; }
-    else if (e.key === "Enter") {
+    if (e.key === "ArrowDown") {
       e.preventDefault();
-      const item = list.children[active];
-      choose(item ? item.dataset.value : input.value.trim());
+      if (list.hidden && options.length) open(true);
+      move(1);
+    } else if (e.key === "ArrowUp") {
+      e.preventDefault();
+      move(-1);
+    } else if (e.key === "Escape") {
+      if (!list.hidden) { e.preventDefault(); open(false); } else if (input.value) { input.value = ""; }
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      enter();
+    } else if (e.key === "Backspace" && !input.value && state.facets[facet].length) {
+      const last = chips.querySelectorAll("button");
+      last[last.length - 1].focus();
     }
   });
 
-  return el("div", { className: "facet" }, el("label", { htmlFor: input.id, textContent: facet }), input, list, chips);
+  pickers[facet] = { renderChips, refreshTops };
+  const label = el("label", { htmlFor: id, textContent: facet });
+  return el("div", { className: "facet" }, label, el("div", { className: "combo" }, input, list), note, chips, tops);
 }
 
 // ---- account -------------------------------------------------------------------------------------------
 async function loadAccount() {
-  const { user } = await (await fetch("/api/v1/me")).json();
+  let user = null;
+  try {
+    ({ user } = await (await fetch("/api/v1/me")).json());
+  } catch {
+    // Signed out as far as the page can tell; signing in still works.
+  }
   signedIn = Boolean(user);
   $("sign-in").hidden = signedIn;
   $("sign-out").hidden = !signedIn;
@@ -247,11 +472,19 @@ async function createPlaylist(event) {
 
 // ---- start ---------------------------------------------------------------------------------------------
 $("facets").append(...FACETS.map(buildPicker));
-$("unique").addEventListener("change", scheduleResults);
-$("shuffle").addEventListener("click", () => {
-  seed = Math.floor(Math.random() * 2 ** 31);
-  refreshResults();
+Object.assign(state, stateFromAddress());
+history.replaceState(null, "", addressOf()); // the address names the seed, so a copied link gives this sample
+$("unique").addEventListener("change", () => { state.unique = $("unique").checked; changed(); });
+$("shuffle").addEventListener("click", () => changed({ resetSeed: true }));
+$("clear").addEventListener("click", () => {
+  for (const f of FACETS) state.facets[f] = [];
+  state.unique = false;
+  changed();
 });
+$("copy-link").addEventListener("click", copyLink);
+$("retry").addEventListener("click", () => refreshResults());
 $("playlist-form").addEventListener("submit", createPlaylist);
 loadAccount();
+render();
+scheduleResults.cancel();
 refreshResults();
