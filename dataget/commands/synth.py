@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dataget.synth.dump_set import write_dump_set
+from dataget.synth.dump_set import PROFILES, write_dump_set
 from runtime.settings import Settings
 
 
@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--date", default="20260301", help="dump date YYYYMMDD used in the file names")
     parser.add_argument("--revision", type=int, default=0, help="n > 0: the n-th following month's dump")
     parser.add_argument("--workers", type=int, default=None, help="rendering processes (default: CPUs)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="classic",
+                        help="classic: small, quick sets for tests and demos; discogs: the real catalogue's shape "
+                             "(masters, videos, facet values; see bench/README.md)")
     parser.set_defaults(func=run)
 
 
@@ -29,7 +32,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         out = args.out if args.out is not None else settings.download_dir / "synth"
         dumps = write_dump_set(out, args.releases, seed=args.seed, dump_date=args.date,
-                               revision=args.revision, workers=args.workers, progress=report)
+                               revision=args.revision, workers=args.workers, profile=args.profile,
+                               progress=report)
     except ValueError as exc:
         print(f"dataget synth: {exc}", file=sys.stderr)
         return 2

@@ -4,7 +4,9 @@
 `discogs_{date}_CHECKSUM.txt`. Output is a pure function of the arguments (byte-identical on every run), is
 streamed with constant memory, and forms a closed set: every master/artist/label id referenced exists.
 
-Counts at revision 0 for R releases: R // 4 masters, R // 2 artists, R // 8 labels (at least 1 each).
+Counts at revision 0 for R releases: R // 4 masters, R // 2 artists, R // 8 labels (at least 1 each). With
+`profile="discogs"` the set has the real catalogue's shape instead (dataget/synth/profile.py): its masters, artist and
+label counts, videos and facet values, with unique artist and label names; the revision rules below are the same.
 
 Revisions ("next month's dump", same seed, revision r > 0) are applied one after another, r = 1, 2, …; in each:
 * ~2 % of the existing records of every entity change (P_CHANGE = 0.02: title, a video added or removed, a genre,
@@ -31,9 +33,11 @@ from pathlib import Path
 from dataget.synth.compress import write_pieces
 from dataget.synth.plan import Plan
 from dataget.synth.render import render, worker_pool
+from dataget.synth.shape import DiscogsPlan
 
 KINDS = ("artists", "labels", "masters", "releases")  # CHECKSUM order, like the real file
 PARALLEL_FROM = 50_000  # below this, starting worker processes costs more than it saves
+PROFILES: dict[str, type[Plan]] = {"classic": Plan, "discogs": DiscogsPlan}
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def dump_filename(dump_date: str, kind: str) -> str:
 
 
 def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: str = "20260301",
-                   revision: int = 0, gzip_level: int = 1, workers: int | None = None,
+                   revision: int = 0, gzip_level: int = 1, workers: int | None = None, profile: str = "classic",
                    progress: Callable[[str, int, float], None] | None = None) -> DumpSet:
     """Write a consistent synthetic dump set; see the module docstring for sizes and revision semantics.
 
@@ -72,11 +76,13 @@ def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: st
     """
     if releases < 1 or revision < 0:
         raise ValueError("releases must be >= 1 and revision >= 0")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     if len(dump_date) != 8 or not dump_date.isdigit():
         raise ValueError(f"dump_date must be YYYYMMDD, got {dump_date!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = Plan(seed=seed, releases=releases, revision=revision)
+    plan = PROFILES[profile](seed=seed, releases=releases, revision=revision)
     if workers is None:
         workers = (os.cpu_count() or 1) if releases >= PARALLEL_FROM else 1
     paths, counts, sums = {}, {}, {}

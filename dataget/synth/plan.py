@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
+from typing import ClassVar
 
 MASK = (1 << 64) - 1
 
@@ -67,6 +68,8 @@ class Plan:
     seed: int
     releases: int
     revision: int = 0
+
+    unique_names: ClassVar[bool] = False  # names repeat (the vocabulary is small); see text.Names
 
     # --- sizes ------------------------------------------------------------------------------------------
     @property
@@ -180,10 +183,14 @@ class Plan:
         return (master, False) if master >= 0 and self.multi(master) else None
 
     # --- references to artists and labels ---------------------------------------------------------------
+    def popular(self, entity: Entity, u: float) -> int:
+        """A revision-0 slot for a uniform u, skewed to low slots (old, popular records)."""
+        return int(self.base(entity) * u**3)
+
     def pick(self, entity: Entity, u: float) -> int:
-        """A referenced (non-orphan, revision-0) slot, skewed to low slots (old, popular records)."""
+        """A referenced (non-orphan, revision-0) slot, by popularity."""
         n = self.base(entity)
-        slot = int(n * u**3)
+        slot = self.popular(entity, u)
         for _ in range(n):
             if self.plain(entity, slot):
                 return slot

@@ -68,10 +68,10 @@ class Pools:
                                                       w=words(rand, 1).lower())
         return f"<description>{esc(text)}</description>"
 
-    def video(self, rng: random.Random, artist: str) -> tuple[str, str]:
-        """(YouTube id, `<video>` element) of a new random video of `artist` (raw name)."""
+    def video(self, rng: random.Random, artist: str, vid: str | None = None) -> tuple[str, str]:
+        """(YouTube id, `<video>` element) of a video of `artist` (raw name): a new random one, or `vid`."""
         rand = rng.random
-        vid = video_id(rng)
+        vid = video_id(rng) if vid is None else vid
         size = len(self.titles)
         duration = 0 if rand() < 0.03 else 60 + int(rand() * 420)
         return vid, (f'<video src="https://www.youtube.com/watch?v={vid}" duration="{duration}" embed="true">'

@@ -1,8 +1,10 @@
 """Synthetic `<release>` and `<master>` records (2026-era shape), one XML line each.
 
 A record is first drawn as a `Draft` (mutable fields + pre-rendered static fragments) from an RNG seeded by
-(seed, entity, slot). Each revision in which the plan says the record changed then applies one mutation with an
-RNG seeded by that revision, so a record that did not change in a revision is byte-identical to the previous one.
+(seed, entity, slot). With a `DiscogsPlan`, what a query can see (master, videos, artists, labels, genres, styles,
+formats, year, country) is the record's facts from dataget/synth/shape.py; the RNG only decorates them. Each
+revision in which the plan says the record changed then applies one mutation with an RNG seeded by that revision,
+so a record that did not change in a revision is byte-identical to the previous one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,21 @@ from functools import lru_cache
 from dataget.synth import vocab as V
 from dataget.synth.plan import NOT_ON_LABEL, VARIOUS, Entity, Plan, geometric, mix
 from dataget.synth.pools import Pools, draw
-from dataget.synth.text import Names, Rand, attr, credit, decade_year, esc, free_text, one, other, title, words
+from dataget.synth.shape import DiscogsPlan, MasterFacts, ReleaseFacts, Shape
+from dataget.synth.text import (
+    Names,
+    Rand,
+    attr,
+    credit,
+    decade_year,
+    esc,
+    free_text,
+    one,
+    other,
+    title,
+    words,
+    youtube_id,
+)
 
 HUGE_SHARE = 0.01  # releases with hundreds of tracks
 VIDEO_SHARE = 0.80  # releases with 1-6 videos
@@ -52,7 +68,9 @@ class ReleaseSynth:
         self.names = names
         self.core = lru_cache(maxsize=1 << 14)(self._master_core)
         self.various = plan.special_slot(Entity.ARTIST, VARIOUS)
+        self.not_on_label = plan.special_slot(Entity.LABEL, NOT_ON_LABEL)
         self.pools = Pools(plan, names)
+        self.shape = Shape(plan) if isinstance(plan, DiscogsPlan) else None
 
     # --- shared core ------------------------------------------------------------------------------------
     def _core(self, rng: random.Random) -> Core:
@@ -76,8 +94,24 @@ class ReleaseSynth:
                 styles.append(style)
         return Core(title(rand), artists, tuple(genres), tuple(styles), decade_year(rand), compilation)
 
+    def _facts_core(self, facts: MasterFacts | ReleaseFacts, rng: random.Random, videos: tuple[int, ...]) -> Core:
+        """The Core of a master's or a master-less release's facts; joins and title come from rng."""
+        rand = rng.random
+        last = len(facts.artists) - 1
+        artists = tuple((a, V.JOINS.pick(rand) if i < last else "") for i, a in enumerate(facts.artists))
+        artist = self.names.artist(facts.artists[0])
+        compilation = facts.artists == (self.various,)
+        return Core(title(rand), artists, facts.genres, facts.styles, facts.year or 0, compilation,
+                    tuple(self._video_of(key, artist) for key in videos))
+
+    def _video_of(self, key: int, artist: str) -> tuple[str, str]:
+        """The video of a facts key: the same element wherever it is listed."""
+        return self.pools.video(random.Random(key), artist, youtube_id(key))
+
     def _master_core(self, master: int) -> Core:
         rng = random.Random(mix(self.plan.seed, Entity.MASTER, master, 0))
+        if self.shape is not None:
+            return self._facts_core(self.shape.master(master), rng, self.shape.master_videos(master))
         core = self._core(rng)
         vids: list[tuple[str, str]] = []
         if rng.random() < 0.5:
@@ -92,30 +126,47 @@ class ReleaseSynth:
         rng = random.Random(mix(plan.seed, Entity.RELEASE, slot, 0))
         rand = rng.random
         found = plan.release_master(slot)
-        core = self.core(found[0]) if found else self._core(rng)
-        year = core.year if found is None or found[1] else min(2026, core.year + geometric(rand(), 6))
+        facts = self.shape.release(slot) if self.shape is not None else None
+        if found:
+            core = self.core(found[0])
+        else:
+            core = self._core(rng) if facts is None else self._facts_core(facts, rng, ())
+        year: int | None
+        if facts is not None:
+            year = facts.year
+        else:
+            year = core.year if found is None or found[1] else min(2026, core.year + geometric(rand(), 6))
         artist = self.names.artist(core.artists[0][0])
-        labels, label = self._labels(rand)
+        labels, label = self._labels(rand) if facts is None else self._label_list(rand, facts.labels)
         d = Draft(core.title, list(core.genres), list(core.styles), V.DATA_QUALITY.pick(rand), [], artist)
-        fmt, qty = V.FORMAT_NAMES.pick(rand), "1" if rand() < 0.85 else str(2 + int(rand() * 2))
+        fmt = V.FORMAT_NAMES.pick(rand) if facts is None else facts.formats[0]
+        qty = "1" if rand() < 0.85 else str(2 + int(rand() * 2))
         artists = "".join([credit(self.names, a, join=j) for a, j in core.artists])
         series = self._series(rand) if rand() < 0.03 else ""
         extraartists = self._extraartists(rand, geometric(rand(), 1.5))
-        formats = self._format(rand, fmt, qty)
-        country = f"<country>{esc(V.COUNTRIES.pick(rand))}</country>" if rand() < 0.97 else ""
-        released = self._released(rand, year)
+        names = (fmt,) if facts is None else facts.formats
+        formats = "<formats>" + "".join([self._format(rand, name, qty) for name in names]) + "</formats>"
+        if facts is None:
+            country = f"<country>{esc(V.COUNTRIES.pick(rand))}</country>" if rand() < 0.97 else ""
+            released = self._released(rand, core.year if year is None else year)
+        else:
+            country = f"<country>{esc(facts.country)}</country>" if facts.country else ""
+            released = self._released(rand, year, always=True) if year else ""
         notes = ""
         if rand() < 0.35:
-            notes = f"<notes>{esc(free_text(rand, V.NOTES, artist=artist, label=label, year=year, n=slot))}</notes>"
+            text = free_text(rand, V.NOTES, artist=artist, label=label, year=year or decade_year(rand), n=slot)
+            notes = f"<notes>{esc(text)}</notes>"
         master_id = plan.id(Entity.MASTER, found[0]) if found else 0
         main = "true" if found and found[1] else "false"
         tracklist = self._tracklist(rand, fmt, qty, core.compilation)
         identifiers = self._identifiers(rand)
         companies = self._companies(rand)
-        if rand() < VIDEO_SHARE:
+        if facts is not None:
+            d.videos = [self._video_of(key, artist) for key in facts.videos]
+        elif rand() < VIDEO_SHARE:
             for _ in range(1 + min(5, geometric(rand(), 1.3))):
                 self._add_video(d, rng)
-        if core.videos and rand() < SHARED_VIDEO_SHARE:
+        if facts is None and core.videos and rand() < SHARED_VIDEO_SHARE:
             shared = core.videos[int(rand() * len(core.videos))]
             if all(v[0] != shared[0] for v in d.videos):
                 d.videos.insert(int(rand() * (len(d.videos) + 1)), shared)
@@ -149,15 +200,18 @@ class ReleaseSynth:
 
     # --- pieces -----------------------------------------------------------------------------------------
     def _labels(self, rand: Rand) -> tuple[str, str]:
-        nol = self.plan.special_slot(Entity.LABEL, NOT_ON_LABEL)
-        if nol is not None and rand() < 0.05:
-            xml = f'<label name="Not On Label" catno="none" id="{self.plan.id(Entity.LABEL, nol)}"/>'
-            return f"<labels>{xml}</labels>", "Not On Label"
-        slots = [self.plan.pick(Entity.LABEL, rand()) for _ in range(1 if rand() < 0.9 else 2)]
+        if self.not_on_label is not None and rand() < 0.05:
+            return self._label_list(rand, (self.not_on_label,))
+        count = 1 if rand() < 0.9 else 2
+        return self._label_list(rand, tuple(self.plan.pick(Entity.LABEL, rand()) for _ in range(count)))
+
+    def _label_list(self, rand: Rand, slots: tuple[int, ...]) -> tuple[str, str]:
+        """(`<labels>` element, first label's name) of label slots."""
         parts = []
         for s in slots:
             name, ident = self.names.label_attrs(s)
-            parts.append(f'<label name={name} catno="{self.names.catno(rand, s)}" id={ident}/>')  # catno: [A-Z0-9 -]
+            catno = "none" if s == self.not_on_label else self.names.catno(rand, s)  # catno: [A-Z0-9 -]
+            parts.append(f'<label name={name} catno="{catno}" id={ident}/>')
         return "<labels>" + "".join(parts) + "</labels>", self.names.label(slots[0])
 
     def _series(self, rand: Rand) -> str:
@@ -169,23 +223,24 @@ class ReleaseSynth:
 
     @staticmethod
     def _format(rand: Rand, name: str, qty: str) -> str:
-        pool = V.FORMATS[name][1]
-        descs = []
-        for _ in range(int(rand() * 3.5)):
+        """One `<format>`; a format the vocabulary has no descriptions for gets none."""
+        pool = V.FORMATS[name][1] if name in V.FORMATS else ()
+        descs: list[str] = []
+        for _ in range(int(rand() * 3.5) if pool else 0):
             desc = one(rand, pool)
             if desc not in descs:
                 descs.append(desc)
         text = "" if rand() < 0.9 else one(rand, ("Transparent Blue", "Gatefold", "180g", "Red"))
         head = f"<format name={attr(name)} qty=\"{qty}\" text={attr(text)}"
         if not descs:
-            return f"<formats>{head}/></formats>"
+            return f"{head}/>"
         body = "".join(f"<description>{esc(x)}</description>" for x in descs)
-        return f"<formats>{head}><descriptions>{body}</descriptions></format></formats>"
+        return f"{head}><descriptions>{body}</descriptions></format>"
 
     @staticmethod
-    def _released(rand: Rand, year: int) -> str:
+    def _released(rand: Rand, year: int, always: bool = False) -> str:
         u = rand()
-        if u < 0.05:
+        if u < 0.05 and not always:
             return ""
         if u < 0.25:
             value = str(year)

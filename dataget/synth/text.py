@@ -65,6 +65,8 @@ class Names:
         special = self.plan.special_name(Entity.ARTIST, slot)
         if special is not None:
             return special
+        if self.plan.unique_names:
+            return unique_name(Entity.ARTIST, slot)
         h = mix(self.plan.seed, Entity.ARTIST, slot, 7)
         w = V.WORDS
         kind = h % 10
@@ -89,6 +91,8 @@ class Names:
         special = self.plan.special_name(Entity.LABEL, slot)
         if special is not None:
             return special
+        if self.plan.unique_names:
+            return unique_name(Entity.LABEL, slot)
         h = mix(self.plan.seed, Entity.LABEL, slot, 7)
         name = V.WORDS[(h >> 8) % len(V.WORDS)] + V.LABEL_SUFFIXES[(h >> 16) % len(V.LABEL_SUFFIXES)]
         return f"{name} ({2 + (h >> 44) % 4})" if (h >> 40) % 6 == 0 else name
@@ -99,6 +103,32 @@ class Names:
     def catno(self, rand: Rand, label: int) -> str:
         prefix = self.catno_prefix(label)
         return f"{prefix} {int(rand() * 9000) + 100}" if rand() < 0.9 else f"{prefix}-{int(rand() * 90) + 1:03d}"
+
+
+@lru_cache(maxsize=2)
+def _name_bases(entity: Entity) -> tuple[str, ...]:
+    """Distinct artist or label names from the vocabulary, in a fixed shuffled order (famous acts first)."""
+    w = V.WORDS
+    if entity is Entity.ARTIST:
+        names = ([f"{a} {b}" for a in V.FIRST_NAMES for b in V.LAST_NAMES]
+                 + [f"The {a} {n}" for a in w for n in V.BAND_NOUNS]
+                 + [f"{a}{b.lower()}" for a in w for b in w if a != b]
+                 + [f"{a} {b}" for a in w for b in w if a != b] + [f"DJ {a}" for a in w])
+        head = list(V.FAMOUS)
+    else:
+        names = [f"{a}{s}" for a in w for s in V.LABEL_SUFFIXES] + [f"{a} {b}{s}" for a in w for b in w
+                                                                  for s in V.LABEL_SUFFIXES if a != b]
+        head = []
+    tail = [name for name in dict.fromkeys(names) if name not in head]
+    random.Random(int(entity)).shuffle(tail)
+    return tuple(head + tail)
+
+
+def unique_name(entity: Entity, slot: int) -> str:
+    """A name no other slot has: the vocabulary's names in turn, then again with Discogs' " (2)", " (3)"… suffixes."""
+    bases = _name_bases(entity)
+    round_, index = divmod(slot, len(bases))
+    return f"{bases[index]} ({round_ + 1})" if round_ else bases[index]
 
 
 def credit(names: Names, slot: int | None, *, name: str | None = None, anv: str = "",
@@ -115,6 +145,11 @@ def credit(names: Names, slot: int | None, *, name: str | None = None, anv: str 
 def video_id(rng: random.Random) -> str:
     bits = rng.getrandbits(66)
     return "".join([YOUTUBE_ALPHABET[(bits >> shift) & 63] for shift in range(0, 66, 6)])
+
+
+def youtube_id(key: int) -> str:
+    """The 11-character id of a 64-bit video key (one to one)."""
+    return "".join([YOUTUBE_ALPHABET[(key >> shift) & 63] for shift in range(0, 66, 6)])
 
 
 def decade_year(rand: Rand) -> int:

@@ -9,18 +9,21 @@ from bisect import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Weighted:
-    values: tuple[str, ...]
+class Weighted(Generic[T]):
+    values: tuple[T, ...]
     cum: tuple[float, ...]
 
     @classmethod
-    def of(cls, pairs: Sequence[tuple[str, float]]) -> Weighted:
+    def of(cls, pairs: Sequence[tuple[T, float]]) -> Weighted[T]:
         return cls(tuple(v for v, _ in pairs), tuple(accumulate(w for _, w in pairs)))
 
-    def pick(self, rand: Callable[[], float]) -> str:
+    def pick(self, rand: Callable[[], float]) -> T:
         return self.values[bisect(self.cum, rand() * self.cum[-1])]
 
 
