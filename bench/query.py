@@ -5,8 +5,11 @@
     python bench/query.py --releases 200000 --url http://127.0.0.1:8080 --namespace <the site's index>
     python bench/query.py --releases 200000 --replicas 1                # the site reads from Redis and a replica
 
-The index is built straight through FacetIndex.apply_releases (no Kafka, no XML); value popularity is Zipf-skewed
-like Discogs' (few huge genres, a long tail of labels and artists), and so is the query mix. `--reuse` keeps an index
+The index is built straight through FacetIndex.apply_releases (no Kafka, no XML) from the `discogs` profile's
+catalogue (dataget/synth/shape.py: what `dataget synth --profile discogs` writes, calibrated to the real one), or with
+`--profile classic` from the earlier universe (1-4 videos per release; the numbers in bench/README.md before the
+profile). Value popularity is Zipf-skewed like Discogs' (few huge genres, a long tail of labels and artists), and so
+is the query mix. `--reuse` keeps an index
 of the right size from an earlier run (its generation is bumped, so query caches start cold as after a build); the
 last line printed is `p95_ms: X`. The default mode (--serve) runs `dataget web` with DATAGET_NAMESPACE set to the
 namespace minus its `:v0`, the index version a site reads while no other version is active.
@@ -24,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -36,6 +39,9 @@ from redis.asyncio import Redis
 
 from dataget.stack.process import free_port
 from dataget.stack.services import Service, redis_replica_service
+from dataget.synth import profile as P
+from dataget.synth.plan import Entity
+from dataget.synth.shape import Catalogue, ReleaseFacts
 from runtime.settings import DEFAULT_REDIS, settings_env, settings_from_env
 from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
@@ -49,13 +55,18 @@ SERVE_START_S = 60
 SERVE_LOG = Path(__file__).with_name("out") / "query-serve.log"
 
 
+# What a universe generates for one release: (release id, the record the index reads, the facts it was drawn from,
+# None in the classic universe).
+Generated = tuple[int, dict[str, Any], ReleaseFacts | None]
+
+
 def zipf_picker(values: list[str], rng: random.Random, s: float = 1.1) -> Callable[[], str]:
     weights = list(itertools.accumulate(1 / (rank**s) for rank in range(1, len(values) + 1)))
     return lambda: rng.choices(values, cum_weights=weights)[0]
 
 
 class Universe:
-    """Value pools and Zipf pickers shared by the record generator and the query mix."""
+    """The classic universe: value pools and Zipf pickers shared by the record generator and the query mix."""
 
     def __init__(self, releases: int, rng: random.Random) -> None:
         self.rng = rng
@@ -112,36 +123,112 @@ class Universe:
         }
 
     def query(self) -> FacetQuery:
-        rng = self.rng
-        names = rng.sample(["genre", "style", "country", "decade", "year", "format", "label", "artist"],
-                           rng.choices([1, 2, 3, 4], weights=[4, 3, 2, 1])[0])
-        facets: dict[str, tuple[str, ...]] = {}
-        for name in names:
-            pick = self.pick["year"] if name == "decade" else self.pick[name]
-            values = {pick() for _ in range(rng.choices([1, 2], weights=[4, 1])[0])}
-            if name == "decade":
-                values = {str(int(v) // 10 * 10) for v in values}
-            facets[name] = tuple(sorted(values))
-        return FacetQuery(
-            facets=facets,
-            limit=50,
-            unique="master" if rng.random() < 0.1 else None,
-            seed=rng.randrange(1000) if rng.random() < 0.3 else None,
-        )
+        return mixed_query(self.rng, lambda name: self.pick[name]())
+
+    def records(self, start: int, stop: int) -> list[Generated]:
+        return [(rid, self.release(rid), None) for rid in range(start + 1, stop + 1)]
+
+    def master_records(self) -> list[tuple[int, dict[str, Any]]]:
+        return [(m, {"id": m, "videos": [{"src": "", "youtube_id": f"m{m:09d}{n:x}", "title": "master video"}
+                                          for n in range(self.rng.randint(1, 3))]})
+                for m in range(1, self.masters + 1, 3)]
 
 
-async def build(index: FacetIndex, universe: Universe, releases: int) -> float:
+class DiscogsUniverse:
+    """The `discogs` profile's catalogue of `releases` releases, and a query mix drawn from the same distributions."""
+
+    def __init__(self, releases: int, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.catalogue = Catalogue(seed, releases)
+        self.styles = self.catalogue.shape.styles
+
+    def value(self, facet: str) -> str:
+        """A value of a facet, as popular as releases make it (labels and artists among this catalogue's)."""
+        rand, plan, names = self.rng.random, self.catalogue.plan, self.catalogue.names
+        if facet == "genre":
+            return P.GENRES.pick(rand)
+        if facet == "style":
+            pool = self.styles[P.GENRES.pick(rand)]
+            return pool[P.zipf_rank(rand(), len(pool), P.STYLE_ZIPF)]
+        if facet == "country":
+            return P.COUNTRIES.pick(rand)
+        if facet == "format":
+            return P.FORMATS.pick(rand)
+        if facet == "year":
+            return str(P.year(rand(), rand()))
+        if facet == "label":
+            return names.label(plan.pick(Entity.LABEL, rand()))
+        return names.artist(plan.pick(Entity.ARTIST, rand()))
+
+    def query(self) -> FacetQuery:
+        return mixed_query(self.rng, self.value)
+
+    def records(self, start: int, stop: int) -> list[Generated]:
+        out: list[Generated] = []
+        for slot in range(start, stop):
+            facts, record = self.catalogue.release(slot)
+            out.append((record["id"], record, facts))
+        return out
+
+    def master_records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for master in range(self.catalogue.plan.n_masters):
+            record = self.catalogue.master(master)
+            if record["videos"]:
+                yield record["id"], record
+
+
+PROFILES = ("discogs", "classic")
+
+
+def make_universe(profile: str, releases: int, seed: int) -> Universe | DiscogsUniverse:
+    if profile == "classic":
+        return Universe(releases, random.Random(seed))
+    return DiscogsUniverse(releases, seed)
+
+
+def mixed_query(rng: random.Random, value: Callable[[str], str]) -> FacetQuery:
+    """One query of the benchmark's mix: 1-4 facets (fewer more often), each with 1 or 2 values from `value`."""
+    names = rng.sample(["genre", "style", "country", "decade", "year", "format", "label", "artist"],
+                       rng.choices([1, 2, 3, 4], weights=[4, 3, 2, 1])[0])
+    facets: dict[str, tuple[str, ...]] = {}
+    for name in names:
+        values = {value("year" if name == "decade" else name) for _ in range(rng.choices([1, 2], weights=[4, 1])[0])}
+        if name == "decade":
+            values = {str(int(v) // 10 * 10) for v in values}
+        facets[name] = tuple(sorted(values))
+    return FacetQuery(
+        facets=facets,
+        limit=50,
+        unique="master" if rng.random() < 0.1 else None,
+        seed=rng.randrange(1000) if rng.random() < 0.3 else None,
+    )
+
+
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def build(index: FacetIndex, universe: Universe | DiscogsUniverse, releases: int,
+                observe: Callable[[list[Generated]], None] | None = None) -> float:
+    """Index the universe's first `releases` releases, then its masters' own videos; seconds taken. `observe` sees
+    every batch before it is indexed."""
     started = time.perf_counter()
-    for start in range(1, releases + 1, BATCH):
-        batch = [(rid, universe.release(rid)) for rid in range(start, min(start + BATCH, releases + 1))]
-        await index.apply_releases(batch)
+    for start in range(0, releases, BATCH):
+        batch = universe.records(start, min(start + BATCH, releases))
+        if observe is not None:
+            observe(batch)
+        await index.apply_releases([(rid, record) for rid, record, _ in batch])
         if (start // BATCH) % 50 == 0:
-            print(f"  indexed {start + len(batch) - 1:,} releases", flush=True)
-    masters = [(m, {"id": m, "videos": [{"src": "", "youtube_id": f"m{m:09d}{n:x}", "title": "master video"}
-                                         for n in range(universe.rng.randint(1, 3))]})
-               for m in range(1, universe.masters + 1, 3)]
-    for start in range(0, len(masters), BATCH):
-        await index.apply_masters(masters[start:start + BATCH])
+            print(f"  indexed {start + len(batch):,} releases", flush=True)
+    for chunk in batches(universe.master_records(), BATCH):
+        await index.apply_masters(chunk)
     return time.perf_counter() - started
 
 
@@ -262,7 +349,7 @@ async def main(args: argparse.Namespace) -> None:
     # Cold heavy queries can queue for seconds behind each other; measure them rather than time out at 5 s.
     redis = Redis.from_url(args.redis_url, max_connections=args.clients + 4, socket_timeout=300)
     index = FacetIndex(redis, args.namespace)
-    universe = Universe(args.releases, random.Random(args.seed))
+    universe = make_universe(args.profile, args.releases, args.seed)
     stats = await index.stats()
     if args.reuse and stats["releases"] >= args.releases * 0.99:
         print(f"reusing index {args.namespace}: {stats['releases']:,} releases")
@@ -334,6 +421,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--namespace", default="bench-query:v0")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=PROFILES, default="discogs",
+                        help="the catalogue indexed (and the query mix): discogs, the real shape; classic, the earlier "
+                             "universe")
     parser.add_argument("--reuse", action="store_true", help="keep an existing index of this size")
     parser.add_argument("--keep", action="store_true", help="don't drop the index at the end")
     return parser.parse_args()

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from query import Universe
+from query import PROFILES, make_universe
 from redis.asyncio import Redis
 
 from runtime.settings import DEFAULT_REDIS
@@ -51,7 +50,7 @@ async def script_usec(redis: Redis) -> int:
 async def main(args: argparse.Namespace) -> None:
     redis = Redis.from_url(args.redis_url, socket_timeout=300)
     scripts = {"base": redis.register_script(script_at(args.base)), "tree": redis.register_script(script_at(None))}
-    universe = Universe(args.releases, random.Random(args.seed))
+    universe = make_universe(args.profile, args.releases, args.seed)
     universe.rng.seed(args.seed + 1)  # bench/query.py's mix
     spent = dict.fromkeys(scripts, 0)
     counts_differ = samples_differ = 0
@@ -85,6 +84,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--namespace", default="bench-query:v0")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=PROFILES, default="discogs", help="as given to bench/query.py")
     return parser.parse_args()
 
 
