@@ -37,6 +37,12 @@ function el(tag, { dataset = {}, attrs = {}, ...props } = {}, ...children) {
 
 const count = (n) => n.toLocaleString("en");
 
+// "730" on screen, "730 releases" to a screen reader.
+function countSpan(releases) {
+  if (!releases) return el("span", { className: "count", textContent: "none" });
+  return el("span", { className: "count" }, count(releases), el("span", { className: "visually-hidden", textContent: " releases" }));
+}
+
 // ---- the selection and the address ------------------------------------------------------------------------
 function selectionParams({ withSeed = true } = {}) {
   const params = new URLSearchParams();
@@ -251,9 +257,7 @@ function buildPicker(facet) {
       attrs: { role: "option", "aria-selected": "false", ...(v.releases ? {} : { "aria-disabled": "true" }) },
       onmousedown: (e) => e.preventDefault(), // keep the focus in the input
       onclick: () => { if (v.releases) choose(v.value); },
-    }, el("span", { className: "value", textContent: v.value }),
-    el("span", { className: "count", textContent: v.releases ? count(v.releases) : "none",
-      attrs: { "aria-label": v.releases ? `${count(v.releases)} releases` : "no releases" } }))));
+    }, el("span", { className: "value", textContent: v.value }), countSpan(v.releases))));
     highlight(-1);
   }
 
@@ -339,8 +343,7 @@ function buildPicker(facet) {
       type: "button",
       className: "top",
       onclick: () => choose(v.value),
-      attrs: { "aria-label": `${v.value}, ${count(v.releases)} releases` },
-    }, el("span", { textContent: v.value }), el("span", { className: "count", textContent: count(v.releases) }))));
+    }, el("span", { textContent: v.value }), " ", countSpan(v.releases))));
   }
 
   input.addEventListener("input", () => { note.textContent = ""; scheduleSuggest(); });
@@ -460,6 +463,10 @@ async function createPlaylist(event) {
     body: JSON.stringify(body),
   });
   const answer = await resp.json();
+  if (resp.status === 403 && answer.connect) { // YouTube access is asked for on the first playlist
+    location.assign(`${answer.connect}&next=${encodeURIComponent(location.pathname + location.search)}`);
+    return;
+  }
   if (!resp.ok) {
     $("job").hidden = false;
     $("job-state").textContent = "Not created";

@@ -30,7 +30,9 @@
   const button = (id, text, onclick) => el("button", { type: "button", id, className: "link", textContent: text, onclick });
   const play = el("button", { type: "button", id: "player-play", className: "button", textContent: "Play", onclick: playPause });
   const status = el("p", { id: "player-status", className: "hint" });
-  const list = el("ol", { id: "player-queue", className: "player-queue" });
+  // Focusable: it scrolls, and a keyboard must be able to scroll it (axe: scrollable-region-focusable).
+  const list = el("ol", { id: "player-queue", className: "player-queue", tabIndex: 0 });
+  list.setAttribute("aria-label", "Play queue");
   const frame = el("div", { className: "player-frame" }, el("div", { id: "player-frame" }));
   const limit = el("input", { id: "export-limit", type: "number", min: 1, max: 5000, value: 500 });
   const downloads = FORMATS.map((f) =>
