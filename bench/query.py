@@ -294,7 +294,10 @@ async def served_site(redis: Redis, redis_url: str, namespace: str, processes: i
         raise SystemExit(f"{active_key(base)} names {active.decode()!r}: the site would not read {namespace!r}")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = settings_from_env().with_(redis_url=redis_url, redis_replica_urls=tuple(replicas), namespace=base)
+    # The load comes from one address at full speed: the site's rate limits (per client and per process) would
+    # answer 429 or queue it, and what is measured is the index and the site's work, not those limits.
+    settings = settings_from_env().with_(redis_url=redis_url, redis_replica_urls=tuple(replicas), namespace=base,
+                                         rate_limit_per_s=0, query_rate_per_process=0)
     env = {**os.environ, **settings_env(settings)}
     SERVE_LOG.parent.mkdir(exist_ok=True)
     with SERVE_LOG.open("wb") as log:

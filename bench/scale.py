@@ -1,0 +1,286 @@
+"""Scaling benchmark: the facet index of the `discogs` profile's catalogue at growing sizes, one row per size.
+
+    python bench/scale.py --sizes 200000,500000       # a quick check
+    python bench/scale.py --sizes 1000000,4000000     # within ~100 minutes on 2 cores
+    python bench/scale.py                             # 1M, 2M, 4M, 8M: about three hours, if memory allows
+
+Each size is a fresh index built through FacetIndex.apply_releases / apply_masters (bench/query.py's build) from the
+catalogue dataget/synth/shape.py generates (bench/README.md, "Synthetic catalogue"). A row gives Redis memory per
+indexed release (a release is indexed when it lists videos, about half), the build rate in catalogue releases per
+second, Redis CPU per cold query (one client, each query on a new cache generation) and HTTP p50/p95/p99 with 20
+clients through a site started for the run (bench/query.py's load). The query mix is the same at every size: drawn
+once with a fixed seed, its values from the smallest size's catalogue (labels and artists among the most popular
+there), which every bigger size holds too. So its queries match more releases as the catalogue grows; a row also says
+how many videos a query matches on average.
+
+Exactness: the first --brute queries of the mix are counted the slow way over the generated records while the index
+is built, and compared with the index's counts at every size.
+
+Redis: by default a private redis-server with the stack's own options (dataget/stack/services.py) in a temporary
+directory, so its CPU and memory are the index's alone; it is stopped and removed at the end. --redis-url uses a
+running server instead (a namespace of its own, dropped after each size; its CPU figures then include other
+clients'). Before each size the memory it needs (projected from the last row) is checked against free RAM and
+Redis' maxmemory; a size that would not fit is skipped with a line saying so.
+
+Last lines: `growth: X` (Redis CPU per cold query at the largest size / at 1M), `full_index_gb: X` (Redis memory of
+the full 19.4M-release catalogue, measured or projected linearly from the rows), `p95_ms_full: X` (HTTP p95 at the
+largest size measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from query import DiscogsUniverse, Generated, build, over_http, percentile, redis_cpu_s, served_site
+from redis.asyncio import Redis
+
+from dataget.stack.process import free_port
+from dataget.stack.services import redis_service
+from dataget.synth import profile as P
+from schemas.query import FacetQuery
+from sinks.facet_index import FacetIndex
+from sinks.facets import release_facets
+
+OUT = Path(__file__).with_name("out")
+GIB = 2**30
+# Before any row is measured: Redis bytes per catalogue release to expect (measured ~2.2k), with room to spare.
+FIRST_BYTES_PER_RELEASE = 3000
+# Headroom over the projected memory: an AOF rewrite's copy-on-write pages and the allocator's slack.
+MEMORY_HEADROOM = 1.25
+# RAM left to the rest of the machine (Kafka, FerretDB, the site, the other benchmarks and tests).
+RESERVED_RAM = 3 * GIB
+# How long to wait for an AOF rewrite started by the build to end before timing queries.
+REWRITE_WAIT_S = 600
+
+
+class Brute:
+    """Counts of a few queries over the generated records, computed the slow, obvious way while they are indexed.
+
+    A video matches when some matching release lists it. A release's own videos are listed by it alone (their keys
+    are its slot's), so they are counted; only videos of a master's pool are kept, as keys, to count them once."""
+
+    def __init__(self, queries: list[FacetQuery]) -> None:
+        self.queries = queries
+        self.wanted = [{facet: set(values) for facet, values in q.facets.items()} for q in queries]
+        self.releases = [0] * len(queries)
+        self.own = [0] * len(queries)
+        self.shared: list[set[int]] = [set() for _ in queries]
+        self.masters: list[set[int]] = [set() for _ in queries]  # unique=master: masters of matching releases
+        self.single = [0] * len(queries)  # unique=master: matching releases without a master
+
+    def observe(self, batch: list[Generated]) -> None:
+        for _, record, facts in batch:
+            if facts is None or not facts.videos:  # the index holds releases with videos only
+                continue
+            values = release_facets(record)
+            for i, wanted in enumerate(self.wanted):
+                if all(values[facet] & want for facet, want in wanted.items()):
+                    self.releases[i] += 1
+                    self.own[i] += len(facts.videos) - facts.shared
+                    self.shared[i].update(facts.videos[:facts.shared])
+                    if facts.master is None:
+                        self.single[i] += 1
+                    else:
+                        self.masters[i].add(facts.master)
+
+    def counts(self, i: int, universe: DiscogsUniverse) -> tuple[int, int]:
+        """(releases, videos) as the index counts them for query i."""
+        if self.queries[i].unique != "master":
+            return self.releases[i], self.own[i] + len(self.shared[i])
+        shared = set(self.shared[i])
+        for master in self.masters[i]:  # a group's videos include its master's own
+            shared.update(universe.catalogue.shape.master_videos(master))
+        return len(self.masters[i]) + self.single[i], self.own[i] + len(shared)
+
+
+@dataclass
+class Row:
+    size: int
+    indexed: int
+    videos: int
+    build_rate: float  # catalogue releases per second
+    memory: int  # bytes of Redis memory the index added
+    cpu_ms: float  # Redis CPU per cold query
+    matched: float  # videos a cold query matches, on average
+    p50: float
+    p95: float
+    p99: float
+    exact: str
+
+    def line(self) -> str:
+        return (f"| {self.size:,} | {self.indexed:,} | {self.videos:,} | {self.build_rate:,.0f} | "
+                f"{self.memory / max(1, self.indexed):,.0f} B ({self.memory / GIB:.2f} GiB) | {self.cpu_ms:.2f} ms | "
+                f"{self.matched:,.0f} | {self.p50:.1f} / {self.p95:.1f} / {self.p99:.1f} ms | {self.exact} |")
+
+
+HEADER = ("| releases | indexed | videos | build rel/s | Redis memory per indexed release | Redis CPU per cold query "
+          "| videos matched per query | HTTP p50 / p95 / p99 (20 clients) | exact |\n" + "|---" * 9 + "|")
+
+
+@contextlib.asynccontextmanager
+async def private_redis() -> AsyncIterator[str]:
+    """A redis-server started with the stack's options in a temporary directory; its URL. Stopped and removed after."""
+    OUT.mkdir(exist_ok=True)
+    stack_dir = Path(tempfile.mkdtemp(prefix="scale-redis-", dir=OUT))
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    service = redis_service(url)
+    try:
+        await asyncio.to_thread(service.start, stack_dir)
+        print(f"private Redis at {url} (data in {stack_dir})", flush=True)
+        yield url
+    finally:
+        await asyncio.to_thread(service.process(stack_dir).stop)
+        shutil.rmtree(stack_dir, ignore_errors=True)
+
+
+async def room_for(redis: Redis, size: int, bytes_per_release: float) -> str | None:
+    """Why an index of `size` releases would not fit now, or None."""
+    need = size * bytes_per_release * MEMORY_HEADROOM
+    free = psutil.virtual_memory().available - RESERVED_RAM
+    if need > free:
+        return f"needs ~{need / GIB:.1f} GiB, {free / GIB:.1f} GiB of RAM free (keeping {RESERVED_RAM / GIB:.0f})"
+    info = await redis.info("memory")
+    maxmemory = int(info.get("maxmemory", 0))
+    if maxmemory and need > maxmemory - int(info["used_memory"]):
+        return f"needs ~{need / GIB:.1f} GiB, Redis maxmemory leaves {(maxmemory - info['used_memory']) / GIB:.1f}"
+    return None
+
+
+async def rewrite_done(redis: Redis) -> None:
+    """Wait for an AOF rewrite to end: its process would share the cores with the queries timed next."""
+    deadline = time.monotonic() + REWRITE_WAIT_S
+    while time.monotonic() < deadline:
+        persistence = await redis.info("persistence")
+        if not any(int(persistence.get(key, 0)) for key in ("aof_rewrite_in_progress", "rdb_bgsave_in_progress")):
+            return
+        await asyncio.sleep(2)
+
+
+async def measure(args: argparse.Namespace, redis: Redis, size: int, cold: list[FacetQuery],
+                  http: list[FacetQuery]) -> Row:
+    index = FacetIndex(redis, args.namespace)
+    await index.drop()
+    universe = DiscogsUniverse(size, args.seed)
+    brute = Brute(cold[:args.brute])
+    before = int((await redis.info("memory"))["used_memory"])
+    elapsed = await build(index, universe, size, brute.observe)
+    stats = await index.stats()
+    memory = int((await redis.info("memory"))["used_memory"]) - before
+    print(f"built {size:,} releases ({stats['releases']:,} indexed, {stats['videos']:,} videos) in {elapsed:.0f} s",
+          flush=True)
+    await rewrite_done(redis)
+
+    wrong = []
+    for i, q in enumerate(brute.queries):
+        await redis.incr(f"{args.namespace}:gen")
+        result = await index.query(q)
+        expected = brute.counts(i, universe)
+        if (result.releases, result.videos) != expected:
+            wrong.append(f"{q.facets} unique={q.unique}: index {result.releases}/{result.videos}, brute {expected}")
+    for line in wrong:
+        print(f"  INEXACT {line}")
+    exact = f"{len(brute.queries) - len(wrong)}/{len(brute.queries)}"
+
+    cpu_before = await redis_cpu_s(redis)
+    matched = 0
+    for q in cold:
+        await redis.incr(f"{args.namespace}:gen")  # cold: nothing cached from an earlier query
+        matched += (await index.query(q)).videos
+    cpu_ms = (await redis_cpu_s(redis) - cpu_before) / len(cold) * 1000
+    print(f"Redis CPU per cold query: {cpu_ms:.2f} ms over {len(cold)} queries", flush=True)
+
+    await redis.incr(f"{args.namespace}:gen")
+    async with served_site(redis, args.redis_url, args.namespace, args.web_processes, []) as (url, _):
+        latencies = await over_http(url, http, args.clients)
+    await index.drop()
+    return Row(size, stats["releases"], stats["videos"], size / elapsed, memory, cpu_ms, matched / len(cold),
+               percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99), exact)
+
+
+def projected_gb(rows: list[Row]) -> str:
+    """Redis memory of the full catalogue: measured, or a least-squares line through the rows' (size, memory)."""
+    full = [row for row in rows if row.size >= P.FULL_RELEASES]
+    if full:
+        return f"{full[0].memory / 1e9:.1f} (measured at {full[0].size:,} releases)"
+    if len(rows) == 1:
+        slope, intercept = rows[0].memory / rows[0].size, 0.0
+    else:
+        n = len(rows)
+        mean_x = sum(r.size for r in rows) / n
+        mean_y = sum(r.memory for r in rows) / n
+        slope = (sum((r.size - mean_x) * (r.memory - mean_y) for r in rows)
+                 / sum((r.size - mean_x) ** 2 for r in rows))
+        intercept = mean_y - slope * mean_x
+    return f"{(intercept + slope * P.FULL_RELEASES) / 1e9:.1f} (projected from {len(rows)} rows)"
+
+
+async def run(args: argparse.Namespace) -> None:
+    sizes = sorted(args.sizes)
+    mix = DiscogsUniverse(sizes[0], args.seed)
+    mix.rng.seed(args.seed + 1)
+    cold = [mix.query() for _ in range(args.queries)]
+    http = [mix.query() for _ in range(args.requests)]
+    redis = Redis.from_url(args.redis_url, max_connections=args.clients + 4, socket_timeout=600)
+    rows: list[Row] = []
+    try:
+        for size in sizes:
+            bytes_per_release = rows[-1].memory / rows[-1].size if rows else FIRST_BYTES_PER_RELEASE
+            reason = await room_for(redis, size, bytes_per_release)
+            if reason is not None:
+                print(f"size {size:,}: skipped: {reason}", flush=True)
+                continue
+            print(f"size {size:,}: building", flush=True)
+            rows.append(await measure(args, redis, size, cold, http))
+            print(HEADER.splitlines()[0])
+            print(rows[-1].line(), flush=True)
+    finally:
+        await redis.aclose()
+    if not rows:
+        raise SystemExit("no size fitted")
+    print()
+    print(HEADER)
+    for row in rows:
+        print(row.line())
+    base = next((row for row in rows if row.size == 1_000_000), rows[0])
+    largest = rows[-1]
+    note = "" if base.size == 1_000_000 else f" (against {base.size:,}: no 1M row)"
+    print(f"growth: {largest.cpu_ms / base.cpu_ms:.2f}{note}")
+    print(f"full_index_gb: {projected_gb(rows)}")
+    print(f"p95_ms_full: {largest.p95:.1f} (at {largest.size:,} releases)")
+
+
+async def main(args: argparse.Namespace) -> None:
+    if args.redis_url:
+        await run(args)
+        return
+    async with private_redis() as url:
+        args.redis_url = url
+        await run(args)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=lambda text: [int(n) for n in text.split(",")],
+                        default=[1_000_000, 2_000_000, 4_000_000, 8_000_000], help="catalogue sizes, comma-separated")
+    parser.add_argument("--queries", type=int, default=300, help="cold queries timed with one client")
+    parser.add_argument("--requests", type=int, default=2000, help="HTTP requests")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--brute", type=int, default=12, help="queries of the mix counted by brute force")
+    parser.add_argument("--web-processes", type=int, default=1)
+    parser.add_argument("--redis-url", default=None, help="a running Redis (default: a private one for the run)")
+    parser.add_argument("--namespace", default="bench-scale:v0")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
