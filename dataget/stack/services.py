@@ -88,9 +88,9 @@ def redis_service(url: str, maxmemory: int | None = None) -> Service:
     host, port = host_port(url, 6379)
 
     def prepare(stack_dir: Path) -> list[str]:
-        # AOF so a restarted Redis keeps the index (the restart test relies on it); its rewrites keep it within about
-        # twice the index (docs/operations.md). A replica gets its copy at once rather than after the 5 s Redis waits
-        # for others to share it.
+        # AOF so a restarted Redis keeps the index (the restart test relies on it); Redis' rewrites keep it below about
+        # the index's memory (docs/operations.md). A replica gets its copy at once rather than after the 5 s Redis
+        # waits for others to share it.
         return _redis_argv(stack_dir, "redis", host, port, ["--appendonly", "yes", "--appendfsync", "everysec",
                                                             "--repl-diskless-sync-delay", "0",
                                                             *_redis_memory_options(maxmemory)])
