@@ -85,8 +85,8 @@ class MongoStore:
     every step is indexed and cheap anyway):
     - FerretDB batches inserts (100 documents per SQL statement) but runs every update and delete as a find by
       `_id` plus a statement and transaction of its own. Those go through the collection's `_id` index, so their
-      cost does not grow with the collection, but a replace still costs several inserts; a replace of an unchanged
-      document skips the write.
+      cost does not grow with the collection, but a replace still costs about ten inserts or more (a replace of an
+      unchanged document skips the write and costs less).
     - A batch's inserts go out as WRITERS commands at once: FerretDB decodes and converts documents on each
       connection's goroutine and serialises only the SQLite write (a third writer adds nothing on two cores).
     - Deletes go one by one: an `_id` equality on a string is pushed down to SQLite (see document_id), `$in` is not.
