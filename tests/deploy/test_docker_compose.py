@@ -62,3 +62,11 @@ def test_the_replica_override_gives_the_site_a_writable_in_sync_replica(compose:
     merged = {**compose["services"]["web"]["environment"], **env}
     settings = settings_from_env({k: (v if "${" not in str(v) else "x") for k, v in merged.items()})
     assert settings.redis_replica_urls == ("redis://redis-replica:6379/0",)
+
+
+@pytest.mark.parametrize("file, service", [("docker-compose.yml", "redis"), ("docker-compose.replica.yml",
+                                                                                 "redis-replica")])
+def test_redis_has_a_maxmemory_it_keeps_without_evicting(file: str, service: str) -> None:
+    command = yaml.safe_load((ROOT / file).read_text())["services"][service]["command"]
+    assert command[command.index("--maxmemory") + 1] == "${REDIS_MAXMEMORY:-14gb}"
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"

@@ -96,6 +96,7 @@ async def test_the_index_stops_short_of_maxmemory_queries_keep_working_and_the_r
     index = FacetIndex(redis, "mem")
     stopped_at = await fill(guarded(redis, index, 0.9), 100)
     memory = await redis_memory(redis)
+    assert (memory.maxmemory, memory.policy) == (SMALL_MAXMEMORY, "noeviction")  # as the stack starts its Redis
     assert 0.9 * SMALL_MAXMEMORY <= memory.used < SMALL_MAXMEMORY
     indexed = [release(r) for r in range(1, stopped_at)]
     assert (await index.stats())["releases"] == len(indexed)  # nothing of the refused batch
