@@ -249,7 +249,10 @@ function buildPicker(facet) {
 
   function showOptions(values) {
     // Values that would give nothing come last, greyed, and cannot be picked.
-    options = [...values.filter((v) => v.releases > 0), ...values.filter((v) => v.releases === 0)];
+    const next = [...values.filter((v) => v.releases > 0), ...values.filter((v) => v.releases === 0)];
+    if (next.length === options.length && next.every((v, i) => v.value === options[i].value
+        && v.releases === options[i].releases)) return; // the same list: nothing moves under the pointer
+    options = next;
     list.replaceChildren(...options.map((v, i) => el("li", {
       id: `${id}-option-${i}`,
       className: v.releases ? "" : "empty",
