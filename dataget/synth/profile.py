@@ -62,9 +62,10 @@ POOL_VIDEO_SHARE = 0.7
 POOL_BASE, POOL_SCALE, POOL_EXPONENT = 2, 1.0, 0.5
 
 # --- Facet values ---------------------------------------------------------------------------------------------------
-# Compilations credit "Various" (60 of 979), self-released items "Not On Label" (53 of 979).
+# Compilations credit "Various" (60 of 979), self-released items "Not On Label" (21 of 979; its variants such as
+# "Not On Label (X Self-released)", 32 more, are labels of their own).
 COMPILATION_SHARE = 60 / 979
-NOT_ON_LABEL_SHARE = 53 / 979
+NOT_ON_LABEL_SHARE = 21 / 979
 # Credits per release (main artists, labels, genres, styles, formats): the sample's counts.
 ARTIST_COUNTS = Weighted.of([(1, 838), (2, 88), (3, 34), (4, 7), (5, 5), (6, 2), (7, 3), (9, 1), (10, 1)])
 LABEL_COUNTS = Weighted.of([(1, 913), (2, 57), (3, 7), (4, 2)])
@@ -77,7 +78,7 @@ ARTIST_ZIPF = 0.8
 LABEL_ZIPF = 0.85
 # Styles belong to genres; within a genre they are Zipf-skewed (House is on 6.8% of the sample, Pop Rock on 6.4%).
 STYLE_TOTAL = 757
-STYLE_ZIPF = 0.9
+STYLE_ZIPF = 1.1
 GENRES = Weighted.of([
     ("Rock", 332), ("Electronic", 296), ("Pop", 182), ("Folk, World, & Country", 112), ("Classical", 67),
     ("Jazz", 65), ("Funk / Soul", 52), ("Hip Hop", 43), ("Stage & Screen", 36), ("Latin", 30), ("Blues", 24),
@@ -113,7 +114,7 @@ COUNTRIES = Weighted.of([
 
 
 def zipf_rank(u: float, n: int, s: float) -> int:
-    """A rank in [0, n) for a uniform u, P(rank k) ~ (k + 1) ** -s (continuous inverse CDF; 0 < s < 1)."""
+    """A rank in [0, n) for a uniform u, P(rank k) ~ (k + 1) ** -s (continuous inverse CDF; s > 0, s != 1)."""
     a = 1.0 - s
     return min(n - 1, int((1.0 + u * ((n + 1.0) ** a - 1.0)) ** (1.0 / a)) - 1)
 

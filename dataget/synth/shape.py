@@ -21,8 +21,9 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from dataget.synth import profile as P
+from dataget.synth import vocab as V
 from dataget.synth.plan import GROWTH, NOT_ON_LABEL, VARIOUS, Entity, Plan, mix, unit
-from dataget.synth.text import Names, title, youtube_id
+from dataget.synth.text import Names, youtube_id
 
 FEISTEL_ROUNDS = 4
 _PERM_TAG = 4000  # mix() tags of the permutation's round keys
@@ -198,8 +199,9 @@ class Shape:
         return self._distinct(Entity.ARTIST, P.ARTIST_COUNTS.pick(rng.random), rng), False
 
     def _distinct(self, entity: Entity, n: int, rng: random.Random) -> tuple[int, ...]:
+        # Here and for genres and styles: a popular value drawn twice is drawn again, a few times at most.
         picked: dict[int, None] = {}
-        for _ in range(4 * n):  # a popular value drawn twice is drawn again, a few times at most
+        for _ in range(4 * n):
             picked[self.plan.pick(entity, rng.random())] = None
             if len(picked) == n:
                 break
@@ -215,9 +217,12 @@ class Shape:
                 break
         chosen = tuple(genres)
         styles: dict[str, None] = {}
-        for _ in range(P.STYLE_COUNTS.pick(rand)):
+        want = P.STYLE_COUNTS.pick(rand)
+        for _ in range(4 * want):
             pool = self.styles[chosen[int(rand() * len(chosen))]]
             styles[pool[P.zipf_rank(rand(), len(pool), P.STYLE_ZIPF)]] = None
+            if len(styles) == want:
+                break
         return chosen, tuple(styles)
 
     @staticmethod
@@ -283,10 +288,15 @@ class Catalogue:
         self.shape = Shape(self.plan)
         self.names = Names(self.plan)
 
-    def _video(self, key: int, artist: str) -> dict[str, str]:
+    @staticmethod
+    def _video(key: int, artist: str) -> dict[str, str]:
         vid = youtube_id(key)
-        name = title(random.Random(key).random)
-        return {"src": f"https://www.youtube.com/watch?v={vid}", "youtube_id": vid, "title": f"{artist} - {name}"}
+        words = V.WORDS
+        # 1-3 words and a suffix from the key's bits: as long as the XML's titles, without seeding an RNG per video.
+        name = " ".join(words[(key >> (8 * i + 8)) % len(words)] for i in range(1 + key % 3))
+        suffix = V.VIDEO_TITLE_SUFFIXES[(key >> 40) % len(V.VIDEO_TITLE_SUFFIXES)]
+        return {"src": f"https://www.youtube.com/watch?v={vid}", "youtube_id": vid,
+                "title": f"{artist} - {name}{suffix}"}
 
     def release(self, slot: int) -> tuple[ReleaseFacts, dict[str, Any]]:
         """A release's facts and its record."""
