@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -72,7 +73,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return _http_error_json(exc)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
+        # aiohttp's static route looks a requested name up as is: one longer than the file system allows names none.
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            return error_response(404, "not found")
         log.exception("%s %s failed", request.method, request.path)
         return error_response(500, "internal error")
 

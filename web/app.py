@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from runtime.settings import Settings, redis_address
 from runtime.topic_admin import ensure_topics
 from sinks.index_versions import ActiveIndex
-from web import api, api_page, auth, export, pages, playlists
+from web import api, api_page, auth, export, housekeeping, pages, playlists
 from web.body_limits import BODY_CAPS, capped_bodies
 from web.caching import no_store_by_default
 from web.index_pool import IndexPool, Member
@@ -132,6 +132,7 @@ def create_app(
     index = budgeted(index, QueryBudget(settings.query_rate_per_process))
     app[CTX] = WebContext(settings=settings, index=index, store=store, publisher=publisher, hub=hub)
     app.on_shutdown.append(_close_sockets)
+    app.cleanup_ctx.append(housekeeping.upkeep(store))
     app.on_response_prepare.append(security_headers(settings.public_base_url))
     api.add_routes(app)
     auth.add_routes(app)

@@ -7,6 +7,7 @@ import hmac
 import logging
 import time
 import warnings
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +20,9 @@ from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 
 from runtime.settings import Settings
+from web import sessions
 from web.ports import CTX
+from web.youtube_access import YOUTUBE_SCOPE, disconnect, grants_youtube
 
 with warnings.catch_warnings():
     # Authlib 1.9 nudges towards the `httpx2` fork; plain httpx works and is what we ship.
@@ -28,10 +31,10 @@ with warnings.catch_warnings():
 
 log = logging.getLogger(__name__)
 
-SCOPE = "openid email profile https://www.googleapis.com/auth/youtube"
+# Who the user is; YouTube access is asked for on top when a playlist needs it (/auth/login?youtube=1).
+SCOPE = "openid email profile"
 USER_KEY = "user"
 LOGIN_KEY = "login"
-SESSION_DAYS = 30
 # Clock difference tolerated between us and the provider when checking an ID token's times (seconds).
 CLOCK_SKEW_S = 300
 
@@ -64,7 +67,7 @@ def session_storage(settings: Settings) -> EncryptedCookieStorage:
         # __Host-: the browser keeps it only if Secure, for this host alone and path /, so a sibling subdomain
         # cannot plant or overwrite it.
         cookie_name="__Host-dataget_session" if secure else "dataget_session",
-        max_age=SESSION_DAYS * 86400,
+        max_age=int(sessions.SESSION_MAX.total_seconds()),
         path="/",
         httponly=True,
         # Lax: the callback is a top-level navigation back from the provider's site.
@@ -83,9 +86,19 @@ def check_origin(request: web.Request) -> None:
 
 
 async def current_user(request: web.Request) -> dict[str, str] | None:
+    """Who is signed in: the cookie's user, while the server still has the session it names alive."""
     session = await get_session(request)
     user = session.get(USER_KEY)
-    return user if isinstance(user, dict) else None
+    if not isinstance(user, dict) or not isinstance(user.get("sid"), str):
+        return None
+    store, key, now = request.app[CTX].store, sessions.session_key(user["sid"]), datetime.now(UTC)
+    record = await store.get_session(key)
+    if record is None or not sessions.is_alive(record, user["id"], now):
+        session.invalidate()
+        return None
+    if sessions.needs_touch(record, now):
+        await store.touch_session(key, user["id"], now)
+    return {"id": user["id"], "email": user.get("email", "")}
 
 
 async def require_user(request: web.Request) -> dict[str, str]:
@@ -97,11 +110,11 @@ async def require_user(request: web.Request) -> dict[str, str]:
     return user
 
 
-def oauth_client(settings: Settings, token: dict[str, Any] | None = None) -> AsyncOAuth2Client:
+def oauth_client(settings: Settings, token: dict[str, Any] | None = None, scope: str = SCOPE) -> AsyncOAuth2Client:
     return AsyncOAuth2Client(
         client_id=settings.oauth_client_id,
         client_secret=settings.oauth_client_secret,
-        scope=SCOPE,
+        scope=scope,
         redirect_uri=redirect_uri(settings),
         code_challenge_method="S256",
         token=token,
@@ -161,20 +174,32 @@ def verify_identity(
 
 
 async def login(request: web.Request) -> web.StreamResponse:
+    """To the provider; with ?youtube=1 asking for YouTube access too, with a refresh token for the worker."""
     settings = request.app[CTX].settings
     verifier, nonce = generate_token(48), generate_token(24)
-    async with oauth_client(settings) as client:
+    youtube = request.query.get("youtube") == "1"
+    # The YouTube grant needs offline access and fresh consent (a refresh token is only issued then).
+    extra = {"access_type": "offline", "prompt": "consent"} if youtube else {}
+    async with oauth_client(settings, scope=f"{SCOPE} {YOUTUBE_SCOPE}" if youtube else SCOPE) as client:
         url, state = client.create_authorization_url(
             settings.oauth_authorize_url,
             code_verifier=verifier,
             nonce=nonce,
-            access_type="offline",
-            prompt="consent",
             include_granted_scopes="true",
+            **extra,
         )
     session = await get_session(request)
-    session[LOGIN_KEY] = {"state": state, "verifier": verifier, "nonce": nonce}
+    session[LOGIN_KEY] = {"state": state, "verifier": verifier, "nonce": nonce, "youtube": youtube,
+                          "next": local_path(request.query.get("next", "/"))}
     raise web.HTTPFound(url)
+
+
+def local_path(target: str) -> str:
+    """Where to go after sign-in: a path of this site, never another site (an open redirect); else "/"."""
+    if (not target.startswith("/") or target.startswith(("//", "/\\")) or len(target) > 2000
+            or any(c < " " or c == "\\" for c in target)):
+        return "/"
+    return target
 
 
 async def _exchange(settings: Settings, code: str, pending: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -209,18 +234,34 @@ async def callback(request: web.Request) -> web.StreamResponse:
     except httpx.HTTPError as exc:
         log.warning("sign-in provider unreachable: %s", type(exc).__name__)
         raise web.HTTPBadGateway(text="The sign-in provider did not answer; please try again.") from exc
-    await ctx.store.save_user(user_id, profile, token)
-    # A fresh session on privilege change (no fixation); it carries only who is signed in.
+    # The token is kept only when it grants YouTube (with include_granted_scopes a plain sign-in may bring an
+    # earlier YouTube grant along): an identity-only token is of no use to anybody later.
+    youtube = grants_youtube(token)
+    await ctx.store.save_user(user_id, profile, token if youtube else None)
+    # A fresh session on privilege change (no fixation); the cookie carries who and which server-side session.
+    session_id = sessions.new_session_id()
+    await ctx.store.start_session(sessions.session_key(session_id), user_id, datetime.now(UTC))
     session = await new_session(request)
-    session[USER_KEY] = {"id": user_id, "email": profile.get("email") or ""}
+    session[USER_KEY] = {"id": user_id, "email": profile.get("email") or "", "sid": session_id}
     log.info("signed in %s", user_id)
-    raise web.HTTPFound("/")
+    if pending.get("youtube") and not youtube:
+        # The consent screen lets a user untick YouTube: their next playlist request asks again.
+        log.info("%s did not grant YouTube access", user_id)
+    raise web.HTTPFound(local_path(str(pending.get("next", "/"))))
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
+    """End the session on the server too (a copied cookie stops working); with the form field
+    disconnect=youtube also revoke the user's YouTube grant and delete the stored token."""
     check_origin(request)
-    session = await get_session(request)
-    session.invalidate()
+    ctx = request.app[CTX]
+    user = await current_user(request)
+    if user is not None:
+        if (await request.post()).get("disconnect") == "youtube":
+            await disconnect(ctx.settings, ctx.store, user["id"])
+        session = await get_session(request)
+        await ctx.store.end_session(sessions.session_key(session[USER_KEY]["sid"]))
+    (await get_session(request)).invalidate()
     raise web.HTTPSeeOther("/")
 
 

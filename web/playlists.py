@@ -9,15 +9,18 @@ import logging
 from aiohttp import WSCloseCode, web
 
 from schemas.playlist_jobs import PlaylistJob, StatusSnapshot
-from web.api import error_response, read_json
+from web.api import error_response, json_response, read_json
 from web.auth import check_origin, require_user
 from web.playlist_jobs import build_job, initial_snapshot, parse_playlist_request, refusal
 from web.ports import CTX
 from web.query_params import QueryError, parse_int
 from web.selection import collect_videos
 from web.status_hub import Subscription, TooManySockets, is_terminal
+from web.youtube_access import has_youtube
 
 log = logging.getLogger(__name__)
+# Where the page sends the visitor to grant YouTube access (web/auth.py login).
+CONNECT_URL = "/auth/login?youtube=1"
 
 
 async def create_playlist(request: web.Request) -> web.Response:
@@ -26,6 +29,10 @@ async def create_playlist(request: web.Request) -> web.Response:
     # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
     if request.content_type != "application/json":
         return error_response(415, "send the request as application/json")
+    if not await has_youtube(request.app[CTX].store, user["id"]):
+        # Incremental authorization: sign-in asked only who the user is; YouTube access is asked for now.
+        return json_response({"error": "connect your YouTube account to create playlists", "connect": CONNECT_URL},
+                             status=403)
     try:
         playlist = parse_playlist_request(await read_json(request))
     except QueryError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from runtime.settings import Settings
 from schemas.playlist_jobs import PlaylistJob, StatusSnapshot
 from schemas.query import FacetQuery, FacetValue, QueryResult
 from schemas.records import Master, Release
+from web.sessions import SessionRecord
 from web.status_hub import StatusHub
 
 
@@ -38,7 +40,26 @@ class Store(Protocol):
 
     async def get_master(self, master_id: int) -> Master | None: ...
 
-    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None: ...
+    # token: the OAuth token when it grants YouTube access (None: the sign-in granted only who the user is).
+    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any] | None) -> None: ...
+
+    # The user's stored OAuth token (sinks.user_tokens.TokenKeyError when no configured key decrypts it).
+    async def load_token(self, user_id: str) -> dict[str, Any] | None: ...
+
+    async def delete_token(self, user_id: str) -> None: ...
+
+    # Sessions by key (web/sessions.py): the server's side of signing in and out.
+    async def start_session(self, key: str, user_id: str, now: datetime) -> None: ...
+
+    async def get_session(self, key: str) -> SessionRecord | None: ...
+
+    # Record use of the session (and that its user was seen).
+    async def touch_session(self, key: str, user_id: str, now: datetime) -> None: ...
+
+    async def end_session(self, key: str) -> None: ...
+
+    # Delete the tokens and sessions of users not seen since `cutoff`; how many users.
+    async def forget_idle_users(self, cutoff: datetime) -> int: ...
 
     async def create_job(self, job: PlaylistJob) -> None: ...
 

@@ -13,6 +13,7 @@ from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS, PlaylistJob, Statu
 from schemas.records import Master, Release
 from sinks.mongo_store import document_id, record_of
 from sinks.user_tokens import UserTokenStore
+from web.sessions import SessionRecord
 
 # A visitor waits this long, not the driver's 30 s, before a down MongoDB becomes a 503 (web/api.py).
 MONGO_TIMEOUT_MS = 5000
@@ -39,6 +40,7 @@ class SiteStore:
         self._masters = self._client[settings.mongo_db]["masters"]
         app_db = self._client[settings.app_mongo_db]
         self._users = app_db["users"]
+        self._sessions = app_db["sessions"]
         # The request as the site accepted it (ownership checks); the YouTube worker keeps its own
         # progress in `playlist_jobs`, so the two processes never write the same documents.
         self._jobs = app_db["playlist_requests"]
@@ -61,10 +63,42 @@ class SiteStore:
         # The masters collection holds masters.
         return None if doc is None else cast(Master, record_of(doc))
 
-    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
-        await asyncio.to_thread(self._tokens.save, user_id, token)
-        doc = {**profile, "last_login": datetime.now(UTC).isoformat()}
+    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any] | None) -> None:
+        if token is not None:
+            await asyncio.to_thread(self._tokens.save, user_id, token)
+        now = datetime.now(UTC)
+        doc = {**profile, "last_login": now.isoformat(), "last_seen": now}
         await self._users.update_one({"_id": user_id}, {"$set": doc}, upsert=True)
+
+    async def load_token(self, user_id: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self._tokens.load, user_id)
+
+    async def delete_token(self, user_id: str) -> None:
+        await asyncio.to_thread(self._tokens.delete, user_id)
+
+    async def start_session(self, key: str, user_id: str, now: datetime) -> None:
+        await self._sessions.insert_one({"_id": key, "user_id": user_id, "created_at": now, "seen_at": now})
+
+    async def get_session(self, key: str) -> SessionRecord | None:
+        doc = await self._sessions.find_one({"_id": key})
+        return None if doc is None else {"user_id": doc["user_id"], "created_at": doc["created_at"],
+                                         "seen_at": doc["seen_at"]}
+
+    async def touch_session(self, key: str, user_id: str, now: datetime) -> None:
+        await self._sessions.update_one({"_id": key}, {"$set": {"seen_at": now}})
+        await self._users.update_one({"_id": user_id}, {"$set": {"last_seen": now}})
+
+    async def end_session(self, key: str) -> None:
+        await self._sessions.delete_one({"_id": key})
+
+    async def forget_idle_users(self, cutoff: datetime) -> int:
+        # Users from before last_seen was kept start their clock now.
+        await self._users.update_many({"last_seen": {"$exists": False}}, {"$set": {"last_seen": datetime.now(UTC)}})
+        gone = [doc["_id"] async for doc in self._users.find({"last_seen": {"$lt": cutoff}}, {"_id": 1})]
+        for user_id in gone:
+            await asyncio.to_thread(self._tokens.delete, user_id)
+        await self._sessions.delete_many({"$or": [{"user_id": {"$in": gone}}, {"seen_at": {"$lt": cutoff}}]})
+        return len(gone)
 
     async def create_job(self, job: PlaylistJob) -> None:
         await self._jobs.insert_one({**job, "_id": job["job_id"]})

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 from fakes.oidc import FakeOIDC, s256
@@ -7,8 +9,11 @@ from yarl import URL
 
 from sinks.user_tokens import UserTokenStore
 from web.app import create_app
-from web.auth import SCOPE
+from web.auth import SCOPE, local_path
+from web.housekeeping import forget_idle_users
+from web.sessions import USER_RETENTION
 from web.site_store import SiteStore
+from web.youtube_access import YOUTUBE_SCOPE
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +29,7 @@ def make_app(oidc, store, public_base_url="http://dataget.test", **changes):
     )
 
 
-async def test_login_redirects_with_pkce_state_nonce_offline(aiohttp_client, oidc):
+async def test_login_asks_who_the_user_is_and_youtube_only_when_asked(aiohttp_client, oidc):
     client = await aiohttp_client(make_app(oidc, FakeStore(), public_base_url="https://dataget.test"))
     resp = await client.get("/auth/login", allow_redirects=False)
     assert resp.status == 302
@@ -32,11 +37,15 @@ async def test_login_redirects_with_pkce_state_nonce_offline(aiohttp_client, oid
     assert str(url.with_query(None)) == f"{oidc.url}/authorize"
     q = url.query
     assert q["redirect_uri"] == "https://dataget.test/auth/callback"
-    assert q["scope"] == SCOPE
-    assert (q["access_type"], q["prompt"], q["code_challenge_method"]) == ("offline", "consent", "S256")
+    assert q["scope"] == SCOPE == "openid email profile"
+    assert "access_type" not in q and "prompt" not in q and q["code_challenge_method"] == "S256"
     assert q["state"] and q["nonce"] and len(q["code_challenge"]) == 43
     cookie = resp.headers["Set-Cookie"]
     assert "SameSite=Lax" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    youtube = URL((await client.get("/auth/login?youtube=1", allow_redirects=False)).headers["Location"]).query
+    assert youtube["scope"] == f"{SCOPE} {YOUTUBE_SCOPE}"
+    assert (youtube["access_type"], youtube["prompt"], youtube["include_granted_scopes"]) == (
+        "offline", "consent", "true")
 
 
 async def test_full_sign_in_stores_tokens_and_session(aiohttp_client, oidc):
@@ -219,3 +228,129 @@ async def test_an_id_token_that_fails_an_oidc_check_signs_nobody_in(aiohttp_clie
         oidc.id_token_overrides.clear()
     assert resp.status == 400
     assert store.tokens == {} and (await (await client.get("/api/v1/me")).json())["user"] is None
+
+
+ORIGIN = "http://dataget.test"
+PLAYLIST = {"title": "Jazz", "query": {"genre": ["Jazz"]}, "max_videos": 3}
+
+
+async def test_youtube_access_is_asked_for_on_the_first_playlist(aiohttp_client, oidc):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store))
+    await sign_in(client, youtube=False)
+    assert store.tokens == {}  # an identity-only token is not kept
+    refused = await client.post("/api/v1/playlists", json=PLAYLIST, headers={"Origin": ORIGIN})
+    assert refused.status == 403
+    assert (await refused.json())["connect"] == "/auth/login?youtube=1"
+    await sign_in(client, youtube=True)
+    [token] = store.tokens.values()
+    assert YOUTUBE_SCOPE in token["scope"].split() and token["refresh_token"]
+    assert (await client.post("/api/v1/playlists", json=PLAYLIST, headers={"Origin": ORIGIN})).status == 202
+
+
+async def test_a_youtube_scope_the_user_unticked_is_not_taken_as_granted(aiohttp_client, oidc):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store))
+    oidc.withheld_scopes.add(YOUTUBE_SCOPE)
+    usual, oidc.user = oidc.user, {"sub": "555", "email": "new@example.com"}  # granted nothing before
+    try:
+        done = await provider_roundtrip(client, youtube=True)
+    finally:
+        oidc.withheld_scopes.clear()
+        oidc.user = usual
+    assert done.status == 302 and store.tokens == {}
+    assert (await client.post("/api/v1/playlists", json=PLAYLIST, headers={"Origin": ORIGIN})).status == 403
+
+
+async def test_sign_in_returns_to_the_page_it_left_and_nowhere_else(aiohttp_client, oidc):
+    client = await aiohttp_client(make_app(oidc, FakeStore()))
+    await client.get("/auth/login?youtube=1&next=/%3Fgenre%3DJazz", allow_redirects=False)
+    login = await client.get("/auth/login?youtube=1&next=/%3Fgenre%3DJazz", allow_redirects=False)
+    async with httpx.AsyncClient() as browser:
+        back = URL((await browser.get(login.headers["Location"])).headers["Location"])
+    done = await client.get(back.path_qs, allow_redirects=False)
+    assert done.headers["Location"] == "/?genre=Jazz"
+
+
+@pytest.mark.parametrize(("target", "kept"), [
+    ("/?genre=Jazz", True), ("/releases/7", True), ("//evil.test/x", False), ("/\\evil.test", False),
+    ("https://evil.test/", False), ("javascript:alert(1)", False), ("/a\nb", False), ("", False),
+])
+def test_local_path(target, kept):
+    assert local_path(target) == (target if kept else "/")
+
+
+def cookie_of(client):
+    return client.session.cookie_jar.filter_cookies(client.make_url("/"))["dataget_session"].value
+
+
+async def test_sign_out_ends_the_session_on_the_server(aiohttp_client, oidc):
+    store = FakeStore()
+    app = make_app(oidc, store)
+    client = await aiohttp_client(app)
+    await sign_in(client)
+    copied = cookie_of(client)
+    done = await client.post("/auth/logout", headers={"Origin": ORIGIN}, allow_redirects=False)
+    assert done.status == 303 and store.sessions == {}
+    thief = await aiohttp_client(app)
+    thief.session.cookie_jar.update_cookies({"dataget_session": copied})
+    assert (await (await thief.get("/api/v1/me")).json())["user"] is None
+    assert (await thief.post("/api/v1/playlists", json=PLAYLIST, headers={"Origin": ORIGIN})).status == 401
+
+
+@pytest.mark.parametrize(("created_ago", "seen_ago", "alive"), [
+    (timedelta(days=29), timedelta(days=6), True),
+    (timedelta(days=29), timedelta(days=8), False),  # idle too long
+    (timedelta(days=31), timedelta(minutes=1), False),  # too old, however busy
+])
+async def test_sessions_end_when_idle_or_too_old(aiohttp_client, oidc, created_ago, seen_ago, alive):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store))
+    await sign_in(client)
+    [record] = store.sessions.values()
+    now = datetime.now(UTC)
+    record.update(created_at=now - created_ago, seen_at=now - seen_ago)
+    assert ((await (await client.get("/api/v1/me")).json())["user"] is not None) == alive
+    if alive:  # use is recorded (at most every few minutes)
+        assert now - record["seen_at"] < timedelta(minutes=1)
+
+
+async def test_a_cookie_without_a_server_session_signs_nobody_in(aiohttp_client, oidc):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store))
+    await sign_in(client)
+    store.sessions.clear()  # as after a sign-out elsewhere, or a cookie from before server-side sessions
+    assert (await (await client.get("/api/v1/me")).json())["user"] is None
+
+
+async def test_sign_out_can_disconnect_youtube(aiohttp_client, oidc):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store))
+    await sign_in(client)
+    [token] = store.tokens.values()
+    done = await client.post("/auth/logout", data={"disconnect": "youtube"}, headers={"Origin": ORIGIN},
+                             allow_redirects=False)
+    assert done.status == 303
+    assert token["refresh_token"] in oidc.revoked and store.tokens == {}
+    async with httpx.AsyncClient() as http:  # the grant is gone at the provider too
+        refresh = token_form(oidc, grant_type="refresh_token", refresh_token=token["refresh_token"])
+        assert (await http.post(f"{oidc.url}/token", data=refresh)).json()["error"] == "invalid_grant"
+
+
+async def test_disconnect_deletes_the_token_even_when_the_provider_is_down(aiohttp_client, oidc):
+    store = FakeStore()
+    client = await aiohttp_client(make_app(oidc, store, oauth_revoke_url="http://127.0.0.1:9/revoke"))
+    await sign_in(client)
+    await client.post("/auth/logout", data={"disconnect": "youtube"}, headers={"Origin": ORIGIN})
+    assert store.tokens == {}
+
+
+async def test_users_gone_for_long_are_forgotten():
+    store = FakeStore()
+    now = datetime.now(UTC)
+    for user_id, seen in (("google:old", now - USER_RETENTION - timedelta(days=1)), ("google:recent", now)):
+        await store.save_user(user_id, {}, {"access_token": "a", "refresh_token": "r"})
+        store.users[user_id]["last_seen"] = seen
+        await store.start_session(f"s-{user_id}", user_id, seen)
+    await forget_idle_users(store, now)
+    assert set(store.tokens) == {"google:recent"} and set(store.sessions) == {"s-google:recent"}

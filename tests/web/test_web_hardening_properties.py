@@ -137,7 +137,7 @@ def test_anonymous_requests_to_every_route(site, data):
 def signed_in_client(site):
     _, url = site
     with httpx.Client(base_url=url) as client:
-        provider = client.get("/auth/login").headers["Location"]
+        provider = client.get("/auth/login?youtube=1").headers["Location"]
         back = httpx.URL(httpx.get(provider).headers["Location"])  # the public URL's callback: asked here instead
         assert client.get(back.raw_path.decode()).status_code == 302
         assert client.get("/api/v1/me").json()["user"] is not None

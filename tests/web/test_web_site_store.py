@@ -83,3 +83,32 @@ async def test_active_jobs_are_the_users_requests_the_worker_has_not_finished(is
     finally:
         client.close()
         await store.close()
+
+
+async def test_sessions_and_forgetting_idle_users(isolated_settings: Settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    store = SiteStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
+    now = datetime.now(UTC).replace(microsecond=0)
+    try:
+        await store.save_user("google:1", {"email": "a@example.com"}, {"access_token": "a", "refresh_token": "r"})
+        await store.save_user("google:2", {"email": "b@example.com"}, None)
+        await store.start_session("k1", "google:1", now - timedelta(days=200))
+        await store.start_session("k2", "google:2", now)
+        record = await store.get_session("k1")
+        assert record is not None and record["user_id"] == "google:1"
+        await store.touch_session("k2", "google:2", now + timedelta(minutes=10))
+        assert (await store.get_session("k2"))["seen_at"].replace(tzinfo=UTC) == now + timedelta(minutes=10)
+        assert await store.load_token("google:2") is None
+        # google:1 has not been seen for 200 days (its last_seen is set back as if so)
+        client = pymongo.MongoClient(isolated_settings.mongo_url)
+        client[isolated_settings.app_mongo_db].users.update_one(
+            {"_id": "google:1"}, {"$set": {"last_seen": now - timedelta(days=200)}})
+        client.close()
+        assert await store.forget_idle_users(now - timedelta(days=180)) == 1
+        assert await store.load_token("google:1") is None and await store.get_session("k1") is None
+        assert await store.get_session("k2") is not None
+        await store.end_session("k2")
+        assert await store.get_session("k2") is None
+    finally:
+        await store.close()

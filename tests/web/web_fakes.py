@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import ClientResponse, ClientSession
@@ -15,6 +16,7 @@ from yarl import URL
 from runtime.settings import Settings
 from schemas.playlist_jobs import ACTIVE_STATES
 from schemas.query import MAX_LIMIT, FacetQuery, FacetValue, QueryResult, SampleVideo
+from sinks.user_tokens import TokenKeyError
 
 GENRES = ("Electronic", "Jazz", "Rock", "Funk / Soul")
 
@@ -101,6 +103,9 @@ class FakeStore:
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What the YouTube worker saved of each job (StatusSnapshots).
     job_statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Users whose stored token no key decrypts (load_token raises TokenKeyError, as the real store does).
+    undecryptable: set[str] = field(default_factory=set)
 
     async def get_release(self, release_id: int) -> dict[str, Any] | None:
         return self.releases.get(release_id)
@@ -108,9 +113,42 @@ class FakeStore:
     async def get_master(self, master_id: int) -> dict[str, Any] | None:
         return self.masters.get(master_id)
 
-    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any]) -> None:
-        self.users[user_id] = profile
-        self.tokens[user_id] = token
+    async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any] | None) -> None:
+        self.users[user_id] = {**profile, "last_seen": datetime.now(UTC)}
+        if token is not None:  # like UserTokenStore.save: a token without a refresh token keeps the stored one
+            self.undecryptable.discard(user_id)
+            self.tokens[user_id] = {**self.tokens.get(user_id, {}), **token}
+
+    async def load_token(self, user_id: str) -> dict[str, Any] | None:
+        if user_id in self.undecryptable:
+            raise TokenKeyError(f"stored token of user {user_id} does not decrypt with the configured key")
+        return self.tokens.get(user_id)
+
+    async def delete_token(self, user_id: str) -> None:
+        self.tokens.pop(user_id, None)
+        self.undecryptable.discard(user_id)
+
+    async def start_session(self, key: str, user_id: str, now: datetime) -> None:
+        self.sessions[key] = {"user_id": user_id, "created_at": now, "seen_at": now}
+
+    async def get_session(self, key: str) -> dict[str, Any] | None:
+        return self.sessions.get(key)
+
+    async def touch_session(self, key: str, user_id: str, now: datetime) -> None:
+        if key in self.sessions:
+            self.sessions[key]["seen_at"] = now
+        if user_id in self.users:
+            self.users[user_id]["last_seen"] = now
+
+    async def end_session(self, key: str) -> None:
+        self.sessions.pop(key, None)
+
+    async def forget_idle_users(self, cutoff: datetime) -> int:
+        gone = [user_id for user_id, user in self.users.items() if user["last_seen"] < cutoff]
+        for user_id in gone:
+            await self.delete_token(user_id)
+        self.sessions = {k: s for k, s in self.sessions.items() if s["user_id"] not in gone and s["seen_at"] >= cutoff}
+        return len(gone)
 
     async def create_job(self, job: dict[str, Any]) -> None:
         self.jobs[job["job_id"]] = job
@@ -143,9 +181,10 @@ def web_settings(**changes: object) -> Settings:
     )
 
 
-async def provider_roundtrip(client: TestClient) -> ClientResponse:
-    """The browser dance /auth/login -> provider (auto-approves) -> /auth/callback; the callback's response."""
-    login = await client.get("/auth/login", allow_redirects=False)
+async def provider_roundtrip(client: TestClient, youtube: bool = True) -> ClientResponse:
+    """The browser dance /auth/login -> provider (auto-approves) -> /auth/callback; the callback's response.
+    youtube: ask for YouTube access too, as the page does before the first playlist."""
+    login = await client.get("/auth/login?youtube=1" if youtube else "/auth/login", allow_redirects=False)
     assert login.status == 302, await login.text()
     async with ClientSession() as browser:
         answer = await browser.get(login.headers["Location"], allow_redirects=False)
@@ -154,8 +193,8 @@ async def provider_roundtrip(client: TestClient) -> ClientResponse:
     return await client.get(back.path_qs, allow_redirects=False)
 
 
-async def sign_in(client: TestClient) -> None:
+async def sign_in(client: TestClient, youtube: bool = True) -> None:
     """Sign in through the fake provider (the session cookie stays in client's jar)."""
-    done = await provider_roundtrip(client)
+    done = await provider_roundtrip(client, youtube)
     assert done.status == 302, await done.text()
 
