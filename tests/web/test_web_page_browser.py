@@ -220,7 +220,8 @@ def test_phone_width_dark_mode_and_screenshots(site, browser, screenshots):
         color_scheme(browser, scheme)
         browser.get(page)
         wait_counts(browser, site, [("genre", "Electronic"), ("decade", "1990"), ("seed", "1")])
-        WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".facet:has(#facet-country) .tops .top"))
+        WebDriverWait(browser, 20).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".facet:has(#facet-country) .tops .top"))
         background = browser.execute_script("return getComputedStyle(document.documentElement).backgroundColor")
         assert (background == "rgb(22, 20, 18)") == (scheme == "dark")
         full_page_png(browser, screenshots / f"main-desktop-{scheme}.png")
@@ -233,7 +234,8 @@ def test_phone_width_dark_mode_and_screenshots(site, browser, screenshots):
         color_scheme(browser, scheme)
         browser.get(page)
         wait_counts(browser, site, [("genre", "Electronic"), ("decade", "1990"), ("seed", "1")])
-        WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".facet:has(#facet-country) .tops .top"))
+        WebDriverWait(browser, 20).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".facet:has(#facet-country) .tops .top"))
         assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
         # One column: the results panel sits below the pickers.
         assert browser.execute_script(
