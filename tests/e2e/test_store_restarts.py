@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
@@ -84,6 +85,14 @@ def test_restarting_a_store_during_ingest_loses_nothing(
     assert asyncio.run(index_state(settings)) == expected_index(dumps.releases)
 
 
+def wait_for_line(worker: subprocess.Popen, log: Path, text: str, timeout: float = 120) -> None:
+    """Until the running worker's log holds text."""
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.5)
+
+
 @pytest.mark.timeout(600)
 def test_a_worker_stopped_while_redis_is_down_exits_and_its_batch_is_redelivered(
     dataget_bin, isolated_settings, stack_settings, tmp_path
@@ -99,15 +108,14 @@ def test_a_worker_stopped_while_redis_is_down_exits_and_its_batch_is_redelivered
     with log.open("wb") as out:
         worker = subprocess.Popen([str(dataget_bin), "worker", "--shutdown-grace", "3"], env=env,
                                   stdout=out, stderr=subprocess.STDOUT)
+    # Redis stops once the worker runs: one that cannot reach it at start refuses to run at all.
+    wait_for_line(worker, log, "]: Ready")
     redis.process(stack_dir).stop()
     try:
         published = subprocess.run([str(dataget_bin), "ingest", str(dumps.releases)], env=env,
                                    capture_output=True, text=True, timeout=120)
         assert published.returncode == 0, published.stderr
-        deadline = time.monotonic() + 120
-        while "releases batch failed" not in log.read_text():
-            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.5)
+        wait_for_line(worker, log, "releases batch failed")
         worker.terminate()
         assert worker.wait(timeout=60) == 1, log.read_text()[-3000:]
         assert "exiting without committing" in log.read_text()
