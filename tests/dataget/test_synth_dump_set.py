@@ -16,7 +16,10 @@ from lxml import etree
 from dataget.commands.synth import register, run
 from dataget.synth.compress import compress_piece, crc32_combine, write_pieces
 from dataget.synth.dump_set import DumpSet, write_dump_set
+from dataget.synth.shape import Catalogue
+from producers.records import iter_records
 from runtime.settings import Settings
+from sinks.facets import release_facets, release_videos
 
 N = 300
 RELEASE_ORDER = ["artists", "title", "labels", "series", "extraartists", "formats", "genres", "styles", "country",
@@ -249,6 +252,57 @@ def test_arguments_are_validated(tmp_path: Path) -> None:
         write_dump_set(tmp_path, 0)
     with pytest.raises(ValueError):
         write_dump_set(tmp_path, 10, dump_date="2026-03-01")
+    with pytest.raises(ValueError, match="unknown profile"):
+        write_dump_set(tmp_path, 10, profile="real")
+
+
+@pytest.fixture(scope="module")
+def discogs(tmp_path_factory: pytest.TempPathFactory) -> DumpSet:
+    return write_dump_set(tmp_path_factory.mktemp("discogs"), 3000, seed=5, profile="discogs")
+
+
+def test_discogs_profile_xml_holds_the_benchmarks_records(discogs: DumpSet) -> None:
+    """What the index reads of each synthetic release is exactly the record the benchmarks index for the same slot:
+    the XML synth and bench/query.py describe one catalogue."""
+    catalogue = Catalogue(5, 3000)
+    expected = {record["id"]: record for record in (catalogue.release(slot)[1] for slot in range(3000))}
+    parsed = [item.record for item in iter_records(discogs.releases)]
+    assert len(parsed) == len(expected) == discogs.release_count
+    for record in parsed:
+        want = expected[record["id"]]
+        assert release_facets(record) == release_facets(want)
+        assert [v for v, _ in release_videos(record)] == [v["youtube_id"] for v in want["videos"]]
+        assert (record["master_id"] or None) == want["master_id"]
+    masters = {item.record["id"]: item.record for item in iter_records(discogs.masters)}
+    assert len(masters) == catalogue.plan.n_masters
+    for master in range(catalogue.plan.n_masters):
+        want = catalogue.master(master)
+        assert [v for v, _ in release_videos(masters[want["id"]])] == [v["youtube_id"] for v in want["videos"]]
+
+
+def test_discogs_profile_is_closed_with_unique_names(discogs: DumpSet) -> None:
+    check_closed(discogs)
+    recs = all_records(discogs)
+    for kind in ("artists", "labels"):
+        names = [r.findtext("name") for r in recs[kind]]
+        assert len(set(names)) == len(names), kind
+    # Releases of one master share its videos: some video is listed by several releases.
+    listed = Counter(v.get("src") for r in recs["releases"] for v in r.iterfind("videos/video"))
+    assert max(listed.values()) >= 3
+    assert discogs.counts["artists"] == round(3000 * 10_203_002 / 19_417_067)
+
+
+def test_discogs_profile_revisions_stay_closed(tmp_path: Path) -> None:
+    n = 4000
+    old = write_dump_set(tmp_path / "r0", n, seed=3, profile="discogs")
+    new = write_dump_set(tmp_path / "r1", n, seed=3, revision=1, profile="discogs")
+    check_closed(new)
+    before, after = record_texts(old.releases, "release"), record_texts(new.releases, "release")
+    assert 0.002 * n <= len(before.keys() - after.keys()) <= 0.025 * n
+    assert min(after.keys() - before.keys()) > max(before)
+    for n in (1, 3, 9):
+        for revision in (0, 2):
+            check_closed(write_dump_set(tmp_path / f"tiny{n}-{revision}", n, revision=revision, profile="discogs"))
 
 
 def test_cli_writes_the_set_and_prints_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -264,6 +318,9 @@ def test_cli_writes_the_set_and_prints_paths(tmp_path: Path, capsys: pytest.Capt
     assert "discogs_20260201_CHECKSUM.txt" in out
     bad = parser.parse_args(["synth", "--releases", "0", "--out", str(tmp_path / "x")])
     assert run(bad, settings) == 2
+    shaped = parser.parse_args(["synth", "--releases", "40", "--profile", "discogs", "--out", str(tmp_path / "d")])
+    assert run(shaped, settings) == 0
+    assert (tmp_path / "d" / "discogs_20260301_releases.xml.gz").read_bytes() != path.read_bytes()
 
 
 def test_crc32_combine_matches_zlib() -> None:
