@@ -7,12 +7,11 @@ values are linked exactly as the index files them (sinks.facets), so the selecti
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from html import escape
-from typing import Any
 from urllib.parse import quote, urlencode
 
-from schemas.records import Master, Release
+from schemas.records import Credit, Master, Release, Track, Video
 from sinks.facets import release_facets, release_year
 
 SITE = "Discogs Dataget"
@@ -59,7 +58,7 @@ def document(title: str, body: str, description: str = "") -> str:
 """
 
 
-def display_name(credit: Mapping[str, Any]) -> str:
+def display_name(credit: Credit) -> str:
     name = credit.get("anv") or credit.get("name") or ""
     return _NAMESAKE.sub("", str(name).strip())
 
@@ -70,7 +69,7 @@ def _link_or_text(text: str, facet: str, value: str | None, linked: set[str]) ->
     return e(text)
 
 
-def artists_html(credits: Sequence[Mapping[str, Any]], linked: set[str]) -> str:
+def artists_html(credits: Sequence[Credit], linked: set[str]) -> str:
     """Main artists as Discogs joins them ("A & B", "A Feat. B"), each linked to a selection of that artist."""
     parts: list[str] = []
     for i, credit in enumerate(credits):
@@ -98,7 +97,7 @@ def duration_text(seconds: object) -> str:
         f"{seconds // 60}:{seconds % 60:02d}")
 
 
-def videos_html(videos: Sequence[Mapping[str, Any]]) -> str:
+def videos_html(videos: Sequence[Video]) -> str:
     """The record's YouTube videos with titles; each item carries its id for the page's player."""
     items = []
     for video in videos:
@@ -117,7 +116,7 @@ def videos_html(videos: Sequence[Mapping[str, Any]]) -> str:
     return f'      <ol class="videos">{"".join(items)}\n      </ol>'
 
 
-def _track_rows(tracks: Sequence[Mapping[str, Any]], sub: bool = False) -> list[str]:
+def _track_rows(tracks: Sequence[Track], sub: bool = False) -> list[str]:
     rows = []
     for track in tracks:
         artists = track.get("artists") or []
@@ -129,7 +128,7 @@ def _track_rows(tracks: Sequence[Mapping[str, Any]], sub: bool = False) -> list[
     return rows
 
 
-def tracklist_html(tracks: Sequence[Mapping[str, Any]]) -> str:
+def tracklist_html(tracks: Sequence[Track]) -> str:
     if not tracks:
         return '      <p class="hint">No tracklist.</p>'
     return ('      <table class="tracklist">\n        <thead><tr><th scope="col">#</th><th scope="col">Title</th>'
@@ -148,7 +147,7 @@ def _notes(notes: object) -> str:
     return f'\n    <details class="notes"><summary>Notes</summary><p>{e(notes.strip())}</p></details>'
 
 
-def _title(record: Mapping[str, Any]) -> tuple[str, str]:
+def _title(record: Release | Master) -> tuple[str, str]:
     title = str(record.get("title") or "Untitled")
     names = ", ".join(display_name(a) for a in record.get("artists") or [])
     return title, f"{names} – {title}" if names else title
