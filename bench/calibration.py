@@ -115,7 +115,7 @@ def main(args: argparse.Namespace) -> None:
         ("styles per release", f"{fixture['styles_mean']:.2f}", f"{gen['styles_mean']:.2f}"),
         ("labels, artists per release", f"{P.LABELS_PER_RELEASE:.3f}, {P.ARTISTS_PER_RELEASE:.3f} (2.4M, 10.2M)",
          f"{plan.base(Entity.LABEL) / args.releases:.3f}, {plan.base(Entity.ARTIST) / args.releases:.3f}"),
-        ("labels, artists on releases", "", f"{len(gv['label']):,}, {len(gv['artist']):,}"),
+        ("labels, artists on releases", "-", f"{len(gv['label']):,}, {len(gv['artist']):,}"),
         ("Not On Label / top label", f"{share(fv['label'], NOL, fn)} / {top(fv['label'], fn, ('', NOL))}",
          f"{share(gv['label'], NOL, gn)} / {top(gv['label'], gn, ('', NOL))}; "
          f"{head_share(P.FULL_LABELS, P.LABEL_ZIPF, P.NOT_ON_LABEL_SHARE):.1%} at full size"),
