@@ -14,8 +14,9 @@ MAX_PLAYLIST_ITEMS = 5000
 # `updated_at` of the save. The site reads a finished job's status there once it no longer holds the snapshot.
 JOB_RECORDS = "playlist_jobs"
 JobState = Literal["queued", "running", "waiting_for_quota", "done", "failed"]
-# States of a job that is not finished; `done` and `failed` are final.
+# States of a job that is not finished, and the final ones.
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running", "waiting_for_quota")
+FINAL_STATES: tuple[JobState, ...] = ("done", "failed")
 # YouTube Data API units (https://developers.google.com/youtube/v3/determine_quota_cost): the site's Google project
 # gets DEFAULT_DAILY_UNITS a day, and creating a playlist or adding one video costs 50 each.
 DEFAULT_DAILY_UNITS = 10_000

@@ -10,11 +10,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import cast
 
-from schemas.playlist_jobs import StatusSnapshot
+from schemas.playlist_jobs import FINAL_STATES, StatusSnapshot
 
 log = logging.getLogger(__name__)
 
-TERMINAL_STATES = ("done", "failed")
 QUEUE_SIZE = 8
 # A finished job's snapshot stays in memory this long (seconds), for the page that watched it; later its status is
 # read from the store (the worker's record of the job).
@@ -29,7 +28,7 @@ class TooManySockets(Exception):
 
 
 def is_terminal(snapshot: StatusSnapshot) -> bool:
-    return snapshot.get("state") in TERMINAL_STATES
+    return snapshot.get("state") in FINAL_STATES
 
 
 class Subscription:
