@@ -17,7 +17,7 @@ from runtime.unreachable import UNREACHABLE, unreachable_message
 COMMAND_MODULES = tuple(
     f"dataget.commands.{name}"
     for name in ("stack", "synth", "download", "ingest", "tail", "worker", "youtube_worker", "web", "status",
-                 "keygen", "demo", "reindex")
+                 "keygen", "rotate_keys", "demo", "reindex")
 )
 
 

@@ -151,7 +151,10 @@ def schemas() -> dict[str, Schema]:
         },
     }
     return {
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+        "Error": {"type": "object", "required": ["error"], "properties": {
+            "error": {"type": "string"},
+            "connect": {"type": "string", "description": "where to grant the YouTube access a playlist needs"},
+        }},
         "SampleVideo": {
             "type": "object",
             "required": ["video_id", "release_id", "title"],
@@ -310,7 +313,8 @@ def _paths() -> dict[str, Any]:
                 "202": _json(ref("PlaylistAccepted"), "queued; follow it at /api/v1/playlists/{job_id}"),
                 "400": _error("the body is malformed"),
                 "401": _error("not signed in"),
-                "403": _error("the request does not come from the site's own pages (Origin)"),
+                "403": _error("the request does not come from the site's own pages (Origin), or the user has not "
+                              "granted YouTube access yet (then `connect` names where to grant it)"),
                 "413": _error("the body is too large"),
                 "415": _error("the body is not JSON"),
                 "422": _error("the selection has no videos"),
@@ -349,6 +353,12 @@ def _paths() -> dict[str, Any]:
         "/auth/login": {"get": {
             "operationId": "signIn",
             "summary": "Start signing in with Google (a redirect to Google's consent page)",
+            "parameters": [
+                {"name": "youtube", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                 "description": "also ask for access to the user's YouTube account (needed for playlists)"},
+                {"name": "next", "in": "query", "schema": {"type": "string"},
+                 "description": "a path of this site to return to (anything else returns to /)"},
+            ],
             "responses": _common({"302": {"description": "to the provider"}}),
         }},
         "/auth/callback": {"get": {
@@ -363,7 +373,9 @@ def _paths() -> dict[str, Any]:
         }},
         "/auth/logout": {"post": {
             "operationId": "signOut",
-            "summary": "Sign out (from the site's own pages only)",
+            "summary": "Sign out (from the site's own pages only); the session ends on the server too",
+            "description": "A form field disconnect=youtube also revokes the YouTube access granted to the site "
+                           "and deletes its token.",
             "responses": _common({"303": {"description": "signed out; to the main page"},
                                   "403": _error("the request does not come from the site's own pages (Origin)")}),
         }},

@@ -29,10 +29,6 @@ async def create_playlist(request: web.Request) -> web.Response:
     # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
     if request.content_type != "application/json":
         return error_response(415, "send the request as application/json")
-    if not await has_youtube(request.app[CTX].store, user["id"]):
-        # Incremental authorization: sign-in asked only who the user is; YouTube access is asked for now.
-        return json_response({"error": "connect your YouTube account to create playlists", "connect": CONNECT_URL},
-                             status=403)
     try:
         playlist = parse_playlist_request(await read_json(request))
     except QueryError as exc:
@@ -41,6 +37,10 @@ async def create_playlist(request: web.Request) -> web.Response:
     # The site's YouTube quota is shared: a request it cannot serve fairly is refused before any work.
     if (reason := refusal(playlist, await ctx.store.active_jobs(user["id"]), ctx.settings)) is not None:
         return error_response(429, reason)
+    if not await has_youtube(ctx.store, user["id"]):
+        # Incremental authorization: sign-in asked only who the user is; YouTube access is asked for now.
+        return json_response({"error": "connect your YouTube account to create playlists", "connect": CONNECT_URL},
+                             status=403)
     videos = [video.video_id for video in await collect_videos(await ctx.index(), playlist.query)]
     if not videos:
         return error_response(422, "the query matches no videos")

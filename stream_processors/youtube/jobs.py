@@ -34,6 +34,7 @@ UNIT_COSTS: Mapping[str, int] = {
 }
 VIDEOS_PER_LIST_CALL = 50
 RECONNECT_MESSAGE = "YouTube access has expired or was revoked: reconnect YouTube and submit the playlist again"
+SIGN_IN_AGAIN_MESSAGE = "the site can no longer use your YouTube access: sign in again and submit the playlist again"
 
 
 class InvalidJob(ValueError):

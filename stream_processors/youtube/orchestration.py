@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from pymongo.database import Database
 
 from runtime.settings import Settings
-from sinks.user_tokens import UserTokenStore
+from sinks.user_tokens import TokenKeyError, UserTokenStore
 from stream_processors.youtube import jobs as pj
 from stream_processors.youtube import schedule
 from stream_processors.youtube.client import (
@@ -158,7 +158,11 @@ class JobRun:
         worker, job = self.worker, self.job
         if reason := pj.too_long(job):
             return await self.advance(pj.failed(job, reason))
-        token = await asyncio.to_thread(worker.tokens.load, job.user_id)
+        try:
+            token = await asyncio.to_thread(worker.tokens.load, job.user_id)
+        except TokenKeyError:  # no configured key decrypts it (a key was dropped): it is gone for good
+            log.warning("playlist job %s: the stored token of %s does not decrypt", job.job_id, job.user_id)
+            return await self.advance(pj.failed(job, pj.SIGN_IN_AGAIN_MESSAGE))
         if not token or not (token.get("refresh_token") or token.get("access_token")):
             return await self.advance(pj.failed(job, pj.RECONNECT_MESSAGE))
         creds = credentials_from_token(token, worker.settings)

@@ -307,3 +307,17 @@ async def test_videos_are_checked_once_a_day_for_every_job(harness: Harness, fak
     third = await harness.submit(["vid01", "missing"])
     assert (await harness.state_of(third, "done", "failed"))["skipped"] == 1
     assert fake.calls.count("videos.list") == 3
+
+
+async def test_a_token_no_key_decrypts_fails_the_job_with_sign_in_again(harness: Harness, env: Settings) -> None:
+    # Encrypted with a key the worker no longer has (dropped from DATAGET_TOKEN_KEY too early).
+    mongo: MongoClient[dict[str, Any]] = MongoClient(env.mongo_url)
+    UserTokenStore(mongo[env.app_mongo_db], Fernet.generate_key().decode()).save(
+        "google:lost", {"access_token": "ya29.x", "refresh_token": "1//x"})
+    mongo.close()
+    await harness.start()
+    job_id = await harness.submit(["vid01"], user_id="google:lost")
+    doc = await harness.state_of(job_id, "done", "failed")
+    assert (doc["state"], doc["error"]) == ("failed", pj.SIGN_IN_AGAIN_MESSAGE)
+    assert doc["owner"] is None  # not left 'running' under a lease, retried forever
+    assert_history(await harness.snapshots(job_id), "failed")

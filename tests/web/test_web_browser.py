@@ -207,13 +207,6 @@ def test_a_playlist_shows_its_place_and_estimate_live_and_a_refusal_says_why(sig
 
     videos.clear()
     videos.send_keys("7", Keys.ENTER)
-    # The first playlist asks for YouTube access (the fake Google grants it at once), back on this page: again.
-    wait.until(lambda _: site.store.tokens)
-    wait.until(ec.visibility_of_element_located((By.ID, "playlist-form")))
-    browser.find_element(By.ID, "pl-title").send_keys("Jazz for later")
-    videos = browser.find_element(By.ID, "pl-max")
-    videos.clear()
-    videos.send_keys("7", Keys.ENTER)
     wait.until(lambda _: site.store.jobs)
     [job_id] = site.store.jobs
     wait.until(ec.text_to_be_present_in_element((By.ID, "job-state"), "Queued"))
