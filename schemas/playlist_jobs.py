@@ -13,6 +13,12 @@ MAX_PLAYLIST_ITEMS = 5000
 # job is published: `_id` = job_id, the snapshot's fields under their names, the requested `video_ids`, and the
 # `updated_at` of the save. The site reads a finished job's status there once it no longer holds the snapshot.
 JOB_RECORDS = "playlist_jobs"
+# The site's record of each request it accepted (a collection of the `_app` database), written before the request is
+# published: `_id` = job_id and the `playlist.requests` value. The YouTube worker runs only requests it finds there
+# as published, so a message on the topic alone cannot make it act for a user.
+REQUEST_RECORDS = "playlist_requests"
+# The fields of a request that must match its record (the worker's own `job_id` is the record's `_id`).
+REQUEST_FIELDS = ("user_id", "title", "privacy", "query", "video_ids", "requested_at")
 JobState = Literal["queued", "running", "waiting_for_quota", "done", "failed"]
 # States of a job that is not finished, and the final ones.
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running", "waiting_for_quota")

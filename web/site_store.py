@@ -9,7 +9,7 @@ from typing import Any, cast
 from pymongo import AsyncMongoClient, MongoClient
 
 from runtime.settings import Settings
-from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS, PlaylistJob, StatusSnapshot
+from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS, REQUEST_RECORDS, PlaylistJob, StatusSnapshot
 from schemas.records import Master, Release
 from sinks.mongo_store import document_id, record_of
 from sinks.user_tokens import UserTokenStore
@@ -43,7 +43,7 @@ class SiteStore:
         self._sessions = app_db["sessions"]
         # The request as the site accepted it (ownership checks); the YouTube worker keeps its own
         # progress in `playlist_jobs`, so the two processes never write the same documents.
-        self._jobs = app_db["playlist_requests"]
+        self._jobs = app_db[REQUEST_RECORDS]
         self._job_records = app_db[JOB_RECORDS]  # read only
         # UserTokenStore is synchronous (shared with the YouTube worker): its own client, used from a thread.
         self._sync_client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url, **timeouts)

@@ -72,9 +72,14 @@ class PlaylistWorker:
     async def accept(self, message: bytes | None) -> None:
         """Record one request message as a queued job (the caller commits afterwards)."""
         try:
-            job = pj.parse_job(orjson.loads(message or b"null"))
+            value = orjson.loads(message or b"null")
+            job = pj.parse_job(value)
         except (orjson.JSONDecodeError, pj.InvalidJob) as exc:
             log.warning("dropping invalid playlist request: %s", exc)
+            return
+        if not await asyncio.to_thread(self.store.is_on_record, value):
+            # Only the site writes its records: whoever else can write to the topic cannot act for a user.
+            log.warning("dropping playlist request %s: the site has no such request on record", job.job_id)
             return
         if await asyncio.to_thread(self.store.create, job):
             await self.publish(job)

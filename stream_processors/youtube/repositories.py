@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from schemas.messages import format_time
-from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS
+from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS, REQUEST_FIELDS, REQUEST_RECORDS
 from stream_processors.youtube import jobs as pj
 
 Clock = Callable[[], datetime]
@@ -39,7 +40,13 @@ class JobStore:
 
     def __init__(self, db: Database, worker_id: str) -> None:
         self._jobs = db[JOBS]
+        self._requests = db[REQUEST_RECORDS]  # read only: the site's
         self._me = worker_id
+
+    def is_on_record(self, message: Mapping[str, Any]) -> bool:
+        """Whether the site recorded this very request (schemas/playlist_jobs.py REQUEST_RECORDS)."""
+        record = self._requests.find_one({"_id": message.get("job_id")})
+        return record is not None and all(record.get(name) == message.get(name) for name in REQUEST_FIELDS)
 
     def create(self, job: pj.Job) -> bool:
         """Record a new job; False when it is known already (a redelivered request)."""

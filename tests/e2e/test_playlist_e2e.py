@@ -81,11 +81,14 @@ async def test_sign_in_request_playlist_and_watch_it_complete(isolated_settings:
             me = await (await browser.get(f"{base}/api/v1/me")).json()
             assert me["user"]["id"] == f"google:{oidc.user['sub']}"
 
-            created = await browser.post(
-                f"{base}/api/v1/playlists", headers={"Origin": base},
-                json={"title": "Jazz from Dataget", "privacy": "private", "query": {"genre": ["Jazz"]},
-                      "max_videos": 50},
-            )
+            request = {"title": "Jazz from Dataget", "privacy": "private", "query": {"genre": ["Jazz"]},
+                       "max_videos": 50}
+            # The first playlist asks for YouTube access on top of the sign-in (incremental authorization).
+            refused = await browser.post(f"{base}/api/v1/playlists", headers={"Origin": base}, json=request)
+            assert refused.status == 403, await refused.text()
+            connected = await browser.get(f"{base}{(await refused.json())['connect']}")
+            assert connected.status == 200 and str(connected.url).startswith(base)
+            created = await browser.post(f"{base}/api/v1/playlists", headers={"Origin": base}, json=request)
             assert created.status == 202, await created.text()
             job_id = (await created.json())["job_id"]
 

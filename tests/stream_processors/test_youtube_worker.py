@@ -20,6 +20,7 @@ from pymongo import MongoClient
 from runtime.settings import Settings
 from runtime.topic_admin import ensure_topics
 from schemas.generate import load_schema
+from schemas.playlist_jobs import REQUEST_RECORDS
 from sinks.user_tokens import UserTokenStore
 from stream_processors.youtube import jobs as pj
 from stream_processors.youtube.consumer import run_worker
@@ -102,11 +103,15 @@ class Harness:
             self.stop.set()
             await self.task
 
-    async def submit(self, video_ids: list[str], **changes: Any) -> str:
+    async def submit(self, video_ids: list[str], *, on_record: dict[str, Any] | None = None, **changes: Any) -> str:
+        """Publish a request after recording it as the site does (on_record: record this instead)."""
         job = {"job_id": str(uuid.uuid4()), "user_id": USER, "title": "Test mix", "privacy": "private",
                "query": {"style": ["Dub"]}, "video_ids": video_ids, "requested_at": "2026-01-15T12:00:00Z",
                **changes}
         jsonschema.validate(job, load_schema("playlist.requests"))
+        record = {**job, **(on_record or {}), "_id": job["job_id"]}
+        await asyncio.to_thread(self.mongo[self.settings.app_mongo_db][REQUEST_RECORDS].replace_one,
+                                {"_id": job["job_id"]}, record, upsert=True)
         publisher = KafkaJobPublisher(self.settings)
         await publisher.start()
         try:
@@ -321,3 +326,27 @@ async def test_a_token_no_key_decrypts_fails_the_job_with_sign_in_again(harness:
     assert (doc["state"], doc["error"]) == ("failed", pj.SIGN_IN_AGAIN_MESSAGE)
     assert doc["owner"] is None  # not left 'running' under a lease, retried forever
     assert_history(await harness.snapshots(job_id), "failed")
+
+
+async def test_a_request_the_site_has_not_recorded_is_not_run(harness: Harness, env: Settings) -> None:
+    async def publish_the_record(job_id: str) -> None:
+        """The genuine request, same key, so it follows the tampered one on its partition."""
+        requests = harness.mongo[env.app_mongo_db][REQUEST_RECORDS]
+        record = await asyncio.to_thread(requests.find_one, {"_id": job_id})
+        publisher = KafkaJobPublisher(env)
+        await publisher.start()
+        try:
+            await publisher.publish({k: v for k, v in record.items() if k != "_id"})
+        finally:
+            await publisher.stop()
+
+    await harness.start()
+    # Someone who can write to the topic claims FRESH_USER's account for a request the site recorded for USER,
+    # and swaps the videos of another.
+    other_user = await harness.submit(["vid01"], user_id=FRESH_USER, on_record={"user_id": USER})
+    other_videos = await harness.submit(["vid02"], on_record={"video_ids": ["vid03"]})
+    for job_id in (other_user, other_videos):
+        await publish_the_record(job_id)
+    # Had the tampered message been taken, the genuine one would be a redelivery of a known job.
+    assert (await harness.state_of(other_user, "done", "failed"))["user_id"] == USER
+    assert (await harness.state_of(other_videos, "done", "failed"))["video_ids"] == ["vid03"]
