@@ -1,0 +1,315 @@
+//! The Redis glue: the `roaringbm` key type (RDB save/load, AOF rewrite, MEMORY USAGE, COPY) and the RBM.* commands.
+
+use std::ffi::CString;
+use std::os::raw::{c_int, c_void};
+
+use redis_module::native_types::RedisType;
+use redis_module::{
+    raw, redis_module, Context, KeyType, RedisError, RedisResult, RedisString, RedisValue,
+};
+use roaring::RoaringBitmap;
+
+use crate::numbers;
+
+/// RDB encoding version: 1 = one string buffer in the portable roaring format.
+const ENCODING_VERSION: i32 = 1;
+
+static ROARING_TYPE: RedisType = RedisType::new(
+    "roaringbm",
+    ENCODING_VERSION,
+    raw::RedisModuleTypeMethods {
+        version: raw::REDISMODULE_TYPE_METHOD_VERSION as u64,
+        rdb_load: Some(rdb_load),
+        rdb_save: Some(rdb_save),
+        aof_rewrite: Some(aof_rewrite),
+        mem_usage: Some(mem_usage),
+        digest: None,
+        free: Some(free),
+        aux_load: None,
+        aux_save: None,
+        aux_save2: None,
+        aux_save_triggers: 0,
+        free_effort: None,
+        unlink: None,
+        copy: Some(copy),
+        defrag: None,
+        copy2: None,
+        free_effort2: None,
+        mem_usage2: None,
+        unlink2: None,
+    },
+);
+
+unsafe extern "C" fn free(value: *mut c_void) {
+    drop(Box::from_raw(value.cast::<RoaringBitmap>()));
+}
+
+unsafe extern "C" fn mem_usage(value: *const c_void) -> usize {
+    numbers::heap_bytes(&*value.cast::<RoaringBitmap>())
+}
+
+unsafe extern "C" fn copy(
+    _from: *mut raw::RedisModuleString,
+    _to: *mut raw::RedisModuleString,
+    value: *const c_void,
+) -> *mut c_void {
+    Box::into_raw(Box::new((*value.cast::<RoaringBitmap>()).clone())).cast()
+}
+
+unsafe extern "C" fn rdb_save(rdb: *mut raw::RedisModuleIO, value: *mut c_void) {
+    raw::save_slice(rdb, &numbers::to_bytes(&*value.cast::<RoaringBitmap>()));
+}
+
+unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
+    if encver != ENCODING_VERSION {
+        return std::ptr::null_mut();
+    }
+    // A null value makes Redis refuse the file rather than load a wrong set.
+    match raw::load_string_buffer(rdb).map(|buf| numbers::from_bytes(buf.as_ref())) {
+        Ok(Ok(set)) => Box::into_raw(Box::new(set)).cast(),
+        _ => std::ptr::null_mut(),
+    }
+}
+
+/// One RBM.ORBYTES per key: the set in the portable format, far shorter than its numbers as text.
+unsafe extern "C" fn aof_rewrite(aof: *mut raw::RedisModuleIO, key: *mut raw::RedisModuleString, value: *mut c_void) {
+    let bytes = numbers::to_bytes(&*value.cast::<RoaringBitmap>());
+    let cmd = CString::new("RBM.ORBYTES").expect("no NUL");
+    let fmt = CString::new("sb").expect("no NUL");
+    raw::RedisModule_EmitAOF.expect("EmitAOF")(aof, cmd.as_ptr(), fmt.as_ptr(), key, bytes.as_ptr(), bytes.len());
+}
+
+fn parse_numbers(args: &[RedisString]) -> Result<Vec<u32>, RedisError> {
+    args.iter()
+        .map(|arg| numbers::parse_number(arg.as_slice()).map_err(RedisError::Str))
+        .collect()
+}
+
+fn number_reply(found: Option<u32>) -> RedisValue {
+    RedisValue::Integer(found.map_or(-1, i64::from))
+}
+
+fn count_reply(n: u64) -> RedisValue {
+    RedisValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Reads the set at key (None when missing) and passes it to f; another type is WRONGTYPE.
+fn with_set<T>(ctx: &Context, key: &RedisString, f: impl FnOnce(Option<&RoaringBitmap>) -> T) -> Result<T, RedisError> {
+    let opened = ctx.open_key(key);
+    let set = opened.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
+    Ok(f(set))
+}
+
+/// Replaces whatever is at key by set; an empty set deletes the key (as SINTERSTORE does).
+fn store(ctx: &Context, key: &RedisString, set: RoaringBitmap) -> Result<(), RedisError> {
+    let opened = ctx.open_key_writable(key);
+    if !opened.is_empty() {
+        opened.delete()?;
+    }
+    if !set.is_empty() {
+        opened.set_value(&ROARING_TYPE, set)?;
+    }
+    Ok(())
+}
+
+/// RBM.ADD key n [n ...]: adds numbers, replies how many were new.
+fn add(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() < 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let nums = parse_numbers(&args[2..])?;
+    let key = ctx.open_key_writable(&args[1]);
+    let added = match key.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? {
+        Some(set) => numbers::add_all(set, &nums),
+        None => {
+            let mut set = RoaringBitmap::new();
+            let added = numbers::add_all(&mut set, &nums);
+            key.set_value(&ROARING_TYPE, set)?;
+            added
+        }
+    };
+    if added > 0 {
+        ctx.replicate_verbatim();
+    }
+    Ok(count_reply(added))
+}
+
+/// RBM.REM key n [n ...]: removes numbers, replies how many were there; the last one removed deletes the key.
+fn rem(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() < 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let nums = parse_numbers(&args[2..])?;
+    let key = ctx.open_key_writable(&args[1]);
+    let Some(set) = key.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? else {
+        return Ok(RedisValue::Integer(0));
+    };
+    let removed = numbers::remove_all(set, &nums);
+    if set.is_empty() {
+        key.delete()?;
+    }
+    if removed > 0 {
+        ctx.replicate_verbatim();
+    }
+    Ok(count_reply(removed))
+}
+
+/// RBM.CARD key: how many numbers (0 for a missing key).
+fn card(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 2 {
+        return Err(RedisError::WrongArity);
+    }
+    with_set(ctx, &args[1], |set| count_reply(set.map_or(0, RoaringBitmap::len)))
+}
+
+/// RBM.AND / RBM.OR dest key [key ...]: stores the intersection / union at dest, replies its cardinality.
+fn combine(ctx: &Context, args: &[RedisString], op: fn(&[Option<&RoaringBitmap>]) -> RoaringBitmap) -> RedisResult {
+    if args.len() < 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let keys: Vec<_> = args[2..].iter().map(|name| ctx.open_key(name)).collect();
+    let sets = keys
+        .iter()
+        .map(|key| key.get_value::<RoaringBitmap>(&ROARING_TYPE))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| RedisError::WrongType)?;
+    let result = op(&sets);
+    drop(keys);
+    let count = result.len();
+    store(ctx, &args[1], result)?;
+    ctx.replicate_verbatim();
+    Ok(count_reply(count))
+}
+
+fn and(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    combine(ctx, &args, numbers::and_all)
+}
+
+fn or(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    combine(ctx, &args, numbers::or_all)
+}
+
+/// RBM.ANDCARD key key: the cardinality of the intersection of two sets, without storing it.
+fn andcard(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let (a, b) = (ctx.open_key(&args[1]), ctx.open_key(&args[2]));
+    let a = a.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
+    let b = b.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
+    Ok(count_reply(match (a, b) {
+        (Some(a), Some(b)) => a.intersection_len(b),
+        _ => 0,
+    }))
+}
+
+/// RBM.MISMEMBER key n [n ...]: 1 or 0 per number, in order.
+fn mismember(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() < 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let nums = parse_numbers(&args[2..])?;
+    with_set(ctx, &args[1], |set| {
+        let found = set.map_or_else(|| vec![false; nums.len()], |set| numbers::contains_each(set, &nums));
+        RedisValue::Array(found.into_iter().map(|hit| RedisValue::Integer(i64::from(hit))).collect())
+    })
+}
+
+/// RBM.NEXT key offset: the smallest number >= offset, -1 if none (BITPOS key 1 offset -1 BIT).
+fn next(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let offset = numbers::parse_number(args[2].as_slice()).map_err(RedisError::Str)?;
+    with_set(ctx, &args[1], |set| number_reply(set.and_then(|set| numbers::next_at(set, offset))))
+}
+
+/// RBM.SELECT key rank: the rank-th smallest number (from 0), -1 past the end.
+fn select(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let rank = numbers::parse_number(args[2].as_slice()).map_err(RedisError::Str)?;
+    with_set(ctx, &args[1], |set| number_reply(set.and_then(|set| set.select(rank))))
+}
+
+/// RBM.MEMBERS key: every number, ascending (for tests and small sets).
+fn members(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 2 {
+        return Err(RedisError::WrongArity);
+    }
+    with_set(ctx, &args[1], |set| {
+        RedisValue::Array(set.into_iter().flatten().map(|n| RedisValue::Integer(i64::from(n))).collect())
+    })
+}
+
+/// RBM.TOBITMAP key: the set as a plain Redis bitmap string (bit n as SETBIT n sets it).
+fn tobitmap(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 2 {
+        return Err(RedisError::WrongArity);
+    }
+    with_set(ctx, &args[1], |set| RedisValue::StringBuffer(set.map(numbers::to_redis_bitmap).unwrap_or_default()))
+}
+
+/// RBM.FROMBITMAP dest src: stores the set of a plain bitmap (a STRING key) at dest, replies its cardinality.
+fn frombitmap(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let src = ctx.open_key(&args[2]);
+    let set = match src.key_type() {
+        KeyType::Empty => RoaringBitmap::new(),
+        KeyType::String => numbers::from_redis_bitmap(src.read()?.unwrap_or_default()),
+        _ => return Err(RedisError::WrongType),
+    };
+    drop(src);
+    let count = set.len();
+    store(ctx, &args[1], set)?;
+    ctx.replicate_verbatim();
+    Ok(count_reply(count))
+}
+
+/// RBM.ORBYTES key bytes: ORs a set in the portable roaring format into key (what AOF rewrites emit).
+fn orbytes(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 3 {
+        return Err(RedisError::WrongArity);
+    }
+    let incoming = numbers::from_bytes(args[2].as_slice()).map_err(RedisError::Str)?;
+    let key = ctx.open_key_writable(&args[1]);
+    let count = match key.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? {
+        Some(set) => {
+            *set |= incoming;
+            set.len()
+        }
+        None if incoming.is_empty() => return Ok(RedisValue::Integer(0)),
+        None => {
+            let count = incoming.len();
+            key.set_value(&ROARING_TYPE, incoming)?;
+            count
+        }
+    };
+    ctx.replicate_verbatim();
+    Ok(count_reply(count))
+}
+
+redis_module! {
+    name: "roaring",
+    version: 1,
+    allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
+    data_types: [ROARING_TYPE],
+    commands: [
+        ["rbm.add", add, "write deny-oom", 1, 1, 1],
+        ["rbm.rem", rem, "write", 1, 1, 1],
+        ["rbm.card", card, "readonly fast", 1, 1, 1],
+        ["rbm.and", and, "write deny-oom", 1, -1, 1],
+        ["rbm.or", or, "write deny-oom", 1, -1, 1],
+        ["rbm.andcard", andcard, "readonly", 1, 2, 1],
+        ["rbm.mismember", mismember, "readonly fast", 1, 1, 1],
+        ["rbm.next", next, "readonly fast", 1, 1, 1],
+        ["rbm.select", select, "readonly fast", 1, 1, 1],
+        ["rbm.members", members, "readonly", 1, 1, 1],
+        ["rbm.tobitmap", tobitmap, "readonly", 1, 1, 1],
+        ["rbm.frombitmap", frombitmap, "write deny-oom", 1, 2, 1],
+        ["rbm.orbytes", orbytes, "write deny-oom", 1, 1, 1],
+    ],
+}

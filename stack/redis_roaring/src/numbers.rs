@@ -1,0 +1,199 @@
+//! Number-set operations on roaring bitmaps, free of Redis: what the commands compute, testable with `cargo test`.
+
+use roaring::{MultiOps, RoaringBitmap};
+
+/// Bytes a roaring container costs beyond its values: its key and the store's header inside the containers' Vec.
+const CONTAINER_OVERHEAD: usize = 40;
+/// A bitset container: 1024 u64 words.
+const BITSET_BYTES: usize = 8192;
+
+/// A member number from a command argument: decimal, 0 ..= u32::MAX (numbers in the index are dense, from 1).
+pub fn parse_number(arg: &[u8]) -> Result<u32, &'static str> {
+    std::str::from_utf8(arg)
+        .ok()
+        .and_then(|text| text.parse::<u32>().ok())
+        .ok_or("ERR number is not an integer in 0..4294967295")
+}
+
+/// Adds the numbers, returns how many were not there yet.
+pub fn add_all(set: &mut RoaringBitmap, numbers: &[u32]) -> u64 {
+    numbers.iter().map(|&n| u64::from(set.insert(n))).sum()
+}
+
+/// Removes the numbers, returns how many were there.
+pub fn remove_all(set: &mut RoaringBitmap, numbers: &[u32]) -> u64 {
+    numbers.iter().map(|&n| u64::from(set.remove(n))).sum()
+}
+
+/// The intersection of the sets (a missing key is an empty set). Roaring intersects container by container, so the
+/// cost follows the containers the sets share, not the number space.
+pub fn and_all(sets: &[Option<&RoaringBitmap>]) -> RoaringBitmap {
+    if sets.iter().any(Option::is_none) {
+        return RoaringBitmap::new();
+    }
+    sets.iter().flatten().copied().intersection()
+}
+
+/// The union of the sets (a missing key adds nothing).
+pub fn or_all(sets: &[Option<&RoaringBitmap>]) -> RoaringBitmap {
+    sets.iter().flatten().copied().union()
+}
+
+/// Membership of each number, in order.
+pub fn contains_each(set: &RoaringBitmap, numbers: &[u32]) -> Vec<bool> {
+    numbers.iter().map(|&n| set.contains(n)).collect()
+}
+
+/// The smallest member >= offset (BITPOS key 1 offset in bits, for a plain bitmap).
+pub fn next_at(set: &RoaringBitmap, offset: u32) -> Option<u32> {
+    let mut members = set.iter();
+    members.advance_to(offset);
+    members.next()
+}
+
+/// Redis' bit order: number n is bit 7 - n % 8 of byte n / 8 (as SETBIT, BITPOS and BITFIELD u1 see it).
+pub fn to_redis_bitmap(set: &RoaringBitmap) -> Vec<u8> {
+    let Some(max) = set.max() else {
+        return Vec::new();
+    };
+    let mut bytes = vec![0u8; max as usize / 8 + 1];
+    for n in set {
+        bytes[n as usize / 8] |= 0x80 >> (n % 8);
+    }
+    bytes
+}
+
+/// The numbers of a plain Redis bitmap (STRING set with SETBIT or BITOP).
+pub fn from_redis_bitmap(bytes: &[u8]) -> RoaringBitmap {
+    let lsb0: Vec<u8> = bytes.iter().map(|b| b.reverse_bits()).collect();
+    RoaringBitmap::from_lsb0_bytes(0, &lsb0)
+}
+
+/// The portable roaring format (the one CRoaring and other implementations read): RDB values and AOF rewrites.
+pub fn to_bytes(set: &RoaringBitmap) -> Vec<u8> {
+    let mut out = Vec::with_capacity(set.serialized_size());
+    set.serialize_into(&mut out).expect("writing to a Vec cannot fail");
+    out
+}
+
+/// Reads the portable format, validating it (a corrupt payload is an error, never a malformed set).
+pub fn from_bytes(bytes: &[u8]) -> Result<RoaringBitmap, &'static str> {
+    RoaringBitmap::deserialize_from(bytes).map_err(|_| "ERR not a serialized roaring bitmap")
+}
+
+/// Heap bytes of a set (for MEMORY USAGE): containers' headers and stores, as allocated.
+pub fn heap_bytes(set: &RoaringBitmap) -> usize {
+    let stats = set.statistics();
+    // The statistics count array capacity as u32s; array containers hold u16s.
+    let arrays = stats.n_bytes_array_containers as usize / 2;
+    let bitsets = stats.n_bitset_containers as usize * BITSET_BYTES;
+    let runs = stats.n_bytes_run_containers as usize;
+    std::mem::size_of::<RoaringBitmap>() + stats.n_containers as usize * CONTAINER_OVERHEAD + arrays + bitsets + runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn set(numbers: &[u32]) -> RoaringBitmap {
+        numbers.iter().copied().collect()
+    }
+
+    /// A deterministic spread of numbers over [0, space): multiplicative hashing of 0..count.
+    fn spread(count: u32, space: u32, salt: u32) -> Vec<u32> {
+        (0..count).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(salt)) % space).collect()
+    }
+
+    #[test]
+    fn parse_number_takes_u32_decimals_only() {
+        assert_eq!(parse_number(b"0"), Ok(0));
+        assert_eq!(parse_number(b"4294967295"), Ok(u32::MAX));
+        for bad in [&b"-1"[..], b"4294967296", b"1.5", b"", b"x", b" 1"] {
+            assert!(parse_number(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn add_and_remove_count_changes() {
+        let mut s = RoaringBitmap::new();
+        assert_eq!(add_all(&mut s, &[5, 7, 5, 70_000]), 3);
+        assert_eq!(add_all(&mut s, &[7, 8]), 1);
+        assert_eq!(remove_all(&mut s, &[7, 9, 7]), 1);
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![5, 8, 70_000]);
+    }
+
+    #[test]
+    fn and_or_match_sets_across_containers() {
+        let a = spread(50_000, 3_000_000, 1);
+        let b = spread(200_000, 3_000_000, 7);
+        let c: Vec<u32> = (100_000..400_000).collect();
+        let (ra, rb, rc) = (set(&a), set(&b), set(&c));
+        let (sa, sb, sc): (BTreeSet<u32>, BTreeSet<u32>, BTreeSet<u32>) =
+            (a.into_iter().collect(), b.into_iter().collect(), c.into_iter().collect());
+        let and: BTreeSet<u32> = sa.intersection(&sb).copied().filter(|n| sc.contains(n)).collect();
+        let or: BTreeSet<u32> = sa.union(&sb).copied().chain(sc.iter().copied()).collect();
+        let got_and = and_all(&[Some(&ra), Some(&rb), Some(&rc)]);
+        let got_or = or_all(&[Some(&ra), Some(&rb), Some(&rc)]);
+        assert_eq!(got_and.iter().collect::<BTreeSet<_>>(), and);
+        assert_eq!(got_or.iter().collect::<BTreeSet<_>>(), or);
+        assert_eq!(got_and.len(), and.len() as u64);
+    }
+
+    #[test]
+    fn missing_keys_are_empty_sets() {
+        let a = set(&[1, 2, 3]);
+        assert!(and_all(&[Some(&a), None]).is_empty());
+        assert_eq!(or_all(&[None, Some(&a), None]), a);
+        assert!(or_all(&[None]).is_empty());
+    }
+
+    #[test]
+    fn contains_each_keeps_order() {
+        let s = set(&[3, 100_000]);
+        assert_eq!(contains_each(&s, &[100_000, 4, 3, 3]), vec![true, false, true, true]);
+    }
+
+    #[test]
+    fn next_at_finds_first_member_at_or_after() {
+        let s = set(&[10, 65_535, 65_536, 1_000_000]);
+        assert_eq!(next_at(&s, 0), Some(10));
+        assert_eq!(next_at(&s, 10), Some(10));
+        assert_eq!(next_at(&s, 11), Some(65_535));
+        assert_eq!(next_at(&s, 65_536), Some(65_536));
+        assert_eq!(next_at(&s, 65_537), Some(1_000_000));
+        assert_eq!(next_at(&s, 1_000_001), None);
+        assert_eq!(next_at(&RoaringBitmap::new(), 0), None);
+    }
+
+    #[test]
+    fn redis_bitmap_round_trip_uses_msb_first() {
+        let s = set(&[0, 9, 15, 70_001]);
+        let bytes = to_redis_bitmap(&s);
+        assert_eq!(bytes.len(), 70_001 / 8 + 1);
+        assert_eq!(&bytes[..2], &[0b1000_0000, 0b0100_0001]);
+        assert_eq!(from_redis_bitmap(&bytes), s);
+        assert!(to_redis_bitmap(&RoaringBitmap::new()).is_empty());
+        assert!(from_redis_bitmap(&[0, 0, 0]).is_empty());
+    }
+
+    #[test]
+    fn serialized_round_trip_and_corrupt_input() {
+        let mut s = set(&spread(100_000, 20_000_000, 3));
+        s.insert_range(5_000_000..5_200_000);
+        s.optimize();
+        let bytes = to_bytes(&s);
+        assert_eq!(from_bytes(&bytes), Ok(s));
+        assert!(from_bytes(&bytes[..bytes.len() / 2]).is_err());
+        assert!(from_bytes(b"not roaring").is_err());
+    }
+
+    #[test]
+    fn heap_bytes_follow_containers() {
+        let sparse = set(&[1, 2, 3]);
+        let dense: RoaringBitmap = (0..65_536).step_by(2).collect();
+        assert!(heap_bytes(&sparse) < 200);
+        assert!(heap_bytes(&dense) >= BITSET_BYTES);
+        assert!(heap_bytes(&RoaringBitmap::new()) < heap_bytes(&sparse));
+    }
+}
