@@ -38,18 +38,14 @@ local function temp()
   return temps[#temps]
 end
 
-local function numbers(members)
-  for j, m in ipairs(members) do members[j] = tonumber(m) end
-  return members
-end
-
--- The bits (0 or 1) of bitmap k at the given positions.
+-- The bits (0 or 1) of bitmap k at the given positions. Positions are release numbers as Redis returned them
+-- (decimal strings), passed on as they are: converting each to a Lua number and back cost more than the lookups.
 local function bits(k, positions)
   local out = {}
   for s = 1, #positions, BATCH do
     local args, c = {}, 0
     for j = s, math.min(s + BATCH - 1, #positions) do
-      args[c + 1] = 'GET'; args[c + 2] = 'u1'; args[c + 3] = fmt('%d', positions[j]); c = c + 3
+      args[c + 1] = 'GET'; args[c + 2] = 'u1'; args[c + 3] = positions[j]; c = c + 3
     end
     for _, b in ipairs(redis.call('BITFIELD_RO', k, unpack(args))) do out[#out + 1] = b end
   end
@@ -105,7 +101,7 @@ local function selection()
     if #fks[j].bms == 0 and (not seed or fks[j].size < fks[seed].size) then seed = j end
   end
   if seed then
-    local cand = numbers(redis.call('SUNION', unpack(fks[seed].sets)))
+    local cand = redis.call('SUNION', unpack(fks[seed].sets))
     for j, fk in ipairs(fks) do
       if #cand == 0 then return false end
       if j ~= seed then cand = keep_in(cand, fk) end
@@ -125,7 +121,7 @@ local function selection()
       ors[j] = temp()
       redis.call('BITOP', 'OR', ors[j], unpack(fk.bms))
       redis.call('EXPIRE', ors[j], TEMP_TTL)
-      for _, k in ipairs(fk.sets) do set_bits(ors[j], numbers(redis.call('SMEMBERS', k)), '1') end
+      for _, k in ipairs(fk.sets) do set_bits(ors[j], redis.call('SMEMBERS', k), '1') end
     end
   end
   if #ors == 1 then return {bm = ors[1]} end
@@ -135,31 +131,58 @@ local function selection()
   return {bm = dest}
 end
 
+-- The numbers of the releases in bitmap k (it holds `size` of them), as decimal strings.
+local function members_of_bitmap(k, size)
+  local out, pos = {}, redis.call('BITPOS', k, '1')
+  while pos >= 0 and #out < size do
+    out[#out + 1] = fmt('%d', pos)
+    pos = redis.call('BITPOS', k, '1', fmt('%d', pos + 1), '-1', 'BIT')
+  end
+  return out
+end
+
+-- A temporary SET of the given release numbers: SINTERCARD then counts a small value's releases among them in C.
+local function as_set(list)
+  local k = temp()
+  for s = 1, #list, BATCH do redis.call('SADD', k, unpack(list, s, math.min(s + BATCH - 1, #list))) end
+  redis.call('EXPIRE', k, TEMP_TTL)
+  return k
+end
+
+-- Each candidate is a bitmap or a set of releases, and so is the selection. Bitmap and bitmap: AND and BITCOUNT in
+-- C. A set against a set: SINTERCARD in C. A set against a bitmap selection: either each member looked up in the
+-- bitmap (Lua work per member of the candidates' sets), or the selection made a set once (Lua work per release of
+-- the selection) and then SINTERCARD; whichever touches fewer numbers. A bitmap against a small selection list: its
+-- members looked up in the bitmap.
 local counts = totals  -- no other facet chosen: the whole index
 if #others > 0 then
   local sel, scratch, members = selection(), nil, nil
+  local kinds, in_sets = {}, 0
+  for j, v in ipairs(values) do
+    local k = key('k', 'r', '0', facet, v)
+    kinds[j] = sel and redis.call('TYPE', k).ok
+    if kinds[j] == 'set' then in_sets = in_sets + redis.call('SCARD', k) end
+  end
+  if sel and sel.list then
+    if in_sets > 0 then members = as_set(sel.list) end
+  elseif sel and in_sets > 0 then
+    local size = redis.call('BITCOUNT', sel.bm)
+    if size < in_sets then members = as_set(members_of_bitmap(sel.bm, size)) end
+  end
   counts = {}
   for j, v in ipairs(values) do
-    local k, n = key('k', 'r', '0', facet, v), 0
-    local t = sel and redis.call('TYPE', k).ok
+    local k, t, n = key('k', 'r', '0', facet, v), kinds[j], 0
     if t == 'string' and sel.bm then
       scratch = scratch or temp()
       redis.call('BITOP', 'AND', scratch, sel.bm, k)
       redis.call('EXPIRE', scratch, TEMP_TTL)
       n = redis.call('BITCOUNT', scratch)
-    elseif t == 'set' and sel.bm then
-      n = bits_set(sel.bm, numbers(redis.call('SMEMBERS', k)))
     elseif t == 'string' then
       n = bits_set(k, sel.list)
-    elseif t == 'set' then
-      if not members then
-        members = temp()
-        for s = 1, #sel.list, BATCH do
-          redis.call('SADD', members, unpack(sel.list, s, math.min(s + BATCH - 1, #sel.list)))
-        end
-        redis.call('EXPIRE', members, TEMP_TTL)
-      end
+    elseif t == 'set' and members then
       n = redis.call('SINTERCARD', 2, k, members)
+    elseif t == 'set' then
+      n = bits_set(sel.bm, redis.call('SMEMBERS', k))
     end
     counts[j] = n
   end
