@@ -1,4 +1,8 @@
-"""The YouTube video-id rule: which links are YouTube videos, and what a video id looks like."""
+"""The YouTube video-id rule: which links are YouTube videos, and what a video id looks like.
+
+One parser for every package: the producer publishes a record's `youtube_id` with it, the index reads it with it.
+A link it does not take stays in the record's `src` and gives no video id.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,19 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 # The common form, matched without parsing the URL (most Discogs video links look like this).
-PLAIN_WATCH_URL = re.compile(r"https?://(?:www\.)?youtube\.com/watch\?v=([A-Za-z0-9_-]+)")
-VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{6,20}")
+PLAIN_WATCH_URL = re.compile(r"https?://(?:www\.)?youtube\.com/watch\?v=([A-Za-z0-9_-]{11})")
+VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 
 
 def is_video_id(value: str) -> bool:
-    """What the index and the playlist worker accept as a video id (YouTube's are 11 of these characters)."""
+    """A YouTube video id: 11 characters of A-Z, a-z, 0-9, _ and -."""
     return VIDEO_ID.fullmatch(value) is not None
 
 
 def youtube_id(src: str | None) -> str | None:
-    """The video id of a YouTube URL (`watch?v=ID`, `youtu.be/ID`, `/embed/ID`); None for anything else."""
+    """The video id of a YouTube URL (`watch?v=ID`, `youtu.be/ID`, `/embed/ID`, `/v/`, `/shorts/`, `/live/`);
+    None for anything else, a malformed id included. The path names the video where it has one (`/embed/X?v=Y`
+    is X)."""
     if not src:
         return None
     plain = PLAIN_WATCH_URL.fullmatch(src)
@@ -39,10 +45,9 @@ def youtube_id(src: str | None) -> str | None:
     else:
         return None
     candidate = candidate.strip()
-    return candidate or None
+    return candidate if is_video_id(candidate) else None
 
 
 def valid_youtube_id(src: object) -> str | None:
-    """youtube_id() of a link, kept only when it looks like a video id."""
-    candidate = youtube_id(src.strip()) if isinstance(src, str) else None
-    return candidate if candidate and is_video_id(candidate) else None
+    """youtube_id() of whatever a record holds as a link (not a string: no id; surrounding blanks ignored)."""
+    return youtube_id(src.strip()) if isinstance(src, str) else None

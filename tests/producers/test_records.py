@@ -302,3 +302,19 @@ def test_mutated_records_give_orjson_identical_json_or_a_record_error(fixtures_d
         assert orjson.dumps(orjson.loads(value)) == value
         outcomes["json"] += 1
     assert outcomes["json"] > 1000 and outcomes["error"] > 100
+
+
+@pytest.mark.parametrize(("src", "youtube_id"), [
+    ("https://www.youtube.com/watch?v=ODQMlp56fy4", "ODQMlp56fy4"),
+    ("https://www.youtube.com/watch?v=abc", None),  # too short: kept in src, no id
+    ("https://www.youtube.com/watch?v=has space", None),
+    ("https://www.youtube.com/embed/ODQMlp56fy4?v=XXXXXXXXXXX", "ODQMlp56fy4"),  # as the index reads it
+])
+def test_a_video_id_is_published_only_when_valid(src, youtube_id):
+    from sinks.facets import release_videos
+
+    elem = etree.fromstring(f'<release id="5"><title>T</title><videos><video src="{src}" duration="1" '
+                            f'embed="true"><title>V</title></video></videos></release>')
+    record = to_record("releases", elem)
+    assert record["videos"][0]["src"] == src and record["videos"][0]["youtube_id"] == youtube_id
+    assert [vid for vid, _ in release_videos(record)] == ([youtube_id] if youtube_id else [])

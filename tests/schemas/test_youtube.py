@@ -5,10 +5,16 @@ from schemas.youtube import is_video_id, valid_youtube_id, youtube_id
 
 @pytest.mark.parametrize(("src", "expected"), [
     ("https://www.youtube.com/watch?v=h1mD-_DKHc0", "h1mD-_DKHc0"),
-    ("http://www.youtube.com/watch?feature=x&v=abc123", "abc123"),
-    ("https://youtu.be/XYZ_987?t=10", "XYZ_987"),
-    ("https://www.youtube.com/embed/EMB3d", "EMB3d"),
-    ("https://m.youtube.com/watch?v=mob1", "mob1"),
+    ("http://www.youtube.com/watch?feature=x&v=abc123def45", "abc123def45"),
+    ("https://youtu.be/XYZ_987-abc?t=10", "XYZ_987-abc"),
+    ("https://www.youtube.com/embed/EMB3dEMB3d0", "EMB3dEMB3d0"),
+    ("https://www.youtube.com/embed/EMB3dEMB3d0?v=OTHERotherX", "EMB3dEMB3d0"),  # the path names the video
+    ("https://m.youtube.com/watch?v=mob1mob1mob", "mob1mob1mob"),
+    # Links whose id is not 11 characters of [A-Za-z0-9_-]: kept in src, no video id.
+    ("https://www.youtube.com/watch?v=abc", None),
+    ("https://www.youtube.com/watch?v=has space11", None),
+    ("https://www.youtube.com/watch?v=h1mD-_DKHc0x", None),
+    ("https://youtu.be/", None),
     ("https://vimeo.com/12345", None),
     ("https://www.youtube.com/user/someone", None),
     ("not a url", None),
@@ -32,4 +38,4 @@ def test_valid_youtube_ids_from_urls():
 
 def test_video_id_shape():
     assert is_video_id("h1mD-_DKHc0")
-    assert not is_video_id("abc") and not is_video_id("bad id!") and not is_video_id("x" * 21)
+    assert not is_video_id("abc") and not is_video_id("bad id!") and not is_video_id("x" * 12)
