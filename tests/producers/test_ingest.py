@@ -215,3 +215,32 @@ def test_kafka_dying_mid_ingest_fails_it_and_the_next_run_publishes_everything(p
     assert hashes.count(settings.topics.entity("releases")) == 0
     report = ingest_file(path, settings, publisher, hashes, jobs=1)
     assert report.counts["published"] == report.counts["records"] == 37
+
+
+def _bad_crc(data: bytes) -> bytes:
+    """The gzip member intact but for its trailer's CRC-32: every byte decompresses, the check at the end fails."""
+    return data[:-8] + bytes([data[-8] ^ 0xFF]) + data[-7:]
+
+
+def _bad_utf8_mid_file(data: bytes) -> bytes:
+    text = gzip.decompress(data)
+    middle = text.index(b"<title>", len(text) // 2) + len(b"<title>")
+    return gzip.compress(text[:middle] + b"\xff\xfe" + text[middle:])
+
+
+@pytest.mark.parametrize("damage", [_bad_crc, _bad_utf8_mid_file])
+def test_a_damaged_dump_fails_and_deletes_nothing(pipeline, fixtures_dir, tmp_path, damage) -> None:
+    settings, publisher, hashes = pipeline
+    good = fixtures_dir / "releases-sample-philipmat-20200806.xml.gz"
+    ingest_file(good, settings, publisher, hashes)
+    damaged = tmp_path / "discogs_20200906_releases.xml.gz"
+    damaged.write_bytes(damage(good.read_bytes()))
+    with pytest.raises(IngestError) as failure:
+        ingest_file(damaged, settings, publisher, hashes)
+    assert damaged.name in str(failure.value) and "\n" not in str(failure.value)  # one clear line
+    events = [orjson.loads(m.value)["event"] for m in _values(settings, settings.topics.dumps)]
+    assert events == ["started", "completed", "started", "failed"]
+    assert all(m.value is not None for m in _values(settings, settings.topics.entity("releases")))  # no tombstone
+    # The previous dump's state is intact: the good file again is all unchanged.
+    again = ingest_file(good, settings, publisher, hashes)
+    assert (again.counts["published"], again.counts["deleted"]) == (0, 0)
