@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from multidict import MultiDict
+from redis.exceptions import OutOfMemoryError
 
 from runtime.unreachable import unreachable_server
 from schemas.query import FACETS, MAX_VALUE_LENGTH, FacetQuery, IndexFormatError, QueryResult
@@ -90,6 +91,12 @@ async def unavailable_errors(request: web.Request, handler: Handler) -> web.Stre
     except IndexFormatError as exc:
         log.error("%s", exc)
         return error_response(503, "the search index is out of date and must be rebuilt; try again later")
+    except OutOfMemoryError:
+        # Redis at its maxmemory refuses the temporary keys a query writes; the index workers stop short of it.
+        log.error("the index's Redis is at its maxmemory: queries fail until memory is freed or raised")
+        response = error_response(503, "the search index is full right now; try again later")
+        response.headers["Retry-After"] = RETRY_AFTER_S
+        return response
     except SiteBusy as exc:
         response = error_response(503, "the site is busy; try again in a moment")
         response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))

@@ -47,6 +47,16 @@ async def test_an_index_of_an_older_layout_is_a_clear_503(client, index, monkeyp
     assert "rebuilt" in (await resp.json())["error"]
 
 
+async def test_a_full_index_redis_is_a_503_with_retry_after(client, index, monkeypatch):
+    async def full(query):
+        raise redis.exceptions.OutOfMemoryError("command not allowed when used memory > 'maxmemory'.")
+
+    monkeypatch.setattr(index, "query", full)
+    resp = await client.get("/api/v1/query?genre=Jazz")
+    assert resp.status == 503 and resp.headers["Retry-After"]
+    assert "full" in (await resp.json())["error"]
+
+
 async def test_a_server_that_does_not_answer_is_a_503_that_names_no_address(client, index, monkeypatch, caplog):
     async def redis_down(query):
         raise redis.exceptions.ConnectionError("Error 111 connecting to 10.0.0.7:6379. Connection refused.")
