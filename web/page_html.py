@@ -30,8 +30,14 @@ def selection_url(facet: str, value: str) -> str:
     return "/?" + urlencode({facet: value})
 
 
-def document(title: str, body: str, description: str = "") -> str:
-    """The page around body: the site's bar, a skip link, the footer; the stylesheet follows the system's colours."""
+# The page player (web/static/player.js; record.js plays a record's videos in it).
+PLAYER_HEAD = ('\n  <link rel="stylesheet" href="/static/player.css">'
+               '\n  <script src="/static/player.js" defer></script>\n  <script src="/static/record.js" defer></script>')
+
+
+def document(title: str, body: str, description: str = "", head: str = "") -> str:
+    """The page around body: the site's bar, a skip link, the footer; the stylesheet follows the system's colours.
+    head: more of <head> (the player's script and style)."""
     meta = f'\n  <meta name="description" content="{e(description)}">' if description else ""
     return f"""<!doctype html>
 <html lang="en">
@@ -41,7 +47,7 @@ def document(title: str, body: str, description: str = "") -> str:
   <meta name="color-scheme" content="light dark">
   <title>{e(title)}</title>{meta}
   <link rel="icon" href="{_ICON}">
-  <link rel="stylesheet" href="/static/style.css">
+  <link rel="stylesheet" href="/static/style.css">{head}
 </head>
 <body>
   <a class="skip" href="#content">Skip to content</a>
@@ -97,8 +103,8 @@ def duration_text(seconds: object) -> str:
         f"{seconds // 60}:{seconds % 60:02d}")
 
 
-def videos_html(videos: Sequence[Video]) -> str:
-    """The record's YouTube videos with titles; each item carries its id for the page's player."""
+def videos_html(videos: Sequence[Video], release_id: int = 0) -> str:
+    """The record's YouTube videos with titles; each item carries its id (and its release) for the page player."""
     items = []
     for video in videos:
         video_id = str(video.get("youtube_id") or "")
@@ -108,7 +114,7 @@ def videos_html(videos: Sequence[Video]) -> str:
         duration = duration_text(video.get("duration"))
         time = f' <span class="duration">{e(duration)}</span>' if duration else ""
         items.append(
-            f'\n        <li data-video-id="{e(video_id)}" data-title="{e(title)}">'
+            f'\n        <li data-video-id="{e(video_id)}" data-title="{e(title)}" data-release-id="{release_id}">'
             f'<a href="https://www.youtube.com/watch?v={quote(video_id)}" target="_blank" rel="noopener">'
             f"{e(title)}</a>{time}</li>")
     if not items:
@@ -141,6 +147,15 @@ def _section(slug: str, heading: str, content: str) -> str:
             f"{content}\n    </section>")
 
 
+def _player(videos: Sequence[Video]) -> tuple[str, str]:
+    """The page player's panel and its <head> part; none without videos."""
+    if not any(video.get("youtube_id") for video in videos):
+        return "", ""
+    panel = ('\n    <section class="panel listen" id="listen" aria-labelledby="listen-title" data-title="Play it here" '
+             'data-intro="No sign-in and no YouTube quota: the videos below, one after the other."></section>')
+    return panel, PLAYER_HEAD
+
+
 def _notes(notes: object) -> str:
     if not isinstance(notes, str) or not notes.strip():
         return ""
@@ -171,6 +186,7 @@ def release_page(release: Release) -> str:
     decade = _link_or_text(f"{year[:3]}0s", "decade", f"{year[:3]}0", facets["decade"]) if year else ""
     country = str(release.get("country") or "")
     master = release.get("master_id")
+    player, head = _player(release.get("videos") or [])
     kicker = "Release" + (f' · part of <a href="/masters/{int(master)}">a master release</a>' if master else "")
     facts = _facts([
         ("Label", labels), ("Format", formats),
@@ -186,10 +202,11 @@ def release_page(release: Release) -> str:
 {facts}
     <p class="out"><a href="{DISCOGS}/release/{int(rid)}" rel="noopener">This release on discogs.com</a>
       · <a href="/api/v1/releases/{int(rid)}">as JSON</a></p>
-{_section("videos", "Videos", videos_html(release.get("videos") or []))}
+{player}
+{_section("videos", "Videos", videos_html(release.get("videos") or [], int(rid)))}
 {_section("tracks", "Tracklist", tracklist_html(release.get("tracklist") or []))}{_notes(release.get("notes"))}
   </article>"""
-    return document(f"{heading} | {SITE}", body, f"{heading}: tracklist and videos")
+    return document(f"{heading} | {SITE}", body, f"{heading}: tracklist and videos", head)
 
 
 def master_page(master: Master) -> str:
@@ -199,6 +216,7 @@ def master_page(master: Master) -> str:
     genres, styles = set(master.get("genres") or []), set(master.get("styles") or [])
     year = master.get("year")
     main = master.get("main_release")
+    player, head = _player(master.get("videos") or [])
     facts = _facts([
         ("Year", _link_or_text(str(year), "year", str(year), {str(year)}) if year else ""),
         ("Genre", _values_html("genre", master.get("genres") or [], genres)),
@@ -212,9 +230,10 @@ def master_page(master: Master) -> str:
     <p class="byline">{artists_html(master.get("artists") or [], artists)}</p>
 {facts}
     <p class="out"><a href="{DISCOGS}/master/{int(mid)}" rel="noopener">This master on discogs.com</a></p>
+{player}
 {_section("videos", "Videos", videos_html(master.get("videos") or []))}{_notes(master.get("notes"))}
   </article>"""
-    return document(f"{heading} | {SITE}", body, f"{heading}: videos and versions")
+    return document(f"{heading} | {SITE}", body, f"{heading}: videos and versions", head)
 
 
 def not_found_page(what: str) -> str:

@@ -31,6 +31,7 @@ from web.app import create_app
 pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian chromium/chromedriver not installed")
 
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+FAKE_IFRAME_API = Path(__file__).parents[1] / "fakes" / "youtube_iframe_api.js"
 REPO = Path(__file__).resolve().parents[2]
 # What axe-core reports and the test refuses.
 REFUSED_IMPACTS = ("serious", "critical")
@@ -193,13 +194,25 @@ def test_suggestion_counts_are_what_the_query_counts(site, browser):
 
 def test_a_release_page_shows_tracklist_and_videos_and_starts_selections(site, browser):
     release = next(r for r in releases_with_videos().values() if r.get("tracklist") and len(r["videos"]) > 1)
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_IFRAME_API.read_text()})
     browser.get(f"{site}/releases/{release['id']}")
     assert browser.find_element(By.TAG_NAME, "h1").text == release["title"]
     rows = browser.find_elements(By.CSS_SELECTOR, ".tracklist tbody tr")
     assert len(rows) >= len(release["tracklist"])
     assert rows[0].text.startswith(str(release["tracklist"][0]["position"] or ""))
     videos = browser.find_elements(By.CSS_SELECTOR, ".videos li")
-    assert [v.get_attribute("data-video-id") for v in videos] == [v["youtube_id"] for v in release["videos"]]
+    ids = [v["youtube_id"] for v in release["videos"]]
+    assert [v.get_attribute("data-video-id") for v in videos] == ids
+    # The page player (player.js, a stand-in for YouTube's IFrame API here) plays the release's videos in order;
+    # there is no selection to draw more from or to export.
+    assert [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#player-queue li")] == [
+        v["title"] for v in release["videos"]]
+    assert not browser.find_element(By.ID, "player-more").is_displayed()
+    assert not browser.find_element(By.ID, "download-csv").is_displayed()
+    browser.find_element(By.ID, "player-play").click()
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script("return window.fakeYT.loaded") == ids[:1])
+    browser.find_element(By.ID, "player-next").click()
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script("return window.fakeYT.loaded") == ids[:2])
     genre = release["genres"][0]
     browser.find_element(By.LINK_TEXT, genre).click()
     WebDriverWait(browser, 20).until(lambda b: facet_chips(b, "genre") == [genre])

@@ -40,21 +40,21 @@
   const openSample = el("a", { id: "open-sample", target: "_blank", rel: "noopener", textContent: "Open the sample in YouTube" });
   const links = el("ul", { id: "youtube-links", className: "youtube-links" });
 
+  const moreButton = button("player-more", "Add the next sample", more);
+  const limitLabel = el("label", {}, "Videos ", limit);
+  const linksButton = button("youtube-links-button", "YouTube links for all", showLinks);
+  // A record page (web/page_html.py) names its panel and says what it offers in data-title and data-intro.
   panel.append(
-    el("h2", { id: "listen-title", textContent: "Listen and take away" }),
-    el("p", { className: "hint", textContent: "No sign-in and no YouTube quota: play the sample here, open it in YouTube, or download the selection." }),
+    el("h2", { id: "listen-title", textContent: panel.dataset.title || "Listen and take away" }),
+    el("p", { className: "hint", textContent: panel.dataset.intro || "No sign-in and no YouTube quota: play the sample here, open it in YouTube, or download the selection." }),
     el("div", { className: "player-controls" },
       play,
       button("player-prev", "Previous", () => step(-1)),
       button("player-next", "Next", () => step(1)),
       button("player-shuffle", "Shuffle", shuffle),
-      button("player-more", "Add the next sample", more)),
+      moreButton),
     frame, status, list,
-    el("div", { className: "takeaway" },
-      openSample,
-      el("label", {}, "Videos ", limit),
-      ...downloads,
-      button("youtube-links-button", "YouTube links for all", showLinks)),
+    el("div", { className: "takeaway" }, openSample, limitLabel, ...downloads, linksButton),
     links);
   frame.hidden = true;
 
@@ -214,6 +214,8 @@
 
   document.addEventListener("dataget:selection", (event) => {
     selection = { params: event.detail.params, sample: event.detail.sample };
+    // params null: a record's own videos (web/static/record.js), no selection to draw more from or to export.
+    for (const node of [moreButton, limitLabel, ...downloads, linksButton, links]) node.hidden = selection.params === null;
     extraDraws = 0;
     // The video playing keeps playing; what comes after it is the new sample.
     const playing = current >= 0 ? [queue[current]] : [];
