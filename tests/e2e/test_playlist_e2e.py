@@ -14,13 +14,13 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from dataget.stack.process import free_port
+from dataget.standins.oidc import FakeOIDC
+from dataget.standins.youtube import FakeYouTube
 from runtime.settings import Settings
 from runtime.topic_admin import ensure_topics
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace
 from stream_processors.youtube.consumer import run_worker
-from tests.fakes.oidc import FakeOIDC
-from tests.fakes.youtube import FakeYouTube
 from tests.kafka_helpers import read_topic
 from web.app import create_app
 

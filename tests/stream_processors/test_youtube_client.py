@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from dataget.standins.youtube import FakeYouTube
 from runtime.settings import Settings
 from stream_processors.youtube.client import (
     MAX_ATTEMPTS,
@@ -21,7 +22,6 @@ from stream_processors.youtube.client import (
     rotated_token,
 )
 from stream_processors.youtube.jobs import RECONNECT_MESSAGE
-from tests.fakes.youtube import FakeYouTube
 
 VALID = {"access_token": "ya29.valid", "refresh_token": "1//refresh", "expires_at": time.time() + 3600,
          "token_type": "Bearer", "scope": "openid https://www.googleapis.com/auth/youtube"}

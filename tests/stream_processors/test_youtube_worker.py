@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from cryptography.fernet import Fernet
 from pymongo import MongoClient
 
+from dataget.standins.youtube import FakeYouTube
 from runtime.settings import Settings
 from runtime.topic_admin import ensure_topics
 from schemas.generate import load_schema
@@ -25,7 +26,6 @@ from sinks.user_tokens import UserTokenStore
 from stream_processors.youtube import jobs as pj
 from stream_processors.youtube.consumer import run_worker
 from stream_processors.youtube.repositories import JOBS
-from tests.fakes.youtube import FakeYouTube
 from web.kafka_io import KafkaJobPublisher
 
 pytestmark = pytest.mark.stack

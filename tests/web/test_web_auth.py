@@ -2,11 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from fakes.oidc import FakeOIDC, s256
 from pymongo import MongoClient
 from web_fakes import FakeIndex, FakeStore, ListPublisher, provider_roundtrip, sign_in, web_settings
 from yarl import URL
 
+from dataget.standins.oidc import FakeOIDC, s256
 from sinks.user_tokens import UserTokenStore
 from web.app import create_app
 from web.auth import SCOPE, local_path

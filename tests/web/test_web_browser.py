@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from browser_support import HAVE_CHROMIUM, serving
-from fakes.oidc import FakeOIDC
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -21,6 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 
 from dataget.stack.process import free_port
+from dataget.standins.oidc import FakeOIDC
 from web.app import create_app
 from web.ports import CTX
 from web.status_hub import StatusHub

@@ -3,9 +3,9 @@
 import orjson
 import pytest
 from aiohttp import WSMsgType
-from fakes.oidc import FakeOIDC
 from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 
+from dataget.standins.oidc import FakeOIDC
 from schemas.query import MAX_QUERY_VALUES, MAX_VALUES_PER_FACET
 from web.app import create_app
 from web.body_limits import BODY_CAPS

@@ -7,13 +7,13 @@ from urllib.parse import quote
 import httpx
 import orjson
 import pytest
-from fakes.background import BackgroundServer
-from fakes.oidc import FakeOIDC
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from multidict import MultiDict
 from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 
+from dataget.standins.oidc import FakeOIDC
+from dataget.standins.serve import BackgroundServer
 from schemas.query import FACETS
 from sinks.mongo_store import to_document
 from web.app import create_app

@@ -4,10 +4,10 @@ import jsonschema
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from fakes.oidc import FakeOIDC
 from kafka_helpers import read_topic
 from web_fakes import FakeIndex, FakeStore, sign_in, web_settings
 
+from dataget.standins.oidc import FakeOIDC
 from runtime.topic_admin import ensure_topics
 from schemas.generate import load_schema
 from schemas.messages import now_iso

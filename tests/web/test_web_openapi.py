@@ -9,13 +9,13 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import ClientResponse
-from fakes.oidc import FakeOIDC
 from fixture_records import fixture_records, release_with_videos_and_tracks
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 
+from dataget.standins.oidc import FakeOIDC
 from web.app import create_app
 from web.openapi import openapi_document
 

@@ -3,9 +3,9 @@ import jsonschema
 import orjson
 import pytest
 from aiohttp import WSMsgType
-from fakes.oidc import FakeOIDC
 from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 
+from dataget.standins.oidc import FakeOIDC
 from schemas.generate import load_schema
 from web.app import create_app
 from web.ports import CTX

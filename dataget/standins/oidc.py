@@ -1,4 +1,4 @@
-"""A fake Google OAuth2/OIDC provider (aiohttp, background thread) for sign-in and token-refresh tests.
+"""A stand-in of Google's OAuth2/OIDC provider (aiohttp, background thread): sign-in for `dataget demo` and tests.
 
 - `GET /authorize` auto-approves the configured user: 302 back to redirect_uri with code and state.
 - `POST /token`: authorization_code (PKCE S256 checked, redirect_uri must match) and refresh_token grants,
@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from aiohttp import BasicAuth, web
 
-from tests.fakes.background import BackgroundServer
+from dataget.standins.serve import BackgroundServer
 
 DEFAULT_USER = {"sub": "1234567890", "email": "listener@example.com", "name": "Test Listener"}
 

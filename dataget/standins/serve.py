@@ -1,4 +1,4 @@
-"""An aiohttp application served on 127.0.0.1 (free port) from its own thread and event loop, for test fakes."""
+"""An aiohttp application served on 127.0.0.1 (free port) from its own thread and event loop, for the stand-ins."""
 
 from __future__ import annotations
 

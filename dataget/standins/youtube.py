@@ -1,4 +1,5 @@
-"""A stateful fake of the YouTube Data API v3 (aiohttp, background thread) for the playlist worker's tests.
+"""A stateful stand-in of the YouTube Data API v3 (aiohttp, background thread): the playlist worker's tests and
+`dataget demo` build playlists on it.
 
 Serves what google-api-python-client calls with `api_endpoint=fake.url`:
 - `GET /youtube/v3/videos?id=a,b` (ids outside the catalogue are absent, like deleted or private videos),
@@ -21,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.background import BackgroundServer
+from dataget.standins.serve import BackgroundServer
 
 COSTS = {"videos.list": 1, "playlists.insert": 50, "playlistItems.insert": 50, "playlistItems.list": 1}
 DOMAINS = {"quotaExceeded": "youtube.quota", "videoNotFound": "youtube.playlistItem",
@@ -156,7 +157,8 @@ class FakeYouTube:
         app.router.add_post("/token", self._token)
         return app
 
-    def _api(self, method: str, handler: Callable[[web.Request, Any], Any]) -> Callable[..., Any]:
+    def _api(self, method: str,
+             handler: Callable[[web.Request, Any], tuple[web.Response, Hold | None]]) -> Callable[..., Any]:
         async def wrapped(request: web.Request) -> web.Response:
             body = await request.json() if request.method == "POST" else None
             with self._lock:
