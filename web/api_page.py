@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,8 +24,9 @@ def schema_text(schema: Doc, doc: Doc) -> str:
         return f'<a href="#schema-{e(name)}">{e(name)}</a>'
     if "enum" in schema:
         return "one of " + ", ".join(f"<code>{e(v)}</code>" for v in schema["enum"])
-    if "oneOf" in schema:
-        return " or ".join(schema_text(s, doc) for s in schema["oneOf"])
+    for choice in ("oneOf", "anyOf"):
+        if choice in schema:
+            return " or ".join(schema_text(s, doc) for s in schema[choice])
     kind = schema.get("type", "any")
     kind = " or ".join(kind) if isinstance(kind, list) else kind
     if kind == "array":
@@ -70,7 +72,7 @@ def _operation(path: str, method: str, op: Doc, doc: Doc) -> str:
         schema = op["requestBody"]["content"]["application/json"]["schema"]
         body = f"<p>Body (JSON): {schema_text(schema, doc)}</p>"
     auth = '<p class="hint">Needs a signed-in session.</p>' if op.get("security") else ""
-    description = f"<p>{e(op['description'])}</p>" if "description" in op else ""
+    description = f"<p>{prose(op['description'])}</p>" if "description" in op else ""
     return (f'<section class="operation" id="{e(op["operationId"])}" aria-labelledby="{e(op["operationId"])}-h">'
             f'<h3 id="{e(op["operationId"])}-h"><span class="method">{e(method.upper())}</span> '
             f'<code>{e(path)}</code></h3><p>{e(op["summary"])}</p>{description}{auth}'
@@ -91,6 +93,20 @@ def _schema_section(name: str, schema: Doc, doc: Doc) -> str:
             f"{e(name)}</h3>{f'<p>{e(about)}</p>' if about else ''}{table}</section>")
 
 
+def prose(text: str) -> str:
+    """A description's text as HTML: `code` spans become <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", e(text))
+
+
+def _shapes(doc: Doc) -> list[str]:
+    """A section per component schema, and per definition inside one (a record's Credit, Track, ...)."""
+    sections = []
+    for name, schema in doc["components"]["schemas"].items():
+        sections.append(_schema_section(name, schema, doc))
+        sections += [_schema_section(sub, inner, doc) for sub, inner in schema.get("$defs", {}).items()]
+    return sections
+
+
 def api_page(doc: Doc) -> str:
     info = doc["info"]
     operations = [
@@ -99,11 +115,11 @@ def api_page(doc: Doc) -> str:
         if path.startswith(("/api/", "/ws/", "/auth/"))
         for method, op in methods.items()
     ]
-    shapes = [_schema_section(name, schema, doc) for name, schema in doc["components"]["schemas"].items()]
+    shapes = _shapes(doc)
     body = f"""  <article class="record api">
     <p class="kicker">API {e(info["version"])} · OpenAPI {e(doc["openapi"])}</p>
     <h1>The Dataget API</h1>
-    <p>{e(info["summary"])}. {e(info["description"])}</p>
+    <p>{e(info["summary"])}. {prose(info["description"])}</p>
     <p>The machine-readable description: <a href="/api/v1/openapi.json"><code>/api/v1/openapi.json</code></a>.
       Example: <a href="{EXAMPLE}"><code>{EXAMPLE}</code></a></p>
     <section aria-labelledby="routes-h"><h2 id="routes-h">Routes</h2>

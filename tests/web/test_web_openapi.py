@@ -9,13 +9,14 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import ClientResponse
-from fixture_records import fixture_records, release_with_videos_and_tracks
+from fixture_records import fixture_catalog, fixture_records, release_with_videos_and_tracks
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 
 from dataget.standins.oidc import FakeOIDC
+from web.api_page import api_page
 from web.app import create_app
 from web.openapi import openapi_document
 
@@ -74,7 +75,8 @@ def app(oidc):
     release = release_with_videos_and_tracks()
     store = FakeStore(releases={release["id"]: release}, masters=fixture_records("masters"))
     settings = web_settings(public_base_url=ORIGIN, rate_limit_per_s=0.0, **oidc.settings_overrides())
-    return create_app(settings, index=FakeIndex().provider, store=store, publisher=ListPublisher(),
+    # Real releases: their video ids follow YouTube's rule, as the description says.
+    return create_app(settings, index=FakeIndex(fixture_catalog()).provider, store=store, publisher=ListPublisher(),
                       follow_status_topic=False)
 
 
@@ -118,14 +120,14 @@ async def test_real_answers_of_every_operation_match_their_description(aiohttp_c
     master = next(m for m in fixture_records("masters").values() if m.get("videos"))
 
     q = "/api/v1/query"
-    ok = await client.get(q, params={"genre": "Jazz", "seed": "3", "limit": "5"})
+    ok = await client.get(q, params={"genre": "Electronic", "seed": "3", "limit": "5"})
     await c.check("GET", q, ok, 200)
-    await c.check("GET", q, await client.get(q, params={"genre": "Jazz", "seed": "3", "limit": "5"},
+    await c.check("GET", q, await client.get(q, params={"genre": "Electronic", "seed": "3", "limit": "5"},
                                              headers={"If-None-Match": ok.headers["ETag"]}), 304)
     await c.check("GET", q, await client.get(q, params={"limit": "x"}), 400)
 
     f = "/api/v1/facets/{facet}"
-    values = await c.check("GET", f, await client.get("/api/v1/facets/genre", params={"decade": "1970"}), 200)
+    values = await c.check("GET", f, await client.get("/api/v1/facets/genre", params={"decade": "1990"}), 200)
     assert values
     await c.check("GET", f, await client.get("/api/v1/facets/colour"), 400)
     again = await client.get("/api/v1/facets/genre")
@@ -138,19 +140,20 @@ async def test_real_answers_of_every_operation_match_their_description(aiohttp_c
     await c.check("GET", r, await client.get("/api/v1/releases/abc"), 400)
 
     x = "/api/v1/export"
-    rows = await c.check("GET", x, await client.get(x, params={"format": "json", "genre": "Jazz", "limit": "4"}), 200)
+    as_json = await client.get(x, params={"format": "json", "genre": "Electronic", "limit": "4"})
+    rows = await c.check("GET", x, as_json, 200)
     assert len(rows) == 4
-    links = await c.check("GET", x, await client.get(x, params={"format": "links", "genre": "Jazz"}), 200)
+    links = await c.check("GET", x, await client.get(x, params={"format": "links", "genre": "Electronic"}), 200)
     assert links["videos"] > 0
     assert "video_id" in await c.check("GET", x, await client.get(x, params={"format": "csv"}), 200)
     assert (await c.check("GET", x, await client.get(x, params={"format": "m3u"}), 200)).startswith("#EXTM3U")
     await c.check("GET", x, await client.get(x), 400)
 
     me = "/api/v1/me"
-    assert (await c.check("GET", me, await client.get(me), 200)) == {"user": None}
+    assert (await c.check("GET", me, await client.get(me), 200)) == {"user": None, "demo": False}
 
     p, s, w = "/api/v1/playlists", "/api/v1/playlists/{job_id}", "/ws/playlists/{job_id}"
-    body = {"title": "Jazz", "query": {"genre": ["Jazz"]}, "max_videos": 5}
+    body = {"title": "Electronic", "query": {"genre": ["Electronic"]}, "max_videos": 5}
     await c.check("POST", p, await client.post(p, json=body, headers={"Origin": ORIGIN}), 401)
     await c.check("GET", s, await client.get("/api/v1/playlists/nothing"), 401)
     await c.check("GET", "/auth/login", await client.get("/auth/login", allow_redirects=False), 302)
@@ -185,7 +188,17 @@ async def test_real_answers_of_every_operation_match_their_description(aiohttp_c
                                ("/masters/{id}", f"/masters/{master['id']}", "/masters/1")):
         await c.check("GET", path, await client.get(url), 200)
         await c.check("GET", path, await client.get(missing), 404)
-    assert "</html>" in await c.check("GET", "/", await client.get("/", params={"genre": "Jazz"}), 200)
+    assert "</html>" in await c.check("GET", "/", await client.get("/", params={"genre": "Electronic"}), 200)
     assert "/api/v1/openapi.json" in await c.check("GET", "/api", await client.get("/api"), 200)
 
     assert c.seen == operations(DOC)
+
+
+def test_the_page_for_people_links_every_shape_it_names():
+    html = api_page(DOC)
+    targets = set(re.findall(r'id="(schema-[^"]+)"', html))
+    assert set(re.findall(r'href="#(schema-[^"]+)"', html)) <= targets
+    assert "schema-Credit" in targets and "<code>error</code>" in html
+    for path in DOC["paths"]:
+        if path.startswith("/api/"):
+            assert f"<code>{path}</code>" in html
