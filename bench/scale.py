@@ -118,7 +118,7 @@ class Row:
 
     def line(self) -> str:
         return (f"| {self.size:,} | {self.indexed:,} | {self.videos:,} | {self.build_rate:,.0f} | "
-                f"{self.memory / max(1, self.indexed):,.0f} B ({self.memory / GIB:.2f} GiB) | {self.cpu_ms:.2f} ms | "
+                f"{self.memory / max(1, self.indexed):,.0f} B ({self.memory / 1e9:.2f} GB) | {self.cpu_ms:.2f} ms | "
                 f"{self.matched:,.0f} | {self.p50:.1f} / {self.p95:.1f} / {self.p99:.1f} ms | {self.exact} |")
 
 
