@@ -23,6 +23,7 @@ from producers.publisher import Publisher, PublishError
 from producers.record_hashes import RecordHashes
 from producers.records import iter_records
 from runtime.settings import Settings
+from runtime.topic_admin import topic_identity
 from schemas import messages
 from schemas.topics import DUMP_VERSION_HEADER
 
@@ -87,6 +88,9 @@ def ingest_file(
     if not version:
         raise IngestError(f"{path.name}: no YYYYMMDD dump version in the file name; pass --dump-version")
     report = IngestReport(entity, version, settings.topics.entity(entity))
+    if hashes.adopt(report.topic, topic_identity(settings, report.topic)):
+        log.warning("%s: the record-hash state describes another Kafka cluster or topic %s (purged, replaced or "
+                    "recreated): publishing every record, deleting none", path.name, report.topic)
     events = settings.topics.dumps
     event_key = messages.dump_event_key(version, entity)
     publisher.send_json(events, event_key, messages.started(version, entity, path.name))

@@ -2,7 +2,8 @@
 
 One SQLite file (WITHOUT ROWID, keyed by topic and id). Each row remembers the dump version that last
 contained the id, so ids missing from a completed dump are found with one indexed scan, without holding
-millions of ids in memory.
+millions of ids in memory. The state of a topic also names the Kafka cluster and topic incarnation it describes:
+against another one (a purged stack, a new broker, a recreated topic) it is dropped and everything is published.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ CREATE TABLE IF NOT EXISTS record_hashes (
     seen TEXT NOT NULL,
     PRIMARY KEY (topic, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_identity (
+    topic TEXT PRIMARY KEY,
+    identity TEXT NOT NULL
+);
 """
 # SQLite's limit on bound parameters is 32766; stay well below.
 CHUNK = 5000
@@ -43,6 +48,19 @@ class RecordHashes:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._db.execute("BEGIN")
+
+    def adopt(self, topic: str, identity: str) -> bool:
+        """Tie the topic's state to `identity` (Kafka cluster and topic id); True when the state described another
+        one (or none, from before identities were kept) and was dropped, so every record is published again."""
+        row = self._db.execute("SELECT identity FROM topic_identity WHERE topic = ?", (topic,)).fetchone()
+        if row is not None and row[0] == identity:
+            return False
+        stale = row is not None or self.count(topic) > 0
+        self._db.execute("DELETE FROM record_hashes WHERE topic = ?", (topic,))
+        self._db.execute("INSERT INTO topic_identity (topic, identity) VALUES (?, ?) "
+                         "ON CONFLICT (topic) DO UPDATE SET identity = excluded.identity", (topic, identity))
+        self.commit()
+        return stale
 
     def changed(self, topic: str, items: Sequence[tuple[int, bytes]]) -> list[int]:
         """Indexes of items (id, hash) whose hash differs from the stored one (or that are new)."""

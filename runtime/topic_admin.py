@@ -53,6 +53,17 @@ def ensure_topics(settings: Settings) -> list[str]:
         admin.close()
 
 
+def topic_identity(settings: Settings, topic: str) -> str:
+    """Which Kafka cluster and which incarnation of `topic` (its topic id changes when it is recreated)."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="dataget-admin")
+    try:
+        cluster = admin.describe_cluster()["cluster_id"]
+        [described] = admin.describe_topics([topic])
+        return f"{cluster}/{described['topic_id']}"
+    finally:
+        admin.close()
+
+
 def drop_topics(settings: Settings) -> None:
     """Delete the topics of these settings' prefix and those faust made for their index workers (benchmarks and
     tests with a throwaway prefix clean up with it: thousands of leftover topics slow a broker down)."""

@@ -244,3 +244,26 @@ def test_a_damaged_dump_fails_and_deletes_nothing(pipeline, fixtures_dir, tmp_pa
     # The previous dump's state is intact: the good file again is all unchanged.
     again = ingest_file(good, settings, publisher, hashes)
     assert (again.counts["published"], again.counts["deleted"]) == (0, 0)
+
+
+def test_a_recreated_topic_gets_a_full_publish_and_no_tombstones(pipeline, fixtures_dir, caplog) -> None:
+    import time
+
+    from kafka import KafkaAdminClient
+
+    settings, publisher, hashes = pipeline
+    big = ingest_file(fixtures_dir / "releases-sample-philipmat-20200806.xml.gz", settings, publisher, hashes)
+    topic = settings.topics.entity("releases")
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin.delete_topics([topic])  # as after `dataget stack down --purge`, or a new broker
+    while topic in admin.list_topics():
+        time.sleep(0.2)
+    admin.close()
+    ensure_topics(settings)
+    again = ingest_file(fixtures_dir / "releases-sample-philipmat-20200806.xml.gz", settings, publisher, hashes)
+    assert again.counts["published"] == big.counts["published"] > 0  # not 'already published'
+    assert "another Kafka cluster or topic" in caplog.text
+    # A smaller dump next: only what it lacks of what this topic has is deleted, not ids it never had.
+    small = ingest_file(fixtures_dir / "releases-sample-tgmz-2025-2026.xml.gz", settings, publisher, hashes,
+                        dump_version="20260301", allow_mass_delete=True)
+    assert small.counts["deleted"] == big.counts["published"]

@@ -43,3 +43,29 @@ def test_large_batches_exceed_sqlite_parameter_limits(tmp_path: Path) -> None:
     items = [(i, content_hash(str(i).encode())) for i in range(40_000)]
     hashes.record("t", "v1", items)
     assert hashes.changed("t", items) == []
+
+
+def test_the_state_of_a_topic_is_dropped_for_another_cluster_or_topic(tmp_path: Path) -> None:
+    hashes = RecordHashes(tmp_path / "h.sqlite")
+    assert not hashes.adopt("t", "cluster-a/topic-1")  # nothing known yet: nothing stale
+    hashes.record("t", "20260101", [(1, b"h1"), (2, b"h2")])
+    hashes.record("other", "20260101", [(1, b"h1")])
+    hashes.commit()
+    assert not hashes.adopt("t", "cluster-a/topic-1")
+    assert hashes.count("t") == 2
+    assert hashes.adopt("t", "cluster-a/topic-2")  # the topic was recreated
+    assert hashes.count("t") == 0 and list(hashes.missing("t", "20260201")) == []
+    assert hashes.count("other") == 1  # other topics keep theirs
+    hashes.close()
+    again = RecordHashes(tmp_path / "h.sqlite")  # the new identity is durable
+    assert not again.adopt("t", "cluster-a/topic-2")
+    again.close()
+
+
+def test_state_from_before_identities_were_kept_is_dropped_once(tmp_path: Path) -> None:
+    hashes = RecordHashes(tmp_path / "h.sqlite")
+    hashes.record("t", "20260101", [(1, b"h1")])
+    hashes.commit()
+    assert hashes.adopt("t", "cluster-a/topic-1")
+    assert not hashes.adopt("t", "cluster-a/topic-1")
+    hashes.close()
