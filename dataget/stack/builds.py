@@ -67,3 +67,25 @@ def ferretdb_binary(build_dir: Path) -> Path:
     _run(["go", "build", "-o", str(binary), "."], cwd=src, what="Go build of FerretDB", env=env)
     stamp.write_text(digest)
     return binary
+
+
+def redis_roaring_module(build_dir: Path) -> Path:
+    """The roaring-bitmap Redis module (stack/redis_roaring), built by cargo; a prototype the stack does not load."""
+    src = REPO_STACK / "redis_roaring"
+    out = build_dir / "redis_roaring"
+    module = out / "libredis_roaring.so"
+    stamp = out / "inputs.sha256"
+    digest = _inputs_hash(src / "Cargo.toml", src / "Cargo.lock", *sorted((src / "src").glob("*.rs")))
+    if _cached(stamp, digest, module):
+        return module
+    if shutil.which("cargo") is None:
+        raise StackError("cargo not found: install Rust (rustup)")
+    target = out / "target"
+    _run(["cargo", "build", "--release", "--locked", "--target-dir", str(target)], cwd=src,
+         what="cargo build of the roaring Redis module (its bindgen needs libclang: apt-get install libclang-dev)")
+    # Replaced by rename: a redis-server that has the old file loaded keeps its mapping intact.
+    staged = out / "libredis_roaring.so.new"
+    shutil.copy(target / "release" / "libredis_roaring.so", staged)  # with its execute bits: Redis checks them
+    os.replace(staged, module)
+    stamp.write_text(digest)
+    return module
