@@ -33,6 +33,14 @@ class FakeIndex:
             raise self.error
         return [FacetValue(value=f"{facet}-{self.releases}", releases=self.releases)]
 
+    async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "", limit: int = 20) -> list[FacetValue]:
+        return await self.facet_values(facet, prefix, limit)
+
+    async def generation(self) -> str:
+        if self.error is not None:
+            raise self.error
+        return f"v@{self.releases}"
+
 
 class Clock:
     def __init__(self) -> None:
@@ -120,3 +128,15 @@ async def test_other_errors_are_the_reads_own_and_reach_the_caller() -> None:
 async def test_a_failing_primary_fails_the_read() -> None:
     with pytest.raises(exceptions.ConnectionError):
         await pool(FakeIndex(1, exceptions.ConnectionError("down"))).query(ROCK)
+
+
+async def test_counts_and_generations_are_reads_too() -> None:
+    primary, replica = FakeIndex(1), FakeIndex(2, exceptions.ConnectionError("refused"))
+    primary.gate = asyncio.Event()
+    index = pool(primary, replica)
+    held = asyncio.create_task(index.query(ROCK))  # the primary is busy: the next reads try the replica
+    await asyncio.sleep(0)
+    assert (await index.facet_counts("style", ROCK))[0].releases == 1  # the failing replica handed back
+    assert await index.generation() == "v@1"
+    primary.gate.set()
+    await held
