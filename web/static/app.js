@@ -338,9 +338,10 @@ function buildPicker(facet) {
     let values;
     try {
       const resp = await fetch(suggestionsUrl(facet, "", TOPS));
-      values = resp.ok ? await resp.json() : [];
+      if (!resp.ok) return; // busy (429, 503): the row keeps what it showed
+      values = await resp.json();
     } catch {
-      values = [];
+      return;
     }
     tops.replaceChildren(...values.filter((v) => v.releases > 0).map((v) => el("button", {
       type: "button",
