@@ -78,7 +78,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         # aiohttp's static route looks a requested name up as is: one longer than the file system allows names none.
         if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
             return error_response(404, "not found")
-        log.exception("%s %s failed", request.method, request.path)
+        log.exception("%s %r failed", request.method, request.path)  # %r: a path cannot forge log lines
         return error_response(500, "internal error")
 
 

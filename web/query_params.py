@@ -91,7 +91,8 @@ def build_query(
     """Validate facet values and options; the one place both the URL and the JSON forms are checked."""
     unknown = sorted(set(facets) - set(FACETS))
     if unknown:
-        raise QueryError(f"unknown parameter(s): {', '.join(unknown)}; facets are {', '.join(FACETS)}")
+        named = ", ".join(_shown(name) for name in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise QueryError(f"unknown parameter(s): {named}; facets are {', '.join(FACETS)}")
     values = {facet: _facet_values(facet, raw) for facet, raw in facets.items()}
     if sum(map(len, values.values())) > MAX_QUERY_VALUES:
         raise QueryError(f"a query has at most {MAX_QUERY_VALUES} values in all")

@@ -84,3 +84,9 @@ def test_a_route_may_set_its_own_default_and_maximum_limit():
     assert parse_query(MultiDict([("limit", "5000")]), max_limit=5000).limit == 5000
     with pytest.raises(QueryError, match="between 1 and 5000"):
         parse_query(MultiDict([("limit", "5001")]), max_limit=5000)
+
+
+def test_an_error_quotes_unknown_names_cut_short():
+    with pytest.raises(QueryError) as error:
+        q(*[(f"{n}" + "x" * 1000, "v") for n in range(50)])
+    assert len(str(error.value)) < 400 and str(error.value).count("x" * 30) <= 5
