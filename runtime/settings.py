@@ -47,6 +47,9 @@ class Settings:
     oauth_revoke_url: str = "https://oauth2.googleapis.com/revoke"
     oauth_issuer: str = "https://accounts.google.com"
     youtube_api_endpoint: str = "https://youtube.googleapis.com"
+    # Set by `dataget demo` alone (no variable sets it), when the OAuth and YouTube URLs point at its local
+    # stand-ins: the page then says that playlists are not built on YouTube.
+    demo: bool = False
     # YouTube Data API units the site's Google project may spend per Pacific day (the YouTube worker's budget).
     youtube_daily_units: int = DEFAULT_DAILY_UNITS
     # Per user: playlist jobs not yet finished, and videos per job; the site answers 429 beyond them.

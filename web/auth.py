@@ -266,7 +266,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def me(request: web.Request) -> web.Response:
-    return web.json_response({"user": await current_user(request)})
+    return web.json_response({"user": await current_user(request), "demo": request.app[CTX].settings.demo})
 
 
 def add_routes(app: web.Application) -> None:

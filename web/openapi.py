@@ -184,12 +184,13 @@ def schemas() -> dict[str, Schema]:
         "Release": embedded("Release", load_schema("discogs.releases")),
         "User": {
             "type": "object",
-            "required": ["user"],
+            "required": ["user", "demo"],
             "properties": {"user": {"oneOf": [
                 {"type": "null"},
                 {"type": "object", "required": ["id", "email"],
                  "properties": {"id": {"type": "string"}, "email": {"type": "string"}}},
-            ]}},
+            ]}, "demo": {"type": "boolean", "description": "true under `dataget demo`: sign-in and playlists are "
+                                                          "local stand-ins of Google and YouTube"}},
         },
         "Query": query_object,
         "PlaylistRequest": {

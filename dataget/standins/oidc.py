@@ -1,6 +1,7 @@
 """A stand-in of Google's OAuth2/OIDC provider (aiohttp, background thread): sign-in for `dataget demo` and tests.
 
-- `GET /authorize` auto-approves the configured user: 302 back to redirect_uri with code and state.
+- `GET /authorize` auto-approves the configured user: 302 back to redirect_uri with code and state. With
+  `consent_page=True` it shows a page whose "Sign in as ..." button approves (POST /authorize), as a person would.
 - `POST /token`: authorization_code (PKCE S256 checked, redirect_uri must match) and refresh_token grants,
   client auth by HTTP Basic or form fields. Like Google, a refresh answer carries no new refresh token.
 - `GET /userinfo` with a Bearer access token.
@@ -20,6 +21,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -75,6 +77,8 @@ class FakeOIDC:
     withheld_scopes: set[str] = field(default_factory=set)
     # Claims to put into (or, with value None, leave out of) the next ID tokens: iss, exp, iat ...
     id_token_overrides: dict[str, Any] = field(default_factory=dict)
+    # A consent page to click through instead of approving at once (`dataget demo`).
+    consent_page: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -143,6 +147,7 @@ class FakeOIDC:
     def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/authorize", self._authorize)
+        app.router.add_post("/authorize", self._approve)
         app.router.add_post("/token", self._token)
         app.router.add_get("/userinfo", self._userinfo)
         app.router.add_post("/revoke", self._revoke)
@@ -152,14 +157,39 @@ class FakeOIDC:
         q = dict(request.query)
         with self._lock:
             self.authorize_requests.append(q)
-            user = dict(self.user)
-            self._users[user["sub"]] = user
+        refused = self._refusal(q)
+        if refused is not None:
+            return refused
+        if self.consent_page:
+            return self._consent(q)
+        return self._grant(q)
+
+    async def _approve(self, request: web.Request) -> web.Response:
+        """The consent page's button: the authorization request comes back as form fields."""
+        q = {k: str(v) for k, v in (await request.post()).items()}
+        return self._refusal(q) or self._grant(q)
+
+    def _refusal(self, q: dict[str, str]) -> web.Response | None:
         if q.get("client_id") != self.client_id or q.get("response_type") != "code" or "redirect_uri" not in q:
             return web.json_response({"error": "invalid_request"}, status=400)
         if q.get("code_challenge") and q.get("code_challenge_method") != "S256":
             return web.json_response({"error": "invalid_request", "error_description": "S256 only"}, status=400)
+        return None
+
+    def _consent(self, q: dict[str, str]) -> web.Response:
+        fields = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in q.items())
+        scopes = "".join(f"<li>{escape(s)}</li>" for s in q.get("scope", "").split())
+        page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in (local stand-in)</title>'
+                f'</head><body><h1>Local stand-in of Google sign-in</h1><p>The site asks for:</p><ul>{scopes}</ul>'
+                f'<form method="post" action="/authorize">{fields}<button id="approve" type="submit">'
+                f'Sign in as {escape(self.user.get("name", "demo user"))}</button></form></body></html>')
+        return web.Response(text=page, content_type="text/html")
+
+    def _grant(self, q: dict[str, str]) -> web.Response:
         code = secrets.token_urlsafe(16)
         with self._lock:
+            user = dict(self.user)
+            self._users[user["sub"]] = user
             granted = {s for s in q.get("scope", "").split() if s not in self.withheld_scopes}
             if q.get("include_granted_scopes") == "true":
                 granted |= self._granted.get(user["sub"], set())

@@ -5,8 +5,10 @@ Serves what google-api-python-client calls with `api_endpoint=fake.url`:
 - `GET /youtube/v3/videos?id=a,b` (ids outside the catalogue are absent, like deleted or private videos),
 - `POST /youtube/v3/playlists`, `POST|GET /youtube/v3/playlistItems`,
 - `POST /token` (refresh_token grant) when used without the OIDC fake.
-Errors have Google's JSON shape. A unit ledger answers 403 quotaExceeded once the daily units are spent. Like the
-real API today, a playlist may hold a video twice; `reject_duplicates=True` answers 409 videoAlreadyInPlaylist.
+With `any_video=True` every well-formed id is a public, embeddable video (`dataget demo`, whose catalogue is
+made up). Errors have Google's JSON shape. A unit ledger answers 403 quotaExceeded once the daily units are spent.
+Like the real API today, a playlist may hold a video twice; `reject_duplicates=True` answers 409
+videoAlreadyInPlaylist.
 Use `settings.with_(**fake.settings_overrides())`.
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from dataget.standins.serve import BackgroundServer
+from schemas.youtube import is_video_id
 
 COSTS = {"videos.list": 1, "playlists.insert": 50, "playlistItems.insert": 50, "playlistItems.list": 1}
 DOMAINS = {"quotaExceeded": "youtube.quota", "videoNotFound": "youtube.playlistItem",
@@ -64,6 +67,7 @@ class FakeYouTube:
         daily_units: int = 10_000,
         token_validator: Callable[[str], bool] = default_validator,
         reject_duplicates: bool = False,
+        any_video: bool = False,
         client_id: str = "dataget-test",
         client_secret: str = "dataget-test-secret",
     ) -> None:
@@ -72,6 +76,7 @@ class FakeYouTube:
         self.client_id = client_id
         self.client_secret = client_secret
         self.reject_duplicates = reject_duplicates
+        self.any_video = any_video
         # Method names of every API request received, in order (also the ones answered with an error).
         self.calls: list[str] = []
         # (playlist id, video id) of every item inserted, in order, across playlists.
@@ -147,6 +152,14 @@ class FakeYouTube:
         with self._lock:
             return [FakePlaylist(p.id, p.title, p.privacy, list(p.video_ids)) for p in self._playlists.values()]
 
+    def _status(self, video_id: str) -> dict[str, Any] | None:
+        """The video's status resource; None when there is no such video."""
+        if video_id in self._catalogue:
+            return dict(self._catalogue[video_id])
+        if self.any_video and is_video_id(video_id):
+            return {"privacyStatus": "public", "embeddable": True}
+        return None
+
     # ----- the API ---------------------------------------------------------------------------------------
     def _app(self) -> web.Application:
         app = web.Application()
@@ -184,8 +197,8 @@ class FakeYouTube:
         ids = [i for i in request.query.get("id", "").split(",") if i]
         if len(ids) > 50:
             return _error(400, "invalidParameter", "Too many ids"), None
-        items = [{"kind": "youtube#video", "id": i, "status": dict(self._catalogue[i])}
-                 for i in ids if i in self._catalogue]
+        items = [{"kind": "youtube#video", "id": i, "status": status}
+                 for i in ids if (status := self._status(i)) is not None]
         return web.json_response({"kind": "youtube#videoListResponse", "items": items}), None
 
     def _playlists_insert(self, _: web.Request, body: dict[str, Any]) -> tuple[web.Response, None]:
@@ -205,7 +218,7 @@ class FakeYouTube:
         video_id = (snippet.get("resourceId") or {}).get("videoId", "")
         if playlist is None:
             return _error(404, "playlistNotFound", "Playlist not found."), None
-        if video_id not in self._catalogue:
+        if self._status(video_id) is None:
             return _error(404, "videoNotFound", "Video not found."), None
         if self.reject_duplicates and video_id in playlist.video_ids:
             return _error(409, "videoAlreadyInPlaylist", "The playlist already contains the video."), None

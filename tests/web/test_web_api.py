@@ -112,7 +112,7 @@ async def test_release_document(client):
 
 async def test_me_anonymous(client):
     resp = await client.get("/api/v1/me")
-    assert await resp.json() == {"user": None}
+    assert await resp.json() == {"user": None, "demo": False}
 
 
 async def test_page_and_static_assets(client):

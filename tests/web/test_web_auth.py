@@ -54,7 +54,7 @@ async def test_full_sign_in_stores_tokens_and_session(aiohttp_client, oidc):
     await sign_in(client)
     user_id = f"google:{oidc.user['sub']}"
     me = await (await client.get("/api/v1/me")).json()
-    assert me == {"user": {"id": user_id, "email": oidc.user["email"]}}
+    assert me == {"user": {"id": user_id, "email": oidc.user["email"]}, "demo": False}
     token = store.tokens[user_id]
     assert oidc.is_valid_access_token(token["access_token"])
     assert token["refresh_token"].startswith("1//")

@@ -381,7 +381,9 @@ function buildPicker(facet) {
 async function loadAccount() {
   let user = null;
   try {
-    ({ user } = await (await fetch("/api/v1/me")).json());
+    let demo;
+    ({ user, demo } = await (await fetch("/api/v1/me")).json());
+    $("demo-banner").hidden = !demo;
   } catch {
     // Signed out as far as the page can tell; signing in still works.
   }
