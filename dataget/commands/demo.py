@@ -22,7 +22,6 @@ from dataget.synth.dump_set import write_dump_set
 from runtime.local_secrets import with_local_secrets
 from runtime.settings import Settings, settings_env
 
-OAUTH_CLIENT_VARS = ("DATAGET_OAUTH_CLIENT_ID", "DATAGET_OAUTH_CLIENT_SECRET")
 DEMO_USER = {"sub": "demo", "email": "demo@dataget.invalid", "name": "demo user"}
 
 
@@ -57,8 +56,12 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 
 def oauth_configured(env: Mapping[str, str]) -> bool:
-    """Whether the operator gave the site an OAuth client of its own (then Google and YouTube are the real ones)."""
-    return any(env.get(var) for var in OAUTH_CLIENT_VARS)
+    """Whether the operator gave the site an OAuth client of its own (then Google and YouTube are the real ones).
+    The settings' local placeholders are none: a parent passing its settings on (settings_env) exports them."""
+    defaults = Settings()
+    placeholders = {"DATAGET_OAUTH_CLIENT_ID": defaults.oauth_client_id,
+                    "DATAGET_OAUTH_CLIENT_SECRET": defaults.oauth_client_secret}
+    return any(env.get(var) not in (None, "", placeholder) for var, placeholder in placeholders.items())
 
 
 @contextlib.contextmanager

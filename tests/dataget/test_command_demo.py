@@ -32,6 +32,7 @@ OWN_CLIENT = {"DATAGET_OAUTH_CLIENT_ID": "123.apps.googleusercontent.com", "DATA
 def test_an_oauth_client_of_ones_own_means_google_itself():
     assert not demo.oauth_configured({})
     assert not demo.oauth_configured({"DATAGET_OAUTH_CLIENT_ID": "", "DATAGET_OAUTH_CLIENT_SECRET": ""})
+    assert not demo.oauth_configured(settings_env(GOOGLE))  # the local placeholders
     assert demo.oauth_configured(OWN_CLIENT)
 
 
