@@ -128,8 +128,14 @@ def test_the_address_is_the_selection_with_back_and_forward(site, browser):
     WebDriverWait(browser, 20).until(lambda b: facet_chips(b, "format") == ["Vinyl"])
     assert selection(browser) == [("decade", "1990"), ("format", "Vinyl"), ("genre", "Electronic")]
 
-    # A new browser opening the link restores all of it.
+    # Copy link: copied, or (no clipboard permission) shown to copy by hand.
     shared = browser.current_url
+    browser.find_element(By.ID, "copy-link").click()
+    status = browser.find_element(By.ID, "share-status")
+    WebDriverWait(browser, 20).until(lambda _b: status.text)
+    assert status.text.startswith("Link copied") or shared in status.text
+
+    # A new browser opening the link restores all of it.
     with chromium() as other:
         other.get(shared)
         WebDriverWait(other, 20).until(lambda b: facet_chips(b, "format") == ["Vinyl"])
