@@ -253,15 +253,31 @@ function buildPicker(facet) {
     if (next.length === options.length && next.every((v, i) => v.value === options[i].value
         && v.releases === options[i].releases)) return; // the same list: nothing moves under the pointer
     options = next;
-    list.replaceChildren(...options.map((v, i) => el("li", {
-      id: `${id}-option-${i}`,
-      className: v.releases ? "" : "empty",
-      dataset: { value: v.value },
-      attrs: { role: "option", "aria-selected": "false", ...(v.releases ? {} : { "aria-disabled": "true" }) },
-      onmousedown: (e) => e.preventDefault(), // keep the focus in the input
-      onclick: () => { if (v.releases) choose(v.value); },
-    }, el("span", { className: "value", textContent: v.value }), countSpan(v.releases))));
+    // A value still listed keeps its element (only its place and count change), so what the pointer is on stays.
+    const shown = new Map([...list.children].map((li) => [li.dataset.value, li]));
+    list.replaceChildren(...options.map((v, i) => optionElement(v, i, shown.get(v.value))));
     highlight(-1);
+  }
+
+  function optionElement(v, i, reused) {
+    const li = reused || el("li", {
+      dataset: { value: v.value },
+      attrs: { role: "option" },
+      onmousedown: (e) => e.preventDefault(), // keep the focus in the input
+      onclick: () => pick(li.dataset.value),
+    });
+    li.id = `${id}-option-${i}`;
+    li.className = v.releases ? "" : "empty";
+    li.setAttribute("aria-selected", "false");
+    if (v.releases) li.removeAttribute("aria-disabled");
+    else li.setAttribute("aria-disabled", "true");
+    li.replaceChildren(el("span", { className: "value", textContent: v.value }), countSpan(v.releases));
+    return li;
+  }
+
+  function pick(value) {
+    const option = options.find((v) => v.value === value);
+    if (option && option.releases) choose(value);
   }
 
   function choose(value) {
