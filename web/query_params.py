@@ -91,7 +91,8 @@ def build_query(
     """Validate facet values and options; the one place both the URL and the JSON forms are checked."""
     unknown = sorted(set(facets) - set(FACETS))
     if unknown:
-        named = ", ".join(_shown(name) for name in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        named = ", ".join(name if len(name) <= 40 else name[:40] + "..." for name in unknown[:5])
+        named += ", ..." if len(unknown) > 5 else ""
         raise QueryError(f"unknown parameter(s): {named}; facets are {', '.join(FACETS)}")
     values = {facet: _facet_values(facet, raw) for facet, raw in facets.items()}
     if sum(map(len, values.values())) > MAX_QUERY_VALUES:

@@ -46,7 +46,7 @@ json_values = st.recursive(
 playlist_like = st.fixed_dictionaries(
     {"title": values, "privacy": values},
     optional={"query": st.dictionaries(names, st.lists(values, max_size=4) | json_values, max_size=4),
-              "max_videos": json_values | st.integers(), "colour": json_values},
+              "max_videos": json_values | st.integers(min_value=-(2**63), max_value=2**64 - 1), "colour": json_values},
 )
 bodies = st.one_of(
     st.binary(max_size=300),
