@@ -2,6 +2,7 @@
 
     python bench/roaring_ab.py                                 # number spaces of 2M and 20M videos
     python bench/roaring_ab.py --spaces 2000000 --reps 50
+    python bench/roaring_ab.py --spaces "" --index-releases 1000000   # the real index's number sets, both types
 
 Builds the module (cargo, cached in the stack's build folder) and starts a private redis-server with it loaded and
 the stack's options (AOF with its RDB preamble) on a free port; stops and removes it at the end. For each number
@@ -18,6 +19,10 @@ issues: BITOP + BITCOUNT against one RBM.AND), so client and network costs are l
 compared between the two layouts (`exact`), and the module's sets are compared with the drawn numbers after the
 build, after DEBUG RELOAD and after an AOF rewrite and a restart. Last line `time_ratio: X` = the module's time
 over the plain bitmaps' for the whole operation mix at the largest space.
+
+--index-releases builds the discogs profile's facet index (bench/scale.py's build) in the same server, measures its
+number sets (k:* and tr:* keys: plain bitmaps, and SETs of 512 numbers or more) and each one's numbers again in the
+module's type, made and dropped key by key, and prints the index's memory per indexed release both ways.
 """
 
 from __future__ import annotations
