@@ -58,6 +58,18 @@ class ServerProcess:
         self.pid_file.unlink(missing_ok=True)
         return True
 
+    def kill(self) -> int | None:
+        """SIGKILL the process group, as a crash would (the fault tests), and wait until it is gone, reaped if it is
+        our child, so `pid()` and a restart no longer see it. The pid file stays, as after a crash. Returns the pid
+        killed, None if nothing was running."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        _signal_group(pid, signal.SIGKILL)
+        if not _wait_gone(pid, 10.0):
+            raise StackError(f"{self.name} (pid {pid}) is still there 10 s after SIGKILL")
+        return pid
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])

@@ -43,3 +43,11 @@ def test_a_server_that_neither_answers_nor_loads_times_out(server: ServerProcess
     with pytest.raises(StackError, match="did not answer within"):
         server.wait_ready(probe, timeout=-1, loading=lambda: False)
     assert probe.calls == 1
+
+
+def test_kill_ends_the_server_at_once_and_reaps_it(server: ServerProcess) -> None:
+    pid = server.pid()
+    assert pid is not None and server.kill() == pid
+    # Reaped: no zombie keeps pid() answering, so a restart starts a new process; the pid file stays, as after a crash.
+    assert server.pid() is None and server.pid_file.exists()
+    assert server.kill() is None
