@@ -4,11 +4,9 @@ against brute force and against the query script."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
-from test_facet_index import brute, random_query, synthetic_release
+from facet_brute_force import brute, random_query, synthetic_release
 
 from schemas.query import FACETS, FacetQuery
 from sinks.facet_index import FacetIndex, facet_count_candidates, fold
@@ -31,13 +29,6 @@ def brute_counts(releases: dict[int, dict], within: FacetQuery, facet: str, pref
         for v in values
         if fold(v).startswith(fold(prefix))
     }
-
-
-@pytest.fixture
-async def redis_client(isolated_settings) -> AsyncIterator[Redis]:
-    client = Redis.from_url(isolated_settings.redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

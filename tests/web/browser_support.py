@@ -1,4 +1,5 @@
-"""Headless Chromium for the page tests, and the site served from a thread for it to open."""
+"""Headless Chromium for the page tests, the site served from a thread for it to open, and the fixture releases
+with videos indexed in the real Redis for the site to show."""
 
 from __future__ import annotations
 
@@ -10,13 +11,31 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+from fixture_records import fixture_records
+from redis.asyncio import Redis
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from sinks.facets import release_videos
+from sinks.index_versions import ActiveIndex
+
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 HAVE_CHROMIUM = CHROMIUM.exists() and CHROMEDRIVER.exists()
+
+
+def releases_with_videos() -> dict[int, dict[str, Any]]:
+    return {rid: r for rid, r in fixture_records("releases").items() if release_videos(r)}
+
+
+async def index_releases(settings: Any, releases: dict[int, dict[str, Any]]) -> None:
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await ActiveIndex(redis, settings.namespace).apply_releases(list(releases.items()))
+    finally:
+        await redis.aclose()
 
 
 @contextlib.contextmanager

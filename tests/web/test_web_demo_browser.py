@@ -13,13 +13,12 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from browser_support import HAVE_CHROMIUM, serving
+from browser_support import HAVE_CHROMIUM, index_releases, releases_with_videos, serving
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
-from test_web_page_browser import index_releases, releases_with_videos
 from web_fakes import web_settings
 
 from dataget.commands.demo import stand_ins

@@ -15,17 +15,23 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from browser_support import HAVE_CHROMIUM, chromium, color_scheme, full_page_png, phone, serving
+from browser_support import (
+    HAVE_CHROMIUM,
+    chromium,
+    color_scheme,
+    full_page_png,
+    index_releases,
+    phone,
+    releases_with_videos,
+    serving,
+)
 from fixture_records import fixture_records
-from redis.asyncio import Redis
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from web_fakes import FakeStore, ListPublisher, web_settings
 
-from sinks.facets import release_videos
-from sinks.index_versions import ActiveIndex
 from web.app import create_app
 
 pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian chromium/chromedriver not installed")
@@ -42,18 +48,6 @@ def screenshots() -> Path:
     out = Path(os.environ.get("DATAGET_TEST_OUTPUT", REPO / "test-output")) / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def releases_with_videos() -> dict[int, dict[str, Any]]:
-    return {rid: r for rid, r in fixture_records("releases").items() if release_videos(r)}
-
-
-async def index_releases(settings: Any, releases: dict[int, dict[str, Any]]) -> None:
-    redis = Redis.from_url(settings.redis_url)
-    try:
-        await ActiveIndex(redis, settings.namespace).apply_releases(list(releases.items()))
-    finally:
-        await redis.aclose()
 
 
 @pytest.fixture
