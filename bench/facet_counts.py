@@ -17,8 +17,9 @@ import statistics
 import time
 from dataclasses import replace
 
-from query import build, make_universe, percentile, redis_cpu_s
+from query import percentile, redis_cpu_s
 from redis.asyncio import Redis
+from universe import build, make_universe
 
 from runtime.settings import DEFAULT_REDIS
 from schemas.query import FACETS

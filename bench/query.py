@@ -5,12 +5,9 @@
     python bench/query.py --releases 200000 --url http://127.0.0.1:8080 --namespace <the site's index>
     python bench/query.py --releases 200000 --replicas 1                # the site reads from Redis and a replica
 
-The index is built straight through FacetIndex.apply_releases (no Kafka, no XML) from the `discogs` profile's
-catalogue (dataget/synth/shape.py: what `dataget synth --profile discogs` writes, calibrated to the real one), or with
-`--profile classic` from the earlier universe (1-4 videos per release; the numbers in bench/README.md before the
-profile). Value popularity is Zipf-skewed like Discogs' (few huge genres, a long tail of labels and artists), and so
-is the query mix. `--reuse` keeps an index
-of the right size from an earlier run (its generation is bumped, so query caches start cold as after a build); the
+The index is built from the `--profile` catalogue and the queries drawn from it as bench/universe.py says (the
+`discogs` profile's shape by default, or the `classic` universe). `--reuse` keeps an index of the right size from an
+earlier run (its generation is bumped, so query caches start cold as after a build); the
 last line printed is `p95_ms: X`. The default mode (--serve) runs `dataget web` with DATAGET_NAMESPACE set to the
 namespace minus its `:v0`, the index version a site reads while no other version is active.
 """
@@ -20,14 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import os
-import random
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -36,200 +31,19 @@ import aiohttp
 import psutil
 from process_cpu import cpu_s
 from redis.asyncio import Redis
+from universe import PROFILES, build, make_universe
 
 from dataget.stack.process import free_port
 from dataget.stack.services import Service, redis_replica_service
-from dataget.synth import profile as P
-from dataget.synth.plan import Entity
-from dataget.synth.shape import Catalogue, ReleaseFacts
 from runtime.settings import DEFAULT_REDIS, settings_env, settings_from_env
 from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_key, version_namespace
 
-BATCH = 1000
-FAMOUS, FAMOUS_SHARE = 100, 0.01
 # How long the site started by --serve may take to answer (it connects to Kafka and Mongo first).
 SERVE_START_S = 60
 # The site's own output (an access log line per request) goes here rather than between the results.
 SERVE_LOG = Path(__file__).with_name("out") / "query-serve.log"
-
-
-# What a universe generates for one release: (release id, the record the index reads, the facts it was drawn from,
-# None in the classic universe).
-Generated = tuple[int, dict[str, Any], ReleaseFacts | None]
-
-
-def zipf_picker(values: list[str], rng: random.Random, s: float = 1.1) -> Callable[[], str]:
-    weights = list(itertools.accumulate(1 / (rank**s) for rank in range(1, len(values) + 1)))
-    return lambda: rng.choices(values, cum_weights=weights)[0]
-
-
-class Universe:
-    """The classic universe: value pools and Zipf pickers shared by the record generator and the query mix."""
-
-    def __init__(self, releases: int, rng: random.Random) -> None:
-        self.rng = rng
-        self.pools = {
-            "genre": ["Electronic", "Rock", "Pop", "Funk / Soul", "Jazz", "Hip Hop", "Folk, World, & Country",
-                      "Classical", "Reggae", "Latin", "Stage & Screen", "Blues", "Non-Music", "Children's",
-                      "Brass & Military"],
-            "style": [f"Style {n}" for n in range(600)],
-            "country": ["US", "UK", "Germany", "France", "Japan", "Italy", "Netherlands", "Canada"]
-            + [f"Country {n}" for n in range(200)],
-            "label": [f"Label {n}" for n in range(max(1000, releases // 8))],
-            "artist": [f"Artist {n}" for n in range(max(1000, releases // 4))],
-            "format": ["Vinyl", "CD", "File", "Cassette", "CDr", "Box Set", "DVD", "Shellac", "Flexi-disc", "VHS"],
-            "year": [str(y) for y in range(2024, 1929, -1)],
-        }
-        # Discogs-like skew: one genre has ~30% of releases, the biggest label or artist only a few percent.
-        exponents = {"label": 0.8, "artist": 0.8, "style": 1.0}
-        self.pick = {name: zipf_picker(pool, rng, exponents.get(name, 1.1)) for name, pool in self.pools.items()}
-        self.masters = max(1, releases // 3)
-        # A few albums have thousands of versions (Discogs' biggest masters ~2,000 releases), all listing the
-        # same videos: FAMOUS_SHARE of the releases go to FAMOUS masters, Zipf-skewed (the first gets ~1,900
-        # releases at 1 M), so the index meets items with far more owners than ranks it keeps.
-        famous = list(range(1, min(FAMOUS, self.masters) + 1))
-        self.pick_famous = zipf_picker(famous, rng, 1.0)
-
-    def values(self, facet: str, low: int, high: int) -> list[str]:
-        return list({self.pick[facet]() for _ in range(self.rng.randint(low, high))})
-
-    def release(self, rid: int) -> dict[str, Any]:
-        rng = self.rng
-        master = None
-        if rng.random() < FAMOUS_SHARE:
-            master = self.pick_famous()
-        elif rng.random() < 0.6:
-            master = rng.randrange(1, self.masters + 1)
-        # Releases of one master draw from the master's own small pool of videos, so videos are shared.
-        if master:
-            videos = {f"m{master:09d}{rng.randrange(6):x}" for _ in range(rng.randint(1, 4))}
-        else:
-            videos = {f"r{rid:09d}{n:x}" for n in range(rng.randint(1, 4))}
-        year = self.pick["year"]()
-        return {
-            "id": rid,
-            "genres": self.values("genre", 1, 2),
-            "styles": self.values("style", 0, 3),
-            "released": f"{year}-00-00" if rng.random() < 0.9 else None,
-            "country": self.pick["country"](),
-            "labels": [{"name": n} for n in self.values("label", 1, 2)],
-            "artists": [{"name": n} for n in self.values("artist", 1, 1)],
-            "formats": [{"name": n} for n in self.values("format", 1, 2)],
-            "master_id": master,
-            "videos": [{"src": f"https://www.youtube.com/watch?v={v}", "youtube_id": v, "title": f"Title {v}"}
-                       for v in sorted(videos)],
-        }
-
-    def query(self) -> FacetQuery:
-        return mixed_query(self.rng, lambda name: self.pick[name]())
-
-    def records(self, start: int, stop: int) -> list[Generated]:
-        return [(rid, self.release(rid), None) for rid in range(start + 1, stop + 1)]
-
-    def master_records(self) -> list[tuple[int, dict[str, Any]]]:
-        return [(m, {"id": m, "videos": [{"src": "", "youtube_id": f"m{m:09d}{n:x}", "title": "master video"}
-                                          for n in range(self.rng.randint(1, 3))]})
-                for m in range(1, self.masters + 1, 3)]
-
-
-class DiscogsUniverse:
-    """The `discogs` profile's catalogue of `releases` releases, and a query mix drawn from the same distributions."""
-
-    def __init__(self, releases: int, seed: int) -> None:
-        self.rng = random.Random(seed)
-        self.catalogue = Catalogue(seed, releases)
-        self.styles = self.catalogue.shape.styles
-
-    def value(self, facet: str) -> str:
-        """A value of a facet, as popular as releases make it (labels and artists among this catalogue's)."""
-        rand, plan, names = self.rng.random, self.catalogue.plan, self.catalogue.names
-        if facet == "genre":
-            return P.GENRES.pick(rand)
-        if facet == "style":
-            pool = self.styles[P.GENRES.pick(rand)]
-            return pool[P.zipf_rank(rand(), len(pool), P.STYLE_ZIPF)]
-        if facet == "country":
-            return P.COUNTRIES.pick(rand)
-        if facet == "format":
-            return P.FORMATS.pick(rand)
-        if facet == "year":
-            return str(P.year(rand(), rand()))
-        if facet == "label":
-            return names.label(plan.pick(Entity.LABEL, rand()))
-        return names.artist(plan.pick(Entity.ARTIST, rand()))
-
-    def query(self) -> FacetQuery:
-        return mixed_query(self.rng, self.value)
-
-    def records(self, start: int, stop: int) -> list[Generated]:
-        out: list[Generated] = []
-        for slot in range(start, stop):
-            facts, record = self.catalogue.release(slot)
-            out.append((record["id"], record, facts))
-        return out
-
-    def master_records(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        for master in range(self.catalogue.plan.n_masters):
-            record = self.catalogue.master(master)
-            if record["videos"]:
-                yield record["id"], record
-
-
-PROFILES = ("discogs", "classic")
-
-
-def make_universe(profile: str, releases: int, seed: int) -> Universe | DiscogsUniverse:
-    if profile == "classic":
-        return Universe(releases, random.Random(seed))
-    return DiscogsUniverse(releases, seed)
-
-
-def mixed_query(rng: random.Random, value: Callable[[str], str]) -> FacetQuery:
-    """One query of the benchmark's mix: 1-4 facets (fewer more often), each with 1 or 2 values from `value`."""
-    names = rng.sample(["genre", "style", "country", "decade", "year", "format", "label", "artist"],
-                       rng.choices([1, 2, 3, 4], weights=[4, 3, 2, 1])[0])
-    facets: dict[str, tuple[str, ...]] = {}
-    for name in names:
-        values = {value("year" if name == "decade" else name) for _ in range(rng.choices([1, 2], weights=[4, 1])[0])}
-        if name == "decade":
-            values = {str(int(v) // 10 * 10) for v in values}
-        facets[name] = tuple(sorted(values))
-    return FacetQuery(
-        facets=facets,
-        limit=50,
-        unique="master" if rng.random() < 0.1 else None,
-        seed=rng.randrange(1000) if rng.random() < 0.3 else None,
-    )
-
-
-def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-async def build(index: FacetIndex, universe: Universe | DiscogsUniverse, releases: int,
-                observe: Callable[[list[Generated]], None] | None = None) -> float:
-    """Index the universe's first `releases` releases, then its masters' own videos; seconds taken. `observe` sees
-    every batch before it is indexed."""
-    started = time.perf_counter()
-    for start in range(0, releases, BATCH):
-        batch = universe.records(start, min(start + BATCH, releases))
-        if observe is not None:
-            observe(batch)
-        await index.apply_releases([(rid, record) for rid, record, _ in batch])
-        if (start // BATCH) % 50 == 0:
-            print(f"  indexed {start + len(batch):,} releases", flush=True)
-    for chunk in batches(universe.master_records(), BATCH):
-        await index.apply_masters(chunk)
-    return time.perf_counter() - started
 
 
 def query_params(q: FacetQuery) -> list[tuple[str, str]]:

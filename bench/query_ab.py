@@ -21,8 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from query import PROFILES, make_universe
 from redis.asyncio import Redis
+from universe import PROFILES, make_universe
 
 from runtime.settings import DEFAULT_REDIS
 from sinks.facet_index import query_script_args

@@ -41,9 +41,9 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from query import DiscogsUniverse
-from query import build as build_index
 from redis.asyncio import Redis as AsyncRedis
+from universe import DiscogsUniverse
+from universe import build as build_index
 
 from dataget.stack.roaring import roaring_redis
 from dataget.stack.services import Service

@@ -40,8 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from query import DiscogsUniverse, Generated, build, over_http, percentile, redis_cpu_s, served_site
+from query import over_http, percentile, redis_cpu_s, served_site
 from redis.asyncio import Redis
+from universe import DiscogsUniverse, Generated, build
 
 from dataget.stack.process import free_port
 from dataget.stack.services import redis_service
