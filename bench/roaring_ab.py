@@ -20,7 +20,7 @@ compared between the two layouts (`exact`), and the module's sets are compared w
 build, after DEBUG RELOAD and after an AOF rewrite and a restart. Last line `time_ratio: X` = the module's time
 over the plain bitmaps' for the whole operation mix at the largest space.
 
---index-releases builds the discogs profile's facet index (bench/scale.py's build) in the same server, measures its
+--index-releases (bench/roaring_index.py) builds the discogs profile's facet index in the same server, measures its
 number sets (k:* and tr:* keys: plain bitmaps, and SETs of 512 numbers or more) and each one's numbers again in the
 module's type, made and dropped key by key, and prints the index's memory per indexed release both ways.
 """
@@ -28,33 +28,26 @@ module's type, made and dropped key by key, and prints the index's memory per in
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import hashlib
 import random
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
-from redis.asyncio import Redis as AsyncRedis
-from universe import DiscogsUniverse
-from universe import build as build_index
+from roaring_index import index_memory, report_index
+from roaring_measures import BITMAP_DENSITY, BITMAP_MIN, PAD_BYTES, dataset_bytes, usage
 
 from dataget.stack.roaring import roaring_redis
 from dataget.stack.services import Service
 from runtime.settings import settings_from_env
-from sinks.facet_index import FacetIndex
 
 OUT = Path(__file__).resolve().parent / "out"
-# As sinks/lua/common.lua: bitmaps are padded to whole blocks; values below these stay SETs.
-PAD_BYTES = 16384
-BITMAP_MIN = 512
-BITMAP_DENSITY = 4096
 BIG_SHARES = (0.25, 0.25, 0.25, 0.12)
 MID_SHARES = tuple(10 ** (-4 + 2 * i / 23) for i in range(24))  # 0.01% .. 1%, log-spaced
 FIXED_SIZE, FIXED_COUNT = 2000, 8
@@ -129,11 +122,6 @@ def build(client: redis.Redis, layouts: Layouts, rng: random.Random) -> None:
                 client.execute_command("RBM.ADD", f"r:{value.name}", *chunk)
 
 
-def dataset_bytes(client: redis.Redis) -> int:
-    """used_memory less Redis' overhead (clients' buffers, which large replies leave behind for a while, ...)."""
-    return int(client.memory_stats()["dataset.bytes"])
-
-
 def freed_by_delete(client: redis.Redis, keys: list[str]) -> int:
     """Memory given back by deleting the keys: what they really take, allocator rounding included."""
     # Small commands first: after big ones Redis resizes the buffers it kept for them (tens of KB either way).
@@ -158,10 +146,6 @@ class MemoryRow:
     mixed: float  # a SET below 512 numbers (as today), else the module's type as filed
     reloaded: float = 0.0  # the module's MEMORY USAGE after a restart (arrays sized exactly)
     freed: float = 0.0  # memory freed by deleting those: allocator rounding included
-
-
-def usage(client: redis.Redis, key: str | bytes) -> int:
-    return int(client.memory_usage(key, samples=0) or 0)
 
 
 def memory_rows(client: redis.Redis, layouts: Layouts) -> list[MemoryRow]:
@@ -338,100 +322,6 @@ def scaling(results: dict[int, list[TimeRow]]) -> None:
     for small, large in zip(results[low], results[high], strict=True):
         print(f"| {small.op.name} | {large.plain_usec / small.plain_usec:.2f}x | "
               f"{large.roaring_usec / small.roaring_usec:.2f}x |")
-
-
-INDEX_NS = "roaring-ab"
-
-
-@dataclass
-class IndexMemory:
-    """The facet index's number sets (k:* and tr:* keys) and what the module's type would take for them."""
-    indexed: int = 0
-    total: int = 0  # the whole index's data
-    bitmaps: int = 0  # plain bitmaps, and the number of them
-    bitmap_keys: int = 0
-    bitmaps_as_roaring: int = 0
-    big_sets: int = 0  # SETs of 512 numbers or more (below 1/4096 of their space), and the number of them
-    big_set_keys: int = 0
-    big_sets_as_roaring: int = 0
-
-
-def convert_index(client: redis.Redis, memory: IndexMemory) -> None:
-    """Measures every number-set key of the index, and the same numbers in the module's type (made and dropped)."""
-    for pattern in (f"{INDEX_NS}:k:*", f"{INDEX_NS}:tr:*"):
-        for batch in batched(client.scan_iter(match=pattern, count=2000), 1000):
-            pipe = client.pipeline(transaction=False)
-            for key in batch:
-                pipe.type(key)
-            kinds = pipe.execute()
-            for key, kind in zip(batch, kinds, strict=True):
-                if kind == b"string":
-                    memory.bitmaps += usage(client, key)
-                    memory.bitmap_keys += 1
-                    client.execute_command("RBM.FROMBITMAP", "roaring-ab:converted", key)
-                elif kind == b"set" and client.scard(key) >= BITMAP_MIN:
-                    memory.big_sets += usage(client, key)
-                    memory.big_set_keys += 1
-                    numbers = [int(n) for n in client.smembers(key)]
-                    client.execute_command("RBM.ADD", "roaring-ab:converted", *numbers)
-                else:
-                    continue
-                converted = usage(client, "roaring-ab:converted")
-                if kind == b"string":
-                    memory.bitmaps_as_roaring += converted
-                else:
-                    memory.big_sets_as_roaring += converted
-                client.delete("roaring-ab:converted")
-
-
-def batched(keys: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
-    batch: list[bytes] = []
-    for key in keys:
-        batch.append(key)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-async def build_real_index(url: str, releases: int, seed: int) -> int:
-    """The discogs profile's index of `releases` catalogue releases, built as bench/scale.py builds it; indexed."""
-    client = AsyncRedis.from_url(url, socket_timeout=600)
-    try:
-        index = FacetIndex(client, INDEX_NS)
-        elapsed = await build_index(index, DiscogsUniverse(releases, seed), releases)
-        indexed = int((await index.stats())["releases"])
-        print(f"index of {releases:,} releases ({indexed:,} indexed) built in {elapsed:.0f} s", flush=True)
-        return indexed
-    finally:
-        await client.aclose()
-
-
-def index_memory(client: redis.Redis, url: str, releases: int, seed: int) -> IndexMemory:
-    client.flushall()
-    before = dataset_bytes(client)
-    memory = IndexMemory(indexed=asyncio.run(build_real_index(url, releases, seed)))
-    memory.total = dataset_bytes(client) - before
-    convert_index(client, memory)
-    return memory
-
-
-def report_index(releases: int, memory: IndexMemory) -> None:
-    per = max(1, memory.indexed)
-    with_roaring = memory.total - memory.bitmaps + memory.bitmaps_as_roaring
-    mixed = with_roaring - memory.big_sets + memory.big_sets_as_roaring
-    print(f"\n## The discogs profile's index, {releases:,} releases ({memory.indexed:,} indexed)\n")
-    print("| part | keys | today B per indexed release | in the module's type |")
-    print("|---|---|---|---|")
-    print(f"| plain bitmaps | {memory.bitmap_keys:,} | {memory.bitmaps / per:,.0f} | "
-          f"{memory.bitmaps_as_roaring / per:,.0f} |")
-    print(f"| SETs of >= 512 numbers | {memory.big_set_keys:,} | {memory.big_sets / per:,.0f} | "
-          f"{memory.big_sets_as_roaring / per:,.0f} |")
-    print(f"| whole index | | {memory.total / per:,.0f} | bitmaps converted {with_roaring / per:,.0f}; "
-          f"both converted {mixed / per:,.0f} |")
-    print(f"index memory, bitmaps in the module's type / today: {with_roaring / memory.total:.3f}; with the big SETs "
-          f"too: {mixed / memory.total:.3f}")
 
 
 def main(args: argparse.Namespace) -> None:
