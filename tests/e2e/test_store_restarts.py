@@ -7,46 +7,18 @@ import os
 import subprocess
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
-from redis.asyncio import Redis
 
 from dataget.stack import service
 from dataget.synth.dump_set import write_dump_set
-from producers.records import iter_records
 from runtime.settings import settings_env
-from schemas.query import FacetQuery
-from sinks.facet_index import FacetIndex
-from sinks.facets import release_facets, release_videos
-from sinks.index_versions import active_index_namespace
+from tests.index_counts import expected_index, index_state
 from tests.worker_process import running_worker
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
-
-
-def expected_index(path) -> tuple[int, int, Counter]:
-    releases, videos, genres = 0, set(), Counter()
-    for item in iter_records(path):
-        found = release_videos(item.record)
-        if found:
-            releases += 1
-            videos.update(v for v, _ in found)
-            genres.update(release_facets(item.record)["genre"])
-    return releases, len(videos), genres
-
-
-async def index_state(settings) -> tuple[int, int, Counter]:
-    redis = Redis.from_url(settings.redis_url)
-    try:
-        index = FacetIndex(redis, await active_index_namespace(redis, settings.namespace))
-        result = await index.query(FacetQuery(limit=1))
-        genres = Counter({v.value: v.releases for v in await index.facet_values("genre", limit=1000)})
-        return result.releases, result.videos, genres
-    finally:
-        await redis.aclose()
 
 
 @pytest.mark.timeout(900)
