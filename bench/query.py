@@ -33,7 +33,7 @@ from process_cpu import cpu_s
 from redis.asyncio import Redis
 from universe import PROFILES, build, make_universe
 
-from dataget.stack.process import free_port
+from dataget.stack.process import free_port, stop_children
 from dataget.stack.services import Service, redis_replica_service
 from runtime.settings import DEFAULT_REDIS, settings_env, settings_from_env
 from schemas.query import FacetQuery
@@ -134,12 +134,7 @@ async def served_site(redis: Redis, redis_url: str, namespace: str, processes: i
         print(f"serving {namespace} at {url} ({processes} process(es), pid {site.pid})")
         yield url, psutil.Process(site.pid)
     finally:
-        site.terminate()
-        try:
-            site.wait(10)
-        except subprocess.TimeoutExpired:
-            site.kill()
-            site.wait()
+        stop_children([site], timeout=10)
 
 
 async def over_http(url: str, queries: list[FacetQuery], clients: int) -> list[float]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from dataget.commands.web import serve
+from dataget.stack.process import stop_children
 from dataget.standins.oidc import FakeOIDC
 from dataget.standins.youtube import FakeYouTube
 from dataget.synth.dump_set import write_dump_set
@@ -40,19 +41,6 @@ def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the demo as Ctrl-C does: through the finally that stops its children
-
-
-def _stop(children: list[subprocess.Popen]) -> None:
-    """SIGTERM to each child still running, then wait for it (SIGKILL after 30 s)."""
-    for proc in children:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in children:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def oauth_configured(env: Mapping[str, str]) -> bool:
@@ -104,4 +92,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the stopping short
-            _stop(children)
+            stop_children(children)

@@ -115,6 +115,19 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return False
 
 
+def stop_children(children: Sequence[subprocess.Popen], timeout: float = 30.0) -> None:
+    """SIGTERM to each child still running, then wait for each (SIGKILL after `timeout` s)."""
+    for proc in children:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in children:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on right now (the OS picks it), for servers started by benchmarks and tests."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

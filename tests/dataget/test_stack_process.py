@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from dataget.stack.process import ServerProcess, StackError
+from dataget.stack.process import ServerProcess, StackError, stop_children
 
 
 @pytest.fixture
@@ -51,3 +53,16 @@ def test_kill_ends_the_server_at_once_and_reaps_it(server: ServerProcess) -> Non
     # Reaped: no zombie keeps pid() answering, so a restart starts a new process; the pid file stays, as after a crash.
     assert server.pid() is None and server.pid_file.exists()
     assert server.kill() is None
+
+
+def test_stop_children_terminates_and_kills_one_that_ignores_sigterm() -> None:
+    ignores = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); time.sleep(60)"
+    stubborn = subprocess.Popen([sys.executable, "-c", ignores], stdout=subprocess.PIPE)
+    polite = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    assert stubborn.stdout is not None
+    stubborn.stdout.readline()  # its SIGTERM handler is in place
+    stubborn.stdout.close()
+    stop_children([stubborn, polite, done], timeout=0.5)
+    assert (stubborn.returncode, polite.returncode, done.returncode) == (-signal.SIGKILL, -signal.SIGTERM, 0)

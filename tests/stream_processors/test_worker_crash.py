@@ -18,6 +18,7 @@ import pytest
 from kafka import KafkaProducer
 from redis.asyncio import Redis
 
+from dataget.stack.process import stop_children
 from runtime.lag import wait_for_lag_zero
 from runtime.settings import Settings, settings_env
 from runtime.topic_admin import ensure_topics
@@ -77,14 +78,7 @@ def stack_env(dataget_bin: Path, settings: Settings, log: Path) -> Iterator[Call
     try:
         yield start
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        stop_children(procs, timeout=60)
 
 
 async def _redis(settings: Settings, action: Callable, namespace: str) -> object:
