@@ -61,12 +61,17 @@ class Names:
         """`<id>…</id><name>…</name>` of a linked credit."""
         return f"<id>{self.plan.id(Entity.ARTIST, slot)}</id><name>{esc(self.artist(slot))}</name>"
 
-    def _artist(self, slot: int) -> str:
-        special = self.plan.special_name(Entity.ARTIST, slot)
-        if special is not None:
+    def _given_name(self, entity: Entity, slot: int) -> str | None:
+        """A placeholder record's own name, else the unique name when the plan's names are unique; None: drawn."""
+        special = self.plan.special_name(entity, slot)
+        if special is not None or not self.plan.unique_names:
             return special
-        if self.plan.unique_names:
-            return unique_name(Entity.ARTIST, slot)
+        return unique_name(entity, slot)
+
+    def _artist(self, slot: int) -> str:
+        given = self._given_name(Entity.ARTIST, slot)
+        if given is not None:
+            return given
         h = mix(self.plan.seed, Entity.ARTIST, slot, 7)
         w = V.WORDS
         kind = h % 10
@@ -88,11 +93,9 @@ class Names:
         return attr(self.label(slot)), f'"{self.plan.id(Entity.LABEL, slot)}"'
 
     def _label(self, slot: int) -> str:
-        special = self.plan.special_name(Entity.LABEL, slot)
-        if special is not None:
-            return special
-        if self.plan.unique_names:
-            return unique_name(Entity.LABEL, slot)
+        given = self._given_name(Entity.LABEL, slot)
+        if given is not None:
+            return given
         h = mix(self.plan.seed, Entity.LABEL, slot, 7)
         name = V.WORDS[(h >> 8) % len(V.WORDS)] + V.LABEL_SUFFIXES[(h >> 16) % len(V.LABEL_SUFFIXES)]
         return f"{name} ({2 + (h >> 44) % 4})" if (h >> 40) % 6 == 0 else name
