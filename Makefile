@@ -10,9 +10,11 @@ DEMO_DIR ?= dumps/demo
 
 setup: system-packages python stack-build
 
-# Java, Maven, Go and gcc come with this kind of machine; Redis and the browser for the one browser test come from apt.
-# gcc compiles producers/record_tree.pyx (the producer's record writer) at install.
+# Java, Maven, Go, gcc and Rust come with this kind of machine; Redis and the browser for the one browser test come from
+# apt. gcc compiles producers/record_tree.pyx (the producer's record writer) at install; cargo builds the Redis module
+# (stack/redis_roaring), whose bindgen needs libclang; Debian's cargo is too old for its crates, hence rustup.
 system-packages:
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -21,6 +23,7 @@ system-packages:
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
 	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	dpkg -s libclang-dev >/dev/null 2>&1 || missing="$$missing libclang-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -33,6 +33,7 @@ from process_cpu import cpu_s
 from redis.asyncio import Redis
 from universe import PROFILES, build, make_universe
 
+from dataget.stack import build_dir
 from dataget.stack.process import free_port, stop_children
 from dataget.stack.services import Service, redis_replica_service
 from runtime.settings import DEFAULT_REDIS, settings_env, settings_from_env
@@ -80,9 +81,10 @@ def replica_urls(redis_url: str, replicas: int) -> list[str]:
 @contextlib.contextmanager
 def running_replicas(redis_url: str, replicas: int, keep: bool) -> Iterator[list[str]]:
     """Read replicas of redis_url from the local stack's code, in sync when yielded; stopped after unless kept."""
-    stack_dir = Path(settings_from_env().stack_dir).resolve()
+    settings = settings_from_env()
+    stack_dir = Path(settings.stack_dir).resolve()
     urls = replica_urls(redis_url, replicas)
-    services: list[Service] = [redis_replica_service(url, redis_url) for url in urls]
+    services: list[Service] = [redis_replica_service(url, redis_url, build_dir(settings)) for url in urls]
     started = []
     try:
         for service in services:

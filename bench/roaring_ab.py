@@ -43,7 +43,8 @@ import redis
 from roaring_index import index_memory, report_index
 from roaring_measures import BITMAP_DENSITY, BITMAP_MIN, PAD_BYTES, dataset_bytes, usage
 
-from dataget.stack.roaring import roaring_redis
+from dataget.stack import build_dir
+from dataget.stack.private_redis import private_redis
 from dataget.stack.services import Service
 from runtime.settings import settings_from_env
 
@@ -327,10 +328,9 @@ def scaling(results: dict[int, list[TimeRow]]) -> None:
 def main(args: argparse.Namespace) -> None:
     OUT.mkdir(exist_ok=True)
     directory = Path(tempfile.mkdtemp(prefix="roaring-ab-", dir=OUT))
-    build_dir = Path(settings_from_env().stack_dir).resolve() / "build"
     results: dict[int, list[TimeRow]] = {}
     try:
-        with roaring_redis(directory, build_dir) as (url, service):
+        with private_redis(directory, build_dir(settings_from_env()), debug_command=True) as (url, service):
             client = redis.Redis.from_url(url, socket_timeout=600)
             print(f"redis-server {client.info('server')['redis_version']} with the module at {url}", flush=True)
             for space in args.spaces:

@@ -35,7 +35,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +44,10 @@ from query import over_http, percentile, redis_cpu_s, served_site
 from redis.asyncio import Redis
 from universe import DiscogsUniverse, Generated, build
 
-from dataget.stack.process import free_port
-from dataget.stack.services import redis_service
+from dataget.stack import build_dir
+from dataget.stack.private_redis import private_redis
 from dataget.synth import profile as P
+from runtime.settings import settings_from_env
 from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.facets import release_facets
@@ -127,19 +128,16 @@ HEADER = ("| releases | indexed | videos | build rel/s | Redis memory per indexe
           "| videos matched per query | HTTP p50 / p95 / p99 (20 clients) | exact |\n" + "|---" * 9 + "|")
 
 
-@contextlib.asynccontextmanager
-async def private_redis() -> AsyncIterator[str]:
-    """A redis-server started with the stack's options in a temporary directory; its URL. Stopped and removed after."""
+@contextlib.contextmanager
+def scratch_redis() -> Iterator[str]:
+    """The stack's Redis (with its module) started in a temporary directory; its URL. Stopped and removed after."""
     OUT.mkdir(exist_ok=True)
     stack_dir = Path(tempfile.mkdtemp(prefix="scale-redis-", dir=OUT))
-    url = f"redis://127.0.0.1:{free_port()}/0"
-    service = redis_service(url)
     try:
-        await asyncio.to_thread(service.start, stack_dir)
-        print(f"private Redis at {url} (data in {stack_dir})", flush=True)
-        yield url
+        with private_redis(stack_dir, build_dir(settings_from_env())) as (url, _):
+            print(f"private Redis at {url} (data in {stack_dir})", flush=True)
+            yield url
     finally:
-        await asyncio.to_thread(service.process(stack_dir).stop)
         shutil.rmtree(stack_dir, ignore_errors=True)
 
 
@@ -263,7 +261,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.redis_url:
         await run(args)
         return
-    async with private_redis() as url:
+    with scratch_redis() as url:
         args.redis_url = url
         await run(args)
 

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 from kafka import KafkaProducer
 
-from dataget.stack.process import free_port
-from dataget.stack.services import redis_service
-from runtime.settings import Settings
+from dataget.stack import build_dir
+from dataget.stack.private_redis import private_redis
+from runtime.settings import Settings, settings_from_env
 from schemas.query import FacetQuery
 from sinks.facets import release_facets, release_videos
 
@@ -26,13 +26,8 @@ STYLES = ("House", "Techno", "Punk", "Ambient", "Soul", "Dub")
 def dedicated_redis(directory: Path, maxmemory: int = SMALL_MAXMEMORY) -> Iterator[str]:
     """A redis-server started as the local stack starts its own (maxmemory, noeviction) on a free port; yields its
     URL and stops it on leaving."""
-    url = f"redis://127.0.0.1:{free_port()}/0"
-    service = redis_service(url, maxmemory)
-    try:
-        service.start(directory)
+    with private_redis(directory, build_dir(settings_from_env()), maxmemory) as (url, _):
         yield url
-    finally:
-        service.process(directory).stop()
 
 
 def release(rid: int) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from dataget.stack.services import (
 )
 from runtime.settings import Settings, memory_bytes, physical_memory
 
-__all__ = ["StackError", "ensure_stack", "services", "stack_build", "stack_down", "stack_status", "stack_up"]
+__all__ = ["StackError", "build_dir", "ensure_stack", "services", "stack_build", "stack_down", "stack_status",
+           "stack_up"]
 
 
 def _stack_dir(settings: Settings) -> Path:
@@ -26,11 +27,17 @@ def _stack_dir(settings: Settings) -> Path:
     return Path(settings.stack_dir).resolve()
 
 
+def build_dir(settings: Settings) -> Path:
+    """Where the server builds are kept; servers started elsewhere (benchmarks, tests) take the Redis module here."""
+    return _stack_dir(settings) / "build"
+
+
 def services(settings: Settings) -> list[Service]:
     maxmemory = memory_bytes(settings.redis_maxmemory, physical_memory())
+    builds_at = build_dir(settings)
     return [
-        redis_service(settings.redis_url, maxmemory),
-        *(redis_replica_service(url, settings.redis_url, maxmemory) for url in settings.redis_replica_urls),
+        redis_service(settings.redis_url, builds_at, maxmemory),
+        *(redis_replica_service(url, settings.redis_url, builds_at, maxmemory) for url in settings.redis_replica_urls),
         ferretdb_service(settings.mongo_url),
         kafka_service(settings.kafka_bootstrap),
     ]
@@ -45,17 +52,22 @@ def service(settings: Settings, name: str) -> Service:
 
 def stack_build(settings: Settings) -> dict[str, Path]:
     """Build (or find cached) server binaries without starting anything."""
-    build_dir = _stack_dir(settings) / "build"
-    return {"kafka": builds.kafka_libs(build_dir), "ferretdb": builds.ferretdb_binary(build_dir)}
+    builds_at = build_dir(settings)
+    return {"kafka": builds.kafka_libs(builds_at), "ferretdb": builds.ferretdb_binary(builds_at),
+            "redis": builds.redis_roaring_module(builds_at)}
 
 
 def stack_up(settings: Settings) -> list[str]:
-    """Start what isn't running (idempotent); with external servers only check they answer."""
+    """Start what isn't running (idempotent), restarting a Redis that lacks the roaring module; with external servers
+    only check they answer (and have the module)."""
     started = []
     for svc in services(settings):
         if settings.external_stack:
             if not svc.probe():
                 raise StackError(f"external {svc.name} at {svc.host}:{svc.port} does not answer")
+            if svc.outdated and (reason := svc.outdated()):
+                raise StackError(f"external {svc.name} at {svc.host}:{svc.port} is {reason}: load it as "
+                                 "docs/operations.md says")
             continue
         if svc.start(_stack_dir(settings)):
             started.append(svc.name)

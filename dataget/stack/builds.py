@@ -74,7 +74,7 @@ def ferretdb_binary(build_dir: Path) -> Path:
 
 
 def redis_roaring_module(build_dir: Path) -> Path:
-    """The roaring-bitmap Redis module (stack/redis_roaring), built by cargo; a prototype the stack does not load."""
+    """The roaring-bitmap Redis module (stack/redis_roaring), built by cargo; every Redis the stack starts loads it."""
     src = REPO_STACK / "redis_roaring"
     out = build_dir / "redis_roaring"
     module = out / "libredis_roaring.so"

@@ -14,6 +14,9 @@ from dataget.stack.process import ServerProcess, StackError, port_is_free
 from runtime.settings import host_port
 
 KAFKA_CONTROLLER_PORT_OFFSET = 1  # controller listens next to the broker port
+ROARING_MODULE = "roaring"  # the name stack/redis_roaring registers (src/module.rs), as MODULE LIST shows it
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Service:
     ready_timeout: float
     # Whether the server, though not ready, is still loading its data: the wait goes on past ready_timeout then.
     loading: Callable[[], bool] | None = None
+    # Why the running server must be restarted to match how prepare() starts it now, or None.
+    outdated: Callable[[], str | None] | None = None
 
     def process(self, stack_dir: Path) -> ServerProcess:
         return ServerProcess(self.name, stack_dir / "run" / f"{self.name}.pid", stack_dir / "logs" / f"{self.name}.log")
@@ -35,9 +40,18 @@ class Service:
         return stack_dir / "data" / self.name
 
     def start(self, stack_dir: Path) -> bool:
-        """Start unless already running and answering; returns True if it was started now."""
+        """Start unless already running and answering, restart if outdated; returns True if it was not running (a
+        restarted server was: whoever started it stops it)."""
         proc = self.process(stack_dir)
         if proc.pid() is not None:
+            proc.wait_ready(self.probe, self.ready_timeout, self.loading)
+            reason = self.outdated() if self.outdated else None
+            if reason is None:
+                return False
+            log.warning("%s: restarting it, it is %s", self.name, reason)
+            argv = self.prepare(stack_dir)  # before the stop: a failed build leaves the running server alone
+            proc.stop()
+            proc.start(argv)
             proc.wait_ready(self.probe, self.ready_timeout, self.loading)
             return False
         if not port_is_free(self.host, self.port):
@@ -45,20 +59,38 @@ class Service:
                 f"{self.name}: port {self.host}:{self.port} is taken by a process this stack did not start; "
                 "stop it or point DATAGET_* variables at it"
             )
-        argv = self.prepare(stack_dir)
-        proc.start(argv)
+        proc.start(self.prepare(stack_dir))
         proc.wait_ready(self.probe, self.ready_timeout, self.loading)
         return True
 
 
-def _redis_argv(stack_dir: Path, name: str, host: str, port: int, options: list[str]) -> list[str]:
+def _redis_argv(stack_dir: Path, build_dir: Path, name: str, host: str, port: int, options: list[str]) -> list[str]:
+    """redis-server with the roaring module (built into build_dir, cached) that the index's number sets need."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise StackError("redis-server not found: run `make setup` (apt-get install redis-server)")
+    module = builds.redis_roaring_module(build_dir)
     data = stack_dir / "data" / name
     data.mkdir(parents=True, exist_ok=True)
     return [binary, "--port", str(port), "--bind", host, "--dir", str(data), "--save", "", "--daemonize", "no",
-            "--protected-mode", "no", *options]
+            "--protected-mode", "no", "--loadmodule", str(module), *options]
+
+
+def redis_lacks_module(url: str) -> Callable[[], str | None]:
+    """Whether the Redis at url runs without the roaring module (one started before the stack loaded it)."""
+
+    def outdated() -> str | None:
+        import redis
+
+        try:
+            modules = redis.Redis.from_url(url, socket_timeout=2).module_list()
+        except redis.RedisError:
+            return None  # not answering is the probe's to report
+        if any(module[b"name"] == ROARING_MODULE.encode() for module in modules):
+            return None
+        return f"running without the {ROARING_MODULE!r} module (MODULE LIST)"
+
+    return outdated
 
 
 def _redis_memory_options(maxmemory: int | None) -> list[str]:
@@ -83,17 +115,19 @@ def _redis_loading(url: str) -> Callable[[], bool]:
     return loading
 
 
-def redis_service(url: str, maxmemory: int | None = None) -> Service:
-    """The index's Redis; without maxmemory (bytes) it has none (benchmarks measuring memory)."""
+def redis_service(url: str, build_dir: Path, maxmemory: int | None = None, debug_command: bool = False) -> Service:
+    """The index's Redis with the roaring module from build_dir; without maxmemory (bytes) it has none (benchmarks
+    measuring memory); debug_command allows DEBUG (RELOAD) from loopback, for the module's persistence tests."""
     host, port = host_port(url, 6379)
 
     def prepare(stack_dir: Path) -> list[str]:
         # AOF so a restarted Redis keeps the index (the restart test relies on it); Redis' rewrites keep it below about
         # the index's memory (docs/operations.md). A replica gets its copy at once rather than after the 5 s Redis
         # waits for others to share it.
-        return _redis_argv(stack_dir, "redis", host, port, ["--appendonly", "yes", "--appendfsync", "everysec",
-                                                            "--repl-diskless-sync-delay", "0",
-                                                            *_redis_memory_options(maxmemory)])
+        debug = ["--enable-debug-command", "local"] if debug_command else []
+        return _redis_argv(stack_dir, build_dir, "redis", host, port, [
+            "--appendonly", "yes", "--appendfsync", "everysec", "--repl-diskless-sync-delay", "0",
+            *_redis_memory_options(maxmemory), *debug])
 
     def probe() -> bool:
         import redis
@@ -103,19 +137,20 @@ def redis_service(url: str, maxmemory: int | None = None) -> Service:
         except redis.RedisError:
             return False
 
-    return Service("redis", host, port, prepare, probe, 20.0, _redis_loading(url))
+    return Service("redis", host, port, prepare, probe, 20.0, _redis_loading(url), redis_lacks_module(url))
 
 
-def redis_replica_service(url: str, primary_url: str, maxmemory: int | None = None) -> Service:
-    """A read replica of the index's Redis (web/index_pool.py says why these options); ready once in sync. With the
-    primary's maxmemory, queries keep the same room for their temporary keys there."""
+def redis_replica_service(url: str, primary_url: str, build_dir: Path, maxmemory: int | None = None) -> Service:
+    """A read replica of the index's Redis (web/index_pool.py says why these options), with the module too: it loads
+    the primary's copy of the module's keys. Ready once in sync. With the primary's maxmemory, queries keep the same
+    room for their temporary keys there."""
     host, port = host_port(url, 6379)
     primary_host, primary_port = host_port(primary_url, 6379)
     name = f"redis-replica-{port}"
 
     def prepare(stack_dir: Path) -> list[str]:
         # No AOF: a restarted replica copies the primary again.
-        return _redis_argv(stack_dir, name, host, port, [
+        return _redis_argv(stack_dir, build_dir, name, host, port, [
             "--appendonly", "no", "--replicaof", primary_host, str(primary_port),
             "--replica-read-only", "no", "--replica-serve-stale-data", "no", *_redis_memory_options(maxmemory)])
 
@@ -128,7 +163,7 @@ def redis_replica_service(url: str, primary_url: str, maxmemory: int | None = No
             return False
         return info.get("master_link_status") == "up" and not info.get("master_sync_in_progress")
 
-    return Service(name, host, port, prepare, probe, 60.0, _redis_loading(url))
+    return Service(name, host, port, prepare, probe, 60.0, _redis_loading(url), redis_lacks_module(url))
 
 
 def ferretdb_service(url: str) -> Service:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from dataget.stack.roaring import roaring_redis
+from dataget.stack import build_dir
+from dataget.stack.private_redis import private_redis
 from dataget.stack.services import Service
 from runtime.settings import settings_from_env
 
@@ -47,8 +48,7 @@ def members(client: redis.Redis, key: str) -> set[int]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[redis.Redis, Service, Path]]:
     directory = tmp_path_factory.mktemp("roaring-redis")
-    build_dir = Path(settings_from_env().stack_dir).resolve() / "build"
-    with roaring_redis(directory, build_dir) as (url, service):
+    with private_redis(directory, build_dir(settings_from_env()), debug_command=True) as (url, service):
         yield redis.Redis.from_url(url), service, directory
 
 

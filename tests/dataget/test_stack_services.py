@@ -1,23 +1,67 @@
-"""The local stack's servers as configured: Redis gets DATAGET_REDIS_MAXMEMORY and never evicts."""
+"""The local stack's servers as configured: Redis gets DATAGET_REDIS_MAXMEMORY and never evicts, and every Redis
+loads the roaring module, a running one without it being restarted with it."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from dataget.stack import services
-from runtime.settings import Settings, memory_bytes, physical_memory
+import pytest
+import redis
+
+from dataget.stack import StackError, build_dir, services, stack_up
+from dataget.stack.process import free_port
+from dataget.stack.services import ROARING_MODULE, redis_service
+from runtime.settings import Settings, memory_bytes, physical_memory, settings_from_env
 
 
 def option(argv: list[str], name: str) -> str:
     return argv[argv.index(name) + 1]
 
 
-def test_redis_and_its_replicas_get_the_maxmemory_setting_and_noeviction(tmp_path: Path) -> None:
+def test_redis_and_its_replicas_get_the_maxmemory_setting_noeviction_and_the_module(tmp_path: Path) -> None:
     settings = Settings(redis_maxmemory="12gb", redis_replica_urls=("redis://127.0.0.1:16380/0",))
-    redis, replica = (s for s in services(settings) if s.name.startswith("redis"))
-    for service in (redis, replica):
+    redis_services = [s for s in services(settings) if s.name.startswith("redis")]
+    assert len(redis_services) == 2
+    for service in redis_services:
         argv = service.prepare(tmp_path)
         assert option(argv, "--maxmemory") == str(12 * 1024**3)
         assert option(argv, "--maxmemory-policy") == "noeviction"
+        assert Path(option(argv, "--loadmodule")) == build_dir(settings) / "redis_roaring" / "libredis_roaring.so"
+        assert "--enable-debug-command" not in argv
     default = next(s for s in services(Settings()) if s.name == "redis").prepare(tmp_path)
     assert option(default, "--maxmemory") == str(memory_bytes("60%", physical_memory()))
+
+
+@pytest.mark.stack
+def test_a_redis_without_the_module_is_restarted_with_it_keeping_its_data_unless_external(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    service = redis_service(url, build_dir(settings_from_env()))
+
+    def without_module(stack_dir: Path) -> list[str]:
+        argv = service.prepare(stack_dir)
+        at = argv.index("--loadmodule")
+        return argv[:at] + argv[at + 2:]
+
+    try:
+        assert dataclasses.replace(service, prepare=without_module).start(tmp_path)
+        client = redis.Redis.from_url(url)
+        client.set("kept", "in the AOF")
+        with pytest.raises(StackError, match="without the 'roaring' module"):  # an external one is not ours to restart
+            stack_up(Settings(external_stack=True, redis_url=url))
+        old_pid = service.process(tmp_path).pid()
+        # Restarted, yet reported as running before: whoever started it is the one to stop it.
+        assert not service.start(tmp_path)
+        new_pid = service.process(tmp_path).pid()
+        assert new_pid not in (None, old_pid)
+        assert [module[b"name"] for module in client.module_list()] == [ROARING_MODULE.encode()]
+        assert client.get("kept") == b"in the AOF"
+        assert not service.start(tmp_path)
+        assert service.process(tmp_path).pid() == new_pid  # has the module: left running
+    finally:
+        service.process(tmp_path).stop()
+
+
+def test_the_stacks_redis_has_the_module(stack_settings: Settings) -> None:
+    client = redis.Redis.from_url(stack_settings.redis_url)
+    assert ROARING_MODULE.encode() in {module[b"name"] for module in client.module_list()}

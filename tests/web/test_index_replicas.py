@@ -10,9 +10,10 @@ import pytest
 from redis.asyncio import Redis
 
 from dataget.commands.status import replica_states
+from dataget.stack import build_dir
 from dataget.stack.process import free_port
 from dataget.stack.services import Service, redis_replica_service, redis_service
-from runtime.settings import redis_address
+from runtime.settings import redis_address, settings_from_env
 from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import activate_confirmed, active_key, version_namespace
@@ -27,7 +28,8 @@ RELEASE = {"genres": ["Rock"], "videos": [{"src": "", "youtube_id": "aaaaaaaaaaa
 def servers(tmp_path: Path) -> Iterator[tuple[str, str, Service]]:
     """URLs of a fresh primary and its replica (in sync), and the replica's service."""
     primary_url, replica_url = (f"redis://127.0.0.1:{free_port()}/0" for _ in range(2))
-    primary, replica = redis_service(primary_url), redis_replica_service(replica_url, primary_url)
+    builds_at = build_dir(settings_from_env())
+    primary, replica = redis_service(primary_url, builds_at), redis_replica_service(replica_url, primary_url, builds_at)
     try:
         primary.start(tmp_path)
         replica.start(tmp_path)
