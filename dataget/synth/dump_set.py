@@ -8,13 +8,14 @@ Counts at revision 0 for R releases: R // 4 masters, R // 2 artists, R // 8 labe
 `profile="discogs"` the set has the real catalogue's shape instead (dataget/synth/profile.py): its masters, artist and
 label counts, videos and facet values, with unique artist and label names; the revision rules below are the same.
 
-Revisions ("next month's dump", same seed, revision r > 0) are applied one after another, r = 1, 2, …; in each:
-* ~2 % of the existing records of every entity change (P_CHANGE = 0.02: title, a video added or removed, a genre,
+Revisions ("next month's dump", same seed, revision r > 0) are applied one after another, r = 1, 2, …; in each, with
+the default `churn` (dataget.synth.plan.Churn; `bench/month.py` uses the issue's 2 % / 0.4 % / 0.5 %):
+* ~2 % of the existing records of every entity change (`change`: title, a video added or removed, a genre,
   data quality, a profile/url/name-variation line…); each change alters the record's bytes;
-* ~1 % disappear: orphan artists/labels (20 % of them, never referenced) with p = 0.05, "single" masters (40 %)
-  with p = 0.025 together with their main release, other non-main releases with p = 0.01;
-* new records are appended beyond the previous max id: round(1 % of the revision-0 count) per entity (at least
-  1), releases 4x the new masters so every new master gets a main release.
+* ~1 % disappear (`remove`): orphan artists/labels (20 % of them, never referenced) with p = 0.05, "single" masters
+  (40 %) with p = 0.025 together with their main release, other non-main releases with p = 0.01;
+* new records are appended beyond the previous max id: round(1 % of the revision-0 count) per entity (`new`, at
+  least 1), releases 4x the new masters so every new master gets a main release.
 Every other record is byte-identical to the previous revision.
 
 Speed (gzip level 1): one core renders and compresses ~11k releases/s (~95 µs CPU each, ~3.2 kB XML, ~0.64 kB
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataget.synth.compress import write_pieces
-from dataget.synth.plan import Plan
+from dataget.synth.plan import DEFAULT_CHURN, Churn, Plan
 from dataget.synth.render import render, worker_pool
 from dataget.synth.shape import DiscogsPlan
 
@@ -69,6 +70,7 @@ def dump_filename(dump_date: str, kind: str) -> str:
 
 def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: str = "20260301",
                    revision: int = 0, gzip_level: int = 1, workers: int | None = None, profile: str = "classic",
+                   churn: Churn = DEFAULT_CHURN,
                    progress: Callable[[str, int, float], None] | None = None) -> DumpSet:
     """Write a consistent synthetic dump set; see the module docstring for sizes and revision semantics.
 
@@ -83,7 +85,7 @@ def write_dump_set(out_dir: Path, releases: int, *, seed: int = 1, dump_date: st
         raise ValueError(f"dump_date must be YYYYMMDD, got {dump_date!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = PROFILES[profile](seed=seed, releases=releases, revision=revision)
+    plan = PROFILES[profile](seed=seed, releases=releases, revision=revision, churn=churn)
     if workers is None:
         workers = (os.cpu_count() or 1) if releases >= PARALLEL_FROM else 1
     paths, counts, sums = {}, {}, {}

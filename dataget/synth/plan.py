@@ -40,13 +40,24 @@ SPECIALS = {(Entity.ARTIST, VARIOUS[0]): VARIOUS, (Entity.LABEL, NOT_ON_LABEL[0]
 ORPHAN_SHARE = 0.20  # artists/labels nobody references (the only removable ones)
 MULTI_SHARE = 0.60  # masters with several releases (never removed)
 ATTACH_SHARE = 0.75  # non-main releases attached to a nearby multi master
-# Per revision: P_CHANGE of every surviving record changes; removal probability is chosen per class so that
-# ~1 % of each entity disappears: orphans 0.05 x 20 %, single masters 0.025 x 40 % (with their main release),
-# non-main releases 0.01.
-P_CHANGE = 0.02
+# Removal probability per class when ~P_REMOVE_AT of each entity is to disappear (Churn.remove scales them): orphans
+# 0.05 x 20 %, single masters 0.025 x 40 % (with their main release), non-main releases 0.01.
+P_REMOVE_AT = 0.01
 P_REMOVE = {Entity.ARTIST: 0.05, Entity.LABEL: 0.05, Entity.MASTER: 0.025, Entity.RELEASE: 0.01}
-GROWTH = 0.01  # new slots per revision, as a share of the revision-0 count
 GROUP_BLOCK = 20  # artist slots k*20 may be groups whose members come from the same block
+
+
+@dataclass(frozen=True)
+class Churn:
+    """What each revision does to every entity: `change` of its surviving records change, about `remove` of them
+    disappear, and `new` times its revision-0 count are appended."""
+
+    change: float = 0.02
+    remove: float = 0.01
+    new: float = 0.01
+
+
+DEFAULT_CHURN = Churn()
 
 
 def mix(seed: int, entity: int, slot: int, tag: int) -> int:
@@ -68,6 +79,7 @@ class Plan:
     seed: int
     releases: int
     revision: int = 0
+    churn: Churn = DEFAULT_CHURN
 
     unique_names: ClassVar[bool] = False  # names repeat (the vocabulary is small); see text.Names
 
@@ -90,7 +102,7 @@ class Plan:
             return 0  # under 4 releases: no masters, and none appear later (no block to hold a main release)
         if entity is Entity.RELEASE and self.n_masters:
             return 4 * self.growth(Entity.MASTER)
-        return max(1, round(self.base(entity) * GROWTH))
+        return max(1, round(self.base(entity) * self.churn.new))
 
     def slots(self, entity: Entity) -> int:
         return self.base(entity) + self.revision * self.growth(entity)
@@ -142,14 +154,14 @@ class Plan:
             found = self.release_master(slot)
             if found is not None and found[1] and self.history(Entity.MASTER, found[0]) is None:
                 return None  # a single master is removed together with its main release
-        p_remove = P_REMOVE[entity]
+        p_remove = P_REMOVE[entity] * (self.churn.remove / P_REMOVE_AT)
         changes = []
         for rev in range(self.birth(entity, slot) + 1, self.revision + 1):
             u = unit(self.seed, entity, slot, 1000 + rev)
             if u < p_remove:
                 if self.removable(entity, slot):
                     return None
-            elif u < p_remove + P_CHANGE:
+            elif u < p_remove + self.churn.change:
                 changes.append(rev)
         return tuple(changes)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from dataget.synth import profile as P
 from dataget.synth import vocab as V
-from dataget.synth.plan import GROWTH, NOT_ON_LABEL, VARIOUS, Entity, Plan, mix, unit
+from dataget.synth.plan import NOT_ON_LABEL, VARIOUS, Entity, Plan, mix, unit
 from dataget.synth.text import Names, youtube_id
 
 FEISTEL_ROUNDS = 4
@@ -115,10 +115,10 @@ class DiscogsPlan(Plan):
                 Entity.ARTIST: P.artist_count(self.releases), Entity.LABEL: P.label_count(self.releases)}
 
     def growth(self, entity: Entity) -> int:
-        releases = max(1, round(self.releases * GROWTH))
+        releases = max(1, round(self.releases * self.churn.new))
         if entity is Entity.RELEASE:
             return releases
-        return min(releases, max(1, round(self.base(entity) * GROWTH)))
+        return min(releases, max(1, round(self.base(entity) * self.churn.new)))
 
     def popular(self, entity: Entity, u: float) -> int:
         return P.zipf_rank(u, self.base(entity), P.ARTIST_ZIPF if entity is Entity.ARTIST else P.LABEL_ZIPF)

@@ -16,6 +16,7 @@ from lxml import etree
 from dataget.commands.synth import register, run
 from dataget.synth.compress import compress_piece, crc32_combine, write_pieces
 from dataget.synth.dump_set import DumpSet, write_dump_set
+from dataget.synth.plan import Churn
 from dataget.synth.shape import Catalogue
 from producers.records import iter_records
 from runtime.settings import Settings
@@ -237,6 +238,24 @@ def test_revisions_change_remove_and_append_a_few_records(tmp_path: Path) -> Non
     gone = record_texts(old.releases, "release").keys() - r1.keys()
     assert gone and not gone & r2.keys()
     assert max(r2) > max(r1)
+
+
+def test_churn_sets_what_a_revision_changes_removes_and_appends(tmp_path: Path) -> None:
+    """The benchmark's month (2 % changed, 0.4 % deleted, 0.5 % new) rather than the default 2 / 1 / 1 %."""
+    n = 8000
+    churn = Churn(change=0.02, remove=0.004, new=0.005)
+    old = write_dump_set(tmp_path / "r0", n, seed=3, profile="discogs")
+    new = write_dump_set(tmp_path / "r1", n, seed=3, revision=1, profile="discogs", churn=churn)
+    check_closed(new)
+    for kind in ("releases", "masters", "artists", "labels"):
+        tag = kind[:-1]
+        before, after = record_texts(old.files[kind], tag), record_texts(new.files[kind], tag)
+        removed, added = before.keys() - after.keys(), after.keys() - before.keys()
+        changed = [i for i in before.keys() & after.keys() if before[i] != after[i]]
+        share = len(before)
+        assert len(added) == max(1, round(min(n, share) * churn.new)), kind
+        assert 0.001 * share <= len(removed) <= 0.008 * share, (kind, len(removed))
+        assert 0.012 * share <= len(changed) <= 0.03 * share, (kind, len(changed))
 
 
 @pytest.mark.parametrize("n", [1, 3, 4, 9])
