@@ -7,7 +7,6 @@ import argparse
 import os
 import signal
 import subprocess
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from dataget import cli
 from dataget.commands import demo
 from dataget.stack.process import free_port
 from runtime.settings import Settings, settings_env
+from tests.site_process import wait_until_answering
 from web.ports import CTX
 
 GOOGLE = Settings()
@@ -126,16 +126,8 @@ def test_sigterm_leaves_no_worker_site_or_youtube_worker_behind(
     demo = subprocess.Popen([str(dataget_bin), "demo", "--releases", "40", "--out", str(tmp_path / "dumps")],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 240
-        while True:  # until the site answers: worker, youtube-worker and web all run
-            assert demo.poll() is None, demo.stderr.read().decode() if demo.stderr else ""
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/me", timeout=5) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the demo's site did not answer"
-                time.sleep(0.5)
+        # Once the site answers, worker, youtube-worker and web all run.
+        wait_until_answering(demo, f"http://127.0.0.1:{port}/api/v1/me", timeout=240)
         started = psutil.Process(demo.pid).children(recursive=True)
         commands = {" ".join(p.cmdline()[1:3]) for p in started}
         assert any("worker" in c and "youtube" not in c for c in commands) and any("youtube-worker" in c for c in

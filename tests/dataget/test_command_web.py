@@ -4,6 +4,7 @@ import pytest
 
 from dataget.commands import web as cli
 from dataget.stack.process import free_port
+from tests.site_process import wait_until_answering
 
 
 def test_web_subcommand_options():
@@ -29,23 +30,12 @@ def _start_web(dataget_bin, settings, port: int, processes: int):
 @pytest.mark.stack
 def test_several_server_processes_share_the_port_and_stop_together(dataget_bin, isolated_settings) -> None:
     import signal
-    import time
-    import urllib.request
     from pathlib import Path
 
     port = free_port()
     site = _start_web(dataget_bin, isolated_settings, port, processes=2)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert site.poll() is None, site.stderr.read().decode()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/facets/genre", timeout=5) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the site did not answer"
-                time.sleep(0.3)
+        wait_until_answering(site, f"http://127.0.0.1:{port}/api/v1/facets/genre", timeout=60)
         children = Path(f"/proc/{site.pid}/task/{site.pid}/children").read_text().split()
         servers = [pid for pid in children if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
         assert len(servers) == 2
