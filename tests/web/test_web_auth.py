@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from pymongo import MongoClient
-from web_fakes import FakeIndex, FakeStore, ListPublisher, provider_roundtrip, sign_in, web_settings
+from web_fakes import ORIGIN, FakeIndex, FakeStore, ListPublisher, provider_roundtrip, sign_in, web_settings
 from yarl import URL
 
 from dataget.standins.oidc import FakeOIDC, s256
@@ -16,13 +16,7 @@ from web.site_store import SiteStore
 from web.youtube_access import YOUTUBE_SCOPE
 
 
-@pytest.fixture(scope="module")
-def oidc():
-    with FakeOIDC() as fake:
-        yield fake
-
-
-def make_app(oidc, store, public_base_url="http://dataget.test", **changes):
+def make_app(oidc, store, public_base_url=ORIGIN, **changes):
     settings = web_settings(public_base_url=public_base_url, **{**oidc.settings_overrides(), **changes})
     return create_app(
         settings, index=FakeIndex().provider, store=store, publisher=ListPublisher(), follow_status_topic=False
@@ -70,7 +64,7 @@ async def test_sign_out_needs_same_origin(aiohttp_client, oidc):
     refused = await client.post("/auth/logout", headers={"Origin": "https://evil.test"}, allow_redirects=False)
     assert refused.status == 403
     assert (await (await client.get("/api/v1/me")).json())["user"] is not None
-    done = await client.post("/auth/logout", headers={"Origin": "http://dataget.test"}, allow_redirects=False)
+    done = await client.post("/auth/logout", headers={"Origin": ORIGIN}, allow_redirects=False)
     assert done.status == 303
     assert (await (await client.get("/api/v1/me")).json())["user"] is None
 
@@ -230,7 +224,6 @@ async def test_an_id_token_that_fails_an_oidc_check_signs_nobody_in(aiohttp_clie
     assert store.tokens == {} and (await (await client.get("/api/v1/me")).json())["user"] is None
 
 
-ORIGIN = "http://dataget.test"
 PLAYLIST = {"title": "Jazz", "query": {"genre": ["Jazz"]}, "max_videos": 3}
 
 

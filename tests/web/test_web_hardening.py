@@ -3,24 +3,13 @@
 import orjson
 import pytest
 from aiohttp import WSMsgType
-from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
+from web_fakes import BODY, JSON, ORIGIN, FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 
-from dataget.standins.oidc import FakeOIDC
 from schemas.query import MAX_QUERY_VALUES, MAX_VALUES_PER_FACET
 from web.app import create_app
 from web.body_limits import BODY_CAPS
 from web.ports import CTX
 from web.status_hub import MAX_SOCKETS_PER_USER
-
-ORIGIN = "http://dataget.test"
-JSON = {"Origin": ORIGIN, "Content-Type": "application/json"}
-BODY = {"title": "Jazz sampler", "privacy": "unlisted", "query": {"genre": ["Jazz"]}, "max_videos": 7}
-
-
-@pytest.fixture(scope="module")
-def oidc():
-    with FakeOIDC() as fake:
-        yield fake
 
 
 def make_app(oidc, index=None, **changes):

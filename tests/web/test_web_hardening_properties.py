@@ -10,16 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from multidict import MultiDict
-from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
+from web_fakes import ORIGIN, FakeIndex, FakeStore, ListPublisher, web_settings
 
-from dataget.standins.oidc import FakeOIDC
 from dataget.standins.serve import BackgroundServer
 from schemas.query import FACETS
 from sinks.mongo_store import to_document
 from web.app import create_app
 from web.query_params import QueryError, parse_query
 
-ORIGIN = "http://dataget.test"
 JSON_PREFIXES = ("/api/", "/auth/", "/ws/")
 REQUEST_LINE_MAX = 8190  # aiohttp's max_line_size
 # The examples share one site (its state carries over, as a real site's would): nothing is reset between them.
@@ -60,12 +58,6 @@ content_types = st.sampled_from([
     "multipart/form-data; boundary=x", "",
 ])
 origins = st.sampled_from([ORIGIN, "http://evil.test", None])
-
-
-@pytest.fixture(scope="module")
-def oidc():
-    with FakeOIDC() as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 from kafka_helpers import read_topic
-from web_fakes import FakeIndex, FakeStore, sign_in, web_settings
+from web_fakes import ORIGIN, FakeIndex, FakeStore, sign_in, web_settings
 
 from dataget.standins.oidc import FakeOIDC
 from runtime.topic_admin import ensure_topics
@@ -14,7 +14,6 @@ from schemas.messages import now_iso
 from web.app import create_app
 
 pytestmark = pytest.mark.stack
-ORIGIN = "http://dataget.test"
 
 
 @pytest.fixture

@@ -13,14 +13,12 @@ from fixture_records import fixture_catalog, fixture_records, release_with_video
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
+from web_fakes import ORIGIN, FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 
-from dataget.standins.oidc import FakeOIDC
 from web.api_page import api_page
 from web.app import create_app
 from web.openapi import openapi_document
 
-ORIGIN = "http://dataget.test"
 DOC_URI = "urn:dataget:openapi"
 DOC = openapi_document()
 # Static files are files, not an API.
@@ -62,12 +60,6 @@ def test_the_document_is_well_formed():
     resolver = REGISTRY.resolver(DOC_URI)
     for found in re.findall(r'"\$ref":"(#[^"]+)"', orjson.dumps(DOC).decode()):
         resolver.lookup(DOC_URI + found)
-
-
-@pytest.fixture(scope="module")
-def oidc():
-    with FakeOIDC() as fake:
-        yield fake
 
 
 @pytest.fixture

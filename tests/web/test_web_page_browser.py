@@ -229,12 +229,17 @@ def test_the_404_page(site, browser):
 def test_phone_width_dark_mode_and_screenshots(site, browser, screenshots):
     release = next(iter(releases_with_videos().values()))
     page = f"{site}/?genre=Electronic&decade=1990&seed=1"
-    for scheme in ("light", "dark"):
+
+    def show_main(scheme: str) -> None:
+        """The main page in that colour scheme, its counts and the country picker's top values shown."""
         color_scheme(browser, scheme)
         browser.get(page)
         wait_counts(browser, site, [("genre", "Electronic"), ("decade", "1990"), ("seed", "1")])
         WebDriverWait(browser, 20).until(
             lambda b: b.find_elements(By.CSS_SELECTOR, ".facet:has(#facet-country) .tops .top"))
+
+    for scheme in ("light", "dark"):
+        show_main(scheme)
         background = browser.execute_script("return getComputedStyle(document.documentElement).backgroundColor")
         assert (background == "rgb(22, 20, 18)") == (scheme == "dark")
         full_page_png(browser, screenshots / f"main-desktop-{scheme}.png")
@@ -244,11 +249,7 @@ def test_phone_width_dark_mode_and_screenshots(site, browser, screenshots):
 
     phone(browser)
     for scheme in ("light", "dark"):
-        color_scheme(browser, scheme)
-        browser.get(page)
-        wait_counts(browser, site, [("genre", "Electronic"), ("decade", "1990"), ("seed", "1")])
-        WebDriverWait(browser, 20).until(
-            lambda b: b.find_elements(By.CSS_SELECTOR, ".facet:has(#facet-country) .tops .top"))
+        show_main(scheme)
         assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
         # One column: the results panel sits below the pickers.
         assert browser.execute_script(

@@ -3,22 +3,11 @@ import jsonschema
 import orjson
 import pytest
 from aiohttp import WSMsgType
-from web_fakes import FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
+from web_fakes import BODY, JSON, ORIGIN, FakeIndex, FakeStore, ListPublisher, sign_in, web_settings
 
-from dataget.standins.oidc import FakeOIDC
 from schemas.generate import load_schema
 from web.app import create_app
 from web.ports import CTX
-
-ORIGIN = "http://dataget.test"
-JSON = {"Origin": ORIGIN, "Content-Type": "application/json"}
-BODY = {"title": "Jazz sampler", "privacy": "unlisted", "query": {"genre": ["Jazz"]}, "max_videos": 7}
-
-
-@pytest.fixture(scope="module")
-def oidc():
-    with FakeOIDC() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ from schemas.query import MAX_LIMIT, FacetQuery, FacetValue, QueryResult, Sample
 from sinks.user_tokens import TokenKeyError
 
 GENRES = ("Electronic", "Jazz", "Rock", "Funk / Soul")
+# The site's address in the tests (public_base_url): requests that change state come from this Origin.
+ORIGIN = "http://dataget.test"
+JSON = {"Origin": ORIGIN, "Content-Type": "application/json"}
+# A playlist request the tests post.
+BODY = {"title": "Jazz sampler", "privacy": "unlisted", "query": {"genre": ["Jazz"]}, "max_videos": 7}
 
 
 @dataclass(frozen=True)
