@@ -2,7 +2,7 @@
 
     python bench/calibration.py --releases 200000
 
-Targets are the real catalogue's figures (issue 14: the 2026 dumps' counts, loaders' row counts, the master-size
+Targets are the real catalogue's figures (the 2026 dumps' counts, public loaders' row counts, the master-size
 quantiles) and what the philipmat 20200806 releases sample (979 releases, in ../shared/fixtures/discogs beside the
 repository; tests/fixtures/discogs holds a 37-release cut of it) measures, read here through the producer's parser.
 Generated figures are measured on the profile's first --releases releases as bench/query.py and bench/scale.py index

@@ -236,8 +236,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--namespace", default="bench-query:v0")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", choices=PROFILES, default="discogs",
-                        help="the catalogue indexed (and the query mix): discogs, the real shape; classic, the earlier "
-                             "universe")
+                        help="the catalogue indexed (and the query mix): discogs, the real shape; classic, a simpler "
+                             "universe (bench/universe.py)")
     parser.add_argument("--reuse", action="store_true", help="keep an existing index of this size")
     parser.add_argument("--keep", action="store_true", help="don't drop the index at the end")
     return parser.parse_args()

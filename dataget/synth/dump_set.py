@@ -9,7 +9,7 @@ Counts at revision 0 for R releases: R // 4 masters, R // 2 artists, R // 8 labe
 label counts, videos and facet values, with unique artist and label names; the revision rules below are the same.
 
 Revisions ("next month's dump", same seed, revision r > 0) are applied one after another, r = 1, 2, …; in each, with
-the default `churn` (dataget.synth.plan.Churn; `bench/month.py` uses the issue's 2 % / 0.4 % / 0.5 %):
+the default `churn` (dataget.synth.plan.Churn; `bench/month.py` uses a month of 2 % / 0.4 % / 0.5 %):
 * ~2 % of the existing records of every entity change (`change`: title, a video added or removed, a genre,
   data quality, a profile/url/name-variation line…); each change alters the record's bytes;
 * ~1 % disappear (`remove`): orphan artists/labels (20 % of them, never referenced) with p = 0.05, "single" masters

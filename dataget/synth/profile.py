@@ -3,7 +3,7 @@
 Used by the `discogs` profile's generator (dataget/synth/shape.py), which `dataget synth --profile discogs` renders
 as XML and bench/query.py and bench/scale.py index directly; bench/calibration.py prints target against generated.
 
-Sources: the counts of the 2026-09-01 dumps and public loaders' row counts (issue 14), and the philipmat 20200806
+Sources: the counts of the 2026-09-01 dumps and public loaders' row counts, and the philipmat 20200806
 releases and masters samples in tests/fixtures/discogs (979 releases with ids spanning 22-14M, 1,000 masters), whose
 counts are written below as they were measured, so each weight reads as "this many of the sample".
 """

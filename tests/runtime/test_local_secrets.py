@@ -11,7 +11,7 @@ from runtime.settings import Settings
 
 
 def test_processes_starting_together_share_one_set_of_secrets(tmp_path):
-    # `dataget web --processes 2` starts its processes at once; the loser of the race used to crash.
+    # `dataget web --processes 2` starts its processes at once; the loser of the race must not crash.
     settings = Settings(state_dir=tmp_path / "state")
     start = threading.Barrier(8)
 
