@@ -4,10 +4,10 @@ use std::ffi::CString;
 use std::os::raw::{c_int, c_void};
 
 use redis_module::native_types::RedisType;
+use croaring::Bitmap;
 use redis_module::{
-    raw, redis_module, Context, KeyType, RedisError, RedisResult, RedisString, RedisValue,
+    raw, redis_module, Context, KeyType, RedisError, RedisResult, RedisString, RedisValue, Status,
 };
-use roaring::RoaringBitmap;
 
 use crate::numbers;
 
@@ -41,11 +41,11 @@ static ROARING_TYPE: RedisType = RedisType::new(
 );
 
 unsafe extern "C" fn free(value: *mut c_void) {
-    drop(Box::from_raw(value.cast::<RoaringBitmap>()));
+    drop(Box::from_raw(value.cast::<Bitmap>()));
 }
 
 unsafe extern "C" fn mem_usage(value: *const c_void) -> usize {
-    numbers::heap_bytes(&*value.cast::<RoaringBitmap>())
+    numbers::heap_bytes(&*value.cast::<Bitmap>())
 }
 
 unsafe extern "C" fn copy(
@@ -53,11 +53,11 @@ unsafe extern "C" fn copy(
     _to: *mut raw::RedisModuleString,
     value: *const c_void,
 ) -> *mut c_void {
-    Box::into_raw(Box::new((*value.cast::<RoaringBitmap>()).clone())).cast()
+    Box::into_raw(Box::new((*value.cast::<Bitmap>()).clone())).cast()
 }
 
 unsafe extern "C" fn rdb_save(rdb: *mut raw::RedisModuleIO, value: *mut c_void) {
-    raw::save_slice(rdb, &numbers::to_bytes(&*value.cast::<RoaringBitmap>()));
+    raw::save_slice(rdb, &numbers::to_bytes(&*value.cast::<Bitmap>()));
 }
 
 unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
@@ -73,7 +73,7 @@ unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *m
 
 /// One RBM.ORBYTES per key: the set in the portable format, far shorter than its numbers as text.
 unsafe extern "C" fn aof_rewrite(aof: *mut raw::RedisModuleIO, key: *mut raw::RedisModuleString, value: *mut c_void) {
-    let bytes = numbers::to_bytes(&*value.cast::<RoaringBitmap>());
+    let bytes = numbers::to_bytes(&*value.cast::<Bitmap>());
     let cmd = CString::new("RBM.ORBYTES").expect("no NUL");
     let fmt = CString::new("sb").expect("no NUL");
     raw::RedisModule_EmitAOF.expect("EmitAOF")(aof, cmd.as_ptr(), fmt.as_ptr(), key, bytes.as_ptr(), bytes.len());
@@ -94,14 +94,14 @@ fn count_reply(n: u64) -> RedisValue {
 }
 
 /// Reads the set at key (None when missing) and passes it to f; another type is WRONGTYPE.
-fn with_set<T>(ctx: &Context, key: &RedisString, f: impl FnOnce(Option<&RoaringBitmap>) -> T) -> Result<T, RedisError> {
+fn with_set<T>(ctx: &Context, key: &RedisString, f: impl FnOnce(Option<&Bitmap>) -> T) -> Result<T, RedisError> {
     let opened = ctx.open_key(key);
-    let set = opened.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
+    let set = opened.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
     Ok(f(set))
 }
 
 /// Replaces whatever is at key by set; an empty set deletes the key (as SINTERSTORE does).
-fn store(ctx: &Context, key: &RedisString, set: RoaringBitmap) -> Result<(), RedisError> {
+fn store(ctx: &Context, key: &RedisString, set: Bitmap) -> Result<(), RedisError> {
     let opened = ctx.open_key_writable(key);
     if !opened.is_empty() {
         opened.delete()?;
@@ -119,10 +119,10 @@ fn add(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     }
     let nums = parse_numbers(&args[2..])?;
     let key = ctx.open_key_writable(&args[1]);
-    let added = match key.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? {
+    let added = match key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? {
         Some(set) => numbers::add_all(set, &nums),
         None => {
-            let mut set = RoaringBitmap::new();
+            let mut set = Bitmap::new();
             let added = numbers::add_all(&mut set, &nums);
             key.set_value(&ROARING_TYPE, set)?;
             added
@@ -141,7 +141,7 @@ fn rem(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     }
     let nums = parse_numbers(&args[2..])?;
     let key = ctx.open_key_writable(&args[1]);
-    let Some(set) = key.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? else {
+    let Some(set) = key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? else {
         return Ok(RedisValue::Integer(0));
     };
     let removed = numbers::remove_all(set, &nums);
@@ -159,23 +159,23 @@ fn card(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     if args.len() != 2 {
         return Err(RedisError::WrongArity);
     }
-    with_set(ctx, &args[1], |set| count_reply(set.map_or(0, RoaringBitmap::len)))
+    with_set(ctx, &args[1], |set| count_reply(set.map_or(0, Bitmap::cardinality)))
 }
 
 /// RBM.AND / RBM.OR dest key [key ...]: stores the intersection / union at dest, replies its cardinality.
-fn combine(ctx: &Context, args: &[RedisString], op: fn(&[Option<&RoaringBitmap>]) -> RoaringBitmap) -> RedisResult {
+fn combine(ctx: &Context, args: &[RedisString], op: fn(&[Option<&Bitmap>]) -> Bitmap) -> RedisResult {
     if args.len() < 3 {
         return Err(RedisError::WrongArity);
     }
     let keys: Vec<_> = args[2..].iter().map(|name| ctx.open_key(name)).collect();
     let sets = keys
         .iter()
-        .map(|key| key.get_value::<RoaringBitmap>(&ROARING_TYPE))
+        .map(|key| key.get_value::<Bitmap>(&ROARING_TYPE))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| RedisError::WrongType)?;
     let result = op(&sets);
     drop(keys);
-    let count = result.len();
+    let count = result.cardinality();
     store(ctx, &args[1], result)?;
     ctx.replicate_verbatim();
     Ok(count_reply(count))
@@ -195,10 +195,10 @@ fn andcard(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         return Err(RedisError::WrongArity);
     }
     let (a, b) = (ctx.open_key(&args[1]), ctx.open_key(&args[2]));
-    let a = a.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
-    let b = b.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
+    let a = a.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
+    let b = b.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
     Ok(count_reply(match (a, b) {
-        (Some(a), Some(b)) => a.intersection_len(b),
+        (Some(a), Some(b)) => a.and_cardinality(b),
         _ => 0,
     }))
 }
@@ -239,7 +239,7 @@ fn members(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         return Err(RedisError::WrongArity);
     }
     with_set(ctx, &args[1], |set| {
-        RedisValue::Array(set.into_iter().flatten().map(|n| RedisValue::Integer(i64::from(n))).collect())
+        RedisValue::Array(set.iter().flat_map(|set| set.iter()).map(|n| RedisValue::Integer(i64::from(n))).collect())
     })
 }
 
@@ -258,12 +258,12 @@ fn frombitmap(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     }
     let src = ctx.open_key(&args[2]);
     let set = match src.key_type() {
-        KeyType::Empty => RoaringBitmap::new(),
+        KeyType::Empty => Bitmap::new(),
         KeyType::String => numbers::from_redis_bitmap(src.read()?.unwrap_or_default()),
         _ => return Err(RedisError::WrongType),
     };
     drop(src);
-    let count = set.len();
+    let count = set.cardinality();
     store(ctx, &args[1], set)?;
     ctx.replicate_verbatim();
     Ok(count_reply(count))
@@ -276,14 +276,14 @@ fn orbytes(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     }
     let incoming = numbers::from_bytes(args[2].as_slice()).map_err(RedisError::Str)?;
     let key = ctx.open_key_writable(&args[1]);
-    let count = match key.get_value::<RoaringBitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? {
+    let count = match key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? {
         Some(set) => {
-            *set |= incoming;
-            set.len()
+            set.or_inplace(&incoming);
+            set.cardinality()
         }
         None if incoming.is_empty() => return Ok(RedisValue::Integer(0)),
         None => {
-            let count = incoming.len();
+            let count = incoming.cardinality();
             key.set_value(&ROARING_TYPE, incoming)?;
             count
         }
@@ -292,11 +292,20 @@ fn orbytes(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     Ok(count_reply(count))
 }
 
+/// CRoaring allocates through Rust's global allocator, Redis' own here, so the sets count in used_memory and
+/// maxmemory.
+fn init(_ctx: &Context, _args: &[RedisString]) -> Status {
+    // SAFETY: OnLoad runs before Redis loads any data, so no CRoaring allocation predates the hook.
+    unsafe { croaring::configure_rust_alloc() };
+    Status::Ok
+}
+
 redis_module! {
     name: "roaring",
-    version: 1,
+    version: 2,
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
     data_types: [ROARING_TYPE],
+    init: init,
     commands: [
         ["rbm.add", add, "write deny-oom", 1, 1, 1],
         ["rbm.rem", rem, "write", 1, 1, 1],

@@ -1,11 +1,11 @@
-//! Number-set operations on roaring bitmaps, free of Redis: what the commands compute, testable with `cargo test`.
+//! Number-set operations on roaring bitmaps (CRoaring, through the `croaring` crate), free of Redis: what the
+//! commands compute, testable with `cargo test`.
 
-use roaring::{MultiOps, RoaringBitmap};
+use croaring::{Bitmap, Portable};
 
-/// Bytes a roaring container costs beyond its values: its key and the store's header inside the containers' Vec.
+/// Bytes a container costs beyond its values: its key, type and pointer in the bitmap's arrays, its own header and
+/// the allocation headers of both.
 const CONTAINER_OVERHEAD: usize = 40;
-/// A bitset container: 1024 u64 words.
-const BITSET_BYTES: usize = 8192;
 
 /// A member number from a command argument: decimal, 0 ..= u32::MAX (numbers in the index are dense, from 1).
 pub fn parse_number(arg: &[u8]) -> Result<u32, &'static str> {
@@ -16,79 +16,96 @@ pub fn parse_number(arg: &[u8]) -> Result<u32, &'static str> {
 }
 
 /// Adds the numbers, returns how many were not there yet.
-pub fn add_all(set: &mut RoaringBitmap, numbers: &[u32]) -> u64 {
-    numbers.iter().map(|&n| u64::from(set.insert(n))).sum()
+pub fn add_all(set: &mut Bitmap, numbers: &[u32]) -> u64 {
+    let before = set.cardinality();
+    set.add_many(numbers);
+    set.cardinality() - before
 }
 
 /// Removes the numbers, returns how many were there.
-pub fn remove_all(set: &mut RoaringBitmap, numbers: &[u32]) -> u64 {
-    numbers.iter().map(|&n| u64::from(set.remove(n))).sum()
+pub fn remove_all(set: &mut Bitmap, numbers: &[u32]) -> u64 {
+    let before = set.cardinality();
+    set.remove_many(numbers);
+    before - set.cardinality()
 }
 
 /// The intersection of the sets (a missing key is an empty set). Roaring intersects container by container, so the
-/// cost follows the containers the sets share, not the number space.
-pub fn and_all(sets: &[Option<&RoaringBitmap>]) -> RoaringBitmap {
-    if sets.iter().any(Option::is_none) {
-        return RoaringBitmap::new();
+/// cost follows the containers the sets share, not the number space; starting from the smallest set keeps every
+/// step as small as the result so far.
+pub fn and_all(sets: &[Option<&Bitmap>]) -> Bitmap {
+    let Some(mut present) = sets.iter().copied().collect::<Option<Vec<&Bitmap>>>() else {
+        return Bitmap::new();
+    };
+    present.sort_by_key(|set| set.cardinality());
+    let Some((smallest, rest)) = present.split_first() else {
+        return Bitmap::new();
+    };
+    let mut result = (*smallest).clone();
+    for set in rest {
+        if result.is_empty() {
+            break;
+        }
+        result.and_inplace(set);
     }
-    sets.iter().flatten().copied().intersection()
+    result
 }
 
-/// The union of the sets (a missing key adds nothing).
-pub fn or_all(sets: &[Option<&RoaringBitmap>]) -> RoaringBitmap {
-    sets.iter().flatten().copied().union()
+/// The union of the sets (a missing key adds nothing), all at once: CRoaring's multi-way union (SIMD where the CPU
+/// has it) merges each 64K block's containers in one pass.
+pub fn or_all(sets: &[Option<&Bitmap>]) -> Bitmap {
+    let present: Vec<&Bitmap> = sets.iter().flatten().copied().collect();
+    Bitmap::fast_or(&present)
 }
 
 /// Membership of each number, in order.
-pub fn contains_each(set: &RoaringBitmap, numbers: &[u32]) -> Vec<bool> {
+pub fn contains_each(set: &Bitmap, numbers: &[u32]) -> Vec<bool> {
     numbers.iter().map(|&n| set.contains(n)).collect()
 }
 
 /// The smallest member >= offset (BITPOS key 1 offset in bits, for a plain bitmap).
-pub fn next_at(set: &RoaringBitmap, offset: u32) -> Option<u32> {
+pub fn next_at(set: &Bitmap, offset: u32) -> Option<u32> {
     let mut members = set.iter();
-    members.advance_to(offset);
+    members.reset_at_or_after(offset);
     members.next()
 }
 
 /// Redis' bit order: number n is bit 7 - n % 8 of byte n / 8 (as SETBIT, BITPOS and BITFIELD u1 see it).
-pub fn to_redis_bitmap(set: &RoaringBitmap) -> Vec<u8> {
-    let Some(max) = set.max() else {
+pub fn to_redis_bitmap(set: &Bitmap) -> Vec<u8> {
+    let Some(max) = set.maximum() else {
         return Vec::new();
     };
     let mut bytes = vec![0u8; max as usize / 8 + 1];
-    for n in set {
+    for n in set.iter() {
         bytes[n as usize / 8] |= 0x80 >> (n % 8);
     }
     bytes
 }
 
 /// The numbers of a plain Redis bitmap (STRING set with SETBIT or BITOP).
-pub fn from_redis_bitmap(bytes: &[u8]) -> RoaringBitmap {
-    let lsb0: Vec<u8> = bytes.iter().map(|b| b.reverse_bits()).collect();
-    RoaringBitmap::from_lsb0_bytes(0, &lsb0)
+pub fn from_redis_bitmap(bytes: &[u8]) -> Bitmap {
+    let mut numbers = Vec::new();
+    for (at, &byte) in bytes.iter().enumerate().filter(|(_, &byte)| byte != 0) {
+        let base = u32::try_from(at * 8).expect("a Redis string holds at most 512 MB, 2^32 bits");
+        numbers.extend((0..8).filter(|bit| byte & (0x80 >> bit) != 0).map(|bit| base + bit));
+    }
+    Bitmap::of(&numbers)
 }
 
-/// The portable roaring format (the one CRoaring and other implementations read): RDB values and AOF rewrites.
-pub fn to_bytes(set: &RoaringBitmap) -> Vec<u8> {
-    let mut out = Vec::with_capacity(set.serialized_size());
-    set.serialize_into(&mut out).expect("writing to a Vec cannot fail");
-    out
+/// The portable roaring format (the one every roaring implementation reads): RDB values and AOF rewrites.
+pub fn to_bytes(set: &Bitmap) -> Vec<u8> {
+    set.serialize::<Portable>()
 }
 
 /// Reads the portable format, validating it (a corrupt payload is an error, never a malformed set).
-pub fn from_bytes(bytes: &[u8]) -> Result<RoaringBitmap, &'static str> {
-    RoaringBitmap::deserialize_from(bytes).map_err(|_| "ERR not a serialized roaring bitmap")
+pub fn from_bytes(bytes: &[u8]) -> Result<Bitmap, &'static str> {
+    Bitmap::try_deserialize::<Portable>(bytes).ok_or("ERR not a serialized roaring bitmap")
 }
 
-/// Heap bytes of a set (for MEMORY USAGE): containers' headers and stores, as allocated.
-pub fn heap_bytes(set: &RoaringBitmap) -> usize {
+/// Heap bytes of a set (for MEMORY USAGE): containers' headers and stores.
+pub fn heap_bytes(set: &Bitmap) -> usize {
     let stats = set.statistics();
-    // The statistics count array capacity as u32s; array containers hold u16s.
-    let arrays = stats.n_bytes_array_containers as usize / 2;
-    let bitsets = stats.n_bitset_containers as usize * BITSET_BYTES;
-    let runs = stats.n_bytes_run_containers as usize;
-    std::mem::size_of::<RoaringBitmap>() + stats.n_containers as usize * CONTAINER_OVERHEAD + arrays + bitsets + runs
+    let stores = stats.n_bytes_array_containers + stats.n_bytes_bitset_containers + stats.n_bytes_run_containers;
+    std::mem::size_of::<Bitmap>() + stats.n_containers as usize * CONTAINER_OVERHEAD + stores as usize
 }
 
 #[cfg(test)]
@@ -96,8 +113,8 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn set(numbers: &[u32]) -> RoaringBitmap {
-        numbers.iter().copied().collect()
+    fn set(numbers: &[u32]) -> Bitmap {
+        Bitmap::of(numbers)
     }
 
     /// A deterministic spread of numbers over [0, space): multiplicative hashing of 0..count.
@@ -116,7 +133,7 @@ mod tests {
 
     #[test]
     fn add_and_remove_count_changes() {
-        let mut s = RoaringBitmap::new();
+        let mut s = Bitmap::new();
         assert_eq!(add_all(&mut s, &[5, 7, 5, 70_000]), 3);
         assert_eq!(add_all(&mut s, &[7, 8]), 1);
         assert_eq!(remove_all(&mut s, &[7, 9, 7]), 1);
@@ -137,7 +154,11 @@ mod tests {
         let got_or = or_all(&[Some(&ra), Some(&rb), Some(&rc)]);
         assert_eq!(got_and.iter().collect::<BTreeSet<_>>(), and);
         assert_eq!(got_or.iter().collect::<BTreeSet<_>>(), or);
-        assert_eq!(got_and.len(), and.len() as u64);
+        assert_eq!(got_and.cardinality(), and.len() as u64);
+        // Any order of the keys, and a set given twice, give the same answers.
+        assert_eq!(and_all(&[Some(&rc), Some(&ra), Some(&rb), Some(&ra)]), got_and);
+        assert_eq!(or_all(&[Some(&rc), Some(&rb), Some(&ra), Some(&rc)]), got_or);
+        assert_eq!(and_all(&[Some(&rb)]), rb);
     }
 
     #[test]
@@ -163,7 +184,8 @@ mod tests {
         assert_eq!(next_at(&s, 65_536), Some(65_536));
         assert_eq!(next_at(&s, 65_537), Some(1_000_000));
         assert_eq!(next_at(&s, 1_000_001), None);
-        assert_eq!(next_at(&RoaringBitmap::new(), 0), None);
+        assert_eq!(next_at(&Bitmap::new(), 0), None);
+        assert_eq!(next_at(&set(&[u32::MAX]), u32::MAX), Some(u32::MAX));
     }
 
     #[test]
@@ -173,27 +195,51 @@ mod tests {
         assert_eq!(bytes.len(), 70_001 / 8 + 1);
         assert_eq!(&bytes[..2], &[0b1000_0000, 0b0100_0001]);
         assert_eq!(from_redis_bitmap(&bytes), s);
-        assert!(to_redis_bitmap(&RoaringBitmap::new()).is_empty());
+        assert!(to_redis_bitmap(&Bitmap::new()).is_empty());
         assert!(from_redis_bitmap(&[0, 0, 0]).is_empty());
     }
 
     #[test]
     fn serialized_round_trip_and_corrupt_input() {
         let mut s = set(&spread(100_000, 20_000_000, 3));
-        s.insert_range(5_000_000..5_200_000);
-        s.optimize();
+        s.add_range(5_000_000..5_200_000);
+        s.run_optimize();
         let bytes = to_bytes(&s);
         assert_eq!(from_bytes(&bytes), Ok(s));
         assert!(from_bytes(&bytes[..bytes.len() / 2]).is_err());
         assert!(from_bytes(b"not roaring").is_err());
     }
 
+    /// RDB and AOF files written by the module's roaring-rs build (ENCODING_VERSION 1) load unchanged: both crates
+    /// write the portable format byte for byte, arrays, bitsets and runs alike.
+    #[test]
+    fn portable_bytes_match_roaring_rs() {
+        let mut numbers = spread(100_000, 20_000_000, 5);
+        numbers.extend(spread(40_000, 65_536, 9)); // one 64K block dense enough for a bitset container
+        let mut ours = set(&numbers);
+        let mut theirs: roaring::RoaringBitmap = numbers.iter().copied().collect();
+        assert_eq!(to_bytes(&ours), serialized(&theirs));
+        ours.add_range(5_000_000..5_200_000);
+        theirs.insert_range(5_000_000..5_200_000);
+        ours.run_optimize();
+        theirs.optimize();
+        let bytes = serialized(&theirs);
+        assert_eq!(to_bytes(&ours), bytes);
+        assert_eq!(from_bytes(&bytes), Ok(ours));
+    }
+
+    fn serialized(set: &roaring::RoaringBitmap) -> Vec<u8> {
+        let mut out = Vec::new();
+        set.serialize_into(&mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+
     #[test]
     fn heap_bytes_follow_containers() {
         let sparse = set(&[1, 2, 3]);
-        let dense: RoaringBitmap = (0..65_536).step_by(2).collect();
+        let dense: Bitmap = (0..65_536).step_by(2).collect();
         assert!(heap_bytes(&sparse) < 200);
-        assert!(heap_bytes(&dense) >= BITSET_BYTES);
-        assert!(heap_bytes(&RoaringBitmap::new()) < heap_bytes(&sparse));
+        assert!(heap_bytes(&dense) >= 8192); // a bitset container
+        assert!(heap_bytes(&Bitmap::new()) < heap_bytes(&sparse));
     }
 }
