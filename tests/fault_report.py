@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-COLUMNS = ("killed (SIGKILL)", "when: s into the ingest / releases stored", "down (s)", "site 200 again (s)",
+COLUMNS = ("killed (SIGKILL)", "when: s into the ingest / releases indexed", "down (s)", "site 200 again (s)",
            "index caught up (s)", "503s (all with Retry-After)", "exits a supervisor restarted", "records lost",
            "duplicate playlist items")
 
@@ -14,7 +14,7 @@ COLUMNS = ("killed (SIGKILL)", "when: s into the ingest / releases stored", "dow
 class FaultRow:
     killed: str  # "nothing" for the undisturbed run
     at_s: float | None  # seconds from the start of the ingest to the kill
-    stored_then: int | None  # releases in Mongo at the kill
+    indexed_then: int | None  # releases the index workers had committed at the kill
     releases: int  # releases in the dump
     down_s: float | None  # kill -> restarted (`dataget stack up` returned, the command started again)
     site_back_s: float | None  # kill -> the first 200 of the requests that need the killed server
@@ -25,7 +25,7 @@ class FaultRow:
     duplicates: int
 
     def cells(self) -> tuple[str, ...]:
-        when = "–" if self.at_s is None else f"{self.at_s:.1f} s / {self.stored_then:,} of {self.releases:,}"
+        when = "–" if self.at_s is None else f"{self.at_s:.1f} s / {self.indexed_then:,} of {self.releases:,}"
         return (self.killed, when, _seconds(self.down_s), _seconds(self.site_back_s), _seconds(self.caught_up_s),
                 str(self.unavailable), self.exits or "none", str(self.lost), str(self.duplicates))
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from dataget.stack.process import free_port
+from dataget.stack.process import free_port, stop_children
 from runtime.settings import Settings, settings_env
+from tests.site_process import wait_until_answering
 
 # What a request needs behind the site: the index's Redis, or Mongo (a release's document).
 INDEX, RECORD = "index", "record"
@@ -44,19 +45,11 @@ def running_site(dataget_bin: Path, settings: Settings, log: Path) -> Iterator[s
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while get(f"{url}/api/v1/facets/genre")[0] != 200:
-            assert site.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.3)
+        wait_until_answering(site, f"{url}/api/v1/facets/genre", timeout=60)
         yield url
         assert site.poll() is None, f"the site exited with {site.returncode}: {log.read_text()[-3000:]}"
     finally:
-        site.terminate()
-        try:
-            site.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            site.kill()
-            site.wait()
+        stop_children([site])
 
 
 def get(url: str) -> tuple[int, str | None]:

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dataget.stack.process import stop_children
+
 Starter = Callable[[], subprocess.Popen]
 # Seconds between looks at the supervised processes.
 POLL_S = 0.5
@@ -40,17 +42,12 @@ class Supervisor:
             self._thread.start()
         return proc
 
-    def kill(self, name: str) -> int:
-        """SIGKILL the command, as a crash would, and stop supervising it (until `start` again); its pid."""
+    def kill(self, name: str) -> None:
+        """SIGKILL the command, as a crash would, and stop supervising it (until `start` again)."""
         with self._lock:
             _, proc = self._running.pop(name)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        return proc.pid
-
-    def pid(self, name: str) -> int:
-        with self._lock:
-            return self._running[name][1].pid
 
     def close(self) -> None:
         """Stop supervising and stop every command (SIGTERM, then SIGKILL after 60 s)."""
@@ -60,14 +57,7 @@ class Supervisor:
         with self._lock:
             procs = [proc for _, proc in self._running.values()]
             self._running.clear()
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_children(procs, timeout=60)
 
     def _watch(self) -> None:
         while not self._closed.wait(POLL_S):
