@@ -19,4 +19,6 @@ pub mod numbers;
 
 // The module glue installs Redis' allocator as the global one, which only works inside redis-server.
 #[cfg(not(test))]
+mod alloc;
+#[cfg(not(test))]
 mod module;

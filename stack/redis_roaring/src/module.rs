@@ -9,7 +9,7 @@ use redis_module::{
     raw, redis_module, Context, KeyType, RedisError, RedisResult, RedisString, RedisValue, Status,
 };
 
-use crate::numbers;
+use crate::{alloc, numbers};
 
 /// RDB encoding version: 1 = one string buffer in the portable roaring format.
 const ENCODING_VERSION: i32 = 1;
@@ -292,11 +292,8 @@ fn orbytes(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     Ok(count_reply(count))
 }
 
-/// CRoaring allocates through Rust's global allocator, Redis' own here, so the sets count in used_memory and
-/// maxmemory.
 fn init(_ctx: &Context, _args: &[RedisString]) -> Status {
-    // SAFETY: OnLoad runs before Redis loads any data, so no CRoaring allocation predates the hook.
-    unsafe { croaring::configure_rust_alloc() };
+    alloc::use_redis_allocator();
     Status::Ok
 }
 
