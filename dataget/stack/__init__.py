@@ -65,7 +65,7 @@ def stack_up(settings: Settings) -> list[str]:
         if settings.external_stack:
             if not svc.probe():
                 raise StackError(f"external {svc.name} at {svc.host}:{svc.port} does not answer")
-            if svc.outdated and (reason := svc.outdated()):
+            if svc.outdated and (reason := svc.outdated(None)):
                 raise StackError(f"external {svc.name} at {svc.host}:{svc.port} is {reason}: load it as "
                                  "docs/operations.md says")
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -30,8 +31,9 @@ class Service:
     ready_timeout: float
     # Whether the server, though not ready, is still loading its data: the wait goes on past ready_timeout then.
     loading: Callable[[], bool] | None = None
-    # Why the running server must be restarted to match how prepare() starts it now, or None.
-    outdated: Callable[[], str | None] | None = None
+    # Why the running server must be restarted to match how prepare() starts it now, or None; given its pid when it
+    # runs here (None: an external server).
+    outdated: Callable[[int | None], str | None] | None = None
 
     def process(self, stack_dir: Path) -> ServerProcess:
         return ServerProcess(self.name, stack_dir / "run" / f"{self.name}.pid", stack_dir / "logs" / f"{self.name}.log")
@@ -43,9 +45,9 @@ class Service:
         """Start unless already running and answering, restart if outdated; returns True if it was not running (a
         restarted server was: whoever started it stops it)."""
         proc = self.process(stack_dir)
-        if proc.pid() is not None:
+        if (pid := proc.pid()) is not None:
             proc.wait_ready(self.probe, self.ready_timeout, self.loading)
-            reason = self.outdated() if self.outdated else None
+            reason = self.outdated(pid) if self.outdated else None
             if reason is None:
                 return False
             log.warning("%s: restarting it, it is %s", self.name, reason)
@@ -76,21 +78,34 @@ def _redis_argv(stack_dir: Path, build_dir: Path, name: str, host: str, port: in
             "--protected-mode", "no", "--loadmodule", str(module), *options]
 
 
-def redis_lacks_module(url: str) -> Callable[[], str | None]:
-    """Whether the Redis at url runs without the roaring module (one started before the stack loaded it)."""
+def redis_module_outdated(url: str) -> Callable[[int | None], str | None]:
+    """Whether the Redis at url runs without the roaring module (MODULE LIST), or, running here as pid, with a build
+    of it that a newer one has replaced since."""
 
-    def outdated() -> str | None:
+    def outdated(pid: int | None) -> str | None:
         import redis
 
         try:
             modules = redis.Redis.from_url(url, socket_timeout=2).module_list()
         except redis.RedisError:
             return None  # not answering is the probe's to report
-        if any(module[b"name"] == ROARING_MODULE.encode() for module in modules):
-            return None
-        return f"running without the {ROARING_MODULE!r} module (MODULE LIST)"
+        loaded = [module for module in modules if module[b"name"] == ROARING_MODULE.encode()]
+        if not loaded:
+            return f"running without the {ROARING_MODULE!r} module (MODULE LIST)"
+        if pid is not None and _file_replaced(pid, os.fsdecode(loaded[0][b"path"])):
+            return f"running a build of the {ROARING_MODULE!r} module that a newer one has replaced"
+        return None
 
     return outdated
+
+
+def _file_replaced(pid: int, path: str) -> bool:
+    """Whether process pid maps path's file as it was before a rename replaced it (builds replace by rename)."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+    return f"{path} (deleted)" in maps
 
 
 def _redis_memory_options(maxmemory: int | None) -> list[str]:
@@ -137,7 +152,7 @@ def redis_service(url: str, build_dir: Path, maxmemory: int | None = None, debug
         except redis.RedisError:
             return False
 
-    return Service("redis", host, port, prepare, probe, 20.0, _redis_loading(url), redis_lacks_module(url))
+    return Service("redis", host, port, prepare, probe, 20.0, _redis_loading(url), redis_module_outdated(url))
 
 
 def redis_replica_service(url: str, primary_url: str, build_dir: Path, maxmemory: int | None = None) -> Service:
@@ -163,7 +178,7 @@ def redis_replica_service(url: str, primary_url: str, build_dir: Path, maxmemory
             return False
         return info.get("master_link_status") == "up" and not info.get("master_sync_in_progress")
 
-    return Service(name, host, port, prepare, probe, 60.0, _redis_loading(url), redis_lacks_module(url))
+    return Service(name, host, port, prepare, probe, 60.0, _redis_loading(url), redis_module_outdated(url))
 
 
 def ferretdb_service(url: str) -> Service:

@@ -1,5 +1,6 @@
-"""The roaring-bitmap Redis module, built by cargo and loaded into a real redis-server: exact set algebra against
-Python sets, and the sets kept through DEBUG RELOAD, AOF replay, an AOF rewrite with and without its RDB preamble."""
+"""The roaring-bitmap Redis module in a real redis-server: exact set algebra against Python sets on the stack's Redis
+(which loads it), and, on a private server (slow), the sets kept through DEBUG RELOAD, AOF replay and an AOF rewrite
+with and without its RDB preamble."""
 
 from __future__ import annotations
 
@@ -15,9 +16,7 @@ import redis
 from dataget.stack import build_dir
 from dataget.stack.private_redis import private_redis
 from dataget.stack.services import Service
-from runtime.settings import settings_from_env
-
-pytestmark = pytest.mark.slow  # compiles Rust (minutes on a cold cargo cache)
+from runtime.settings import Settings, settings_from_env
 
 SPACE = 3_000_000
 CHUNK = 5_000
@@ -34,81 +33,85 @@ def python_sets(rng: random.Random) -> dict[str, set[int]]:
     }
 
 
-def load(client: redis.Redis, sets: dict[str, set[int]]) -> None:
+def load(client: redis.Redis, sets: dict[str, set[int]], prefix: str = "") -> None:
     for name, numbers in sets.items():
         ordered = sorted(numbers)
         for start in range(0, len(ordered), CHUNK):
-            client.execute_command("RBM.ADD", name, *ordered[start:start + CHUNK])
+            client.execute_command("RBM.ADD", prefix + name, *ordered[start:start + CHUNK])
 
 
 def members(client: redis.Redis, key: str) -> set[int]:
     return set(client.execute_command("RBM.MEMBERS", key))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[redis.Redis, Service, Path]]:
-    directory = tmp_path_factory.mktemp("roaring-redis")
-    with private_redis(directory, build_dir(settings_from_env()), debug_command=True) as (url, service):
-        yield redis.Redis.from_url(url), service, directory
-
-
-def test_commands_match_python_sets(server: tuple[redis.Redis, Service, Path]) -> None:
-    client = server[0]
-    client.flushall()
+def test_commands_match_python_sets(isolated_settings: Settings) -> None:
+    """On the stack's Redis, under the test's own namespace."""
+    client = redis.Redis.from_url(isolated_settings.redis_url)
+    ns = f"{isolated_settings.namespace}:"
     rng = random.Random(14)
     sets = python_sets(rng)
-    load(client, sets)
+    load(client, sets, ns)
     for name, numbers in sets.items():
-        assert client.execute_command("RBM.CARD", name) == len(numbers)
-    assert client.execute_command("RBM.CARD", "missing") == 0
+        assert client.execute_command("RBM.CARD", ns + name) == len(numbers)
+    assert client.execute_command("RBM.CARD", ns + "missing") == 0
 
     cases = [("RBM.AND", ["big", "mid"]), ("RBM.AND", ["big", "mid", "run"]), ("RBM.AND", ["big", "few"]),
-             ("RBM.OR", ["mid", "small", "run", "few"]), ("RBM.OR", ["big", "missing"])]
+             ("RBM.AND", ["run", "mid", "big", "mid"]), ("RBM.OR", ["mid", "small", "run", "few"]),
+             ("RBM.OR", ["big", "missing"]), ("RBM.OR", ["small"])]
     for command, keys in cases:
         parts = [sets.get(key, set()) for key in keys]
         expected = set.intersection(*parts) if command == "RBM.AND" else set.union(*parts)
-        assert client.execute_command(command, "dest", *keys) == len(expected), (command, keys)
-        assert members(client, "dest") == expected, (command, keys)
-    assert client.execute_command("RBM.ANDCARD", "big", "mid") == len(sets["big"] & sets["mid"])
+        stored = client.execute_command(command, ns + "dest", *(ns + key for key in keys))
+        assert stored == len(expected), (command, keys)
+        assert members(client, ns + "dest") == expected, (command, keys)
+    assert client.execute_command("RBM.ANDCARD", ns + "big", ns + "mid") == len(sets["big"] & sets["mid"])
     # An empty result leaves no key behind, as SINTERSTORE does.
-    assert client.execute_command("RBM.AND", "dest", "big", "missing") == 0
-    assert client.exists("dest") == 0
+    assert client.execute_command("RBM.AND", ns + "dest", ns + "big", ns + "missing") == 0
+    assert client.exists(ns + "dest") == 0
 
     probes = rng.sample(range(SPACE), 50) + sorted(sets["mid"])[:50]
-    assert client.execute_command("RBM.MISMEMBER", "mid", *probes) == [int(n in sets["mid"]) for n in probes]
+    assert client.execute_command("RBM.MISMEMBER", ns + "mid", *probes) == [int(n in sets["mid"]) for n in probes]
     ordered = sorted(sets["mid"])
     for offset in [*rng.sample(range(SPACE), 30), 0, ordered[-1], ordered[-1] + 1]:
         at = bisect_left(ordered, offset)
-        assert client.execute_command("RBM.NEXT", "mid", offset) == (ordered[at] if at < len(ordered) else -1)
-    assert client.execute_command("RBM.SELECT", "mid", 1234) == ordered[1234]
-    assert client.execute_command("RBM.SELECT", "mid", len(ordered)) == -1
+        assert client.execute_command("RBM.NEXT", ns + "mid", offset) == (ordered[at] if at < len(ordered) else -1)
+    assert client.execute_command("RBM.SELECT", ns + "mid", 1234) == ordered[1234]
+    assert client.execute_command("RBM.SELECT", ns + "mid", len(ordered)) == -1
 
     # A plain bitmap made by SETBIT converts both ways, bit for bit.
     for n in sets["small"]:
-        client.setbit("plain", n, 1)
-    assert client.execute_command("RBM.FROMBITMAP", "conv", "plain") == len(sets["small"])
-    assert members(client, "conv") == sets["small"]
-    assert client.execute_command("RBM.TOBITMAP", "conv") == client.get("plain")
+        client.setbit(ns + "plain", n, 1)
+    assert client.execute_command("RBM.FROMBITMAP", ns + "conv", ns + "plain") == len(sets["small"])
+    assert members(client, ns + "conv") == sets["small"]
+    assert client.execute_command("RBM.TOBITMAP", ns + "conv") == client.get(ns + "plain")
 
     # Scripts reach the commands through redis.call, as the index's Lua would.
     script = "return redis.call('RBM.AND', KEYS[1], KEYS[2], KEYS[3])"
-    assert client.eval(script, 3, "dest", "big", "run") == len(sets["big"] & sets["run"])
+    assert client.eval(script, 3, ns + "dest", ns + "big", ns + "run") == len(sets["big"] & sets["run"])
 
     removed = sorted(sets["small"])[:100]
     gone = (set(removed) | {7}) & sets["small"]
-    assert client.execute_command("RBM.REM", "small", *removed, 7) == len(gone)
-    assert members(client, "small") == sets["small"] - gone
-    assert client.execute_command("RBM.REM", "few", *sets["few"]) == len(sets["few"])
-    assert client.exists("few") == 0
+    assert client.execute_command("RBM.REM", ns + "small", *removed, 7) == len(gone)
+    assert members(client, ns + "small") == sets["small"] - gone
+    assert client.execute_command("RBM.REM", ns + "few", *sets["few"]) == len(sets["few"])
+    assert client.exists(ns + "few") == 0
 
-    assert client.type("big") == b"roaringbm"
+    assert client.type(ns + "big") == b"roaringbm"
     with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
-        client.execute_command("RBM.CARD", "plain")
+        client.execute_command("RBM.CARD", ns + "plain")
     with pytest.raises(redis.ResponseError, match="not an integer"):
-        client.execute_command("RBM.ADD", "big", -1)
+        client.execute_command("RBM.ADD", ns + "big", -1)
     # MEMORY USAGE follows what a set holds: a 20%-dense set costs bitset containers, 700 numbers about 2 bytes each.
-    assert client.memory_usage("big") > 46 * 8192
-    assert client.memory_usage("small") < 700 * 2 + 47 * 40 + 200
+    assert client.memory_usage(ns + "big") > 46 * 8192
+    assert client.memory_usage(ns + "small") < 700 * 2 + 47 * 40 + 200
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[redis.Redis, Service, Path]]:
+    """A private server of the stack's making with DEBUG allowed: this one may be flushed, reloaded and restarted."""
+    directory = tmp_path_factory.mktemp("roaring-redis")
+    with private_redis(directory, build_dir(settings_from_env()), debug_command=True) as (url, service):
+        yield redis.Redis.from_url(url), service, directory
 
 
 def wait_rewrite(client: redis.Redis) -> None:
@@ -119,6 +122,7 @@ def wait_rewrite(client: redis.Redis) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow  # restarts and AOF rewrites of a few MB
 def test_sets_survive_reload_and_restarts(server: tuple[redis.Redis, Service, Path]) -> None:
     client, service, directory = server
     client.flushall()

@@ -4,6 +4,8 @@ loads the roaring module, a running one without it being restarted with it."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,28 @@ def test_a_redis_without_the_module_is_restarted_with_it_keeping_its_data_unless
         assert client.get("kept") == b"in the AOF"
         assert not service.start(tmp_path)
         assert service.process(tmp_path).pid() == new_pid  # has the module: left running
+    finally:
+        service.process(tmp_path).stop()
+
+
+@pytest.mark.stack
+def test_a_redis_running_a_replaced_build_of_the_module_is_restarted(tmp_path: Path) -> None:
+    # A build folder of the test's own (the stack's build copied, stamp and all), so replacing its module is local.
+    builds_at = tmp_path / "build"
+    shutil.copytree(build_dir(settings_from_env()) / "redis_roaring", builds_at / "redis_roaring",
+                    ignore=shutil.ignore_patterns("target"))
+    module = builds_at / "redis_roaring" / "libredis_roaring.so"
+    service = redis_service(f"redis://127.0.0.1:{free_port()}/0", builds_at)
+    try:
+        assert service.start(tmp_path)
+        first = service.process(tmp_path).pid()
+        assert not service.start(tmp_path)
+        assert service.process(tmp_path).pid() == first  # the same build: left running
+
+        shutil.copy(module, tmp_path / "new.so")
+        os.replace(tmp_path / "new.so", module)  # as builds.redis_roaring_module replaces it
+        assert not service.start(tmp_path)
+        assert service.process(tmp_path).pid() not in (None, first)
     finally:
         service.process(tmp_path).stop()
 
