@@ -64,9 +64,23 @@ def test_the_replica_override_gives_the_site_a_writable_in_sync_replica(compose:
     assert settings.redis_replica_urls == ("redis://redis-replica:6379/0",)
 
 
-@pytest.mark.parametrize("file, service", [("docker-compose.yml", "redis"), ("docker-compose.replica.yml",
-                                                                                 "redis-replica")])
+REDIS_SERVICES = [("docker-compose.yml", "redis"), ("docker-compose.replica.yml", "redis-replica")]
+
+
+@pytest.mark.parametrize("file, service", REDIS_SERVICES)
 def test_redis_has_a_maxmemory_it_keeps_without_evicting(file: str, service: str) -> None:
     command = yaml.safe_load((ROOT / file).read_text())["services"][service]["command"]
     assert command[command.index("--maxmemory") + 1] == "${REDIS_MAXMEMORY:-14gb}"
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+
+
+@pytest.mark.parametrize("file, service", REDIS_SERVICES)
+def test_redis_loads_the_module_its_image_builds(file: str, service: str) -> None:
+    redis = yaml.safe_load((ROOT / file).read_text())["services"][service]
+    dockerfile = (ROOT / redis["build"] / "Dockerfile").read_text()
+    assert "RUN cargo build --release --locked" in dockerfile
+    copied = next(line.split()[-1] for line in dockerfile.splitlines() if line.startswith("COPY --from=build"))
+    command = redis["command"]
+    assert command[0] == "redis-server"
+    assert command[command.index("--loadmodule") + 1] == copied
+    assert (ROOT / redis["build"] / "Cargo.lock").exists()
