@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,9 +11,14 @@ from kafka import KafkaAdminClient, KafkaConsumer, OffsetAndMetadata, TopicParti
 from kafka.errors import CoordinatorNotAvailableError
 
 from runtime.settings import Settings
+from runtime.unreachable import unreachable_server
 
 # `dataget status` says Kafka does not answer after this long, not kafka-python's default 30 s.
 BOOTSTRAP_TIMEOUT_MS = 10_000
+# Seconds a wait for consumers goes on while Kafka does not answer: about what `dataget ingest` waits for it to take
+# records (its producer's 120 s delivery timeout and more), so a restart is ridden out and a dead Kafka is not.
+KAFKA_OUTAGE_S = 180.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,8 +33,9 @@ def group_lag(settings: Settings, group: str, topics: Sequence[str]) -> list[Top
     # Asking for a topic that doesn't exist yet must not create it with broker defaults.
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
                              allow_auto_create_topics=False, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
-    try:
+    admin = None
+    try:  # the consumer is closed also when Kafka stops answering before the admin client is made
+        admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
         committed = _committed_offsets(admin, group)
         result = []
         for topic in topics:
@@ -51,7 +58,8 @@ def group_lag(settings: Settings, group: str, topics: Sequence[str]) -> list[Top
         return result
     finally:
         consumer.close()
-        admin.close()
+        if admin is not None:
+            admin.close()
 
 
 def _committed_offsets(
@@ -77,11 +85,29 @@ def wait_for_lag_zero(
     timeout: float | None = None,
     on_progress: Callable[[int], None] | None = None,
     poll: float = 1.0,
+    outage: float = KAFKA_OUTAGE_S,
 ) -> None:
-    """Return once the group has consumed everything in the topics; TimeoutError after timeout seconds."""
+    """Return once the group has consumed everything in the topics; TimeoutError after timeout seconds.
+
+    A Kafka that stops answering meanwhile (restarted, say) is waited for, as the consumers wait for it; once it
+    has not answered for `outage` seconds its error is raised.
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
+    down_since: float | None = None
     while True:
-        lag = sum(t.lag for t in group_lag(settings, group, topics))
+        try:
+            lags = group_lag(settings, group, topics)
+        except Exception as exc:
+            server = unreachable_server(exc, settings)
+            now = time.monotonic()
+            down_since = now if down_since is None else down_since
+            if server is None or now - down_since > outage or (deadline is not None and now > deadline):
+                raise
+            log.warning("%s does not answer; waiting for it up to %.0f s (%s)", server, outage, exc)
+            time.sleep(poll)
+            continue
+        down_since = None
+        lag = sum(t.lag for t in lags)
         if on_progress:
             on_progress(lag)
         if lag == 0:

@@ -28,6 +28,7 @@ REQUEST_TIMEOUT_S = 15
 @dataclass(frozen=True)
 class Answer:
     sent: float  # time.monotonic() when the request was sent
+    answered: float  # and when its answer (or the failure) came
     kind: str  # INDEX or RECORD
     path: str
     status: int  # 0: no HTTP answer (refused, reset, timed out)
@@ -94,7 +95,7 @@ class SiteLoad:
             for kind, path in paths:
                 sent = time.monotonic()
                 status, retry_after = get(self._base_url + path)
-                self.answers.append(Answer(sent, kind, path, status, retry_after))
+                self.answers.append(Answer(sent, time.monotonic(), kind, path, status, retry_after))
             self._stop.wait(self._pause)
 
 
@@ -111,9 +112,9 @@ def unavailable(answers: Sequence[Answer], kinds: Sequence[str], since: float, u
 
 
 def back_at(answers: Sequence[Answer], kinds: Sequence[str], since: float) -> float | None:
-    """When the first 200 to a request of kinds was sent after since and after the last refusal (5xx, none) of such
-    a request: the site answering again; None if it never did."""
+    """When the first 200 came to a request of kinds sent after since and after the last refusal (5xx, none) of
+    such a request: the site answering again; None if it never did."""
     ours = [a for a in answers if a.kind in kinds and a.sent >= since]
     refused = [a.sent for a in ours if a.status == 0 or a.status >= 500]
     after = max(refused, default=since)
-    return next((a.sent for a in ours if a.status == 200 and a.sent >= after), None)
+    return next((a.answered for a in ours if a.status == 200 and a.sent >= after), None)
