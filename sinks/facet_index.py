@@ -20,10 +20,14 @@ the tail rank (TAIL_RANK), kept in a SET per item and filed per value only (k:{k
 that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
 (when few of those own anything in the tail, by their ti: sets; else in rounds that stop at a first match).
 
-Set or bitmap. A k:* key is a SET of numbers (compact intset when small) until it holds 512 numbers and >= 1/4096 of
-its number space, then a bitmap (STRING) for good: BITOP AND/OR + BITCOUNT over big values run in C in about a
-millisecond, small sets are filtered in Lua (BITFIELD GET batches), nothing walks a release. Bitmaps are written in
-whole 16 KB blocks, so those of a kind have one length (BITOP is slow past its shortest source).
+Set or roaring bitmap. A k:* or tr:* key is a SET of numbers (a compact intset) until it holds 512 numbers, then a
+roaring bitmap for good: the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's
+Redis; a FacetIndex checks for it on its first call). A roaring bitmap keeps its numbers in 64K blocks, each an
+array, a bitmap or runs, so it costs about what it holds (~2 bytes a member when dense) and its AND, OR and count
+(RBM.AND, RBM.OR, RBM.CARD, RBM.ANDCARD) run in C over the blocks both sides have, whatever the number space. Small
+sets are read into Lua or intersected by SINTER, and looked up in roaring bitmaps by RBM.MISMEMBER batches; nothing
+walks a release. An index whose big number sets are plain bitmaps (STRING keys) has an older layout: the scripts
+refuse it (IndexFormatError: rebuild it with `dataget reindex`).
 
 Key layout, all under `{ns}:`:
   gen                        bumped by every write that changed something; part of every cache key
@@ -36,22 +40,23 @@ Key layout, all under `{ns}:`:
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank)
   ot:{kind}:{item}           SET the item's owners in the tail
-  ti:{kind}:{n}, tr:{kind}   SET the items release number n owns in the tail; bitmap: releases owning any
+  ti:{kind}:{n}, tr:{kind}   SET the items release number n owns in the tail; SET or roaring bitmap: releases
+                             owning any
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind (the tail counts as one)
-  k:{kind}:{rank}:{f}:{v}    SET or bitmap of items (see above), rank 't' = the tail; facet '*' value '*' = every
-                             release, k:r:0:*:nom = releases without master
+  k:{kind}:{rank}:{f}:{v}    SET or roaring bitmap of items (see above), rank 't' = the tail; facet '*' value '*' =
+                             every release, k:r:0:*:nom = releases without master
   tc:{kind}:{item}           HASH "facet<NUL>value" -> how many of the item's tail owners have it
   vid, video                 HASH YouTube id -> video number; video number -> "YouTube id<TAB>title"
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded
   q:{gen}:{hash}             HASH cached counts and result sets of a query (short TTL, dies with the generation)
-  tmp:{gen}:{hash}:{n}       result bitmaps of a cached query (TTL; intermediate ones are deleted at once)
-  tmp:counts:{n}             a facet_counts call's selection and scratch (deleted before it returns)
+  tmp:{gen}:{hash}:{n}       result roaring bitmaps of a cached query (TTL; intermediate ones are deleted at once)
+  tmp:counts:{n}             a facet_counts call's selection and its SETs (deleted before it returns)
 A release is indexed only while it has at least one YouTube video.
 
-Samples: from a bitmap result, the first set bit at or after random bit offsets (Park-Miller generator, seeded by the
-query seed, so reproducible); from a small result, a seeded partial shuffle. Each sampled video names the release of
-its first owner (by rank) that matches the query.
+Samples: a partial shuffle of the result's ranks (Park-Miller generator, seeded by the query seed, so reproducible),
+uniform over the result; a big result gives the video at each drawn rank by RBM.SELECT. Each sampled video names the
+release of its first owner (by rank) that matches the query.
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 import orjson
@@ -82,15 +88,14 @@ from sinks.facets import fold, release_facets, release_videos
 from sinks.lua_source import script_source
 
 # Query results stay cached this long (a write also invalidates them by bumping the generation): long enough for a
-# preview followed by a playlist request. Short, since a cached result keeps up to two bitmaps of one bit per
-# release / video (at 1 M releases ~0.4 MB per query; at 800 cold queries/s, 5 s hold ~1.5 GB).
+# preview followed by a playlist request. Short, since a cached result keeps up to two roaring bitmaps of its
+# releases and videos (up to ~2 bytes per matching number).
 CACHE_TTL_S = 5
 # A prefix search ranks at most this many matching values by release count.
 PREFIX_SCAN_MAX = 20000
 # Counting within a selection, the values with the most releases in the whole index are the candidates: twice as
-# many as asked for, at least 12. Each costs a BITOP AND and a BITCOUNT over one bit per release, or lookups of a
-# small set's members. bench/facet_counts.py, 100,000 indexed releases, label facet: 60 candidates 4.1 ms of Redis
-# CPU, 20 1.9 ms, 12 0.8 ms (a cold query: 2.1 ms).
+# many as asked for, at least 12. Each costs an RBM.ANDCARD with the selection, or lookups of a small set's members
+# (bench/facet_counts.py measures the cost per candidate).
 FACET_COUNT_CANDIDATES_MIN = 12
 
 
@@ -100,8 +105,21 @@ def facet_count_candidates(limit: int) -> int:
 WRITE_CHUNK = 250
 
 
-# query.lua starts the message of an index-layout error with this; Redis wraps it in script details.
+# The scripts start the message of an index-layout error with this; Redis wraps it in script details.
 _INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
+# The name the roaring module (stack/redis_roaring) registers, as MODULE LIST shows it.
+ROARING_MODULE = "roaring"
+
+
+@contextmanager
+def _index_format_errors() -> Iterator[None]:
+    """A script's error about an index of an older layout, raised as IndexFormatError."""
+    try:
+        yield
+    except ResponseError as exc:
+        if (old_layout := _INDEX_FORMAT.search(str(exc))) is None:
+            raise
+        raise IndexFormatError(old_layout.group(1)) from None
 
 
 def _text(value: Any) -> str:
@@ -166,6 +184,14 @@ async def check_single_instance(redis: Redis) -> None:
             "cluster cannot route): point DATAGET_REDIS_URL at a standalone Redis or a primary with replicas")
 
 
+async def check_roaring_module(redis: Redis) -> None:
+    modules = [{_text(k): _text(v) for k, v in module.items()} for module in await redis.module_list()]
+    if not any(module.get("name") == ROARING_MODULE for module in modules):
+        raise IndexServerError(
+            f"the facet index's Redis needs the {ROARING_MODULE!r} module (stack/redis_roaring), which keeps its "
+            "big number sets: load it with --loadmodule (docs/operations.md); `dataget stack up` starts Redis with it")
+
+
 def seed_state(seed: int) -> int:
     """A well-mixed start state in [1, 2^31 - 2] for the Lua Park-Miller generator."""
     return int.from_bytes(hashlib.sha256(str(seed).encode()).digest()[:8], "big") % 2147483646 + 1
@@ -186,6 +212,7 @@ class FacetIndex:
     async def _check_server(self) -> None:
         if not self._server_checked:
             await check_single_instance(self._redis)
+            await check_roaring_module(self._redis)
             self._server_checked = True
 
     def _key(self, *parts: str) -> str:
@@ -200,7 +227,8 @@ class FacetIndex:
                 for record_id, payload in items[start:start + WRITE_CHUNK]:
                     args += [str(record_id), payload]
                 await script(args=args, client=pipe)
-            await pipe.execute()
+            with _index_format_errors():
+                await pipe.execute()
 
     async def apply_releases(self, batch: Sequence[tuple[int, Release | None]]) -> None:
         """Upsert releases (None = tombstone); re-applying a batch, whole or half done, converges."""
@@ -213,12 +241,8 @@ class FacetIndex:
     async def query(self, q: FacetQuery, active_key: str = "") -> QueryResult:
         """With active_key, the index version that key names (this one while it is unset), read in the script."""
         await self._check_server()
-        try:
+        with _index_format_errors():
             releases, videos, flat = await self._query(args=query_script_args(self._ns, q, active_key))
-        except ResponseError as exc:
-            if (old_layout := _INDEX_FORMAT.search(str(exc))) is None:
-                raise
-            raise IndexFormatError(old_layout.group(1)) from None
         sample = [
             SampleVideo(video_id=_text(flat[i]), title=_text(flat[i + 1]), release_id=int(flat[i + 2]))
             for i in range(0, len(flat), 3)
@@ -258,7 +282,9 @@ class FacetIndex:
         lex = ["[" + folded, "[" + folded + "\xff"] if folded else ["", ""]
         candidates = facet_count_candidates(limit)
         args = [self._ns, active_key, facet, *lex, str(limit), str(candidates), str(PREFIX_SCAN_MAX), *others]
-        flat = await self._facet_counts(args=args)
+        await self._check_server()
+        with _index_format_errors():
+            flat = await self._facet_counts(args=args)
         return [FacetValue(value=_text(flat[i]), releases=int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     async def generation(self, active_key: str = "") -> str:

@@ -2,7 +2,8 @@
 -- (kind x items of those releases). ARGV: namespace, then per master: id, payload ('' = remove) as JSON
 -- {"v": [[youtube id, title]]}. Returns how many masters changed.
 -- prelude: write
--- uses: filed_under, flush, hget, hset, key, sync, video_number, write_buffered
+-- uses: check_layout, filed_under, flush, hget, hset, key, sync, video_number, write_buffered
+check_layout()
 local changes = 0
 for a = 2, #ARGV, 2 do
   local mid, payload = ARGV[a], ARGV[a + 1]

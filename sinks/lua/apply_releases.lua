@@ -2,8 +2,9 @@
 -- ARGV: namespace, then per release: id, payload ('' = remove) as JSON
 -- {"f": {facet: {value: folded}}, "v": [[youtube id, title]], "m": master id | null}. Returns how many changed.
 -- prelude: write
--- uses: add_to, filed_under, flush, hset, items_of, key, raise_to, set_u32, sync, video_number, write_buffered
+-- uses: add_to, check_layout, filed_under, flush, hset, items_of, key, raise_to, set_u32, sync, video_number, write_buffered
 local KINDS = {'r', 'v', 'm', 'x'}
+check_layout()
 
 -- Release counts per facet value, summed over the call and written once per value; folded forms for prefix search.
 local deltas, folded = {}, {}  -- by facet, then value

@@ -12,17 +12,14 @@ end
 -- Numbers go to redis.call as '%d' strings where many go: Redis 7.0 prints a Lua number with '%.17g', slowly.
 local fmt = string.format
 
--- A member set of numbers becomes a bitmap once it holds BITMAP_MIN numbers and at least 1/BITMAP_DENSITY of its
--- number space. A query ORs and ANDs bitmaps in C, but copies every member of a set into Lua and back. Measured at
--- 1 M releases (bench/query.py, one client): density 1/256 -> mean cold query 6.4 ms, 1.7 KB Redis per release;
--- 1/1024 -> 2.5 ms, 1.6 KB; 1/4096 -> 1.5 ms, 2.2 KB. The density bound keeps a bitmap at <= 512 bytes a member
--- however big the dump grows.
-local BITMAP_MIN = 512
-local BITMAP_DENSITY = 4096
-local SEQ = {r = 'r', v = 'v', x = 'v', m = 'm'}
--- Bitmaps are written in whole blocks of this many bytes, so those of a kind mostly have one length (see bitop in
--- query.lua); at most 16 KB more per bitmap.
-local PAD_BYTES = 16384
+-- A member set of numbers becomes a roaring bitmap (the roaring module's type, RBM.* commands) once it holds
+-- ROARING_MIN numbers. Below that a SET is a compact intset (4 bytes a member), while a roaring bitmap costs ~130
+-- bytes plus ~40 per 64K block of numbers it touches; past Redis' set-max-intset-entries (512) a SET turns into a
+-- hash table of ~50 bytes a member, and a query copies a SET's members into Lua but ANDs and ORs roaring bitmaps
+-- in C.
+local ROARING_MIN = 512
+-- Numbers per SMISMEMBER, RBM.MISMEMBER, RBM.ADD, BITFIELD ... call (Lua's unpack takes at most ~8000 arguments).
+local BATCH = 1000
 -- Ranks whose owners are also kept in u32 arrays (most videos have one or two owners).
 local OWNER_ARRAYS = 2
 -- Owners at this rank and above share a tail filed per value (k:{kind}:t:{f}:{v}) instead of a rank each: a video
@@ -30,23 +27,89 @@ local OWNER_ARRAYS = 2
 -- masters of 300-2,000 releases: one genre 36 ms, now 1.3 ms). bench/query.py over HTTP, p95: 55 ms with 16, 46 ms
 -- with 8. Changing it changes the index format (rebuild with `dataget reindex`).
 local TAIL_RANK = 8
+-- Starts the error of an index of an older layout (sinks/facet_index.py makes it an IndexFormatError).
+local INDEX_FORMAT = 'INDEX_FORMAT '
+
+-- The facets of a query in ARGV from position `first` on (per facet: name, number of values, values...), as
+-- {{name, {values}}, ...}.
+local function facet_args(first)
+  local out, i = {}, first
+  while i <= #ARGV do
+    local n = tonumber(ARGV[i + 1])
+    out[#out + 1] = {ARGV[i], {unpack(ARGV, i + 2, i + 1 + n)}}
+    i = i + 2 + n
+  end
+  return out
+end
 
 local function in_chunks(list, per, fn)
   for s = 1, #list, per do fn(unpack(list, s, math.min(s + per - 1, #list))) end
 end
 
--- Zero bytes up to `bytes` long (never over a byte already there).
-local function pad_bitmap(k, bytes)
-  if redis.call('STRLEN', k) < bytes then redis.call('SETRANGE', k, bytes - 1, '\0') end
+-- Adds numbers to the roaring bitmap k (created when missing).
+local function add_numbers(k, numbers)
+  in_chunks(numbers, BATCH, function(...) redis.call('RBM.ADD', k, ...) end)
 end
 
--- BITFIELD SET of many bits to one value ('0' or '1'), in calls of at most 1000 bits.
-local function set_bits(k, items, bit)
-  in_chunks(items, 1000, function(...)
-    local args, c = {}, 0
-    for _, item in ipairs({...}) do
-      args[c + 1] = 'SET'; args[c + 2] = 'u1'; args[c + 3] = string.format('%d', item); args[c + 4] = bit; c = c + 4
+-- An index whose every-release or every-video key is a plain bitmap (STRING) was built by scripts that kept big
+-- number sets as plain bitmaps: refused rather than misread.
+local function check_layout()
+  for _, kind in ipairs({'r', 'v'}) do
+    if redis.call('TYPE', key('k', kind, 0, '*', '*')).ok == 'string' then
+      error(INDEX_FORMAT .. 'index ' .. ns .. ' keeps its number sets as plain bitmaps, an older layout: ' ..
+        'rebuild it with `dataget reindex`')
     end
-    redis.call('BITFIELD', k, unpack(args))
-  end)
+  end
+end
+
+-- The keys of ks that exist, roaring bitmaps apart from SETs: {bms = keys, sets = keys}. A plain bitmap among them
+-- is an index of an older layout.
+local function typed_keys(ks)
+  local fk = {bms = {}, sets = {}}
+  for _, k in ipairs(ks) do
+    local t = redis.call('TYPE', k).ok
+    if t == 'roaringbm' then
+      fk.bms[#fk.bms + 1] = k
+    elseif t == 'set' then
+      fk.sets[#fk.sets + 1] = k
+    elseif t ~= 'none' then
+      error(INDEX_FORMAT .. 'index ' .. ns .. ' holds ' .. k .. ' as a ' .. t .. ', an older layout: ' ..
+        'rebuild it with `dataget reindex`')
+    end
+  end
+  return fk
+end
+
+-- The intersection of roaring bitmaps stored at the temporary key dest, expiring after ttl seconds: {bm = dest}, or
+-- nil when it is empty (then no key is stored).
+local function and_into(dest, bms, ttl)
+  if redis.call('RBM.AND', dest, unpack(bms)) == 0 then return nil end
+  redis.call('EXPIRE', dest, ttl)
+  return {bm = dest}
+end
+
+-- 1 or 0 for each of numbers: is it a member of k (command: SMISMEMBER for a SET, RBM.MISMEMBER for a roaring
+-- bitmap).
+local function mismember(command, k, numbers)
+  local out = {}
+  for s = 1, #numbers, BATCH do
+    for j, b in ipairs(redis.call(command, k, unpack(numbers, s, math.min(s + BATCH - 1, #numbers)))) do
+      out[s + j - 1] = b
+    end
+  end
+  return out
+end
+
+-- The numbers of cand that are in one of the keys of fk (typed_keys), in cand's order.
+local function filter(cand, fk)
+  local hit = {}
+  for _, k in ipairs(fk.bms) do
+    for j, b in ipairs(mismember('RBM.MISMEMBER', k, cand)) do if b == 1 then hit[j] = true end end
+  end
+  for _, k in ipairs(fk.sets) do
+    for j, b in ipairs(mismember('SMISMEMBER', k, cand)) do if b == 1 then hit[j] = true end end
+  end
+  local kept = {}
+  for j, n in ipairs(cand) do if hit[j] then kept[#kept + 1] = n end end
+  return kept
 end

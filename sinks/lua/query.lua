@@ -3,29 +3,22 @@
 -- else the namespace is the version used while the key is unset), then per facet: name, number of values, values...
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
 -- prelude: common
--- uses: fmt, key, ns, OWNER_ARRAYS, pad_bitmap, set_bits, TAIL_RANK
+-- uses: add_numbers, and_into, BATCH, check_layout, facet_args, filter, fmt, INDEX_FORMAT, key, mismember, ns, OWNER_ARRAYS, TAIL_RANK, typed_keys
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's bitmaps outlive it
-local BATCH = 1000  -- numbers per BITFIELD call (Lua's unpack takes at most ~8000 arguments)
 local TAIL_CHECK = 64  -- owners per item and SSCAN round (first_tail_owners_in)
 local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
-local INDEX_FORMAT = 'INDEX_FORMAT '  -- starts the error of an index of an older layout (sinks/facet_index.py)
 
 -- The active version is read here, atomic with the query: a reindex switch (and the old version's drop right
 -- after) never meets a query half way.
 if ARGV[8] ~= '' then ns = redis.call('GET', ARGV[8]) or ns end
 
-local facets, i = {}, 9
-while i <= #ARGV do
-  local n = tonumber(ARGV[i + 1])
-  facets[#facets + 1] = {ARGV[i], {unpack(ARGV, i + 2, i + 1 + n)}}
-  i = i + 2 + n
-end
+local facets = facet_args(9)
 if #facets == 0 then facets = {{'*', {'*'}}} end
 
--- Temporary bitmaps and cached results are not data: keep them out of the AOF (and replicas), where each query
--- would otherwise append its BITOPs and BITFIELD writes.
+-- Temporary number sets and cached results are not data: keep them out of the AOF (and replicas), where each query
+-- would otherwise append its RBM.AND, RBM.OR and RBM.ADD writes.
 redis.set_repl(redis.REPL_NONE)
 
 local gen = redis.call('GET', key('gen')) or '0'
@@ -35,38 +28,21 @@ local function temp()
   return fmt('%s:%d', tmp, tmps)
 end
 
--- The unsigned fields of `width` bits at the given slots of k (slot n at bit n * stride, stride defaults to width),
--- by BITFIELD_RO batches.
-local function fields(k, width, slots, stride)
+-- The unsigned fields of `width` bits at the given slots of the array k (slot n at bit n * width), by BITFIELD_RO
+-- batches.
+local function fields(k, width, slots)
   local out, ftype, n = {}, 'u' .. width, 0
-  stride = stride or width
   for s = 1, #slots, BATCH do
     local args, c = {}, 0
     for j = s, math.min(s + BATCH - 1, #slots) do
-      args[c + 1] = 'GET'; args[c + 2] = ftype; args[c + 3] = fmt('%d', slots[j] * stride); c = c + 3
+      args[c + 1] = 'GET'; args[c + 2] = ftype; args[c + 3] = fmt('%d', slots[j] * width); c = c + 3
     end
     for _, b in ipairs(redis.call('BITFIELD_RO', k, unpack(args))) do n = n + 1; out[n] = b end
   end
   return out
 end
 
--- BITOP over bitmaps of one length. Past its shortest source BITOP goes byte by byte (Redis 7.0; at 1 M releases
--- an OR of four 240 KB video bitmaps took 127 µs with ragged ends, 49 µs padded). Writes pad bitmaps to whole
--- PAD_BYTES of their number space; one not written since the space grew is padded here. Zero bytes change no
--- answer, so this stays unreplicated like the rest of the query's writes.
-local function bitop(op, dest, bms)
-  local lengths, longest = {}, 0
-  for j, k in ipairs(bms) do
-    lengths[j] = redis.call('STRLEN', k)
-    if lengths[j] > longest then longest = lengths[j] end
-  end
-  for j, k in ipairs(bms) do
-    if lengths[j] < longest then pad_bitmap(k, longest) end
-  end
-  redis.call('BITOP', op, dest, unpack(bms))
-end
-
--- A number set is {bm = bitmap key} or {list = array of numbers}; nil is empty.
+-- A number set is {bm = roaring bitmap key} or {list = array of numbers}; nil is empty.
 local function distinct(list)
   local seen, out = {}, {}
   for _, n in ipairs(list) do
@@ -76,7 +52,7 @@ local function distinct(list)
   return out
 end
 
--- Union of number sets: bitmaps ORed in C, small lists added bit by bit.
+-- Union of number sets: roaring bitmaps ORed in C, small lists added to the result.
 local function union(sets)
   local bms, list = {}, {}
   for _, s in ipairs(sets) do
@@ -85,13 +61,13 @@ local function union(sets)
   if #bms == 0 then return #list > 0 and {list = distinct(list)} or nil end
   if #bms == 1 and #list == 0 then return {bm = bms[1]} end
   local dest = temp()
-  bitop('OR', dest, bms)
-  set_bits(dest, list, '1')
+  redis.call('RBM.OR', dest, unpack(bms))
+  add_numbers(dest, list)
   redis.call('EXPIRE', dest, temp_ttl)
   return {bm = dest}
 end
 
--- Intersection: bitmaps ANDed in C; with a list among them, the smallest list filtered by the others.
+-- Intersection: roaring bitmaps ANDed in C; with a list among them, the smallest list filtered by the others.
 local function intersect(sets)
   local bms, lists = {}, {}
   for _, s in ipairs(sets) do
@@ -100,10 +76,7 @@ local function intersect(sets)
   end
   if #lists == 0 then
     if #bms == 1 then return {bm = bms[1]} end
-    local dest = temp()
-    bitop('AND', dest, bms)
-    redis.call('EXPIRE', dest, temp_ttl)
-    return {bm = dest}
+    return and_into(temp(), bms, temp_ttl)
   end
   table.sort(lists, function(a, b) return #a < #b end)
   local cand = lists[1]
@@ -115,26 +88,21 @@ local function intersect(sets)
   end
   for _, bm in ipairs(bms) do
     if #cand == 0 then break end
-    local kept = {}
-    for j, b in ipairs(fields(bm, 1, cand)) do if b == 1 then kept[#kept + 1] = cand[j] end end
-    cand = kept
+    cand = filter(cand, {bms = {bm}, sets = {}})
   end
   return #cand > 0 and {list = cand} or nil
 end
 
 local function count(s)
   if not s then return 0 end
-  return s.bm and redis.call('BITCOUNT', s.bm) or #s.list
+  return s.bm and redis.call('RBM.CARD', s.bm) or #s.list
 end
 
--- The keys of a facet's values for a kind and owner rank, bitmaps apart from sets; nil when none exists.
+-- The keys of a facet's values for a kind and owner rank, roaring bitmaps apart from sets; nil when none exists.
 local function facet_keys(kind, rank, f, values)
-  local fk = {bms = {}, sets = {}}
-  for _, v in ipairs(values) do
-    local k = key('k', kind, rank, f, v)
-    local t = redis.call('TYPE', k).ok
-    if t == 'string' then fk.bms[#fk.bms + 1] = k elseif t == 'set' then fk.sets[#fk.sets + 1] = k end
-  end
+  local ks = {}
+  for j, v in ipairs(values) do ks[j] = key('k', kind, rank, f, v) end
+  local fk = typed_keys(ks)
   if #fk.bms + #fk.sets == 0 then return nil end
   return fk
 end
@@ -151,26 +119,9 @@ local function materialize(fk)
   return union(sets)
 end
 
--- Which of cand are filed under one of the facet's keys (bitmaps: BITFIELD batches, sets: SMISMEMBER).
-local function filter(cand, fk)
-  local hit = {}
-  for _, bm in ipairs(fk.bms) do
-    for j, b in ipairs(fields(bm, 1, cand)) do if b == 1 then hit[j] = true end end
-  end
-  for _, k in ipairs(fk.sets) do
-    for s = 1, #cand, BATCH do
-      local found = redis.call('SMISMEMBER', k, unpack(cand, s, math.min(s + BATCH - 1, #cand)))
-      for j, b in ipairs(found) do if b == 1 then hit[s + j - 1] = true end end
-    end
-  end
-  local kept = {}
-  for j, n in ipairs(cand) do if hit[j] then kept[#kept + 1] = n end end
-  return kept
-end
-
 -- Items filed under every facet. Facets of small sets only are intersected in C (SINTER over each one's union), so
--- only their common members reach Lua, which then looks them up in the facets with bitmaps; with no such facet,
--- bitmaps are ANDed in C.
+-- only their common members reach Lua, which then looks them up in the facets with roaring bitmaps; with no such
+-- facet, roaring bitmaps are ORed and ANDed in C.
 local function and_facets(fks)
   local small, big = {}, {}
   for _, fk in ipairs(fks) do
@@ -208,7 +159,7 @@ local function members_in(s, numbers)
   local out = {}
   if not s or #numbers == 0 then return out end
   if s.bm then
-    for j, b in ipairs(fields(s.bm, 1, numbers)) do if b == 1 then out[numbers[j]] = true end end
+    for j, b in ipairs(mismember('RBM.MISMEMBER', s.bm, numbers)) do if b == 1 then out[numbers[j]] = true end end
   else
     local inside = {}
     for _, m in ipairs(s.list) do inside[tonumber(m)] = true end
@@ -217,20 +168,12 @@ local function members_in(s, numbers)
   return out
 end
 
--- The numbers of a number set in ascending order; `count`, when known, spares looking past the last one.
-local function list_of(s, count)
-  if not s.bm then
-    local out = {}
-    for j, n in ipairs(s.list) do out[j] = n end
-    table.sort(out)
-    return out
-  end
-  local out, pos = {}, redis.call('BITPOS', s.bm, '1')
-  while pos >= 0 do
-    out[#out + 1] = pos
-    if #out == count then break end
-    pos = redis.call('BITPOS', s.bm, '1', fmt('%d', pos + 1), '-1', 'BIT')
-  end
+-- The numbers of a number set in ascending order.
+local function list_of(s)
+  if s.bm then return redis.call('RBM.MEMBERS', s.bm) end
+  local out = {}
+  for j, n in ipairs(s.list) do out[j] = n end
+  table.sort(out)
   return out
 end
 
@@ -319,18 +262,12 @@ local function matching_tail(kind, rel, found)
   local known = members_in(found, all)
   for _, v in ipairs(all) do if not known[v] then items[#items + 1] = v end end
   -- The matching releases that own something in the tail: often few enough to take their tail items in C.
+  if #items == 0 then return nil end
+  local owners = typed_keys({key('tr', kind)})
+  local owning = (#owners.bms + #owners.sets > 0) and intersect({rel, materialize(owners)})
+  if not owning then return nil end
   local out, few = {}, nil
-  if #items == 0 or redis.call('EXISTS', key('tr', kind)) == 0 then return nil end
-  if rel.list then
-    local owns = members_in({bm = key('tr', kind)}, rel.list)
-    few = {}
-    for _, n in ipairs(rel.list) do if owns[n] then few[#few + 1] = n end end
-  else
-    local owning = temp()
-    bitop('AND', owning, {rel.bm, key('tr', kind)})
-    redis.call('EXPIRE', owning, temp_ttl)
-    if redis.call('BITCOUNT', owning) <= TAIL_MEET then few = list_of({bm = owning}) end
-  end
+  if owning.list or count(owning) <= TAIL_MEET then few = list_of(owning) end
   if few then
     local owned, keys = {}, {}
     for j, n in ipairs(few) do keys[j] = key('ti', kind, fmt('%d', n)) end
@@ -389,6 +326,7 @@ if hit[1] then
   releases, videos, rel, vid = tonumber(hit[1]), tonumber(hit[2]), cjson.decode(hit[3]), cjson.decode(hit[4])
   rel, vid = rel.none and nil or rel, vid.none and nil or vid
 else
+  check_layout()
   rel = matching_items('r')
   if unique == 'master' then
     -- Each master counts once, a release without one counts as itself; the masters' own videos count too.
@@ -406,8 +344,8 @@ else
   redis.call('HSET', cache, 'r', releases, 'v', videos, 'rel', cjson.encode(rel or {none = true}),
     'vid', cjson.encode(vid or {none = true}))
   redis.call('EXPIRE', cache, ttl)
-  -- Only the two results stay for the cache; intermediate bitmaps (each up to one bit per video) would pile up
-  -- by the gigabyte under load until they expire.
+  -- Only the two results stay for the cache; intermediate roaring bitmaps would pile up under load until they
+  -- expire.
   local kept = {[rel and rel.bm or ''] = true, [vid and vid.bm or ''] = true}
   for n = 1, tmps do
     local k = fmt('%s:%d', tmp, n)
@@ -423,37 +361,16 @@ end
 
 local picked = {}
 local want = math.min(limit, videos)
-if want > 0 and vid.bm and videos > 4 * want then
-  -- The first video at or after random bit offsets (distinct ones), nothing copied. Offsets stop at the highest
-  -- video number: past it lies only padding. The 32 bits at each offset come in one BITFIELD_RO per round; only
-  -- where they are all 0 does a BITPOS look further (one call per draw cost more than the rest of the sample).
-  local size, taken, first, draws = tonumber(redis.call('GET', key('seq', 'v'))) + 1, {}, nil, 0
-  while #picked < want and draws < want * 20 do
-    local offsets = {}
-    for j = 1, math.min(want - #picked, want * 20 - draws) do offsets[j] = rand_int(size) end
-    draws = draws + #offsets
-    for j, word in ipairs(fields(vid.bm, 32, offsets, 1)) do
-      local pos
-      if word > 0 then
-        local _, exponent = math.frexp(word)  -- the highest set bit of the word is the first one at the offset
-        pos = offsets[j] + 32 - exponent
-      else
-        pos = redis.call('BITPOS', vid.bm, '1', fmt('%d', offsets[j]), '-1', 'BIT')
-        if pos == -1 then
-          first = first or redis.call('BITPOS', vid.bm, '1')
-          pos = first
-        end
-      end
-      if not taken[pos] then taken[pos] = true; picked[#picked + 1] = pos end
-    end
-  end
-elseif want > 0 then
-  local members = list_of(vid, videos)
-  -- A seeded partial shuffle of the (small) result.
-  for j = 1, want do
-    local r = j + rand_int(#members - j + 1)
-    members[j], members[r] = members[r], members[j]
-    picked[j] = members[j]
+if want > 0 then
+  -- A seeded partial shuffle of the result's ranks (0 = its smallest number), its swaps kept in a table: `want`
+  -- distinct ranks in `want` draws, uniform over the result. A small result is listed once; a big one gives the
+  -- number at each drawn rank by RBM.SELECT, one call a draw, nothing copied.
+  local members, swapped = (vid.list or videos <= 4 * want) and list_of(vid), {}
+  for j = 0, want - 1 do
+    local r = j + rand_int(videos - j)
+    local rank = swapped[r] or r
+    swapped[r] = swapped[j] or j
+    picked[j + 1] = members and members[rank + 1] or redis.call('RBM.SELECT', vid.bm, fmt('%d', rank))
   end
 end
 

@@ -1,6 +1,6 @@
 -- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
 -- prelude: common
--- uses: BITMAP_DENSITY, BITMAP_MIN, fmt, in_chunks, key, OWNER_ARRAYS, pad_bitmap, PAD_BYTES, SEQ, set_bits, TAIL_RANK
+-- uses: add_numbers, BATCH, fmt, in_chunks, key, OWNER_ARRAYS, ROARING_MIN, TAIL_RANK
 
 -- Keys that most records of a call write (the seq and count counters, the video and owner hashes, the u32 owner
 -- arrays) are read through and written to this buffer, and reach Redis once per call (write_buffered): ~14 commands
@@ -75,13 +75,13 @@ end
 
 -- Filing changes are collected per key (last change of a member wins) and written by flush(), once per key and
 -- script call: keys like k:v:0:*:* are touched by every release of a batch.
-local pending, pending_kind = {}, {}
-local function file_member(k, item, kind, add)
-  if not pending[k] then pending[k] = {}; pending_kind[k] = kind end
+local pending = {}
+local function file_member(k, item, add)
+  if not pending[k] then pending[k] = {} end
   pending[k][item] = add
 end
 
--- One SREM or SADD of members s.. (at most 4000); false, with nothing written, when k holds a bitmap.
+-- One SREM or SADD of members s.. (at most 4000); false, with nothing written, when k holds a roaring bitmap.
 local function set_op(command, k, members, s)
   local reply = redis.pcall(command, k, unpack(members, s, math.min(s + 3999, #members)))
   if type(reply) == 'table' and reply.err then
@@ -91,8 +91,8 @@ local function set_op(command, k, members, s)
   return true
 end
 
--- SREM and SADD of members to k when it is a set (or new); false, with nothing written, when it is a bitmap. Most
--- keys are sets, so trying spares a TYPE call per key.
+-- SREM and SADD of members to k when it is a set (or new); false, with nothing written, when it is a roaring
+-- bitmap. Most keys are sets, so trying spares a TYPE call per key.
 local function set_members(k, adds, rems)
   for s = 1, #rems, 4000 do
     if not set_op('SREM', k, rems, s) then return false end
@@ -103,35 +103,24 @@ local function set_members(k, adds, rems)
   return true
 end
 
+-- A SET reaching ROARING_MIN members becomes a roaring bitmap for good (until its last member goes: RBM.REM then
+-- deletes the key).
 local function flush()
-  local spaces = {}
-  for kind, seq in pairs(SEQ) do spaces[kind] = counter(key('seq', seq)) end
   for k, members in pairs(pending) do
     local adds, rems = {}, {}
     for item, add in pairs(members) do
       if add then adds[#adds + 1] = item else rems[#rems + 1] = item end
     end
-    local space = spaces[pending_kind[k]]
-    local padded = (math.floor(space / 8 / PAD_BYTES) + 1) * PAD_BYTES
     if not set_members(k, adds, rems) then
-      set_bits(k, adds, '1')
-      set_bits(k, rems, '0')
-      if #rems > 0 and redis.call('BITPOS', k, 1) == -1 then
-        redis.call('DEL', k)
-      else
-        pad_bitmap(k, padded)
-      end
-    else
-      local card = #adds > 0 and redis.call('SCARD', k) or 0
-      if card >= BITMAP_MIN and card * BITMAP_DENSITY >= space then
-        local all = redis.call('SMEMBERS', k)
-        redis.call('DEL', k)
-        set_bits(k, all, '1')
-        pad_bitmap(k, padded)
-      end
+      add_numbers(k, adds)
+      in_chunks(rems, BATCH, function(...) redis.call('RBM.REM', k, ...) end)
+    elseif #adds > 0 and redis.call('SCARD', k) >= ROARING_MIN then
+      local all = redis.call('SMEMBERS', k)
+      redis.call('DEL', k)
+      add_numbers(k, all)
     end
   end
-  pending, pending_kind = {}, {}
+  pending = {}
 end
 
 -- The number of a YouTube id, handed out on first sight.
@@ -149,14 +138,14 @@ local function tail_key(kind, item)
   return key('ot', kind, item)
 end
 
--- The other way round, ti:{kind}:{owner} holds the items a release owns in the tail, and tr:{kind} has the bit of
--- every release owning any: a query meets the matching releases with the tail in one BITOP and one SUNION.
+-- The other way round, ti:{kind}:{owner} holds the items a release owns in the tail, and tr:{kind} (a SET or a
+-- roaring bitmap, as k:* keys) every release owning any: a query meets the matching releases with the tail in one
+-- intersection and one SUNION.
 local function link_tail_owner(kind, owner, item, add)
   if kind == 'M' then return end  -- masters owning their videos: no query looks for them
   local items = key('ti', kind, owner)
   if add then redis.call('SADD', items, item) else redis.call('SREM', items, item) end
-  local owns = redis.call('EXISTS', items)
-  if owns == (add and 1 or 0) then redis.call('SETBIT', key('tr', kind), owner, owns) end
+  if redis.call('EXISTS', items) == (add and 1 or 0) then file_member(key('tr', kind), fmt('%d', owner), add) end
 end
 
 -- owners: the item's owners below the tail when the caller has them already.
@@ -251,14 +240,14 @@ local function file_tail(kind, item, pairs_, add)
     local field = fv[1] .. '\0' .. fv[2]
     local c = redis.call('HINCRBY', counts, field, add and 1 or -1)
     if c == 0 then redis.call('HDEL', counts, field) end
-    if c == (add and 1 or 0) then file_member(key('k', kind, 't', fv[1], fv[2]), item, kind, add) end
+    if c == (add and 1 or 0) then file_member(key('k', kind, 't', fv[1], fv[2]), item, add) end
   end
 end
 
 local function file(kind, rank, item, pairs_, add)
   if rank >= TAIL_RANK then return file_tail(kind, item, pairs_, add) end
   for _, fv in ipairs(pairs_) do
-    file_member(key('k', kind, rank, fv[1], fv[2]), item, kind, add)
+    file_member(key('k', kind, rank, fv[1], fv[2]), item, add)
   end
 end
 

@@ -33,7 +33,7 @@ def brute_counts(releases: dict[int, dict], within: FacetQuery, facet: str, pref
 
 @pytest.fixture
 async def loaded(redis_client, isolated_settings) -> tuple[FacetIndex, dict[int, dict]]:
-    # 1,500 releases: the common values (genres, countries, labels) become bitmaps, the rarer stay sets.
+    # 1,500 releases: the common values (genres, countries, labels) become roaring bitmaps, the rarer stay sets.
     rng = random.Random(7)
     releases = {rid: synthetic_release(rng, rid) for rid in range(1, 1501)}
     index = FacetIndex(redis_client, isolated_settings.namespace)
@@ -45,7 +45,7 @@ async def test_counts_equal_brute_force_and_queries(loaded, redis_client, isolat
     index, releases = loaded
     keys = redis_client.scan_iter(f"{isolated_settings.namespace}:k:r:0:*")
     kinds = {await redis_client.type(k) async for k in keys}
-    assert kinds == {"set", "string"}  # both sets and bitmaps are counted
+    assert kinds == {"set", "roaringbm"}  # both sets and roaring bitmaps are counted
     rng = random.Random(3)
     for _ in range(40):
         within = random_query(rng)

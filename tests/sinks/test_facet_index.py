@@ -10,7 +10,7 @@ from facet_brute_force import COUNTRIES, FORMATS, STYLES, brute, random_query, s
 from redis.asyncio import Redis
 
 from schemas.query import FACETS, FacetQuery, IndexFormatError
-from sinks.facet_index import FacetIndex, IndexServerError, check_single_instance
+from sinks.facet_index import FacetIndex, IndexServerError, check_roaring_module, check_single_instance
 from sinks.facets import release_videos
 
 pytestmark = pytest.mark.stack
@@ -37,7 +37,9 @@ async def dump(redis_client: Redis, ns: str) -> dict[str, Any]:
             out[key] = await redis_client.hgetall(key)
         elif kind == "zset":
             out[key] = await redis_client.zrange(key, 0, -1, withscores=True)
-        else:  # bitmaps and u32 arrays are not UTF-8: compared as hex
+        elif kind == "roaringbm":
+            out[key] = await redis_client.execute_command("RBM.MEMBERS", key)
+        else:  # u32 arrays are not UTF-8: compared as hex
             out[key] = await redis_client.eval(HEX, 1, key)
     return out
 
@@ -94,8 +96,9 @@ async def test_a_famous_videos_matching_owner_is_found_deep_in_its_tail(index):
     assert [(s.video_id, s.release_id) for s in result.sample] == [("vid00000001", 555)]
 
 
-async def test_bitmaps_and_sets_mixed(index):
-    """Enough releases that big values and videos of the first owner ranks are bitmaps, small ones stay sets."""
+async def test_roaring_bitmaps_and_sets_mixed(index):
+    """Enough releases that big values and videos of the first owner ranks are roaring bitmaps, small ones stay
+    sets."""
     rng = random.Random(5)
     releases = {rid: synthetic_release(rng, rid, videos=3000) for rid in range(1, 4001)}
     masters = {m: {"id": m, "videos": [video(f"mst{m:08d}"), video("vid00000002")]} for m in (1, 4)}
@@ -103,7 +106,7 @@ async def test_bitmaps_and_sets_mixed(index):
     await index.apply_masters(list(masters.items()))
     filed = {(key.removeprefix(index._ns).split(":")[2], await index._redis.type(key))
              async for key in index._redis.scan_iter(f"{index._ns}:k:*")}
-    assert {("r", "string"), ("r", "set"), ("v", "string"), ("v", "set"), ("m", "set"), ("x", "set")} <= filed
+    assert {("r", "roaringbm"), ("r", "set"), ("v", "roaringbm"), ("v", "set"), ("m", "set"), ("x", "set")} <= filed
     await check_queries(index, releases, masters, rng, 80)
     changes = [(rid, None if rng.random() < 0.5 else synthetic_release(rng, rid, videos=3000))
                for rid in rng.sample(sorted(releases), 1500)]
@@ -137,9 +140,7 @@ async def test_items_with_more_owners_than_ranks_kept(index):
     await index.apply_releases([(rid, None) for rid in releases])
     await index.apply_masters([(m, None) for m in masters])
     left = [key async for key in index._redis.scan_iter(f"{index._ns}:*")]
-    assert [key for key in left if any(part in key for part in (":k:", ":tc:", ":ot:", ":ti:"))] == []
-    owning_tail = [key for key in left if ":tr:" in key]
-    assert owning_tail and {byte for key in owning_tail for byte in await index._redis.get(key)} == {"\x00"}
+    assert [key for key in left if any(part in key for part in (":k:", ":tc:", ":ot:", ":ti:", ":tr:"))] == []
 
 
 async def test_an_index_of_the_older_per_rank_layout_is_refused(index, redis_client):
@@ -148,6 +149,28 @@ async def test_an_index_of_the_older_per_rank_layout_is_refused(index, redis_cli
     await redis_client.set(f"{index._ns}:layers:v", 20)
     await redis_client.sadd(f"{index._ns}:k:v:8:*:*", 1)
     with pytest.raises(IndexFormatError, match=r"^index .* rebuild it with `dataget reindex`$"):
+        await index.query(FacetQuery({"genre": ("Rock",)}))
+
+
+async def test_an_index_of_plain_bitmaps_is_refused(index, redis_client):
+    """An index whose big number sets are plain bitmaps (STRING keys) is refused by queries, counts and writes."""
+    await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
+    ns = index._ns
+    # What the older scripts kept: every release and the Rock releases as plain bitmaps.
+    for key in (f"{ns}:k:r:0:*:*", f"{ns}:k:r:0:genre:Rock"):
+        await redis_client.delete(key)
+        await redis_client.setbit(key, 1, 1)
+    refused = r"^index .* plain bitmaps?.*rebuild it with `dataget reindex`$"
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.query(FacetQuery({"genre": ("Rock",)}))
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.facet_counts("genre", FacetQuery({"country": ("UK",)}))
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.apply_releases([(2, {"genres": ["Rock"], "videos": [video("bbbbbbbbbbb")]})])
+    # A plain bitmap met among a query's keys is refused even where the every-release key is not one.
+    await redis_client.delete(f"{ns}:k:r:0:*:*")
+    await redis_client.sadd(f"{ns}:k:r:0:*:*", 1)
+    with pytest.raises(IndexFormatError, match=r"^index .* holds .*k:r:0:genre:Rock as a string"):
         await index.query(FacetQuery({"genre": ("Rock",)}))
 
 
@@ -209,9 +232,8 @@ async def test_replay_and_half_applied_batch_converge(index, redis_client, isola
     # Removing everything leaves no index keys behind but counters and the number-indexed arrays (all owners 0).
     await index.apply_releases([(rid, None) for rid, _ in batch])
     left = {key.removeprefix(f"{ns}:") for key in await dump(redis_client, ns)}
-    # tr:* (releases owning items in the tail) exists once some item has more owners than ranks.
-    assert {key.split(":")[0] for key in left} - {"tr"} == {"seq", "count", "layers", "rid", "o0", "o1"}
-    arrays = [key for key in left if key.startswith(("o0:", "o1:", "tr:"))]
+    assert {key.split(":")[0] for key in left} == {"seq", "count", "layers", "rid", "o0", "o1"}
+    arrays = [key for key in left if key.startswith(("o0:", "o1:"))]
     assert {byte for key in arrays for byte in await redis_client.get(f"{ns}:{key}")} == {"\x00"}
     assert {await redis_client.get(f"{ns}:{key}") for key in left if key.startswith("count:")} == {"0"}
 
@@ -299,6 +321,22 @@ async def test_prefix_ranks_thousands_of_matches(index):
 class _ClusterRedis:
     async def info(self, section: str) -> dict[str, int]:
         return {"cluster_enabled": 1} if section == "cluster" else {}
+
+
+class _PlainRedis:
+    def __init__(self, modules: list[dict[bytes, object]]) -> None:
+        self._modules = modules
+
+    async def module_list(self) -> list[dict[bytes, object]]:
+        return self._modules
+
+
+async def test_a_redis_without_the_roaring_module_is_refused_with_a_reason(redis_client):
+    with pytest.raises(IndexServerError, match="needs the 'roaring' module"):
+        await check_roaring_module(_PlainRedis([]))  # type: ignore[arg-type]
+    with pytest.raises(IndexServerError, match="needs the 'roaring' module"):
+        await check_roaring_module(_PlainRedis([{b"name": b"search", b"ver": 1}]))  # type: ignore[arg-type]
+    await check_roaring_module(redis_client)  # the stack's Redis loads it
 
 
 async def test_a_redis_cluster_is_refused_with_a_reason():
