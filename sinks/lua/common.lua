@@ -13,10 +13,11 @@ end
 local fmt = string.format
 
 -- A member set of numbers becomes a roaring bitmap (the roaring module's type, RBM.* commands) once it holds
--- ROARING_MIN numbers. Below that a SET is a compact intset (4 bytes a member), while a roaring bitmap costs ~130
--- bytes plus ~40 per 64K block of numbers it touches; past Redis' set-max-intset-entries (512) a SET turns into a
--- hash table of ~50 bytes a member, and a query copies a SET's members into Lua but ANDs and ORs roaring bitmaps
--- in C.
+-- ROARING_MIN numbers: Redis keeps a SET of up to set-max-intset-entries (512) numbers as an intset, ~5 bytes a
+-- member, and past that as a hash table, ~45. A roaring bitmap pays ~40 bytes for each 64K block of numbers it
+-- touches: MEMORY USAGE of 511 random numbers, intset 2.6 KB, roaring 1.8 KB in a space of 250k numbers and 12 KB in
+-- one of 20M; of 1,024, a hash-table SET 41-49 KB, roaring 3.3-15 KB. And a query copies a SET's members into Lua
+-- but ANDs and ORs roaring bitmaps in C.
 local ROARING_MIN = 512
 -- Numbers per SMISMEMBER, RBM.MISMEMBER, RBM.ADD, BITFIELD ... call (Lua's unpack takes at most ~8000 arguments).
 local BATCH = 1000
