@@ -96,12 +96,13 @@ def fault_table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             reporter.write(table)
 
 
-def mongo_lost(mongo: MongoClient, settings: Settings, expected: dict[str, dict[int, dict[str, Any]]]) -> int:
-    """Expected documents missing or different in Mongo, and documents there that should not be."""
-    lost = 0
+def mongo_lost(mongo: MongoClient, settings: Settings,
+               expected: dict[str, dict[int, dict[str, Any]]]) -> dict[str, int]:
+    """Per entity: expected documents missing or different in Mongo, and documents there that should not be."""
+    lost = {}
     for entity, docs in expected.items():
         stored = {doc["id"]: doc for doc in mongo[settings.mongo_db][entity].find()}
-        lost += sum(1 for rid, doc in docs.items() if stored.get(rid) != doc) + len(stored.keys() - docs.keys())
+        lost[entity] = sum(1 for rid, doc in docs.items() if stored.get(rid) != doc) + len(stored.keys() - docs.keys())
     return lost
 
 
@@ -203,11 +204,11 @@ def test_a_process_killed_during_an_ingest_under_load_loses_nothing(
         if killed in SERVERS:
             stack_up(dataget_bin)  # whatever happened: the others share these servers
     try:
-        lost = mongo_lost(mongo, settings, expected_docs)
+        documents_lost = mongo_lost(mongo, settings, expected_docs)
     finally:
         mongo.close()
     counts = asyncio.run(index_state(settings))
-    lost += index_lost(counts, expected_counts)
+    lost = sum(documents_lost.values()) + index_lost(counts, expected_counts)
     [playlist] = fake.playlists()
     duplicates = len(playlist.video_ids) - len(set(playlist.video_ids))
     site_back = back_at(answers, kinds, kill_at)
@@ -220,7 +221,7 @@ def test_a_process_killed_during_an_ingest_under_load_loses_nothing(
         exits=", ".join(f"{e.name} exit {e.code} ×{n}" for e, n in sorted(exits.items(), key=str)), lost=lost,
         duplicates=duplicates))
 
-    assert lost == 0
+    assert documents_lost == dict.fromkeys(expected_docs, 0)
     assert counts == expected_counts
     assert (doc["state"], doc["done"]) == ("done", len(VIDEOS)), doc
     assert playlist.video_ids == VIDEOS  # each once, in order
