@@ -282,6 +282,24 @@ async def test_dense_seeded_sampling(index):
     assert (await index.query(q)).sample == result.sample
 
 
+async def test_a_sample_is_uniform_over_the_result_whatever_its_gaps(index):
+    """A result of 600 consecutive video numbers and 600 spread one in ten: both halves are drawn alike (drawing
+    numbers and taking the next member would pick the spread ones ~9 times in 10)."""
+    dense = range(1, 601)
+    spread = range(610, 6601, 10)
+    releases = [(rid, {"genres": ["Rock" if rid in dense or rid % 10 == 0 and rid in spread else "Pop"],
+                       "videos": [video(f"v{rid:010d}")]}) for rid in range(1, 6601)]
+    for start in range(0, len(releases), 2200):
+        await index.apply_releases(releases[start:start + 2200])
+    drawn = []
+    for seed in range(20):
+        result = await index.query(FacetQuery({"genre": ("Rock",)}, limit=50, seed=seed))
+        assert result.videos == 1200
+        drawn += [s.release_id for s in result.sample]
+    assert len(drawn) == 1000 and all(rid in dense or rid in spread for rid in drawn)
+    assert 0.4 < sum(rid in spread for rid in drawn) / len(drawn) < 0.6
+
+
 async def test_facet_values_prefix_accents_and_order(index):
     names = ["Björk"] * 3 + ["Bjorn Again"] * 2 + ["BJ Thomas", "Motörhead", "Sigur Rós"]
     await index.apply_releases(
