@@ -17,7 +17,7 @@ local fmt = string.format
 -- member, and past that as a hash table, ~45. A roaring bitmap pays ~40 bytes for each 64K block of numbers it
 -- touches: MEMORY USAGE of 511 random numbers, intset 2.6 KB, roaring 1.8 KB in a space of 250k numbers and 12 KB in
 -- one of 20M; of 1,024, a hash-table SET 41-49 KB, roaring 3.3-15 KB. And a query copies a SET's members into Lua
--- but ANDs and ORs roaring bitmaps in C.
+-- but ANDs and ORs roaring bitmaps in the module.
 local ROARING_MIN = 512
 -- Numbers per SMISMEMBER, RBM.MISMEMBER, RBM.ADD, BITFIELD ... call (Lua's unpack takes at most ~8000 arguments).
 local BATCH = 1000

@@ -10,7 +10,8 @@
 if ARGV[2] ~= '' then ns = redis.call('GET', ARGV[2]) or ns end
 local facet, lo, hi = ARGV[3], ARGV[4], ARGV[5]
 local limit, wanted, scan = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local LIST_MAX = 2048  -- a selection of up to this many releases is probed member by member, a bigger one ANDed in C
+-- A selection of up to this many releases is probed member by member, a bigger one ANDed by the module.
+local LIST_MAX = 2048
 local TEMP_TTL = '5'  -- temporary keys are deleted before the script returns; the TTL covers one that fails
 
 local others = facet_args(9)
@@ -51,7 +52,7 @@ end
 
 -- The selection's releases: {list = numbers} or {bm = roaring bitmap key}; false when none matches. A facet of
 -- small sets only gives the candidates, the others filter them; with roaring bitmaps in every facet, ORs and an
--- AND run in C.
+-- AND run in the module.
 local function selection()
   local fks, seed = {}, nil
   for j, fv in ipairs(others) do
@@ -96,9 +97,9 @@ local function as_set(list)
 end
 
 -- Each candidate is a roaring bitmap or a set of releases, and so is the selection. Roaring bitmap and roaring
--- bitmap: RBM.ANDCARD in C. A set against a set: SINTERCARD in C. A set against a roaring bitmap selection: either
--- each member looked up in the selection (Lua work per member of the candidates' sets), or the selection made a set
--- once (Lua work per release of the selection) and then SINTERCARD; whichever touches fewer numbers. A roaring
+-- bitmap: RBM.ANDCARD in the module. A set against a set: SINTERCARD in C. A set against a roaring bitmap selection:
+-- either each member looked up in the selection (Lua work per member of the candidates' sets), or the selection made
+-- a set once (Lua work per release of the selection) and then SINTERCARD; whichever touches fewer numbers. A roaring
 -- bitmap against a small selection list: the list's members looked up in it.
 local counts = totals  -- no other facet chosen: the whole index
 if #others > 0 then

@@ -6,7 +6,7 @@
 -- uses: add_numbers, and_into, BATCH, check_layout, facet_args, filter, fmt, INDEX_FORMAT, key, mismember, ns, OWNER_ARRAYS, TAIL_RANK, typed_keys
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
-local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's bitmaps outlive it
+local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's number sets outlive it
 local TAIL_CHECK = 64  -- owners per item and SSCAN round (first_tail_owners_in)
 local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
 
@@ -52,7 +52,7 @@ local function distinct(list)
   return out
 end
 
--- Union of number sets: roaring bitmaps ORed in C, small lists added to the result.
+-- Union of number sets: roaring bitmaps ORed by the module, small lists added to the result.
 local function union(sets)
   local bms, list = {}, {}
   for _, s in ipairs(sets) do
@@ -67,7 +67,7 @@ local function union(sets)
   return {bm = dest}
 end
 
--- Intersection: roaring bitmaps ANDed in C; with a list among them, the smallest list filtered by the others.
+-- Intersection: roaring bitmaps ANDed by the module; with a list among them, the smallest list filtered by the others.
 local function intersect(sets)
   local bms, lists = {}, {}
   for _, s in ipairs(sets) do
@@ -121,7 +121,7 @@ end
 
 -- Items filed under every facet. Facets of small sets only are intersected in C (SINTER over each one's union), so
 -- only their common members reach Lua, which then looks them up in the facets with roaring bitmaps; with no such
--- facet, roaring bitmaps are ORed and ANDed in C.
+-- facet, roaring bitmaps are ORed and ANDed by the module.
 local function and_facets(fks)
   local small, big = {}, {}
   for _, fk in ipairs(fks) do
