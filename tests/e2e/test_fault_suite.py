@@ -30,6 +30,7 @@ from cryptography.fernet import Fernet
 from pymongo import MongoClient
 
 from dataget.stack import service
+from dataget.stack.process import stop_children
 from dataget.standins.youtube import FakeYouTube
 from dataget.synth.dump_set import DumpSet, write_dump_set
 from producers.records import iter_records
@@ -42,7 +43,7 @@ from tests.fault_report import FaultRow, markdown_table
 from tests.index_counts import IndexCounts, expected_index, index_state
 from tests.playlist_job import publish_job, request_job, start_youtube_worker, wait_for_job
 from tests.site_load import INDEX, RECORD, SiteLoad, back_at, failures, running_site, unavailable
-from tests.supervisor import Supervisor
+from tests.supervisor import Starter, Supervisor
 from tests.worker_process import start_worker
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -131,6 +132,22 @@ def stack_up(dataget_bin: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def kill(killed: str, stack_settings: Settings, supervisor: Supervisor) -> None:
+    """SIGKILL a server of the local stack (found by its pid file, as `dataget stack` finds it) or a worker."""
+    if killed in SERVERS:
+        assert service(stack_settings, killed).process(stack_settings.stack_dir.resolve()).kill() is not None
+    else:
+        supervisor.kill(killed)
+
+
+def restart(killed: str, dataget_bin: Path, supervisor: Supervisor, starters: dict[str, Starter]) -> None:
+    """As an operator would: `dataget stack up` starts what is down; a worker's command is run again."""
+    if killed in SERVERS:
+        stack_up(dataget_bin)
+    else:
+        supervisor.start(killed, starters[killed])
+
+
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("killed", ["nothing", *WORKERS, *SERVERS])
 def test_a_process_killed_during_an_ingest_under_load_loses_nothing(
@@ -140,8 +157,8 @@ def test_a_process_killed_during_an_ingest_under_load_loses_nothing(
 ) -> None:
     if stack_settings.external_stack and killed in SERVERS:
         pytest.skip("needs the local stack: external servers are not ours to kill")
-    stack_dir = stack_settings.stack_dir.resolve()
     supervisor = Supervisor()
+    ingest: subprocess.Popen | None = None
     mongo: MongoClient[dict[str, Any]] = MongoClient(isolated_settings.mongo_url)
     try:
         with FakeYouTube(videos=VIDEOS) as fake:
@@ -149,9 +166,9 @@ def test_a_process_killed_during_an_ingest_under_load_loses_nothing(
                 **fake.settings_overrides(), token_key=Fernet.generate_key().decode(),
                 session_secret=Fernet.generate_key().decode(), rate_limit_per_s=0)  # the load is one client
             ensure_topics(settings)
-            starters = {"worker": lambda: start_worker(dataget_bin, settings, tmp_path / "worker.log"),
-                        "youtube-worker": lambda: start_youtube_worker(dataget_bin, settings,
-                                                                       tmp_path / "youtube-worker.log")}
+            starters: dict[str, Starter] = {
+                "worker": lambda: start_worker(dataget_bin, settings, tmp_path / "worker.log"),
+                "youtube-worker": lambda: start_youtube_worker(dataget_bin, settings, tmp_path / "youtube-worker.log")}
             for name, starter in starters.items():
                 supervisor.start(name, starter)
             genre = expected_counts[2].most_common(1)[0][0]
@@ -174,18 +191,12 @@ def test_a_process_killed_during_an_ingest_under_load_loses_nothing(
                 kill_at = started
                 if killed != "nothing":
                     kill_at = time.monotonic()
-                    if killed in SERVERS:
-                        assert service(stack_settings, killed).process(stack_dir).kill() is not None
-                    else:
-                        supervisor.kill(killed)
+                    kill(killed, stack_settings, supervisor)
                     at_s = kill_at - started
                     # The held insert is answered now: the YouTube worker goes on while the server is down.
                     hold.release.set()
                     time.sleep(DOWN_S)
-                    if killed in SERVERS:
-                        stack_up(dataget_bin)
-                    else:
-                        supervisor.start(killed, starters[killed])
+                    restart(killed, dataget_bin, supervisor, starters)
                     down_s = time.monotonic() - kill_at
                 else:
                     hold.release.set()
@@ -201,6 +212,8 @@ def test_a_process_killed_during_an_ingest_under_load_loses_nothing(
         exits = Counter(supervisor.exits)
     finally:
         supervisor.close()
+        if ingest is not None:
+            stop_children([ingest])
         if killed in SERVERS:
             stack_up(dataget_bin)  # whatever happened: the others share these servers
     try:
