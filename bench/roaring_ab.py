@@ -1,4 +1,4 @@
-"""Plain Redis bitmaps (the facet index today) against the roaring-bitmap module prototype (stack/redis_roaring).
+"""Plain Redis bitmaps against the roaring-bitmap module's type (stack/redis_roaring), number set by number set.
 
     python bench/roaring_ab.py                                 # number spaces of 2M and 20M videos
     python bench/roaring_ab.py --spaces 2000000 --reps 50
