@@ -8,7 +8,7 @@ the workers' lag on its topic is 0; peak RSS of each process (ingest, its parser
 FerretDB and Redis); what the throwaway namespace holds on disk: its topics' log directories, its FerretDB
 collections, its Redis keys' memory and AOF. Redis is a private one with the stack's options (as in bench/scale.py),
 so its memory, CPU and AOF are this index's alone and others' restarts of the stack's Redis do not stall the run.
-(b) Revision 1 with the issue's churn (MONTH: 2 % changed, 0.4 % deleted, 0.5 % new) through the same state and
+(b) Revision 1 with a month's churn (MONTH: 2 % changed, 0.4 % deleted, 0.5 % new) through the same state and
 workers: messages per entity (changed, tombstones, new), time until Mongo and the index reflect it, and wall time per
 published message. (c) Both, and the disk, projected linearly to the full catalogue (FULL). Last lines
 `first_ingest_s_full`, `month_later_s_full`, `disk_gb_full`, each "(projected from N)".
@@ -46,7 +46,7 @@ from runtime.settings import MONGO_DOCUMENTS, Settings, memory_bytes, physical_m
 from runtime.topic_admin import ensure_topics
 from schemas.topics import indexer_group_id
 
-# The 2026-09 dumps (issue 14).
+# The entity counts of the 2026-09 dumps.
 FULL = {"artists": 10_203_002, "labels": 2_415_476, "masters": 2_589_349, "releases": 19_417_067}
 MONTH = Churn(change=0.02, remove=0.004, new=0.005)
 GB = 1e9
