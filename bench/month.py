@@ -52,6 +52,7 @@ MONTH = Churn(change=0.02, remove=0.004, new=0.005)
 GB = 1e9
 COUNTS = re.compile(r"(\w+)=(\d+)")
 INGEST_ATTEMPTS = 3
+SERVERS = ("kafka", "mongo", "redis")  # as bench/pipeline.py's listening_servers names them
 
 
 @dataclass
@@ -128,14 +129,14 @@ def run_phase(settings: Settings, files: dict[str, Path], current: list[psutil.P
     return phase
 
 
-def server_role(settings: Settings, name: str, process: psutil.Process) -> Callable[[], list[psutil.Process]]:
-    """A local server's process, found again by its port once it was restarted."""
+def server_role(settings: Settings, name: str, process: psutil.Process | None) -> Callable[[], list[psutil.Process]]:
+    """A local server's process, looked for again by its port while it is not running (restarted by someone)."""
     found = [process]
 
     def current() -> list[psutil.Process]:
-        if not found[0].is_running():
-            found[0] = listening_servers(settings).get(name, found[0])
-        return found[:1]
+        if found[0] is None or not found[0].is_running():
+            found[0] = listening_servers(settings).get(name)
+        return [p for p in found if p is not None]
     return current
 
 
@@ -230,7 +231,7 @@ def run(args: argparse.Namespace, settings: Settings, first_files: dict[str, Pat
             current: list[psutil.Process | None] = [None]  # the running `dataget ingest`
             roles = {"ingest": lambda: [p] if (p := current[0]) is not None else [],
                      "parser": children(lambda: current[0]), "worker": lambda: worker_processes,
-                     **{name: server_role(settings, name, p) for name, p in servers.items()}}
+                     **{name: server_role(settings, name, servers.get(name)) for name in SERVERS}}
             accounted = {"worker": worker_processes, **{name: [p] for name, p in servers.items()}}
             with PeakRss(roles) as peaks:
                 print(f"revision 0 ({settings.mongo_documents} documents):", flush=True)
