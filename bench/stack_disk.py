@@ -58,7 +58,7 @@ def ferretdb_bytes(settings: Settings, collections: list[str]) -> tuple[dict[str
     try:
         db = mongo[settings.mongo_db]
         present = set(db.list_collection_names())
-        sizes = {name: int(db.command("collStats", name)["totalSize"]) if name in present else 0  # type: ignore[call-overload]
+        sizes = {name: int(db.command("collStats", name)["totalSize"]) if name in present else 0
                  for name in collections}
     finally:
         mongo.close()
