@@ -33,7 +33,7 @@ from peak_rss import PeakRss, children
 from pipeline import listening_servers
 from process_cpu import cpu_s
 from pymongo import MongoClient
-from stack_disk import ferretdb_bytes, kafka_topic_bytes, redis_disk_bytes, redis_namespace_bytes
+from stack_disk import allocated_bytes, ferretdb_bytes, kafka_topic_bytes, redis_disk_bytes, redis_namespace_bytes
 
 from dataget.stack import build_dir
 from dataget.stack.private_redis import private_redis
@@ -161,12 +161,15 @@ def mongo_counts(settings: Settings) -> dict[str, int]:
 
 def disk(settings: Settings, redis: Service, redis_dir: Path) -> dict[str, dict[str, int]]:
     """Bytes per part and entity: Kafka topic, FerretDB collection (and the database's files); Redis: the index's
-    memory and its AOF, counted as the releases' (they are what it indexes)."""
+    memory and its AOF, counted as the releases' (they are what it indexes); the state directory (the producer's
+    record hashes of every entity, faust's data), counted as the releases' too: every entity's full count is about the
+    same multiple of the discogs profile's."""
     topics = {kind: settings.topics.entity(kind) for kind in KINDS}
     collections, files = ferretdb_bytes(settings, list(KINDS))
     return {"kafka": kafka_topic_bytes(settings, topics), "ferretdb": {**collections, "files": files},
             "redis memory": {"releases": redis_namespace_bytes(settings)},
-            "redis aof": {"releases": redis_disk_bytes(redis, redis_dir)}}
+            "redis aof": {"releases": redis_disk_bytes(redis, redis_dir)},
+            "state": {"releases": allocated_bytes(settings.state_dir)}}
 
 
 def projected(per_kind: dict[str, float], counts: dict[str, int]) -> float:
