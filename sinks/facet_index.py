@@ -23,7 +23,7 @@ that is exact, for more its items are candidates whose tail owners are looked up
 Set or roaring bitmap. A k:* or tr:* key is a SET of numbers (a compact intset) until it holds 512 numbers, then a
 roaring bitmap for good: the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's
 Redis; a FacetIndex checks for it on its first call). A roaring bitmap keeps its numbers in 64K blocks, each an
-array, a bitmap or runs, so it costs about what it holds (up to ~2 bytes a member, plus ~40 per block it touches)
+array, a bitmap or runs, so it costs about what it holds (up to ~2 bytes a member, plus ~35 per block it touches)
 and its AND, OR and count (RBM.AND, RBM.OR, RBM.CARD, RBM.ANDCARD) run in the module block by block, at a cost that
 follows the sets, not the number space. Small sets are read into Lua or intersected by SINTER, and looked up in
 roaring bitmaps by RBM.MISMEMBER batches; nothing walks a release. An index whose big number sets are plain bitmaps

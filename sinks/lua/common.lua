@@ -14,9 +14,9 @@ local fmt = string.format
 
 -- A member set of numbers becomes a roaring bitmap (the roaring module's type, RBM.* commands) once it holds
 -- ROARING_MIN numbers: Redis keeps a SET of up to set-max-intset-entries (512) numbers as an intset, ~5 bytes a
--- member, and past that as a hash table, ~45. A roaring bitmap pays ~40 bytes for each 64K block of numbers it
--- touches: MEMORY USAGE of 511 random numbers, intset 2.6 KB, roaring 1.8 KB in a space of 250k numbers and 12 KB in
--- one of 20M; of 1,024, a hash-table SET 41-49 KB, roaring 3.3-15 KB. And a query copies a SET's members into Lua
+-- member, and past that as a hash table, ~45. A roaring bitmap pays ~35 bytes for each 64K block of numbers it
+-- touches: MEMORY USAGE of 511 random numbers, intset 2.6 KB, roaring 1.3 KB in a space of 250k numbers and 11 KB in
+-- one of 20M; of 1,024, a hash-table SET 41-49 KB, roaring 2.3-14 KB. And a query copies a SET's members into Lua
 -- but ANDs and ORs roaring bitmaps in the module.
 local ROARING_MIN = 512
 -- Numbers per SMISMEMBER, RBM.MISMEMBER, RBM.ADD, BITFIELD ... call (Lua's unpack takes at most ~8000 arguments).
