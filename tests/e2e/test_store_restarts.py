@@ -40,7 +40,9 @@ def test_restarting_a_store_during_ingest_loses_nothing(
         time.sleep(2)
         target.start(stack_dir)
 
-    with running_worker(dataget_bin, settings, tmp_path / "worker.log"):
+    with running_worker(dataget_bin, settings, tmp_path / "worker.log") as worker:
+        # The store stops once the worker runs: one that cannot reach Redis at start refuses to run at all.
+        wait_for_line(worker, tmp_path / "worker.log", "]: Ready")
         bouncer = threading.Thread(target=restart_soon)
         bouncer.start()
         done = subprocess.run([str(dataget_bin), "ingest", str(dumps.releases), "--wait", "--wait-timeout", "300"],
