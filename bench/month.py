@@ -95,9 +95,9 @@ def run_phase(settings: Settings, files: dict[str, Path], current: list[psutil.P
     cpu_before = {name: cpu_s(p) for name, p in accounted.items()}
     ingests_before = ingests_cpu_s()
     for kind, path in files.items():
-        start = time.perf_counter()
         topic = settings.topics.entity(kind)
         offset = group_lag(settings, group, [topic])[0].end
+        start = time.perf_counter()
         failed: list[int] = []
         # A failed ingest is run again, as an operator would: it publishes what the last one did not (the stack is
         # shared, and its servers are restarted by others' tests now and then). Its time counts; its counts are
