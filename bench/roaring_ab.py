@@ -2,7 +2,6 @@
 
     python bench/roaring_ab.py                                 # number spaces of 2M and 20M videos
     python bench/roaring_ab.py --spaces 2000000 --reps 50
-    python bench/roaring_ab.py --spaces "" --index-releases 1000000   # the real index's number sets, both types
 
 Builds the module (cargo, cached in the stack's build folder) and starts a private redis-server with it loaded and
 the stack's options (AOF with its RDB preamble) on a free port; stops and removes it at the end. For each number
@@ -12,17 +11,14 @@ size) and many tiny ones (1-400). Members are drawn uniformly over the space, as
 wherever they were indexed: no runs for roaring to compress. Plain bitmaps are padded to whole 16 KB blocks as the
 write script pads them.
 
-Memory per key is MEMORY USAGE (SAMPLES 0), for a plain bitmap, for today's layout (a SET below 512 members or
-1/4096 of the space, else the bitmap) and for the module's type; the module's own estimate is checked against
+Memory per key is MEMORY USAGE (SAMPLES 0), for a plain bitmap, for the plain-bitmap rule (a SET below 512 members
+or 1/4096 of the space, else the bitmap) and for the module's type; the module's own estimate is checked against
 Redis' used memory. Time is Redis' own time per operation from INFO commandstats (usec of the commands an operation
 issues: BITOP + BITCOUNT against one RBM.AND), so client and network costs are left out. Every operation's answer is
 compared between the two layouts (`exact`), and the module's sets are compared with the drawn numbers after the
 build, after DEBUG RELOAD and after an AOF rewrite and a restart. Last line `time_ratio: X` = the module's time
 over the plain bitmaps' for the whole operation mix at the largest space.
 
---index-releases (bench/roaring_index.py) builds the discogs profile's facet index in the same server, measures its
-number sets (k:* and tr:* keys: plain bitmaps, and SETs of 512 numbers or more) and each one's numbers again in the
-module's type, made and dropped key by key, and prints the index's memory per indexed release both ways.
 """
 
 from __future__ import annotations
@@ -40,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from roaring_index import index_memory, report_index
 from roaring_measures import BITMAP_DENSITY, BITMAP_MIN, PAD_BYTES, dataset_bytes, usage
 
 from dataget.stack import build_dir
@@ -75,11 +70,12 @@ class Value:
 
 @dataclass
 class Layouts:
-    """One space's values; keys p:{name} (plain bitmap), s:{name} (today's SET, where today uses one), r:{name}."""
+    """One space's values; keys p:{name} (plain bitmap), s:{name} (a SET, where the plain-bitmap rule keeps one),
+    r:{name} (the module's type)."""
     space: int
     values: dict[str, list[Value]] = field(default_factory=dict)
 
-    def today_uses_set(self, value: Value) -> bool:
+    def plain_rule_uses_set(self, value: Value) -> bool:
         return value.count < BITMAP_MIN or value.count * BITMAP_DENSITY < self.space
 
 
@@ -118,7 +114,7 @@ def build(client: redis.Redis, layouts: Layouts, rng: random.Random) -> None:
                 client.set(f"p:{value.name}", bytes(bits))
             for start in range(0, len(members), ADD_CHUNK):
                 chunk = members[start:start + ADD_CHUNK]
-                if layouts.today_uses_set(value):
+                if layouts.plain_rule_uses_set(value):
                     client.sadd(f"s:{value.name}", *chunk)
                 client.execute_command("RBM.ADD", f"r:{value.name}", *chunk)
 
@@ -142,9 +138,9 @@ class MemoryRow:
     keys: int
     members: float
     plain: float | None  # tiny values are not filed as plain bitmaps
-    today: float  # a SET or the plain bitmap, by today's rule
+    bitmap_rule: float  # a SET or the plain bitmap, by the plain-bitmap rule
     roaring: float  # the module's MEMORY USAGE as filed by RBM.ADD (arrays grown by doubling)
-    mixed: float  # a SET below 512 numbers (as today), else the module's type as filed
+    mixed: float  # a SET below 512 numbers, else the module's type as filed (the index's layout)
     reloaded: float = 0.0  # the module's MEMORY USAGE after a restart (arrays sized exactly)
     freed: float = 0.0  # memory freed by deleting those: allocator rounding included
 
@@ -154,12 +150,13 @@ def memory_rows(client: redis.Redis, layouts: Layouts) -> list[MemoryRow]:
     for cls, values in layouts.values.items():
         n = len(values)
         plain = [usage(client, f"p:{v.name}") for v in values if v.plain]
-        today = [usage(client, f"s:{v.name}" if layouts.today_uses_set(v) else f"p:{v.name}") for v in values]
+        bitmap_rule = [usage(client, f"s:{v.name}" if layouts.plain_rule_uses_set(v) else f"p:{v.name}")
+                       for v in values]
         roaring = [usage(client, f"r:{v.name}") for v in values]
         mixed = [usage(client, f"s:{v.name}") if v.count < BITMAP_MIN else r for v, r in zip(values, roaring,
                                                                                               strict=True)]
         rows.append(MemoryRow(cls, n, sum(v.count for v in values) / n, sum(plain) / n if plain else None,
-                              sum(today) / n, sum(roaring) / n, sum(mixed) / n))
+                              sum(bitmap_rule) / n, sum(roaring) / n, sum(mixed) / n))
     return rows
 
 
@@ -292,20 +289,21 @@ def restarts(client: redis.Redis, service: Service, directory: Path, layouts: La
 
 def report(space: int, memory: list[MemoryRow], times: list[TimeRow], persisted: list[tuple[str, float, bool]]) -> None:
     print(f"\n## {space:,} numbers\n")
-    print("Bytes per key. today: SET below 512 numbers or 1/4096 of the space, else plain bitmap; mixed: SET below "
-          "512, else roaring; roaring after a restart: MEMORY USAGE / memory freed by DEL.\n")
-    print("| values | numbers per key | plain bitmap | today | roaring as filed | roaring after a restart | mixed | "
-          "roaring / today | mixed / today |")
+    print("Bytes per key. SET or bitmap: SET below 512 numbers or 1/4096 of the space, else plain bitmap; "
+          "mixed (the index's layout): SET below 512, else roaring; roaring after a restart: MEMORY USAGE / "
+          "memory freed by DEL.\n")
+    print("| values | numbers per key | plain bitmap | SET or bitmap | roaring as filed | roaring after a restart "
+          "| mixed | roaring / SET or bitmap | mixed / SET or bitmap |")
     print("|---|---|---|---|---|---|---|---|---|")
     for row in memory:
         plain = "-" if row.plain is None else f"{row.plain:,.0f}"
-        print(f"| {row.cls} | {row.members:,.0f} | {plain} | {row.today:,.0f} | {row.roaring:,.0f} | "
-              f"{row.reloaded:,.0f} / {row.freed:,.0f} | {row.mixed:,.0f} | {row.roaring / row.today:.3f} | "
-              f"{row.mixed / row.today:.3f} |")
-    total = {name: sum(getattr(row, name) * row.keys for row in memory) for name in ("today", "roaring", "mixed")}
-    print(f"\nall {sum(row.keys for row in memory)} values: today {total['today'] / 1e6:.2f} MB, roaring "
-          f"{total['roaring'] / 1e6:.2f} MB ({total['roaring'] / total['today']:.3f}), "
-          f"mixed {total['mixed'] / 1e6:.2f} MB ({total['mixed'] / total['today']:.3f})")
+        print(f"| {row.cls} | {row.members:,.0f} | {plain} | {row.bitmap_rule:,.0f} | {row.roaring:,.0f} | "
+              f"{row.reloaded:,.0f} / {row.freed:,.0f} | {row.mixed:,.0f} | {row.roaring / row.bitmap_rule:.3f} | "
+              f"{row.mixed / row.bitmap_rule:.3f} |")
+    total = {name: sum(getattr(row, name) * row.keys for row in memory) for name in ("bitmap_rule", "roaring", "mixed")}
+    print(f"\nall {sum(row.keys for row in memory)} values: SET or bitmap {total['bitmap_rule'] / 1e6:.2f} MB, roaring "
+          f"{total['roaring'] / 1e6:.2f} MB ({total['roaring'] / total['bitmap_rule']:.3f}), "
+          f"mixed {total['mixed'] / 1e6:.2f} MB ({total['mixed'] / total['bitmap_rule']:.3f})")
     print("\n| operation | plain µs | roaring µs | roaring / plain | exact |")
     print("|---|---|---|---|---|")
     for timed in times:
@@ -346,8 +344,6 @@ def main(args: argparse.Namespace) -> None:
                 memory = [reloaded_memory(client, layouts, row) for row in memory]
                 results[space] = times
                 report(space, memory, times, persisted)
-            for releases in args.index_releases:
-                report_index(releases, index_memory(client, url, releases, args.seed))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     if len(results) > 1:
@@ -362,9 +358,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--spaces", type=lambda s: [int(x) for x in s.split(",") if x],
                         default=[2_000_000, 20_000_000], help="number spaces (videos) to compare at, comma-separated")
     parser.add_argument("--reps", type=int, default=200, help="repetitions of each operation")
-    parser.add_argument("--index-releases", type=lambda s: [int(x) for x in s.split(",") if x], default=[],
-                        help="also build the discogs profile's index of these many releases and measure its number "
-                             "sets in both types (1,000,000: ~15 min)")
     parser.add_argument("--seed", type=int, default=14)
     return parser.parse_args()
 

@@ -1,10 +1,10 @@
-"""What both modes of bench/roaring_ab.py measure with: the facet index's layout rule and Redis' memory."""
+"""What bench/roaring_ab.py measures with: the plain-bitmap rule it compares against and Redis' memory."""
 
 from __future__ import annotations
 
 import redis
 
-# As sinks/lua/common.lua: bitmaps are padded to whole blocks; values below these stay SETs.
+# The plain-bitmap rule compared against: bitmaps padded to whole blocks; values below these stay SETs.
 PAD_BYTES = 16384
 BITMAP_MIN = 512
 BITMAP_DENSITY = 4096
