@@ -22,6 +22,7 @@ import redis.exceptions
 from faust.types import EventT, StreamT
 
 from schemas.messages import DeadLetterSource, dead_letter, dead_letter_key
+from schemas.query import IndexFormatError
 from schemas.records import Master, Record, Release
 from schemas.topics import DUMP_VERSION_HEADER, ENTITIES, Topics
 from sinks.mongo_store import StoreUnavailable, WriteFailure
@@ -35,8 +36,9 @@ DLQ_SOURCE: DeadLetterSource = "indexer"
 DOWN_ERRORS: tuple[type[BaseException], ...] = (
     StoreUnavailable, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError,
 )
-# "No retry helps": the index's Redis is full or would evict; the worker stops until an operator acts.
-STOP_ERRORS: tuple[type[BaseException], ...] = (IndexMemoryError,)
+# "No retry helps": the index's Redis is full or would evict, or the index has an older key layout than the scripts
+# write (every record would be dead-lettered); the worker stops until an operator acts.
+STOP_ERRORS: tuple[type[BaseException], ...] = (IndexMemoryError, IndexFormatError)
 
 # (id, record | None = tombstone); the topic says which of the Record types it is.
 Item = tuple[int, Record | None]

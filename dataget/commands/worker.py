@@ -38,7 +38,7 @@ SHUTDOWN_GRACE_S = 30.0
 # Young objects collected every GC_THRESHOLDS[0] allocations instead of CPython's 700 (see tune_gc).
 GC_THRESHOLDS = (50_000, 20, 20)
 # Exit statuses (sysexits.h): the index's Redis is full, so try again once it has more memory (EX_TEMPFAIL); it would
-# evict index keys (EX_CONFIG).
+# evict index keys, or the index has an older key layout (`dataget reindex` builds a new one) (EX_CONFIG).
 INDEX_FULL = 75
 EVICTING_REDIS = 78
 # What the worker writes to stderr before such an exit, so `dataget reindex` finds it in the worker's log.
@@ -70,7 +70,8 @@ def _abandon(grace: float) -> None:
 
 
 def stop_for(exc: BaseException) -> NoReturn:
-    """The indexer's stop (stream_processors.app.create_app): the index's Redis can't take more."""
+    """The indexer's stop (stream_processors.app.create_app): the index's Redis can't take more, or the index is of
+    an older layout."""
     log.critical("%s", exc)
     # faust redirects sys.stderr into its logger; the line must reach the real one.
     print(f"{STOP_PREFIX}{exc}", file=sys.__stderr__, flush=True)

@@ -11,6 +11,7 @@ import orjson
 import pytest
 import redis.exceptions
 
+from schemas.query import IndexFormatError
 from sinks.mongo_store import StoreUnavailable, WriteFailure
 from sinks.redis_memory import IndexMemoryFull
 from stream_processors.agents import Deps, Message, decode, make_agent, process_batch
@@ -41,18 +42,18 @@ class FakeStore:
 
 
 class FakeIndex:
-    def __init__(self, poison: int | None = None, down_times: int = 0, full: bool = False) -> None:
+    def __init__(self, poison: int | None = None, down_times: int = 0, fatal: Exception | None = None) -> None:
         self.releases: dict[int, dict | None] = {}
         self.masters: dict[int, dict | None] = {}
         self.poison = poison
         self.down_times = down_times
-        self.full = full
+        self.fatal = fatal
         self.calls = 0
 
     async def _apply(self, target: dict, batch: Sequence[Item]) -> None:
         self.calls += 1
-        if self.full:
-            raise IndexMemoryFull("the facet index is full")
+        if self.fatal:
+            raise self.fatal
         if self.down_times:
             self.down_times -= 1
             raise redis.exceptions.ConnectionError("redis down")
@@ -166,9 +167,13 @@ def test_backoff_delays_are_capped() -> None:
     assert list(itertools.islice(Backoff(0.5, 2, 3).delays(), 5)) == [0.5, 1, 2, 3, 3]  # capped
 
 
-async def test_a_full_index_is_neither_dead_lettered_nor_retried() -> None:
-    d, dl = deps(index=FakeIndex(full=True))
-    with pytest.raises(IndexMemoryFull):
+STOPPING = [IndexMemoryFull("the facet index is full"), IndexFormatError("index built with plain bitmaps")]
+
+
+@pytest.mark.parametrize("fatal", STOPPING, ids=["full", "older layout"])
+async def test_a_full_or_outdated_index_is_neither_dead_lettered_nor_retried(fatal: Exception) -> None:
+    d, dl = deps(index=FakeIndex(fatal=fatal))
+    with pytest.raises(type(fatal)):
         await process_batch("releases", [msg(1), msg(2)], d)
     assert dl.sent == []  # not isolated record by record into dead letters
 
@@ -186,13 +191,14 @@ class Stream:
             yield [SimpleNamespace(key=m.key, value=m.value, headers=m.headers) for m in batch]
 
 
-async def test_the_agent_stops_the_process_when_the_index_is_full() -> None:
-    index = FakeIndex(full=True)
+@pytest.mark.parametrize("fatal", STOPPING, ids=["full", "older layout"])
+async def test_the_agent_stops_the_process_when_the_index_is_full_or_outdated(fatal: Exception) -> None:
+    index = FakeIndex(fatal=fatal)
     d, _ = deps(index=index)
     stream = Stream([[msg(1)], [msg(2)]])
     with pytest.raises(Stopped) as stopped:
         await make_agent("releases", d, 500, 1.0)(stream)  # type: ignore[arg-type]
-    assert isinstance(stopped.value.args[0], IndexMemoryFull)
+    assert stopped.value.args[0] is fatal
     # Stopped at the first try of the first batch: no retry, and the agent never returned to faust to ack it.
     assert (index.calls, stream.taken) == (1, 1)
 
