@@ -29,6 +29,12 @@ follows the sets, not the number space. Small sets are read into Lua or intersec
 roaring bitmaps by RBM.MISMEMBER batches; nothing walks a release. An index whose big number sets are plain bitmaps
 (STRING keys) has an older layout: the scripts refuse it (IndexFormatError: rebuild it with `dataget reindex`).
 
+Small hashes. Per-item hashes are bucketed (o:, video:, vid:) so that each stays a listpack, a few bytes a field where
+one big hash pays ~60 bytes a field in its hash table: the stack's Redis keeps hashes of up to 512 fields and values of
+up to 512 bytes as listpacks (dataget/stack/services.py). The vid:* buckets are a fixed function of the id, ~230 ids
+each at the full catalogue's ~30M videos. An index keeping its videos in the single hashes `video` and `vid` has an
+older layout, refused the same way.
+
 Key layout, all under `{ns}:`:
   gen                        bumped by every write that changed something; part of every cache key
   seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
@@ -47,7 +53,8 @@ Key layout, all under `{ns}:`:
   k:{kind}:{rank}:{f}:{v}    SET or roaring bitmap of items (see above), rank 't' = the tail; facet '*' value '*' =
                              every release, k:r:0:*:nom = releases without master
   tc:{kind}:{item}           HASH "facet<NUL>value" -> how many of the item's tail owners have it
-  vid, video                 HASH YouTube id -> video number; video number -> "YouTube id<TAB>title"
+  video:{n // 128}           HASH video number -> "YouTube id<TAB>title"
+  vid:{bucket}               HASH YouTube id -> video number; bucket = the first 17 bits of the id's SHA-1 (of 131,072)
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded
   q:{gen}:{hash}             HASH cached counts and result sets of a query (short TTL, dies with the generation)
   tmp:{gen}:{hash}:{n}       result roaring bitmaps of a cached query (TTL; intermediate ones are deleted at once)

@@ -16,6 +16,10 @@ from runtime.settings import host_port
 
 KAFKA_CONTROLLER_PORT_OFFSET = 1  # controller listens next to the broker port
 ROARING_MODULE = "roaring"  # the name stack/redis_roaring registers (src/module.rs), as MODULE LIST shows it
+# The index's video hashes stay listpacks (a few bytes a field, not a hash table's ~60; sinks/facet_index.py): up to
+# 512 fields, the ~230 YouTube ids of a vid:* bucket at the full catalogue, and values up to 512 bytes, a 100-character
+# YouTube title in any script with its id. Also in docker-compose.yml's redis command.
+INDEX_HASH_OPTIONS = ["--hash-max-listpack-entries", "512", "--hash-max-listpack-value", "512"]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ def _redis_argv(stack_dir: Path, build_dir: Path, name: str, host: str, port: in
     data = stack_dir / "data" / name
     data.mkdir(parents=True, exist_ok=True)
     return [binary, "--port", str(port), "--bind", host, "--dir", str(data), "--save", "", "--daemonize", "no",
-            "--protected-mode", "no", "--loadmodule", str(module), *options]
+            "--protected-mode", "no", "--loadmodule", str(module), *INDEX_HASH_OPTIONS, *options]
 
 
 def redis_module_outdated(url: str) -> Callable[[int | None], str | None]:

@@ -2,7 +2,7 @@
 -- (kind x items of those releases). ARGV: namespace, then per master: id, payload ('' = remove) as JSON
 -- {"v": [[youtube id, title]]}. Returns how many masters changed.
 -- prelude: write
--- uses: check_layout, filed_under, flush, hget, hset, key, sync, video_number, write_buffered
+-- uses: check_layout, filed_under, flush, hget, hset, key, sync, video_key, video_number, write_buffered
 check_layout()
 local changes = 0
 for a = 2, #ARGV, 2 do
@@ -15,7 +15,7 @@ for a = 2, #ARGV, 2 do
     for _, pair in ipairs(cjson.decode(payload).v) do
       local n = video_number(pair[1])
       -- A release's title for the video wins over the master's.
-      if not hget(key('video'), n) then hset(key('video'), n, pair[1] .. '\t' .. pair[2]) end
+      if not hget(video_key(n), n) then hset(video_key(n), n, pair[1] .. '\t' .. pair[2]) end
       wanted[#wanted + 1] = n
     end
   end

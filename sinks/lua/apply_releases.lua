@@ -2,7 +2,7 @@
 -- ARGV: namespace, then per release: id, payload ('' = remove) as JSON
 -- {"f": {facet: {value: folded}}, "v": [[youtube id, title]], "m": master id | null}. Returns how many changed.
 -- prelude: write
--- uses: add_to, check_layout, filed_under, flush, hset, items_of, key, raise_to, set_u32, sync, video_number, write_buffered
+-- uses: add_to, check_layout, filed_under, flush, hset, items_of, key, raise_to, set_u32, sync, video_key, video_number, write_buffered
 local KINDS = {'r', 'v', 'm', 'x'}
 check_layout()
 
@@ -60,7 +60,7 @@ local function apply_release(rid, payload)
     end
     for _, pair in ipairs(p.v) do
       local n = video_number(pair[1])
-      hset(key('video'), n, pair[1] .. '\t' .. pair[2])
+      hset(video_key(n), n, pair[1] .. '\t' .. pair[2])
       wanted.v[#wanted.v + 1] = n
     end
     wanted.r = {new.n}

@@ -30,6 +30,15 @@ local OWNER_ARRAYS = 2
 local TAIL_RANK = 8
 -- Starts the error of an index of an older layout (sinks/facet_index.py makes it an IndexFormatError).
 local INDEX_FORMAT = 'INDEX_FORMAT '
+-- Videos' YouTube ids and titles are kept in hashes of VIDEO_BUCKET video numbers each, video:{n // VIDEO_BUCKET},
+-- small enough for Redis to keep as listpacks (a few bytes a field; one hash of every video pays ~60 bytes a field
+-- in its hash table).
+local VIDEO_BUCKET = 128
+
+-- The hash holding video number n's "YouTube id<TAB>title".
+local function video_key(n)
+  return key('video', fmt('%d', math.floor(tonumber(n) / VIDEO_BUCKET)))
+end
 
 -- The facets of a query in ARGV from position `first` on (per facet: name, number of values, values...), as
 -- {{name, {values}}, ...}.
@@ -52,9 +61,13 @@ local function add_numbers(k, numbers)
   in_chunks(numbers, BATCH, function(...) redis.call('RBM.ADD', k, ...) end)
 end
 
--- An index whose every-release or every-video key is a plain bitmap (STRING) was built by scripts that kept big
--- number sets as plain bitmaps: refused rather than misread.
+-- An index whose videos are in the single hashes `video` and `vid` (not in buckets), or whose every-release or
+-- every-video key is a plain bitmap (STRING), was built by older scripts: refused rather than misread.
 local function check_layout()
+  if redis.call('EXISTS', key('video'), key('vid')) > 0 then
+    error(INDEX_FORMAT .. 'index ' .. ns .. ' keeps its videos in two single hashes, an older layout: ' ..
+      'rebuild it with `dataget reindex`')
+  end
   for _, kind in ipairs({'r', 'v'}) do
     if redis.call('TYPE', key('k', kind, 0, '*', '*')).ok == 'string' then
       error(INDEX_FORMAT .. 'index ' .. ns .. ' keeps its number sets as plain bitmaps, an older layout: ' ..

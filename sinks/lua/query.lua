@@ -3,7 +3,7 @@
 -- else the namespace is the version used while the key is unset), then per facet: name, number of values, values...
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
 -- prelude: common
--- uses: add_numbers, and_into, BATCH, check_layout, facet_args, filter, fmt, INDEX_FORMAT, key, mismember, ns, OWNER_ARRAYS, TAIL_RANK, typed_keys
+-- uses: add_numbers, and_into, BATCH, check_layout, facet_args, filter, fmt, INDEX_FORMAT, key, mismember, ns, OWNER_ARRAYS, TAIL_RANK, typed_keys, video_key
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's number sets outlive it
@@ -407,7 +407,8 @@ end
 
 local sample = {}
 if #picked > 0 then
-  local metas, owner = redis.call('HMGET', key('video'), unpack(picked)), first_matching_owners(picked)
+  local metas, owner = {}, first_matching_owners(picked)
+  for j, v in ipairs(picked) do metas[j] = redis.call('HGET', video_key(v), v) end
   local named, numbers, rid_of = {}, {}, {}
   for _, v in ipairs(picked) do
     if owner[v] then named[#named + 1] = v; numbers[#numbers + 1] = owner[v] end

@@ -1,6 +1,6 @@
 -- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
 -- prelude: common
--- uses: add_numbers, BATCH, fmt, in_chunks, key, OWNER_ARRAYS, ROARING_MIN, TAIL_RANK
+-- uses: add_numbers, BATCH, fmt, in_chunks, key, OWNER_ARRAYS, ROARING_MIN, TAIL_RANK, video_key
 
 -- Keys that most records of a call write (the seq and count counters, the video and owner hashes, the u32 owner
 -- arrays) are read through and written to this buffer, and reach Redis once per call (write_buffered): ~14 commands
@@ -123,12 +123,21 @@ local function flush()
   pending = {}
 end
 
+-- The hash holding a YouTube id's video number: vid:{bucket}, the bucket being the first 17 bits of the id's SHA-1.
+-- 131,072 buckets: ~230 ids each at the full catalogue's ~30M videos (listpacks while hash-max-listpack-entries, 512 in
+-- the stack's Redis, allows), and at 200k videos about as much memory as one hash of them all. A fixed function, so an
+-- id keeps its bucket whatever the catalogue's size.
+local function vid_key(yt)
+  return key('vid', fmt('%d', math.floor(tonumber(string.sub(redis.sha1hex(yt), 1, 5), 16) / 8)))
+end
+
 -- The number of a YouTube id, handed out on first sight.
 local function video_number(yt)
-  local n = hget(key('vid'), yt)
+  local bucket = vid_key(yt)
+  local n = hget(bucket, yt)
   if n then return n end
   n = fmt('%d', add_to(key('seq', 'v'), 1))
-  hset(key('vid'), yt, n)
+  hset(bucket, yt, n)
   return n
 end
 
@@ -158,9 +167,12 @@ end
 -- The video's number and title go once neither a release nor a master holds it.
 local function forget_video_if_unused(item)
   if not has_owners('v', item) and not has_owners('M', item) then
-    local meta = hget(key('video'), item)
-    if meta then hset(key('vid'), string.match(meta, '^[^\t]*'), false) end
-    hset(key('video'), item, false)
+    local meta = hget(video_key(item), item)
+    if meta then
+      local yt = string.match(meta, '^[^\t]*')
+      hset(vid_key(yt), yt, false)
+    end
+    hset(video_key(item), item, false)
   end
 end
 

@@ -174,6 +174,40 @@ async def test_an_index_of_plain_bitmaps_is_refused(index, redis_client):
         await index.query(FacetQuery({"genre": ("Rock",)}))
 
 
+async def test_an_index_of_single_video_hashes_is_refused(index, redis_client):
+    """An index keeping every video in the two hashes `video` and `vid` (not in buckets) is refused."""
+    await index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("aaaaaaaaaaa")]})])
+    ns = index._ns
+    await redis_client.hset(f"{ns}:video", "1", "aaaaaaaaaaa\tTitle")
+    refused = r"^index .* two single hashes.*rebuild it with `dataget reindex`$"
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.query(FacetQuery({"genre": ("Rock",)}))
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.facet_counts("genre", FacetQuery({"country": ("UK",)}))
+    await redis_client.delete(f"{ns}:video")
+    await redis_client.hset(f"{ns}:vid", "bbbbbbbbbbb", "2")
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.apply_releases([(2, {"genres": ["Rock"], "videos": [video("bbbbbbbbbbb")]})])
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.apply_masters([(3, {"videos": [video("ccccccccccc")]})])
+
+
+async def test_video_hashes_stay_small(index, redis_client):
+    """Videos' numbers and titles are spread over hashes of at most 128 numbers and over vid:* buckets, which a
+    removed video leaves."""
+    releases = {rid: {"genres": ["Rock"], "videos": [video(f"v{rid:010d}")]} for rid in range(1, 301)}
+    await index.apply_releases(list(releases.items()))
+    ns = index._ns
+    titles = [key async for key in redis_client.scan_iter(match=f"{ns}:video:*")]
+    assert sorted(titles) == [f"{ns}:video:{b}" for b in range(3)]
+    assert [await redis_client.hlen(k) for k in sorted(titles)] == [127, 128, 45]
+    ids = [key async for key in redis_client.scan_iter(match=f"{ns}:vid:*")]
+    assert len(ids) > 250 and sum([await redis_client.hlen(k) for k in ids]) == 300
+    await index.apply_releases([(rid, None) for rid in releases])
+    assert [key async for key in redis_client.scan_iter(match=f"{ns}:vid*")] == []
+    assert [key async for key in redis_client.scan_iter(match=f"{ns}:video*")] == []
+
+
 async def test_wide_or_and_many_combinations(index):
     """More ORed values than are kept apart, and AND queries with more value combinations than are expanded."""
     rng = random.Random(11)
