@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import queue
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from producers.batch_publish import BatchOutcome, BatchTarget, publish_batch
 from producers.chunks import parse_block, raw_blocks
 from producers.dumpfile import DumpFileError
 from producers.gc_pause import gc_paused
-from producers.publisher import Publisher, PublishError
+from producers.publisher import CHECKPOINT_TIMEOUT_S, Publisher, PublishError
 from producers.record_hashes import RecordHashes
 from runtime.unreachable import ServerUnreachable, unreachable_server
 
@@ -30,12 +31,18 @@ POLL_SECONDS = 1.0
 class BlockFailure:
     kind: str  # "dump" (the file is damaged) or "publish" (Kafka refused)
     message: str
-    unreachable: str | None = None  # the server that did not answer (dataget/unreachable.py), if that was it
+    unreachable: str | None = None  # the server that did not answer (runtime/unreachable.py), if that was it
 
 
-def serve_blocks(target: BatchTarget, hashes_path: Path, name: str, tasks: Queue, results: Queue) -> None:
+def serve_blocks(target: BatchTarget, hashes_path: Path, name: str, tasks: Queue, results: Queue,
+                 connect_timeout_s: float = CHECKPOINT_TIMEOUT_S) -> None:
     """A parser process: blocks in, outcomes (or one failure) out, until the None sentinel."""
-    publisher = Publisher(target.settings)
+    try:
+        # Kafka may be restarting when a file starts: wait it out as the ingest process does.
+        publisher = Publisher.connect(target.settings, connect_timeout_s)
+    except PublishError as exc:
+        results.put(_publish_failure(exc, target))
+        return
     hashes = RecordHashes(hashes_path, readonly=True)
     try:
         while (block := tasks.get()) is not None:
@@ -45,7 +52,7 @@ def serve_blocks(target: BatchTarget, hashes_path: Path, name: str, tasks: Queue
             except DumpFileError as exc:
                 results.put(BlockFailure("dump", str(exc)))
             except PublishError as exc:
-                results.put(BlockFailure("publish", str(exc), unreachable_server(exc, target.settings)))
+                results.put(_publish_failure(exc, target))
             else:
                 results.put(outcome)
     finally:
@@ -53,12 +60,19 @@ def serve_blocks(target: BatchTarget, hashes_path: Path, name: str, tasks: Queue
         hashes.close()
 
 
-def parallel_outcomes(path: Path, target: BatchTarget, hashes_path: Path, jobs: int) -> Iterator[BatchOutcome]:
-    """Outcomes of every block of the file (in completion order); raises DumpFileError / PublishError."""
+def _publish_failure(exc: PublishError, target: BatchTarget) -> BlockFailure:
+    return BlockFailure("publish", str(exc), unreachable_server(exc, target.settings))
+
+
+def parallel_outcomes(path: Path, target: BatchTarget, hashes_path: Path, jobs: int,
+                      connect_timeout_s: float = CHECKPOINT_TIMEOUT_S) -> Iterator[BatchOutcome]:
+    """Outcomes of every block of the file (in completion order); raises DumpFileError / PublishError.
+    A parser process waits up to connect_timeout_s for Kafka to answer."""
     ctx = multiprocessing.get_context("spawn")
     tasks: Queue = ctx.Queue(maxsize=jobs * 2)  # bounded: memory stays a few blocks whatever the file size
     results: Queue = ctx.Queue()
-    workers = [ctx.Process(target=serve_blocks, args=(target, hashes_path, path.name, tasks, results), daemon=True)
+    workers = [ctx.Process(target=serve_blocks, daemon=True,
+                           args=(target, hashes_path, path.name, tasks, results, connect_timeout_s))
                for _ in range(jobs)]
     for worker in workers:
         worker.start()
@@ -99,22 +113,27 @@ def parallel_outcomes(path: Path, target: BatchTarget, hashes_path: Path, jobs: 
         tasks.cancel_join_thread()
 
 
-def _check_alive(workers: list) -> None:
-    dead = [w for w in workers if not w.is_alive()]
-    if dead:
-        raise PublishError(f"a parser process died (exit code {dead[0].exitcode})")
+def _last_word(results: Queue, dead: BaseProcess) -> object:
+    """A parser that could not connect reports why, then exits: read that before calling the exit a death."""
+    try:
+        return results.get(timeout=POLL_SECONDS)
+    except queue.Empty:
+        raise PublishError(f"a parser process died (exit code {dead.exitcode})") from None
 
 
-def _drain(results: Queue, wait: bool, workers: list) -> Iterator[BatchOutcome]:
+def _drain(results: Queue, wait: bool, workers: Sequence[BaseProcess]) -> Iterator[BatchOutcome]:
     """What the parser processes finished: all that is ready, or (wait=True) at least one."""
     while True:
         try:
             item = results.get(timeout=POLL_SECONDS) if wait else results.get_nowait()
         except queue.Empty:
-            _check_alive(workers)
-            if wait:
+            dead = [w for w in workers if not w.is_alive()]
+            if dead:
+                item = _last_word(results, dead[0])
+            elif wait:
                 continue
-            return
+            else:
+                return
         if isinstance(item, BlockFailure):
             if item.kind == "dump":
                 raise DumpFileError(item.message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from runtime.settings import Settings
+from runtime.unreachable import unreachable_server
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +19,8 @@ log = logging.getLogger(__name__)
 # slow cluster is not cut short, while a dead one fails the ingest. With no limit, kafka-python 3.0.12's flush()
 # waited forever after the broker was killed mid-ingest.
 CHECKPOINT_TIMEOUT_S = 150.0
+# Pause between attempts to create a producer whose broker did not answer (kafka-python backs off within an attempt).
+CONNECT_PAUSE_S = 1.0
 # close() runs after the last checkpoint (or a failure): nothing it could still send is owed to anyone.
 CLOSE_TIMEOUT_S = 10.0
 
@@ -47,6 +51,23 @@ class Publisher:
         config.update(overrides)
         self._producer = KafkaProducer(**config)
         self._failures: list[BaseException] = []
+
+    @classmethod
+    def connect(cls, settings: Settings, timeout_s: float = CHECKPOINT_TIMEOUT_S) -> Publisher:
+        """A Publisher once Kafka answers. kafka-python's constructor raises when no broker answers within its
+        bootstrap timeout; a broker being restarted is waited out for as long as a checkpoint waits, then this
+        raises a PublishError caused by Kafka's error, so the ingest ends saying Kafka does not answer."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
+            try:
+                return cls(settings, bootstrap_timeout_ms=remaining_ms)
+            except KafkaError as exc:
+                if unreachable_server(exc, settings) is None:
+                    raise  # Kafka answered and refused (a bad configuration): waiting would not help
+                if time.monotonic() + CONNECT_PAUSE_S >= deadline:
+                    raise PublishError(f"no Kafka broker answered within {timeout_s:g} s: {exc}") from exc
+            time.sleep(CONNECT_PAUSE_S)
 
     def _on_error(self, exc: BaseException) -> None:
         self._failures.append(exc)
