@@ -32,16 +32,19 @@ roaring bitmaps by RBM.MISMEMBER batches; nothing walks a release. An index whos
 Small hashes. Per-item hashes are bucketed (o:, video:, vid:) so that each stays a listpack, a few bytes a field where
 one big hash pays ~60 bytes a field in its hash table: the stack's Redis keeps hashes of up to 512 fields and values of
 up to 512 bytes as listpacks (dataget/stack/services.py). The vid:* buckets are a fixed function of the id, ~230 ids
-each at the full catalogue's ~30M videos. An index keeping its videos in the single hashes `video` and `vid` has an
-older layout, refused the same way.
+each at the full catalogue's ~30M videos. Release docs are MessagePack (~210 bytes, JSON ~315) in d:* buckets. An
+index of an older format (its `format` key; missing in those keeping videos in the single hashes `video` and `vid` and
+each doc in a STRING key) is refused the same way.
 
 Key layout, all under `{ns}:`:
   gen                        bumped by every write that changed something; part of every cache key
   seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
   count:r, count:v           indexed releases / videos having a release (stats)
   rid                        BITFIELD u32 array: release number -> release id
-  d:{rid}                    JSON doc of what is indexed for a release: n = number, f = {facet: [values]},
-                             m = master id, i = {kind: [[item, rank]]}
+  format                     the layout the scripts write ('2'); an index holding releases without it is refused
+  d:{rid // 64}              HASH release id -> MessagePack doc of what is indexed for it: n = number,
+                             f = {facet: [values]}, m = master id, i = {kind: [[item, rank]]} (kind r, always
+                             [[n, 0]], not stored)
   md:{mid}                   JSON [[video number, rank]] of a master's own videos (kind M: masters owning them)
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank)

@@ -2,8 +2,8 @@
 -- (kind x items of those releases). ARGV: namespace, then per master: id, payload ('' = remove) as JSON
 -- {"v": [[youtube id, title]]}. Returns how many masters changed.
 -- prelude: write
--- uses: check_layout, filed_under, flush, hget, hset, key, sync, video_key, video_number, write_buffered
-check_layout()
+-- uses: check_or_mark_layout, filed_under, flush, hget, hset, key, read_doc, sync, video_key, video_number, write_buffered, write_doc
+check_or_mark_layout()
 local changes = 0
 for a = 2, #ARGV, 2 do
   local mid, payload = ARGV[a], ARGV[a + 1]
@@ -24,10 +24,10 @@ for a = 2, #ARGV, 2 do
     changes = changes + 1
     if #new > 0 then redis.call('SET', dk, cjson.encode(new)) else redis.call('DEL', dk) end
     for _, rid in ipairs(redis.call('SMEMBERS', key('mr', mid))) do
-      local doc = cjson.decode(redis.call('GET', key('d', rid)))
+      local doc = read_doc(rid)
       local fv = filed_under(doc, 'x')
       doc.i.x = sync(doc.n, 'x', doc.i.x or {}, wanted, fv, fv)
-      redis.call('SET', key('d', rid), cjson.encode(doc))
+      write_doc(rid, doc)
     end
   end
 end

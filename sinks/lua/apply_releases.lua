@@ -2,9 +2,9 @@
 -- ARGV: namespace, then per release: id, payload ('' = remove) as JSON
 -- {"f": {facet: {value: folded}}, "v": [[youtube id, title]], "m": master id | null}. Returns how many changed.
 -- prelude: write
--- uses: add_to, check_layout, filed_under, flush, hset, items_of, key, raise_to, set_u32, sync, video_key, video_number, write_buffered
+-- uses: add_to, check_or_mark_layout, delete_doc, filed_under, flush, hset, items_of, key, raise_to, set_u32, read_doc, sync, video_key, video_number, write_buffered, write_doc
 local KINDS = {'r', 'v', 'm', 'x'}
-check_layout()
+check_or_mark_layout()
 
 -- Release counts per facet value, summed over the call and written once per value; folded forms for prefix search.
 local deltas, folded = {}, {}  -- by facet, then value
@@ -44,10 +44,9 @@ local function value_diff(old_f, new_f, folds)
 end
 
 local function apply_release(rid, payload)
-  local dk = key('d', rid)
-  local raw = redis.call('GET', dk)
-  if not raw and payload == '' then return false end
-  local old = raw and cjson.decode(raw) or {f = {}, i = {}}
+  local old = read_doc(rid)
+  if not old and payload == '' then return false end
+  old = old or {f = {}, i = {}}
   local new, wanted, folds = {f = {}, i = {}}, {r = {}, v = {}, m = {}, x = {}}, {}
   if payload ~= '' then
     local p = cjson.decode(payload)
@@ -92,10 +91,10 @@ local function apply_release(rid, payload)
       add_to(key('count', 'r'), 1)
       set_u32(key('rid'), n * 32, rid)
     end
-    redis.call('SET', dk, cjson.encode(new))
+    write_doc(rid, new)
   else
     add_to(key('count', 'r'), -1)
-    redis.call('DEL', dk)
+    delete_doc(rid)
   end
   return true
 end

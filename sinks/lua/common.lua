@@ -61,12 +61,18 @@ local function add_numbers(k, numbers)
   in_chunks(numbers, BATCH, function(...) redis.call('RBM.ADD', k, ...) end)
 end
 
--- An index whose videos are in the single hashes `video` and `vid` (not in buckets), or whose every-release or
--- every-video key is a plain bitmap (STRING), was built by older scripts: refused rather than misread.
+-- The layout these scripts read and write, kept in {ns}:format by an index's first write. Changing the layout
+-- changes it.
+local FORMAT = '2'
+
+-- An index holding releases or videos without this format (one built before the format was kept: videos in two
+-- single hashes, docs in a STRING key each), or whose every-release or every-video key is a plain bitmap (STRING),
+-- was built by older scripts: refused rather than misread. Returns whether the index has its format written.
 local function check_layout()
-  if redis.call('EXISTS', key('video'), key('vid')) > 0 then
-    error(INDEX_FORMAT .. 'index ' .. ns .. ' keeps its videos in two single hashes, an older layout: ' ..
-      'rebuild it with `dataget reindex`')
+  local format = redis.call('GET', key('format'))
+  if format ~= FORMAT and (format or redis.call('EXISTS', key('seq', 'r'), key('seq', 'v')) > 0) then
+    error(INDEX_FORMAT .. 'index ' .. ns .. ' has format ' .. (format or '1') .. ', an older layout than ' ..
+      FORMAT .. ': rebuild it with `dataget reindex`')
   end
   for _, kind in ipairs({'r', 'v'}) do
     if redis.call('TYPE', key('k', kind, 0, '*', '*')).ok == 'string' then
@@ -74,6 +80,7 @@ local function check_layout()
         'rebuild it with `dataget reindex`')
     end
   end
+  return format ~= false
 end
 
 -- The keys of ks that exist, roaring bitmaps apart from SETs: {bms = keys, sets = keys}. A plain bitmap among them

@@ -1,6 +1,6 @@
 -- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
 -- prelude: common
--- uses: add_numbers, BATCH, fmt, in_chunks, key, OWNER_ARRAYS, ROARING_MIN, TAIL_RANK, video_key
+-- uses: add_numbers, BATCH, check_layout, fmt, FORMAT, in_chunks, key, OWNER_ARRAYS, ROARING_MIN, TAIL_RANK, video_key
 
 -- Keys that most records of a call write (the seq and count counters, the video and owner hashes, the u32 owner
 -- arrays) are read through and written to this buffer, and reach Redis once per call (write_buffered): ~14 commands
@@ -64,6 +64,40 @@ local function write_buffered()
     in_chunks(args, 4000, function(...) redis.call('BITFIELD', k, ...) end)
   end
   counters, hashes, arrays = {}, {}, {}
+end
+
+-- Refuses an index of an older layout (check_layout); writes the format of a new one.
+local function check_or_mark_layout()
+  if not check_layout() then redis.call('SET', key('format'), FORMAT) end
+end
+
+-- What is indexed for a release (its doc: n, f, m, i) is kept as MessagePack in hashes of DOC_BUCKET release ids
+-- each, d:{rid // DOC_BUCKET}, which stay listpacks: 200k releases of the discogs profile, 434 bytes a doc as a JSON
+-- STRING key each, 239 so. Its r item, always {{n, 0}}, is not stored.
+local DOC_BUCKET = 64
+
+local function doc_key(rid)
+  return key('d', fmt('%d', math.floor(tonumber(rid) / DOC_BUCKET)))
+end
+
+-- The doc of release rid, or nil.
+local function read_doc(rid)
+  local raw = redis.call('HGET', doc_key(rid), rid)
+  if not raw then return nil end
+  local doc = cmsgpack.unpack(raw)
+  doc.i.r = {{doc.n, 0}}
+  return doc
+end
+
+local function write_doc(rid, doc)
+  local own = doc.i.r
+  doc.i.r = nil
+  redis.call('HSET', doc_key(rid), rid, cmsgpack.pack(doc))
+  doc.i.r = own
+end
+
+local function delete_doc(rid)
+  redis.call('HDEL', doc_key(rid), rid)
 end
 
 -- Owners of an item (a video, or a master for m items) by rank, 0 = free rank; in hashes of 128 items each.

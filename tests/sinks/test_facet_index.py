@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from facet_brute_force import COUNTRIES, FORMATS, STYLES, brute, random_query, synthetic_release, video
+from index_docs import is_doc_bucket, release_docs
 from redis.asyncio import Redis
 
 from schemas.query import FACETS, FacetQuery, IndexFormatError
@@ -33,6 +34,8 @@ async def dump(redis_client: Redis, ns: str) -> dict[str, Any]:
             continue
         if kind == "set":
             out[key] = await redis_client.smembers(key)
+        elif kind == "hash" and is_doc_bucket(key.removeprefix(f"{ns}:")):
+            out[key] = await release_docs(redis_client, key)
         elif kind == "hash":
             out[key] = await redis_client.hgetall(key)
         elif kind == "zset":
@@ -174,18 +177,19 @@ async def test_an_index_of_plain_bitmaps_is_refused(index, redis_client):
         await index.query(FacetQuery({"genre": ("Rock",)}))
 
 
-async def test_an_index_of_single_video_hashes_is_refused(index, redis_client):
-    """An index keeping every video in the two hashes `video` and `vid` (not in buckets) is refused."""
-    await index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("aaaaaaaaaaa")]})])
+async def test_an_index_of_an_older_format_is_refused(index, redis_client):
+    """An index holding releases without the format these scripts write (one built by older scripts: videos in two
+    single hashes, docs in a STRING key each) is refused by queries, counts and writes; a new one gets the format."""
+    await index.apply_releases([(1, None)])
     ns = index._ns
-    await redis_client.hset(f"{ns}:video", "1", "aaaaaaaaaaa\tTitle")
-    refused = r"^index .* two single hashes.*rebuild it with `dataget reindex`$"
+    assert await redis_client.get(f"{ns}:format") == "2"
+    await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
+    await redis_client.delete(f"{ns}:format")
+    refused = r"^index .* has format 1, an older layout than 2: rebuild it with `dataget reindex`$"
     with pytest.raises(IndexFormatError, match=refused):
         await index.query(FacetQuery({"genre": ("Rock",)}))
     with pytest.raises(IndexFormatError, match=refused):
         await index.facet_counts("genre", FacetQuery({"country": ("UK",)}))
-    await redis_client.delete(f"{ns}:video")
-    await redis_client.hset(f"{ns}:vid", "bbbbbbbbbbb", "2")
     with pytest.raises(IndexFormatError, match=refused):
         await index.apply_releases([(2, {"genres": ["Rock"], "videos": [video("bbbbbbbbbbb")]})])
     with pytest.raises(IndexFormatError, match=refused):
@@ -263,10 +267,11 @@ async def test_replay_and_half_applied_batch_converge(index, redis_client, isola
     finally:
         await other.drop()
 
-    # Removing everything leaves no index keys behind but counters and the number-indexed arrays (all owners 0).
+    # Removing everything leaves no index keys behind but its format, counters and the number-indexed arrays (all
+    # owners 0).
     await index.apply_releases([(rid, None) for rid, _ in batch])
     left = {key.removeprefix(f"{ns}:") for key in await dump(redis_client, ns)}
-    assert {key.split(":")[0] for key in left} == {"seq", "count", "layers", "rid", "o0", "o1"}
+    assert {key.split(":")[0] for key in left} == {"format", "seq", "count", "layers", "rid", "o0", "o1"}
     arrays = [key for key in left if key.startswith(("o0:", "o1:"))]
     assert {byte for key in arrays for byte in await redis_client.get(f"{ns}:{key}")} == {"\x00"}
     assert {await redis_client.get(f"{ns}:{key}") for key in left if key.startswith("count:")} == {"0"}

@@ -23,6 +23,7 @@ from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import activate, new_index_namespace, version_namespace
 from tests.golden import check_golden
+from tests.sinks.index_docs import is_doc_bucket, release_docs
 
 pytestmark = pytest.mark.stack
 
@@ -109,6 +110,8 @@ async def dump(redis: Redis, base: str) -> dict[str, Any]:
             content = sorted(member.decode() for member in await redis.smembers(raw_key))
         elif kind == "roaringbm":
             content = await redis.execute_command("RBM.MEMBERS", raw_key)
+        elif kind == "hash" and is_doc_bucket(name):
+            content = await release_docs(redis, raw_key)
         elif kind == "hash":
             content = {f.decode(): v.decode() for f, v in (await redis.hgetall(raw_key)).items()}
         elif kind == "zset":

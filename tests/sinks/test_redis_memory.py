@@ -23,6 +23,7 @@ from sinks.redis_memory import (
     redis_size,
 )
 from tests.index_memory import SMALL_MAXMEMORY, brute_count, dedicated_redis, release
+from tests.sinks.index_docs import release_docs
 
 MB = 1024**2
 QUERIES = [FacetQuery(), FacetQuery({"genre": ("Rock",)}), FacetQuery({"genre": ("Jazz", "Pop"), "style": ("Dub",)}),
@@ -125,7 +126,7 @@ async def test_a_write_redis_refuses_for_memory_is_index_memory_full_with_whole_
     assert "5,000 release messages are still to go" in str(full.value)
     # Each write script call (a chunk of 250, then 50, of each batch) is whole or not at all. Not always a prefix:
     # the refused chunk's arguments, freed, can make room for the next.
-    indexed = {int(key.rsplit(b":", 1)[1]) async for key in redis.scan_iter(match="oom:d:*")}
+    indexed = {int(rid) async for key in redis.scan_iter(match="oom:d:*") for rid in await release_docs(redis, key)}
     assert int((await index.stats())["releases"]) == len(indexed)
     for batch in range(1, max(indexed) + 1, 300):
         for chunk in (range(batch, batch + 250), range(batch + 250, batch + 300)):
