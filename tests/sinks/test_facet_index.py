@@ -155,6 +155,16 @@ async def test_an_index_of_the_older_per_rank_layout_is_refused(index, redis_cli
         await index.query(FacetQuery({"genre": ("Rock",)}))
 
 
+async def assert_refused(index, refused: str) -> None:
+    """A query, facet counts and a write of an index of an older layout all raise IndexFormatError(refused)."""
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.query(FacetQuery({"genre": ("Rock",)}))
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.facet_counts("genre", FacetQuery({"country": ("UK",)}))
+    with pytest.raises(IndexFormatError, match=refused):
+        await index.apply_releases([(2, {"genres": ["Rock"], "videos": [video("bbbbbbbbbbb")]})])
+
+
 async def test_an_index_of_plain_bitmaps_is_refused(index, redis_client):
     """An index whose big number sets are plain bitmaps (STRING keys) is refused by queries, counts and writes."""
     await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
@@ -163,13 +173,7 @@ async def test_an_index_of_plain_bitmaps_is_refused(index, redis_client):
     for key in (f"{ns}:k:r:0:*:*", f"{ns}:k:r:0:genre:Rock"):
         await redis_client.delete(key)
         await redis_client.setbit(key, 1, 1)
-    refused = r"^index .* plain bitmaps?.*rebuild it with `dataget reindex`$"
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.query(FacetQuery({"genre": ("Rock",)}))
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.facet_counts("genre", FacetQuery({"country": ("UK",)}))
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.apply_releases([(2, {"genres": ["Rock"], "videos": [video("bbbbbbbbbbb")]})])
+    await assert_refused(index, r"^index .* plain bitmaps?.*rebuild it with `dataget reindex`$")
     # A plain bitmap met among a query's keys is refused even where the every-release key is not one.
     await redis_client.delete(f"{ns}:k:r:0:*:*")
     await redis_client.sadd(f"{ns}:k:r:0:*:*", 1)
@@ -186,12 +190,7 @@ async def test_an_index_of_an_older_format_is_refused(index, redis_client):
     await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
     await redis_client.delete(f"{ns}:format")
     refused = r"^index .* has format 1, an older layout than 2: rebuild it with `dataget reindex`$"
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.query(FacetQuery({"genre": ("Rock",)}))
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.facet_counts("genre", FacetQuery({"country": ("UK",)}))
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.apply_releases([(2, {"genres": ["Rock"], "videos": [video("bbbbbbbbbbb")]})])
+    await assert_refused(index, refused)
     with pytest.raises(IndexFormatError, match=refused):
         await index.apply_masters([(3, {"videos": [video("ccccccccccc")]})])
 
