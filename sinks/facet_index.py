@@ -16,9 +16,9 @@ per rank: k:{kind}:{rank}:{facet}:{value} holds the items whose rank-th owner ha
 exactly one owner, so "some owner of item i matches every facet" = i is in the AND of the facets' ORs at one rank;
 ORing the ranks gives the exact set of distinct matching videos (or masters) without walking releases. Ranks past
 the first few are sparse, but a famous album has thousands of releases, so owners past the first 8 ranks share
-the tail rank (TAIL_RANK), kept in a SET per item and filed per value only (k:{kind}:t:{f}:{v}): for one facet
-that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
-(when few of those own anything in the tail, by their ti: sets; else in rounds that stop at a first match).
+the tail rank (TAIL_RANK), kept in a roaring bitmap per item and filed per value only (k:{kind}:t:{f}:{v}): for one
+facet that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
+(when few of those own anything in the tail, by their ti: sets; else by RBM.FIRSTIN, all candidates in the module).
 
 Set or roaring bitmap. A k:* or tr:* key is a SET of numbers (a compact intset) until it holds 512 numbers, then a
 roaring bitmap for good: the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's
@@ -41,14 +41,14 @@ Key layout, all under `{ns}:`:
   seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
   count:r, count:v           indexed releases / videos having a release (stats)
   rid                        BITFIELD u32 array: release number -> release id
-  format                     the layout the scripts write ('2'); an index holding releases without it is refused
+  format                     the layout the scripts write ('3'); an index holding releases without it is refused
   d:{rid // 64}              HASH release id -> MessagePack doc of what is indexed for it: n = number,
                              f = {facet: [values]}, m = master id, i = {kind: [[item, rank]]} (kind r, always
                              [[n, 0]], not stored)
   md:{mid}                   JSON [[video number, rank]] of a master's own videos (kind M: masters owning them)
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank)
-  ot:{kind}:{item}           SET the item's owners in the tail
+  ot:{kind}:{item}           roaring bitmap: the item's owners in the tail
   ti:{kind}:{n}, tr:{kind}   SET the items release number n owns in the tail; SET or roaring bitmap: releases
                              owning any
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)

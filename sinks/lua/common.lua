@@ -63,7 +63,7 @@ end
 
 -- The layout these scripts read and write, kept in {ns}:format by an index's first write. Changing the layout
 -- changes it.
-local FORMAT = '2'
+local FORMAT = '3'
 
 -- An index holding releases or videos without this format (one built before the format was kept: videos in two
 -- single hashes, docs in a STRING key each), or whose every-release or every-video key is a plain bitmap (STRING),

@@ -7,7 +7,6 @@
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's number sets outlive it
-local TAIL_CHECK = 64  -- owners per item and SSCAN round (first_tail_owners_in)
 local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
 
 -- The active version is read here, atomic with the query: a reindex switch (and the old version's drop right
@@ -177,6 +176,21 @@ local function list_of(s)
   return out
 end
 
+-- The numbers of the number set a that are not in the number set b (nil: empty), as a number set.
+local function without(a, b)
+  if not b then return a end
+  if a.bm and b.bm then
+    local dest = temp()
+    if redis.call('RBM.ANDNOT', dest, a.bm, b.bm) == 0 then return {list = {}} end
+    redis.call('EXPIRE', dest, temp_ttl)
+    return {bm = dest}
+  end
+  local all, out = list_of(a), {}
+  local known = members_in(b, all)
+  for _, v in ipairs(all) do if not known[v] then out[#out + 1] = v end end
+  return {list = out}
+end
+
 -- The owners (release numbers by rank) of items of a kind: one HMGET per 128-item bucket.
 local function owners_of_all(kind, items)
   local buckets, order, owners = {}, {}, {}
@@ -211,22 +225,22 @@ local function first_owners_in(s, items, owners)
   return out
 end
 
--- Like first_owners_in, for the owners in the tail (rank TAIL_RANK, one SET per item) of items of a kind: SSCAN
--- rounds of about TAIL_CHECK owners per item, so a famous item's thousands of owners are read only as far as needed.
+-- Like first_owners_in, for the owners in the tail (rank TAIL_RANK, a roaring bitmap per item) of items of a kind:
+-- the smallest such owner. Against a roaring bitmap, RBM.FIRSTIN checks a batch of items in the module; a list (a
+-- narrow query's releases) is looked up in each item's owners.
 local function first_tail_owners_in(s, kind, items)
-  local out, todo, cursors = {}, items, {}
-  while #todo > 0 do
-    local owners, rest = {}, {}
-    for _, v in ipairs(todo) do
-      local reply = redis.call('SSCAN', key('ot', kind, fmt('%d', v)), cursors[v] or '0', 'COUNT', TAIL_CHECK)
-      cursors[v], owners[v] = reply[1], reply[2]
-      for j, n in ipairs(owners[v]) do owners[v][j] = tonumber(n) end
+  if s.list then
+    local owners = {}
+    for _, v in ipairs(items) do owners[v] = redis.call('RBM.MEMBERS', key('ot', kind, fmt('%d', v))) end
+    return first_owners_in(s, items, owners)
+  end
+  local out = {}
+  for b = 1, #items, BATCH do
+    local keys = {}
+    for j = b, math.min(b + BATCH - 1, #items) do keys[#keys + 1] = key('ot', kind, fmt('%d', items[j])) end
+    for j, n in ipairs(redis.call('RBM.FIRSTIN', s.bm, unpack(keys))) do
+      if n >= 0 then out[items[b + j - 1]] = n end
     end
-    for v, n in pairs(first_owners_in(s, todo, owners)) do out[v] = n end
-    for _, v in ipairs(todo) do
-      if not out[v] and cursors[v] ~= '0' then rest[#rest + 1] = v end
-    end
-    todo = rest
   end
   return out
 end
@@ -258,9 +272,7 @@ local function matching_tail(kind, rel, found)
   local cand = matching_at(kind, 't')
   if not cand or not rel then return nil end
   -- Candidates already found at a lower rank need no check (with a broad query, most).
-  local all, items = list_of(cand), {}
-  local known = members_in(found, all)
-  for _, v in ipairs(all) do if not known[v] then items[#items + 1] = v end end
+  local items = list_of(without(cand, found))
   -- The matching releases that own something in the tail: often few enough to take their tail items in C.
   if #items == 0 then return nil end
   local owners = typed_keys({key('tr', kind)})

@@ -175,8 +175,9 @@ local function video_number(yt)
   return n
 end
 
--- Owners at TAIL_RANK (common.lua) share that rank, in a SET per item: a famous album's thousands of releases
--- would make every write of one of them decode and encode a JSON array of thousands of owners.
+-- Owners at TAIL_RANK (common.lua) share that rank, in a roaring bitmap per item: a famous album's thousands of
+-- releases would make every write of one of them decode and encode a JSON array of thousands of owners, and a query
+-- checks thousands of items' tail owners against its matching releases in one RBM.FIRSTIN call, in the module.
 local function tail_key(kind, item)
   return key('ot', kind, item)
 end
@@ -227,7 +228,7 @@ local function take_rank(kind, item, owner)
   for i, o in ipairs(owners) do if o == 0 then rank = i - 1 break end end
   if rank >= TAIL_RANK then
     rank = TAIL_RANK
-    redis.call('SADD', tail_key(kind, item), owner)
+    redis.call('RBM.ADD', tail_key(kind, item), fmt('%d', owner))
     link_tail_owner(kind, owner, item, true)
   else
     owners[rank + 1] = tonumber(owner)
@@ -242,7 +243,7 @@ local function free_rank(kind, item, rank, owner)
   if kind == 'r' then return end
   local bucket, owners = owners_of(kind, item)
   if rank >= TAIL_RANK then
-    redis.call('SREM', tail_key(kind, item), owner)
+    redis.call('RBM.REM', tail_key(kind, item), fmt('%d', owner))
     link_tail_owner(kind, owner, item, false)
   else
     owners[rank + 1] = 0

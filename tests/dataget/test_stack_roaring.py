@@ -57,10 +57,13 @@ def test_commands_match_python_sets(isolated_settings: Settings) -> None:
 
     cases = [("RBM.AND", ["big", "mid"]), ("RBM.AND", ["big", "mid", "run"]), ("RBM.AND", ["big", "few"]),
              ("RBM.AND", ["run", "mid", "big", "mid"]), ("RBM.OR", ["mid", "small", "run", "few"]),
-             ("RBM.OR", ["big", "missing"]), ("RBM.OR", ["small"])]
+             ("RBM.OR", ["big", "missing"]), ("RBM.OR", ["small"]), ("RBM.ANDNOT", ["big", "mid", "missing", "run"]),
+             ("RBM.ANDNOT", ["missing", "big"])]
+    combined = {"RBM.AND": lambda first, *rest: first.intersection(*rest),
+                "RBM.OR": lambda first, *rest: first.union(*rest),
+                "RBM.ANDNOT": lambda first, *rest: first.difference(*rest)}
     for command, keys in cases:
-        parts = [sets.get(key, set()) for key in keys]
-        expected = set.intersection(*parts) if command == "RBM.AND" else set.union(*parts)
+        expected = combined[command](*(sets.get(key, set()) for key in keys))
         stored = client.execute_command(command, ns + "dest", *(ns + key for key in keys))
         assert stored == len(expected), (command, keys)
         assert members(client, ns + "dest") == expected, (command, keys)
@@ -68,6 +71,15 @@ def test_commands_match_python_sets(isolated_settings: Settings) -> None:
     # An empty result leaves no key behind, as SINTERSTORE does.
     assert client.execute_command("RBM.AND", ns + "dest", ns + "big", ns + "missing") == 0
     assert client.exists(ns + "dest") == 0
+
+    # Per key, the smallest number it shares with the first set: -1 for a disjoint or missing one.
+    keys = ["small", "few", "missing", "run", "dest", "big"]
+    firsts = client.execute_command("RBM.FIRSTIN", ns + "mid", *(ns + key for key in keys))
+    assert firsts == [min(sets["mid"] & members(client, ns + key), default=-1) for key in keys]
+    assert any(n >= 0 for n in firsts) and -1 in firsts
+    client.sadd(ns + "plain-set", 1)
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        client.execute_command("RBM.FIRSTIN", ns + "mid", ns + "plain-set")
 
     probes = rng.sample(range(SPACE), 50) + sorted(sets["mid"])[:50]
     assert client.execute_command("RBM.MISMEMBER", ns + "mid", *probes) == [int(n in sets["mid"]) for n in probes]

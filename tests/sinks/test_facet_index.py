@@ -186,13 +186,16 @@ async def test_an_index_of_an_older_format_is_refused(index, redis_client):
     single hashes, docs in a STRING key each) is refused by queries, counts and writes; a new one gets the format."""
     await index.apply_releases([(1, None)])
     ns = index._ns
-    assert await redis_client.get(f"{ns}:format") == "2"
+    assert await redis_client.get(f"{ns}:format") == "3"
     await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
     await redis_client.delete(f"{ns}:format")
-    refused = r"^index .* has format 1, an older layout than 2: rebuild it with `dataget reindex`$"
+    refused = r"^index .* has format 1, an older layout than 3: rebuild it with `dataget reindex`$"
     await assert_refused(index, refused)
     with pytest.raises(IndexFormatError, match=refused):
         await index.apply_masters([(3, {"videos": [video("ccccccccccc")]})])
+    # Format 2 kept a famous item's tail owners in a SET, which RBM.FIRSTIN cannot read.
+    await redis_client.set(f"{ns}:format", "2")
+    await assert_refused(index, r"^index .* has format 2, an older layout than 3: rebuild it with `dataget reindex`$")
 
 
 async def test_video_hashes_stay_small(index, redis_client):

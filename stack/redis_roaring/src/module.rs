@@ -162,7 +162,8 @@ fn card(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     with_set(ctx, &args[1], |set| count_reply(set.map_or(0, Bitmap::cardinality)))
 }
 
-/// RBM.AND / RBM.OR dest key [key ...]: stores the intersection / union at dest, replies its cardinality.
+/// RBM.AND / RBM.OR / RBM.ANDNOT dest key [key ...]: stores the intersection / union / the first set minus the
+/// others at dest, replies its cardinality.
 fn combine(ctx: &Context, args: &[RedisString], op: fn(&[Option<&Bitmap>]) -> Bitmap) -> RedisResult {
     if args.len() < 3 {
         return Err(RedisError::WrongArity);
@@ -189,6 +190,10 @@ fn or(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     combine(ctx, &args, numbers::or_all)
 }
 
+fn andnot(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    combine(ctx, &args, numbers::and_not_all)
+}
+
 /// RBM.ANDCARD key key: the cardinality of the intersection of two sets, without storing it.
 fn andcard(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     if args.len() != 3 {
@@ -201,6 +206,26 @@ fn andcard(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         (Some(a), Some(b)) => a.and_cardinality(b),
         _ => 0,
     }))
+}
+
+/// RBM.FIRSTIN set key [key ...]: per key, the smallest number it shares with set, -1 when none (or a key is
+/// missing). One call checks many small sets against one large one without copying either.
+fn firstin(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() < 3 {
+        return Err(RedisError::WrongArity);
+    }
+    with_set(ctx, &args[1], |set| {
+        args[2..]
+            .iter()
+            .map(|name| {
+                with_set(ctx, name, |other| match (set, other) {
+                    (Some(set), Some(other)) => number_reply(numbers::first_common(set, other)),
+                    _ => number_reply(None),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(RedisValue::Array)
+    })?
 }
 
 /// RBM.MISMEMBER key n [n ...]: 1 or 0 per number, in order.
@@ -309,7 +334,9 @@ redis_module! {
         ["rbm.card", card, "readonly fast", 1, 1, 1],
         ["rbm.and", and, "write deny-oom", 1, -1, 1],
         ["rbm.or", or, "write deny-oom", 1, -1, 1],
+        ["rbm.andnot", andnot, "write deny-oom", 1, -1, 1],
         ["rbm.andcard", andcard, "readonly", 1, 2, 1],
+        ["rbm.firstin", firstin, "readonly", 1, -1, 1],
         ["rbm.mismember", mismember, "readonly fast", 1, 1, 1],
         ["rbm.next", next, "readonly fast", 1, 1, 1],
         ["rbm.select", select, "readonly fast", 1, 1, 1],

@@ -57,6 +57,28 @@ pub fn or_all(sets: &[Option<&Bitmap>]) -> Bitmap {
     Bitmap::fast_or(&present)
 }
 
+/// The first set minus every other one (a missing key is an empty set).
+pub fn and_not_all(sets: &[Option<&Bitmap>]) -> Bitmap {
+    let Some((Some(first), rest)) = sets.split_first() else {
+        return Bitmap::new();
+    };
+    let mut result = (*first).clone();
+    for set in rest.iter().flatten() {
+        if result.is_empty() {
+            break;
+        }
+        result.andnot_inplace(set);
+    }
+    result
+}
+
+/// The smallest number in both sets: the smaller set is walked in ascending order and each number looked up in the
+/// other, so a check stops at its first hit and costs at most what the smaller set holds.
+pub fn first_common(a: &Bitmap, b: &Bitmap) -> Option<u32> {
+    let (walked, other) = if a.cardinality() <= b.cardinality() { (a, b) } else { (b, a) };
+    walked.iter().find(|&n| other.contains(n))
+}
+
 /// Membership of each number, in order.
 pub fn contains_each(set: &Bitmap, numbers: &[u32]) -> Vec<bool> {
     numbers.iter().map(|&n| set.contains(n)).collect()
@@ -167,6 +189,28 @@ mod tests {
         assert!(and_all(&[Some(&a), None]).is_empty());
         assert_eq!(or_all(&[None, Some(&a), None]), a);
         assert!(or_all(&[None]).is_empty());
+    }
+
+    #[test]
+    fn and_not_removes_every_later_set() {
+        let a = set(&[1, 2, 70_000, 140_000, 200_000]);
+        let b = set(&[2, 140_000]);
+        let c = set(&[200_000, 9]);
+        assert_eq!(and_not_all(&[Some(&a), Some(&b), None, Some(&c)]).to_vec(), vec![1, 70_000]);
+        assert!(and_not_all(&[None, Some(&a)]).is_empty());
+    }
+
+    #[test]
+    fn first_common_is_the_smallest_shared_number_whichever_set_is_smaller() {
+        let big = set(&spread(50_000, 3_000_000, 7));
+        let shared: Vec<u32> = big.iter().skip(1_000).step_by(5_000).collect();
+        let outside = (0..).find(|&n| !big.contains(n)).expect("a number outside");
+        let small = set(&[shared[3], shared[1], outside, 3_000_000]);
+        assert_eq!(first_common(&small, &big), Some(shared[1]));
+        assert_eq!(first_common(&big, &small), Some(shared[1]));
+        assert_eq!(first_common(&set(&[5, 6]), &Bitmap::new()), None);
+        let disjoint = set(&(0..100).map(|n| n * 7 + 3_000_001).collect::<Vec<u32>>());
+        assert_eq!(first_common(&disjoint, &big), None);
     }
 
     #[test]
