@@ -7,7 +7,6 @@
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's number sets outlive it
-local TAIL_MEET = 1000  -- at most this many matching tail owners give their tail items (matching_tail)
 
 -- The active version is read here, atomic with the query: a reindex switch (and the old version's drop right
 -- after) never meets a query half way.
@@ -273,13 +272,15 @@ local function matching_tail(kind, rel, found)
   if not cand or not rel then return nil end
   -- Candidates already found at a lower rank need no check (with a broad query, most).
   local items = list_of(without(cand, found))
-  -- The matching releases that own something in the tail: often few enough to take their tail items in C.
   if #items == 0 then return nil end
+  -- Either side costs a key read per member (~2 us): the matching releases owning something in the tail give their
+  -- tail items (ti: sets, SUNION), or each candidate's tail owners meet the matching releases (RBM.FIRSTIN). The
+  -- smaller side is read.
   local owners = typed_keys({key('tr', kind)})
   local owning = (#owners.bms + #owners.sets > 0) and intersect({rel, materialize(owners)})
   if not owning then return nil end
   local out, few = {}, nil
-  if owning.list or count(owning) <= TAIL_MEET then few = list_of(owning) end
+  if owning.list or count(owning) <= #items then few = list_of(owning) end
   if few then
     local owned, keys = {}, {}
     for j, n in ipairs(few) do keys[j] = key('ti', kind, fmt('%d', n)) end

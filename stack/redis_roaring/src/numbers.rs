@@ -72,9 +72,13 @@ pub fn and_not_all(sets: &[Option<&Bitmap>]) -> Bitmap {
     result
 }
 
-/// The smallest number in both sets: the smaller set is walked in ascending order and each number looked up in the
-/// other, so a check stops at its first hit and costs at most what the smaller set holds.
+/// The smallest number in both sets. Most sets checked share nothing, which CRoaring's intersect test finds block by
+/// block (stopping at a first shared number); only then is the smaller set walked in ascending order to the first
+/// number the other holds.
 pub fn first_common(a: &Bitmap, b: &Bitmap) -> Option<u32> {
+    if !a.intersect(b) {
+        return None;
+    }
     let (walked, other) = if a.cardinality() <= b.cardinality() { (a, b) } else { (b, a) };
     walked.iter().find(|&n| other.contains(n))
 }
