@@ -250,6 +250,42 @@ async def test_update_moves_and_tombstone_removes(index):
     assert await index.stats() == {"releases": 0, "videos": 0, "facet_values": dict.fromkeys(FACETS, 0)}
 
 
+# A doc as stored before facets were named by letters: full names, the decade included.
+FULL_NAMES = """
+local names = {g = 'genre', s = 'style', y = 'year', c = 'country', l = 'label', a = 'artist', f = 'format'}
+local doc = cmsgpack.unpack(redis.call('HGET', KEYS[1], ARGV[1]))
+local f = {}
+for letter, values in pairs(doc.f) do f[names[letter]] = values end
+f.decade = {ARGV[2]}
+doc.f = f
+return redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack(doc))
+"""
+
+
+async def test_docs_name_facets_by_letters_and_read_older_docs_the_same(index, redis_client):
+    """A stored doc names facets by a letter and leaves the decade out; one with full names and its decade (as stored
+    before) is updated and removed exactly like a new one."""
+    ns = index._ns
+    release = {"genres": ["Rock"], "styles": ["Punk"], "released": "1977", "country": "UK",
+               "artists": [{"name": "Wire"}], "videos": [video("aaaaaaaaaaa")]}
+    await index.apply_releases([(1, release)])
+    [doc] = (await release_docs(redis_client, f"{ns}:d:0")).values()
+    assert set(doc["f"]) == {"g", "s", "y", "c", "a"}
+    assert doc["f"]["y"] == ["1977"]
+
+    await redis_client.eval(FULL_NAMES, 1, f"{ns}:d:0", "1", "1970")
+    [doc] = (await release_docs(redis_client, f"{ns}:d:0")).values()
+    assert set(doc["f"]) == {"genre", "style", "year", "country", "artist", "decade"}
+    await index.apply_releases([(1, {**release, "released": "1981"})])
+    assert (await index.query(FacetQuery({"decade": ("1970",)}))).releases == 0
+    assert (await index.query(FacetQuery({"decade": ("1980",), "style": ("Punk",)}))).releases == 1
+    assert [v.value for v in await index.facet_values("decade")] == ["1980"]
+
+    await redis_client.eval(FULL_NAMES, 1, f"{ns}:d:0", "1", "1980")
+    await index.apply_releases([(1, None)])
+    assert await index.stats() == {"releases": 0, "videos": 0, "facet_values": dict.fromkeys(FACETS, 0)}
+
+
 async def test_replay_and_half_applied_batch_converge(index, redis_client, isolated_settings):
     ns = isolated_settings.namespace
     rng = random.Random(7)
