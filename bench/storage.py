@@ -24,6 +24,7 @@ from pymongo import MongoClient
 from producers.records import iter_records
 from runtime.settings import settings_from_env
 from sinks.mongo_store import to_document
+from sinks.record_packing import RecordPacker
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = {"releases": 19_417_067, "masters": 2_589_349, "artists": 10_203_002, "labels": 2_415_476}
@@ -65,6 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = settings_from_env()
     zstd = zstandard.ZstdCompressor().compress
+    packer = RecordPacker.load()
     totals = {"json": 0.0, "zstd": 0.0, "lz4": 0.0, "mongo": 0.0, "packed": 0.0}
     print(f"{'entity':9} {'records':>7} {'JSON B':>7} {'zstd B':>7} {'lz4 B':>7} {'Mongo B':>8} {'packed':>7}   "
           "full catalogue GB: JSON / zstd topic / lz4 topic / Mongo / Mongo compressed")
@@ -80,7 +82,8 @@ def main() -> None:
             "zstd": compressed(values, zstd) / n,
             "lz4": compressed(values, lz4.frame.compress) / n,
             "mongo": stored_bytes(settings.mongo_url, [to_document(r["id"], r) for r in records], args.copies),
-            "packed": stored_bytes(settings.mongo_url, [to_document(r["id"], r, True) for r in records], args.copies),
+            "packed": stored_bytes(settings.mongo_url, [to_document(r["id"], r, packer.pack(entity, r))
+                                                        for r in records], args.copies),
         }
         full = {k: v * scale * FULL[entity] / 1e9 for k, v in per.items()}
         for k in totals:

@@ -7,8 +7,6 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, cast
 
-import orjson
-import zstandard
 from bson.binary import Binary
 from bson.errors import BSONError
 from pymongo import DeleteOne, ReplaceOne
@@ -18,10 +16,10 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from schemas.records import Record
 from schemas.topics import ENTITIES
+from sinks.record_packing import RecordPacker
 
 DUPLICATE_KEY = 11000
 ZSTD_FIELD = "zstd"
-_ZSTD = zstandard.ZstdCompressor(level=3)
 # Replaces per update command; see MongoStore for why FerretDB needs well under 100.
 REPLACE_CHUNK = 40
 # Inserts of one batch run on this many connections at once (see MongoStore), each with at least SPLIT_MIN docs.
@@ -52,26 +50,24 @@ def document_id(record_id: int) -> str:
     return str(record_id)
 
 
-def to_document(record_id: int, record: Record, compressed: bool = False) -> dict[str, Any]:
+def to_document(record_id: int, record: Record, packed: bytes | None = None) -> dict[str, Any]:
     """The stored document: the record (with its integer `id`) under `_id` = document_id.
 
-    Compressed, the record's JSON is one zstd field beside `id`: FerretDB on SQLite stores a release's document in
-    ~3x the bytes of its JSON (a type annotation per field of every track and credit), ~13 KB, so the whole
-    catalogue would take ~200 GB; compressed, ~40 GB (bench/storage.py). MongoDB compresses
-    its blocks itself, and keeps documents queryable, so it stores them plain.
+    Compressed, `packed` (the record as RecordPacker packs it) is one zstd field beside `id`: FerretDB on SQLite
+    stores a release's document in ~3x the bytes of its JSON (a type annotation per field of every track and
+    credit), ~13 KB, so the whole catalogue would take ~200 GB; compressed, ~33 GB (bench/storage.py). MongoDB
+    compresses its blocks itself, and keeps documents queryable, so it stores them plain.
     """
-    if compressed:
-        packed = Binary(_ZSTD.compress(orjson.dumps(record)))
-        return {"_id": document_id(record_id), "id": record_id, ZSTD_FIELD: packed}
+    if packed is not None:
+        return {"_id": document_id(record_id), "id": record_id, ZSTD_FIELD: Binary(packed)}
     return {"_id": document_id(record_id), **record}
 
 
-def record_of(doc: dict[str, Any]) -> Record:
+def record_of(doc: dict[str, Any], packer: RecordPacker) -> Record:
     """The record a document holds, either way it was stored."""
     packed = doc.get(ZSTD_FIELD)
     if packed is not None:
-        record: Record = orjson.loads(zstandard.ZstdDecompressor().decompress(packed))
-        return record
+        return packer.unpack(packed)
     # A plain document is the record (as to_document wrote it) plus its `_id`.
     return cast(Record, {k: v for k, v in doc.items() if k != "_id"})
 
@@ -95,9 +91,10 @@ class MongoStore:
       waits for a connection forever.
     """
 
-    def __init__(self, db: Database, writers: int = WRITERS, compressed: bool = False) -> None:
+    def __init__(self, db: Database, writers: int = WRITERS, packer: RecordPacker | None = None) -> None:
+        """packer: store records compressed (to_document), else as plain documents."""
         self._db = db
-        self._compressed = compressed
+        self._packer = packer
         self._writers = writers
         self._pool = ThreadPoolExecutor(writers, thread_name_prefix="mongo-insert")  # threads start on first use
 
@@ -115,7 +112,9 @@ class MongoStore:
         coll = self.collection(entity)
         latest = dict(items)  # later items overwrite earlier ones: last write wins
         deletes = [i for i, rec in latest.items() if rec is None]
-        docs = [to_document(i, rec, self._compressed) for i, rec in latest.items() if rec is not None]
+        packer = self._packer
+        docs = [to_document(i, rec, None if packer is None else packer.pack(entity, rec))
+                for i, rec in latest.items() if rec is not None]
         try:
             if deletes:
                 coll.bulk_write([DeleteOne({"_id": document_id(i)}) for i in deletes], ordered=False)

@@ -16,6 +16,7 @@ from schemas.topics import indexer_group_id, replay_group_id
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import ActiveIndex
 from sinks.mongo_store import MongoStore
+from sinks.record_packing import RecordPacker
 from sinks.redis_memory import GuardedIndex, MemoryGuard
 from stream_processors.agents import Deps, DiscardStore, Index, RecordStore, register_agents
 
@@ -81,7 +82,8 @@ def create_app(settings: Settings, stop: Callable[[BaseException], NoReturn],
     if index_namespace is None:
         mongo: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
             settings.mongo_url, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS, connectTimeoutMS=MONGO_TIMEOUT_MS)
-        store = MongoStore(mongo[settings.mongo_db], compressed=settings.mongo_documents == "compressed")
+        packer = RecordPacker.load() if settings.mongo_documents == "compressed" else None
+        store = MongoStore(mongo[settings.mongo_db], packer=packer)
     deps = Deps(store=store, index=index, send_dead_letter=send_dead_letter, stop=stop)
     register_agents(app, settings.topics, deps, BATCH_SIZE, BATCH_WITHIN_S)
     return app

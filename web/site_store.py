@@ -12,6 +12,7 @@ from runtime.settings import Settings
 from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS, REQUEST_RECORDS, PlaylistJob, StatusSnapshot
 from schemas.records import Master, Release
 from sinks.mongo_store import document_id, record_of
+from sinks.record_packing import RecordPacker
 from sinks.user_tokens import UserTokenStore
 from web.sessions import SessionRecord
 
@@ -48,6 +49,7 @@ class SiteStore:
         # UserTokenStore is synchronous (shared with the YouTube worker): its own client, used from a thread.
         self._sync_client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url, **timeouts)
         self._tokens = UserTokenStore(self._sync_client[settings.app_mongo_db], settings.token_key)
+        self._packer = RecordPacker.load()
 
     async def close(self) -> None:
         await self._client.close()
@@ -56,12 +58,12 @@ class SiteStore:
     async def get_release(self, release_id: int) -> Release | None:
         doc = await self._releases.find_one({"_id": document_id(release_id)})
         # The releases collection holds releases.
-        return None if doc is None else cast(Release, record_of(doc))
+        return None if doc is None else cast(Release, record_of(doc, self._packer))
 
     async def get_master(self, master_id: int) -> Master | None:
         doc = await self._masters.find_one({"_id": document_id(master_id)})
         # The masters collection holds masters.
-        return None if doc is None else cast(Master, record_of(doc))
+        return None if doc is None else cast(Master, record_of(doc, self._packer))
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any] | None) -> None:
         if token is not None:

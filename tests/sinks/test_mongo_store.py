@@ -14,6 +14,7 @@ import pytest
 from dataget.stack.services import ferretdb_service
 from runtime.settings import Settings
 from sinks.mongo_store import SPLIT_MIN, MongoStore, StoreUnavailable, WriteFailure, record_of, to_document
+from sinks.record_packing import RecordPacker
 
 pytestmark = pytest.mark.stack
 
@@ -42,17 +43,19 @@ def test_to_document_keys_by_the_id_as_a_string() -> None:
 
 
 def test_a_record_reads_back_the_same_either_way_it_is_stored() -> None:
-    plain, packed = to_document(7, release(7)), to_document(7, release(7), compressed=True)
+    packer = RecordPacker.load()
+    plain, packed = to_document(7, release(7)), to_document(7, release(7), packer.pack("releases", release(7)))
     assert set(packed) == {"_id", "id", "zstd"} and packed["id"] == 7
-    assert record_of(plain) == record_of(packed) == release(7)
+    assert record_of(plain, packer) == record_of(packed, packer) == release(7)
 
 
 def test_compressed_documents_are_written_replaced_and_deleted(db) -> None:
-    store = MongoStore(db, compressed=True)
+    packer = RecordPacker.load()
+    store = MongoStore(db, packer=packer)
     assert store.write_batch("releases", [(1, release(1)), (2, release(2))]) == []
     assert store.write_batch("releases", [(1, release(1, "New")), (2, None)]) == []
     docs = list(db.releases.find())
-    assert [record_of(d) for d in docs] == [release(1, "New")]
+    assert [record_of(d, packer) for d in docs] == [release(1, "New")]
     # A tenth of the plain document's size or so: the point of storing it this way.
     assert len(docs[0]["zstd"]) < len(orjson.dumps(release(1, "New")))
 

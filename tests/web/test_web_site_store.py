@@ -9,6 +9,7 @@ from web_fakes import web_settings
 from runtime.settings import Settings
 from schemas.playlist_jobs import JOB_RECORDS
 from sinks.mongo_store import to_document
+from sinks.record_packing import RecordPacker
 from web.site_store import SiteStore
 
 pytestmark = pytest.mark.stack
@@ -31,7 +32,7 @@ async def test_a_release_reads_back_as_its_record_however_it_was_stored(isolated
     records = {1: {"id": 1, "title": "Plain"}, 2: {"id": 2, "title": "Packed"}}
     client = pymongo.MongoClient(isolated_settings.mongo_url)
     client[isolated_settings.mongo_db].releases.insert_many(
-        [to_document(1, records[1]), to_document(2, records[2], compressed=True)])
+        [to_document(1, records[1]), to_document(2, records[2], RecordPacker.load().pack("releases", records[2]))])
     client.close()
     store = SiteStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
     try:
