@@ -6,6 +6,7 @@ import pytest
 from redis.asyncio import Redis
 
 from runtime.settings import Settings
+from sinks.facet_index import FacetIndex
 
 
 @pytest.fixture
@@ -13,3 +14,8 @@ async def redis_client(isolated_settings: Settings) -> AsyncIterator[Redis]:
     client = Redis.from_url(isolated_settings.redis_url, decode_responses=True)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def index(redis_client: Redis, isolated_settings: Settings) -> FacetIndex:
+    return FacetIndex(redis_client, isolated_settings.namespace)

@@ -10,16 +10,11 @@ from facet_brute_force import COUNTRIES, FORMATS, STYLES, brute, random_query, s
 from index_docs import is_doc_bucket, release_docs
 from redis.asyncio import Redis
 
-from schemas.query import FACETS, FacetQuery, IndexFormatError
-from sinks.facet_index import FacetIndex, IndexServerError, check_roaring_module, check_single_instance
+from schemas.query import FACETS, FacetQuery
+from sinks.facet_index import FacetIndex
 from sinks.facets import release_videos
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-async def index(redis_client, isolated_settings) -> FacetIndex:
-    return FacetIndex(redis_client, isolated_settings.namespace)
 
 
 HEX = "return (string.gsub(redis.call('GET', KEYS[1]), '.', function(c) return string.format('%02x', c:byte()) end))"
@@ -146,74 +141,6 @@ async def test_items_with_more_owners_than_ranks_kept(index):
     assert [key for key in left if any(part in key for part in (":k:", ":tc:", ":ot:", ":ti:", ":tr:"))] == []
 
 
-async def test_an_index_of_the_older_per_rank_layout_is_refused(index, redis_client):
-    await index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("aaaaaaaaaaa")]})])
-    # What an index built before the tail holds: ranks past TAIL_RANK filed like the others.
-    await redis_client.set(f"{index._ns}:layers:v", 20)
-    await redis_client.sadd(f"{index._ns}:k:v:8:*:*", 1)
-    with pytest.raises(IndexFormatError, match=r"^index .* rebuild it with `dataget reindex`$"):
-        await index.query(FacetQuery({"genre": ("Rock",)}))
-
-
-async def assert_refused(index, refused: str) -> None:
-    """A query, facet counts and a write of an index of an older layout all raise IndexFormatError(refused)."""
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.query(FacetQuery({"genre": ("Rock",)}))
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.facet_counts("genre", FacetQuery({"country": ("UK",)}))
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.apply_releases([(2, {"genres": ["Rock"], "videos": [video("bbbbbbbbbbb")]})])
-
-
-async def test_an_index_of_plain_bitmaps_is_refused(index, redis_client):
-    """An index whose big number sets are plain bitmaps (STRING keys) is refused by queries, counts and writes."""
-    await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
-    ns = index._ns
-    # What the older scripts kept: every release and the Rock releases as plain bitmaps.
-    for key in (f"{ns}:k:r:0:*:*", f"{ns}:k:r:0:genre:Rock"):
-        await redis_client.delete(key)
-        await redis_client.setbit(key, 1, 1)
-    await assert_refused(index, r"^index .* plain bitmaps?.*rebuild it with `dataget reindex`$")
-    # A plain bitmap met among a query's keys is refused even where the every-release key is not one.
-    await redis_client.delete(f"{ns}:k:r:0:*:*")
-    await redis_client.sadd(f"{ns}:k:r:0:*:*", 1)
-    with pytest.raises(IndexFormatError, match=r"^index .* holds .*k:r:0:genre:Rock as a string"):
-        await index.query(FacetQuery({"genre": ("Rock",)}))
-
-
-async def test_an_index_of_an_older_format_is_refused(index, redis_client):
-    """An index holding releases without the format these scripts write (one built by older scripts: videos in two
-    single hashes, docs in a STRING key each) is refused by queries, counts and writes; a new one gets the format."""
-    await index.apply_releases([(1, None)])
-    ns = index._ns
-    assert await redis_client.get(f"{ns}:format") == "3"
-    await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
-    await redis_client.delete(f"{ns}:format")
-    refused = r"^index .* has format 1, an older layout than 3: rebuild it with `dataget reindex`$"
-    await assert_refused(index, refused)
-    with pytest.raises(IndexFormatError, match=refused):
-        await index.apply_masters([(3, {"videos": [video("ccccccccccc")]})])
-    # Format 2 kept a famous item's tail owners in a SET, which RBM.FIRSTIN cannot read.
-    await redis_client.set(f"{ns}:format", "2")
-    await assert_refused(index, r"^index .* has format 2, an older layout than 3: rebuild it with `dataget reindex`$")
-
-
-async def test_video_hashes_stay_small(index, redis_client):
-    """Videos' numbers and titles are spread over hashes of at most 128 numbers and over vid:* buckets, which a
-    removed video leaves."""
-    releases = {rid: {"genres": ["Rock"], "videos": [video(f"v{rid:010d}")]} for rid in range(1, 301)}
-    await index.apply_releases(list(releases.items()))
-    ns = index._ns
-    titles = [key async for key in redis_client.scan_iter(match=f"{ns}:video:*")]
-    assert sorted(titles) == [f"{ns}:video:{b}" for b in range(3)]
-    assert [await redis_client.hlen(k) for k in sorted(titles)] == [127, 128, 45]
-    ids = [key async for key in redis_client.scan_iter(match=f"{ns}:vid:*")]
-    assert len(ids) > 250 and sum([await redis_client.hlen(k) for k in ids]) == 300
-    await index.apply_releases([(rid, None) for rid in releases])
-    assert [key async for key in redis_client.scan_iter(match=f"{ns}:vid*")] == []
-    assert [key async for key in redis_client.scan_iter(match=f"{ns}:video*")] == []
-
-
 async def test_wide_or_and_many_combinations(index):
     """More ORed values than are kept apart, and AND queries with more value combinations than are expanded."""
     rng = random.Random(11)
@@ -247,42 +174,6 @@ async def test_update_moves_and_tombstone_removes(index):
     assert (await index.query(FacetQuery())).releases == 0
     await index.apply_releases([(1, moved), (1, None)])
     assert await index.facet_values("genre") == []
-    assert await index.stats() == {"releases": 0, "videos": 0, "facet_values": dict.fromkeys(FACETS, 0)}
-
-
-# A doc as stored before facets were named by letters: full names, the decade included.
-FULL_NAMES = """
-local names = {g = 'genre', s = 'style', y = 'year', c = 'country', l = 'label', a = 'artist', f = 'format'}
-local doc = cmsgpack.unpack(redis.call('HGET', KEYS[1], ARGV[1]))
-local f = {}
-for letter, values in pairs(doc.f) do f[names[letter]] = values end
-f.decade = {ARGV[2]}
-doc.f = f
-return redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack(doc))
-"""
-
-
-async def test_docs_name_facets_by_letters_and_read_older_docs_the_same(index, redis_client):
-    """A stored doc names facets by a letter and leaves the decade out; one with full names and its decade (as stored
-    before) is updated and removed exactly like a new one."""
-    ns = index._ns
-    release = {"genres": ["Rock"], "styles": ["Punk"], "released": "1977", "country": "UK",
-               "artists": [{"name": "Wire"}], "videos": [video("aaaaaaaaaaa")]}
-    await index.apply_releases([(1, release)])
-    [doc] = (await release_docs(redis_client, f"{ns}:d:0")).values()
-    assert set(doc["f"]) == {"g", "s", "y", "c", "a"}
-    assert doc["f"]["y"] == ["1977"]
-
-    await redis_client.eval(FULL_NAMES, 1, f"{ns}:d:0", "1", "1970")
-    [doc] = (await release_docs(redis_client, f"{ns}:d:0")).values()
-    assert set(doc["f"]) == {"genre", "style", "year", "country", "artist", "decade"}
-    await index.apply_releases([(1, {**release, "released": "1981"})])
-    assert (await index.query(FacetQuery({"decade": ("1970",)}))).releases == 0
-    assert (await index.query(FacetQuery({"decade": ("1980",), "style": ("Punk",)}))).releases == 1
-    assert [v.value for v in await index.facet_values("decade")] == ["1980"]
-
-    await redis_client.eval(FULL_NAMES, 1, f"{ns}:d:0", "1", "1980")
-    await index.apply_releases([(1, None)])
     assert await index.stats() == {"releases": 0, "videos": 0, "facet_values": dict.fromkeys(FACETS, 0)}
 
 
@@ -411,29 +302,3 @@ async def test_prefix_ranks_thousands_of_matches(index):
     assert [(v.value, v.releases) for v in top] == [
         ("Artist 1", 2), ("Artist 2", 2), ("Artist 3", 2), ("Artist 0", 1)
     ]
-
-
-class _ClusterRedis:
-    async def info(self, section: str) -> dict[str, int]:
-        return {"cluster_enabled": 1} if section == "cluster" else {}
-
-
-class _PlainRedis:
-    def __init__(self, modules: list[dict[bytes, object]]) -> None:
-        self._modules = modules
-
-    async def module_list(self) -> list[dict[bytes, object]]:
-        return self._modules
-
-
-async def test_a_redis_without_the_roaring_module_is_refused_with_a_reason(redis_client):
-    with pytest.raises(IndexServerError, match="needs the 'roaring' module"):
-        await check_roaring_module(_PlainRedis([]))  # type: ignore[arg-type]
-    with pytest.raises(IndexServerError, match="needs the 'roaring' module"):
-        await check_roaring_module(_PlainRedis([{b"name": b"search", b"ver": 1}]))  # type: ignore[arg-type]
-    await check_roaring_module(redis_client)  # the stack's Redis loads it
-
-
-async def test_a_redis_cluster_is_refused_with_a_reason():
-    with pytest.raises(IndexServerError, match="one Redis instance, not a Redis Cluster"):
-        await check_single_instance(_ClusterRedis())  # type: ignore[arg-type]
