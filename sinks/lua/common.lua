@@ -40,6 +40,13 @@ local function video_key(n)
   return key('video', fmt('%d', math.floor(tonumber(n) / VIDEO_BUCKET)))
 end
 
+-- Owners at TAIL_RANK share that rank, in a roaring bitmap per item: a famous album's thousands of releases would
+-- make every write of one of them decode and encode a JSON array of thousands of owners, and a query checks
+-- thousands of items' tail owners against its matching releases in one RBM.FIRSTIN call, in the module.
+local function tail_key(kind, item)
+  return key('ot', kind, fmt('%d', item))
+end
+
 -- The facets of a query in ARGV from position `first` on (per facet: name, number of values, values...), as
 -- {{name, {values}}, ...}.
 local function facet_args(first)

@@ -3,7 +3,7 @@
 -- else the namespace is the version used while the key is unset), then per facet: name, number of values, values...
 -- Returns {releases, videos, {youtube id, title, release id, ...}}.
 -- prelude: common
--- uses: add_numbers, and_into, BATCH, check_layout, facet_args, filter, fmt, INDEX_FORMAT, key, mismember, ns, OWNER_ARRAYS, TAIL_RANK, typed_keys, video_key
+-- uses: add_numbers, and_into, BATCH, check_layout, facet_args, filter, fmt, INDEX_FORMAT, key, mismember, ns, OWNER_ARRAYS, tail_key, TAIL_RANK, typed_keys, video_key
 local qhash, unique = ARGV[2], ARGV[3]
 local limit, state, seeded, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == 'seeded', tonumber(ARGV[7])
 local temp_ttl = fmt('%d', ttl + 5)  -- a cached result's number sets outlive it
@@ -230,13 +230,13 @@ end
 local function first_tail_owners_in(s, kind, items)
   if s.list then
     local owners = {}
-    for _, v in ipairs(items) do owners[v] = redis.call('RBM.MEMBERS', key('ot', kind, fmt('%d', v))) end
+    for _, v in ipairs(items) do owners[v] = redis.call('RBM.MEMBERS', tail_key(kind, v)) end
     return first_owners_in(s, items, owners)
   end
   local out = {}
   for b = 1, #items, BATCH do
     local keys = {}
-    for j = b, math.min(b + BATCH - 1, #items) do keys[#keys + 1] = key('ot', kind, fmt('%d', items[j])) end
+    for j = b, math.min(b + BATCH - 1, #items) do keys[#keys + 1] = tail_key(kind, items[j]) end
     for j, n in ipairs(redis.call('RBM.FIRSTIN', s.bm, unpack(keys))) do
       if n >= 0 then out[items[b + j - 1]] = n end
     end

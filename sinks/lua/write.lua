@@ -1,6 +1,6 @@
 -- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
 -- prelude: common
--- uses: add_numbers, BATCH, check_layout, fmt, FORMAT, in_chunks, key, OWNER_ARRAYS, ROARING_MIN, TAIL_RANK, video_key
+-- uses: add_numbers, BATCH, check_layout, fmt, FORMAT, in_chunks, key, OWNER_ARRAYS, ROARING_MIN, tail_key, TAIL_RANK, video_key
 
 -- Keys that most records of a call write (the seq and count counters, the video and owner hashes, the u32 owner
 -- arrays) are read through and written to this buffer, and reach Redis once per call (write_buffered): ~14 commands
@@ -100,7 +100,8 @@ local function read_doc(rid)
   local doc = cmsgpack.unpack(raw)
   local f = {}
   for name, values in pairs(doc.f) do f[LETTER_FACET[name] or name] = values end
-  if not f.decade then f.decade = decade_of(f.year) and {decade_of(f.year)} end
+  local decade = decade_of(f.year)
+  if decade and not f.decade then f.decade = {decade} end
   doc.f = f
   doc.i.r = {{doc.n, 0}}
   return doc
@@ -199,12 +200,6 @@ local function video_number(yt)
   return n
 end
 
--- Owners at TAIL_RANK (common.lua) share that rank, in a roaring bitmap per item: a famous album's thousands of
--- releases would make every write of one of them decode and encode a JSON array of thousands of owners, and a query
--- checks thousands of items' tail owners against its matching releases in one RBM.FIRSTIN call, in the module.
-local function tail_key(kind, item)
-  return key('ot', kind, item)
-end
 
 -- The other way round, ti:{kind}:{owner} holds the items a release owns in the tail, and tr:{kind} (a SET or a
 -- roaring bitmap, as k:* keys) every release owning any: a query meets the matching releases with the tail in one
