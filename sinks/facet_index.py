@@ -20,8 +20,10 @@ the tail rank (TAIL_RANK), kept in a roaring bitmap per item and filed per value
 facet that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
 (when few of those own anything in the tail, by their ti: sets; else by RBM.FIRSTIN, all candidates in the module).
 
-Set or roaring bitmap. A k:* or tr:* key is a SET of numbers (a compact intset) until it holds 512 numbers, then a
-roaring bitmap for good: the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's
+Bucket, set or roaring bitmap. A number set (k:*, tr:*) of fewer than 16 numbers has no key of its own: it is a
+field of a sb:* bucket hash, its numbers packed as u32s (most sets are an artist's or a label's few releases or
+videos, and a key costs ~100 bytes before its first number); a query copies it into a temporary SET. From 16 numbers
+it has its own key, a SET of numbers (a compact intset) until it holds 512 numbers, then a roaring bitmap for good: the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's
 Redis; a FacetIndex checks for it on its first call). A roaring bitmap keeps its numbers in 64K blocks, each an
 array, a bitmap or runs, so it costs about what it holds (up to ~2 bytes a member, plus ~35 per block it touches)
 and its AND, OR and count (RBM.AND, RBM.OR, RBM.CARD, RBM.ANDCARD) run in the module block by block, at a cost that
@@ -41,7 +43,7 @@ Key layout, all under `{ns}:`:
   seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
   count:r, count:v           indexed releases / videos having a release (stats)
   rid                        BITFIELD u32 array: release number -> release id
-  format                     the layout the scripts write ('3'); an index holding releases without it is refused
+  format                     the layout the scripts write ('4'); an index holding releases without it is refused
   d:{rid // 64}              HASH release id -> MessagePack doc of what is indexed for it: n = number,
                              f = {facet: [values]}, m = master id, i = {kind: [[item, rank]]} (kind r, always
                              [[n, 0]], not stored)
@@ -55,8 +57,12 @@ Key layout, all under `{ns}:`:
   layers:{kind}              ranks in use for a kind (the tail counts as one)
   k:{kind}:{rank}:{f}:{v}    SET or roaring bitmap of items (see above), rank 't' = the tail; facet '*' value '*' =
                              every release, k:r:0:*:nom = releases without master
+  sb:{bucket}                HASH number set name (k:..., tr:...) -> its numbers as little-endian u32s while it has
+                             fewer than 16 ('' once it has a key of its own); bucket = the first 17 bits of the
+                             name's SHA-1 (of 131,072)
   tc:{kind}:{item}           HASH "facet<NUL>value" -> how many of the item's tail owners have it
-  video:{n // 128}           HASH video number -> "YouTube id<TAB>title"
+  video:{n // 128}           HASH video number -> YouTube id (an index built before: "YouTube id<TAB>title"); titles
+                             are in the stored records, the site reads them there
   vid:{bucket}               HASH YouTube id -> video number; bucket = the first 17 bits of the id's SHA-1 (of 131,072)
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded
   q:{gen}:{hash}             HASH cached counts and result sets of a query (short TTL, dies with the generation)
@@ -151,12 +157,13 @@ def release_payload(release: Release | None) -> str:
         for name, values in release_facets(release).items()
         if values
     }
-    return orjson.dumps({"f": facets, "v": videos, "m": release.get("master_id") or None}).decode()
+    # Titles stay in MongoDB: the site reads them from the records (web/video_titles.py).
+    return orjson.dumps({"f": facets, "v": [vid for vid, _ in videos], "m": release.get("master_id") or None}).decode()
 
 
 def master_payload(master: Master | None) -> str:
     videos = release_videos(master) if master else []
-    return orjson.dumps({"v": videos}).decode() if videos else ""
+    return orjson.dumps({"v": [vid for vid, _ in videos]}).decode() if videos else ""
 
 
 def query_args(q: FacetQuery) -> tuple[str, list[str]]:

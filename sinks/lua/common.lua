@@ -30,12 +30,12 @@ local OWNER_ARRAYS = 2
 local TAIL_RANK = 8
 -- Starts the error of an index of an older layout (sinks/facet_index.py makes it an IndexFormatError).
 local INDEX_FORMAT = 'INDEX_FORMAT '
--- Videos' YouTube ids and titles are kept in hashes of VIDEO_BUCKET video numbers each, video:{n // VIDEO_BUCKET},
+-- Videos' YouTube ids are kept in hashes of VIDEO_BUCKET video numbers each, video:{n // VIDEO_BUCKET},
 -- small enough for Redis to keep as listpacks (a few bytes a field; one hash of every video pays ~60 bytes a field
 -- in its hash table).
 local VIDEO_BUCKET = 128
 
--- The hash holding video number n's "YouTube id<TAB>title".
+-- The hash holding video number n's YouTube id (in an index built before: "YouTube id<TAB>title").
 local function video_key(n)
   return key('video', fmt('%d', math.floor(tonumber(n) / VIDEO_BUCKET)))
 end
@@ -70,7 +70,7 @@ end
 
 -- The layout these scripts read and write, kept in {ns}:format by an index's first write. Changing the layout
 -- changes it.
-local FORMAT = '3'
+local FORMAT = '4'
 
 -- An index holding releases or videos without this format (one built before the format was kept: videos in two
 -- single hashes, docs in a STRING key each), or whose every-release or every-video key is a plain bitmap (STRING),
@@ -90,9 +90,47 @@ local function check_layout()
   return format ~= false
 end
 
--- The keys of ks that exist, roaring bitmaps apart from SETs: {bms = keys, sets = keys}. A plain bitmap among them
--- is an index of an older layout.
-local function typed_keys(ks)
+-- A number set (k:*, tr:*) of fewer than BUCKET_MAX numbers has no key of its own: it is a field of a bucket hash,
+-- sb:{bucket}, named by its key without the namespace and holding its numbers as u32s. Most sets are an artist's or
+-- a label's one to three releases or videos, and a key of its own costs ~100 bytes before its first number (its
+-- name, dict entry, object and intset headers), a listpack field ~10. Once a set reaches BUCKET_MAX numbers it moves
+-- to its own key for good (its field then holds '', until the key empties).
+local BUCKET_MAX = 16
+
+-- One of 131,072 buckets for a name, the first 17 bits of its SHA-1: a fixed function, so a name keeps its bucket
+-- whatever the index's size.
+local function hash_bucket(name)
+  return fmt('%d', math.floor(tonumber(string.sub(redis.sha1hex(name), 1, 5), 16) / 8))
+end
+
+-- The bucket and field of number set k: ~200 fields a bucket at the full catalogue's ~25M small sets, so each stays a
+-- listpack (hash-max-listpack-entries 512).
+local function set_slot(k)
+  local field = string.sub(k, #ns + 2)
+  return key('sb', hash_bucket(field)), field
+end
+
+local function pack_numbers(numbers)
+  return struct.pack('<' .. string.rep('I4', #numbers), unpack(numbers))
+end
+
+local function unpack_numbers(packed)
+  local out = {struct.unpack('<' .. string.rep('I4', #packed / 4), packed)}
+  out[#out] = nil  -- struct.unpack ends with the position after the last field
+  return out
+end
+
+-- The numbers of number set k while it lives in its bucket; {} when it has a key of its own or is empty.
+local function bucketed(k)
+  local bucket, field = set_slot(k)
+  local packed = redis.call('HGET', bucket, field)
+  return packed and unpack_numbers(packed) or {}
+end
+
+-- The keys of ks that exist, roaring bitmaps apart from SETs: {bms = keys, sets = keys}. A set living in its bucket
+-- is copied to a temporary SET (a name from temp(), expiring after ttl seconds), so that callers meet SETs only. A
+-- plain bitmap among them is an index of an older layout.
+local function typed_keys(ks, temp, ttl)
   local fk = {bms = {}, sets = {}}
   for _, k in ipairs(ks) do
     local t = redis.call('TYPE', k).ok
@@ -100,7 +138,15 @@ local function typed_keys(ks)
       fk.bms[#fk.bms + 1] = k
     elseif t == 'set' then
       fk.sets[#fk.sets + 1] = k
-    elseif t ~= 'none' then
+    elseif t == 'none' then
+      local numbers = bucketed(k)
+      if #numbers > 0 then
+        local copy = temp()
+        redis.call('SADD', copy, unpack(numbers))
+        redis.call('EXPIRE', copy, ttl)
+        fk.sets[#fk.sets + 1] = copy
+      end
+    else
       error(INDEX_FORMAT .. 'index ' .. ns .. ' holds ' .. k .. ' as a ' .. t .. ', an older layout: ' ..
         'rebuild it with `dataget reindex`')
     end

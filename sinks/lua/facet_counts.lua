@@ -44,7 +44,7 @@ end
 local function value_keys(f, vs)
   local ks = {}
   for j, v in ipairs(vs) do ks[j] = key('k', 'r', '0', f, v) end
-  local fk = typed_keys(ks)
+  local fk = typed_keys(ks, temp, TEMP_TTL)
   fk.size = 0
   for _, k in ipairs(fk.sets) do fk.size = fk.size + redis.call('SCARD', k) end
   return fk
@@ -105,11 +105,12 @@ local counts = totals  -- no other facet chosen: the whole index
 if #others > 0 then
   check_layout()
   local sel, members = selection(), nil
-  local kinds, in_sets = {}, 0
+  local kinds, keys, in_sets = {}, {}, 0
   for j, v in ipairs(values) do
-    local fk = sel and typed_keys({key('k', 'r', '0', facet, v)})
+    local fk = sel and typed_keys({key('k', 'r', '0', facet, v)}, temp, TEMP_TTL)
     kinds[j] = fk and (#fk.bms > 0 and 'bm' or #fk.sets > 0 and 'set')
-    if kinds[j] == 'set' then in_sets = in_sets + redis.call('SCARD', fk.sets[1]) end
+    keys[j] = fk and (fk.bms[1] or fk.sets[1])
+    if kinds[j] == 'set' then in_sets = in_sets + redis.call('SCARD', keys[j]) end
   end
   if sel and sel.list then
     if in_sets > 0 then members = as_set(sel.list) end
@@ -117,8 +118,8 @@ if #others > 0 then
     members = as_set(redis.call('RBM.MEMBERS', sel.bm))
   end
   counts = {}
-  for j, v in ipairs(values) do
-    local k, t, n = key('k', 'r', '0', facet, v), kinds[j], 0
+  for j = 1, #values do
+    local k, t, n = keys[j], kinds[j], 0
     if t == 'bm' and sel.bm then
       n = redis.call('RBM.ANDCARD', sel.bm, k)
     elseif t == 'bm' then

@@ -1,7 +1,8 @@
 -- Counts and a sample of one facet query. ARGV: namespace, query hash, unique mode ('master' or ''), limit,
 -- generator state, 'seeded' or '', ttl seconds, key naming the active index version ('' = use the namespace;
 -- else the namespace is the version used while the key is unset), then per facet: name, number of values, values...
--- Returns {releases, videos, {youtube id, title, release id, ...}}.
+-- Returns {releases, videos, {youtube id, title, release id, ...}}: titles are '' (they are in MongoDB), but an index
+-- built before keeps them.
 -- prelude: common
 -- uses: add_numbers, and_into, BATCH, check_layout, facet_args, filter, fmt, INDEX_FORMAT, key, mismember, ns, OWNER_ARRAYS, tail_key, TAIL_RANK, typed_keys, video_key
 local qhash, unique = ARGV[2], ARGV[3]
@@ -100,7 +101,7 @@ end
 local function facet_keys(kind, rank, f, values)
   local ks = {}
   for j, v in ipairs(values) do ks[j] = key('k', kind, rank, f, v) end
-  local fk = typed_keys(ks)
+  local fk = typed_keys(ks, temp, temp_ttl)
   if #fk.bms + #fk.sets == 0 then return nil end
   return fk
 end
@@ -276,7 +277,7 @@ local function matching_tail(kind, rel, found)
   -- Either side costs a key read per member (~2 us): the matching releases owning something in the tail give their
   -- tail items (ti: sets, SUNION), or each candidate's tail owners meet the matching releases (RBM.FIRSTIN). The
   -- smaller side is read.
-  local owners = typed_keys({key('tr', kind)})
+  local owners = typed_keys({key('tr', kind)}, temp, temp_ttl)
   local owning = (#owners.bms + #owners.sets > 0) and intersect({rel, materialize(owners)})
   if not owning then return nil end
   local out, few = {}, nil

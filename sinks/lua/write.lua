@@ -1,6 +1,6 @@
 -- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
 -- prelude: common
--- uses: add_numbers, BATCH, check_layout, fmt, FORMAT, in_chunks, key, OWNER_ARRAYS, ROARING_MIN, tail_key, TAIL_RANK, video_key
+-- uses: add_numbers, BATCH, BUCKET_MAX, check_layout, fmt, FORMAT, hash_bucket, in_chunks, key, OWNER_ARRAYS, pack_numbers, ROARING_MIN, set_slot, tail_key, TAIL_RANK, unpack_numbers, video_key
 
 -- Keys that most records of a call write (the seq and count counters, the video and owner hashes, the u32 owner
 -- arrays) are read through and written to this buffer, and reach Redis once per call (write_buffered): ~14 commands
@@ -162,32 +162,57 @@ local function set_members(k, adds, rems)
   return true
 end
 
--- A SET reaching ROARING_MIN members becomes a roaring bitmap for good (until its last member goes: RBM.REM then
--- deletes the key).
+-- Adds and removes numbers of number set k in its own key. A SET reaching ROARING_MIN members becomes a roaring
+-- bitmap for good (until its last member goes: RBM.REM then deletes the key). Returns whether the key still exists.
+local function write_own_key(k, adds, rems)
+  if not set_members(k, adds, rems) then
+    add_numbers(k, adds)
+    in_chunks(rems, BATCH, function(...) redis.call('RBM.REM', k, ...) end)
+  elseif #adds > 0 and redis.call('SCARD', k) >= ROARING_MIN then
+    local all = redis.call('SMEMBERS', k)
+    redis.call('DEL', k)
+    add_numbers(k, all)
+  end
+  return #rems == 0 or redis.call('EXISTS', k) == 1
+end
+
+-- A small set is rewritten in its bucket (common.lua, BUCKET_MAX); one reaching BUCKET_MAX numbers moves to its own
+-- key, its field keeping '' while the key exists.
 local function flush()
   for k, members in pairs(pending) do
     local adds, rems = {}, {}
     for item, add in pairs(members) do
       if add then adds[#adds + 1] = item else rems[#rems + 1] = item end
     end
-    if not set_members(k, adds, rems) then
-      add_numbers(k, adds)
-      in_chunks(rems, BATCH, function(...) redis.call('RBM.REM', k, ...) end)
-    elseif #adds > 0 and redis.call('SCARD', k) >= ROARING_MIN then
-      local all = redis.call('SMEMBERS', k)
-      redis.call('DEL', k)
-      add_numbers(k, all)
+    local bucket, field = set_slot(k)
+    local packed = hget(bucket, field)
+    if packed == '' then
+      if not write_own_key(k, adds, rems) then hset(bucket, field, false) end
+    else
+      local kept, numbers = {}, {}
+      for _, n in ipairs(packed and unpack_numbers(packed) or {}) do kept[n] = true end
+      for _, n in ipairs(rems) do kept[tonumber(n)] = nil end
+      for _, n in ipairs(adds) do kept[tonumber(n)] = true end
+      for n in pairs(kept) do numbers[#numbers + 1] = n end
+      if #numbers >= BUCKET_MAX then
+        hset(bucket, field, '')
+        write_own_key(k, numbers, {})
+      elseif #numbers > 0 then
+        table.sort(numbers)
+        hset(bucket, field, pack_numbers(numbers))
+      elseif packed then
+        hset(bucket, field, false)
+      end
     end
   end
   pending = {}
 end
 
--- The hash holding a YouTube id's video number: vid:{bucket}, the bucket being the first 17 bits of the id's SHA-1.
--- 131,072 buckets: ~230 ids each at the full catalogue's ~30M videos (listpacks while hash-max-listpack-entries, 512 in
--- the stack's Redis, allows), and at 200k videos about as much memory as one hash of them all. A fixed function, so an
--- id keeps its bucket whatever the catalogue's size.
+-- The hash holding a YouTube id's video number: vid:{hash_bucket(id)}, ~230 ids each at the full catalogue's ~30M
+-- videos (listpacks while hash-max-listpack-entries, 512 in the stack's Redis, allows), and at 200k videos about as
+-- much memory as one hash of them all.
 local function vid_key(yt)
-  return key('vid', fmt('%d', math.floor(tonumber(string.sub(redis.sha1hex(yt), 1, 5), 16) / 8)))
+  return key('vid', hash_bucket(yt))
 end
 
 -- The number of a YouTube id, handed out on first sight.
@@ -218,7 +243,7 @@ local function has_owners(kind, item, owners)
   return redis.call('EXISTS', tail_key(kind, item)) == 1
 end
 
--- The video's number and title go once neither a release nor a master holds it.
+-- The video's number and id go once neither a release nor a master holds it.
 local function forget_video_if_unused(item)
   if not has_owners('v', item) and not has_owners('M', item) then
     local meta = hget(video_key(item), item)

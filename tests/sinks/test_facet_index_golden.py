@@ -23,7 +23,7 @@ from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import activate, new_index_namespace, version_namespace
 from tests.golden import check_golden
-from tests.sinks.index_docs import is_doc_bucket, release_docs
+from tests.sinks.index_docs import bucket_sets, is_doc_bucket, is_set_bucket, release_docs
 
 pytestmark = pytest.mark.stack
 
@@ -112,6 +112,8 @@ async def dump(redis: Redis, base: str) -> dict[str, Any]:
             content = await redis.execute_command("RBM.MEMBERS", raw_key)
         elif kind == "hash" and is_doc_bucket(name):
             content = await release_docs(redis, raw_key)
+        elif kind == "hash" and is_set_bucket(name):
+            content = await bucket_sets(redis, raw_key)
         elif kind == "hash":
             content = {f.decode(): v.decode() for f, v in (await redis.hgetall(raw_key)).items()}
         elif kind == "zset":
@@ -148,7 +150,10 @@ async def test_index_keys_match_the_golden_file(redis: Redis, isolated_settings:
     # The history reached what it is meant to: roaring bitmaps, tails of every kind, and a second version switched in.
     assert {"k:v:0:*:*", "k:v:0:genre:Electronic"} <= {key[3:] for key, item in state.items()
                                                        if key.startswith("v0:k:") and item["type"] == "roaringbm"}
-    tails = {key.split(":")[2] for key in state if key.startswith("v1:k:") and key.split(":")[3] == "t"}
+    # Version 1's number sets: keys of their own, and those in its buckets.
+    sets = [key.removeprefix("v1:") for key in state if key.startswith("v1:k:")]
+    sets += [name for key, item in state.items() if key.startswith("v1:sb:") for name in item["value"]]
+    tails = {name.split(":")[1] for name in sets if name.startswith("k:") and name.split(":")[2] == "t"}
     assert tails == {"v", "m", "x"}
     assert state["active"]["value"] == "v1"
     check_golden("facet_index.json", state)

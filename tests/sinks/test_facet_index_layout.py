@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from facet_brute_force import video
-from index_docs import release_docs
+from index_docs import number_sets, release_docs
 
 from schemas.query import FACETS, FacetQuery, IndexFormatError
 from sinks.facet_index import IndexServerError, check_roaring_module, check_single_instance
@@ -52,16 +52,19 @@ async def test_an_index_of_an_older_format_is_refused(index, redis_client):
     single hashes, docs in a STRING key each) is refused by queries, counts and writes; a new one gets the format."""
     await index.apply_releases([(1, None)])
     ns = index._ns
-    assert await redis_client.get(f"{ns}:format") == "3"
+    assert await redis_client.get(f"{ns}:format") == "4"
     await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
     await redis_client.delete(f"{ns}:format")
-    refused = r"^index .* has format 1, an older layout than 3: rebuild it with `dataget reindex`$"
+    refused = r"^index .* has format 1, an older layout than 4: rebuild it with `dataget reindex`$"
     await assert_refused(index, refused)
     with pytest.raises(IndexFormatError, match=refused):
         await index.apply_masters([(3, {"videos": [video("ccccccccccc")]})])
-    # Format 2 kept a famous item's tail owners in a SET, which RBM.FIRSTIN cannot read.
-    await redis_client.set(f"{ns}:format", "2")
-    await assert_refused(index, r"^index .* has format 2, an older layout than 3: rebuild it with `dataget reindex`$")
+    # Format 2 kept a famous item's tail owners in a SET, which RBM.FIRSTIN cannot read; format 3 kept every number
+    # set in a key of its own, and a query would take a small set moved to a bucket for empty.
+    for older in ("2", "3"):
+        await redis_client.set(f"{ns}:format", older)
+        await assert_refused(index, rf"^index .* has format {older}, an older layout than 4: rebuild it with "
+                                    r"`dataget reindex`$")
 
 
 async def test_video_hashes_stay_small(index, redis_client):
@@ -114,6 +117,35 @@ async def test_docs_name_facets_by_letters_and_read_older_docs_the_same(index, r
     await redis_client.eval(FULL_NAMES, 1, f"{ns}:d:0", "1", "1980")
     await index.apply_releases([(1, None)])
     assert await index.stats() == {"releases": 0, "videos": 0, "facet_values": dict.fromkeys(FACETS, 0)}
+
+
+
+async def test_small_number_sets_live_in_buckets_until_they_grow(index, redis_client):
+    """A value's set of fewer than 16 releases is a field of a sb:* bucket; the 16th moves it to a key of its own for
+    good, and its last removal leaves neither key nor field. Queries and counts read it either way."""
+    ns, name = index._ns, "k:r:0:artist:Solo"
+
+    def release(rid: int) -> dict[str, object]:
+        return {"genres": ["Rock"], "country": "UK" if rid % 2 else "US", "artists": [{"name": "Solo"}],
+                "videos": [video(f"s{rid:010d}")]}
+
+    async def counted() -> tuple[int, int, int]:
+        result = await index.query(FacetQuery({"artist": ("Solo",), "genre": ("Rock",)}))
+        within = {v.value: v.releases for v in await index.facet_counts("artist", FacetQuery({"country": ("UK",)}))}
+        return result.releases, result.videos, within.get("Solo", 0)
+
+    await index.apply_releases([(rid, release(rid)) for rid in range(1, 16)])
+    assert (await number_sets(redis_client, ns))[name] == "bucket"
+    assert await counted() == (15, 15, 8)
+    await index.apply_releases([(16, release(16))])
+    assert (await number_sets(redis_client, ns))[name] == "set"
+    assert await counted() == (16, 16, 8)
+    await index.apply_releases([(rid, None) for rid in range(1, 11)])
+    assert (await number_sets(redis_client, ns))[name] == "set"
+    assert await counted() == (6, 6, 3)
+    await index.apply_releases([(rid, None) for rid in range(11, 17)])
+    assert [key async for key in redis_client.scan_iter(f"{ns}:sb:*")] == []
+    assert name not in await number_sets(redis_client, ns)
 
 
 class _ClusterRedis:
