@@ -140,6 +140,54 @@ local function file_member(k, item, add)
   pending[k][item] = add
 end
 
+-- Changes of the tail's counts (file_tail) are summed per item and value over the call and written once per item:
+-- a batch of a famous master's releases changes a dozen counts of each of the same items per release, and one
+-- HINCRBY each cost a command per count.
+local tail_counts = {}  -- tc key -> {kind, item, deltas = {field = delta}, values = {field = {facet, value}}}
+
+local function count_tail(kind, item, fv, delta)
+  local counts = key('tc', kind, item)
+  local t = tail_counts[counts]
+  if not t then
+    t = {kind = kind, item = item, deltas = {}, values = {}}
+    tail_counts[counts] = t
+  end
+  local field = fv[1] .. '\0' .. fv[2]
+  t.deltas[field] = (t.deltas[field] or 0) + delta
+  t.values[field] = fv
+end
+
+-- Writes the summed counts; an item whose count of a value turns from 0 or to 0 is filed or unfiled under it.
+local function flush_tail()
+  for counts, t in pairs(tail_counts) do
+    local fields, sets, dels = {}, {}, {}
+    for field, delta in pairs(t.deltas) do
+      if delta ~= 0 then fields[#fields + 1] = field end
+    end
+    for s = 1, #fields, BATCH do
+      local part = {unpack(fields, s, math.min(s + BATCH - 1, #fields))}
+      for j, c in ipairs(redis.call('HMGET', counts, unpack(part))) do
+        local field = part[j]
+        local before = tonumber(c) or 0
+        local after = before + t.deltas[field]
+        if after > 0 then
+          sets[#sets + 1] = field
+          sets[#sets + 1] = fmt('%d', after)
+        else
+          dels[#dels + 1] = field
+        end
+        if (before > 0) ~= (after > 0) then
+          local fv = t.values[field]
+          file_member(key('k', t.kind, 't', fv[1], fv[2]), t.item, after > 0)
+        end
+      end
+    end
+    in_chunks(sets, 4000, function(...) redis.call('HSET', counts, ...) end)
+    in_chunks(dels, 4000, function(...) redis.call('HDEL', counts, ...) end)
+  end
+  tail_counts = {}
+end
+
 -- One SREM or SADD of members s.. (at most 4000); false, with nothing written, when k holds a roaring bitmap.
 local function set_op(command, k, members, s)
   local reply = redis.pcall(command, k, unpack(members, s, math.min(s + 3999, #members)))
@@ -179,6 +227,7 @@ end
 -- A small set is rewritten in its bucket (common.lua, BUCKET_MAX); one reaching BUCKET_MAX numbers moves to its own
 -- key, its field keeping '' while the key exists.
 local function flush()
+  flush_tail()
   for k, members in pairs(pending) do
     local adds, rems = {}, {}
     for item, add in pairs(members) do
@@ -326,13 +375,7 @@ end
 -- Owners at TAIL_RANK and above (common.lua): k:{kind}:t:{f}:{v} holds the items with at least one such owner
 -- having the value, and tc:{kind}:{item} counts those owners per value.
 local function file_tail(kind, item, pairs_, add)
-  local counts = key('tc', kind, item)
-  for _, fv in ipairs(pairs_) do
-    local field = fv[1] .. '\0' .. fv[2]
-    local c = redis.call('HINCRBY', counts, field, add and 1 or -1)
-    if c == 0 then redis.call('HDEL', counts, field) end
-    if c == (add and 1 or 0) then file_member(key('k', kind, 't', fv[1], fv[2]), item, add) end
-  end
+  for _, fv in ipairs(pairs_) do count_tail(kind, item, fv, add and 1 or -1) end
 end
 
 local function file(kind, rank, item, pairs_, add)
