@@ -64,7 +64,8 @@ Key layout, all under `{ns}:`:
   video:{n // 128}           HASH video number -> YouTube id (an index built before: "YouTube id<TAB>title"); titles
                              are in the stored records, the site reads them there
   vid:{bucket}               HASH YouTube id -> video number; bucket = the first 17 bits of the id's SHA-1 (of 131,072)
-  cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded
+  cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded, only
+                             where that is not the value in lower case (an index built before: every value)
   q:{gen}:{hash}             HASH cached counts and result sets of a query (short TTL, dies with the generation)
   tmp:{gen}:{hash}:{n}       result roaring bitmaps of a cached query (TTL; intermediate ones are deleted at once)
   tmp:counts:{n}             a facet_counts call's selection and its SETs (deleted before it returns)

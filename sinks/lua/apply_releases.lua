@@ -7,6 +7,8 @@ local KINDS = {'r', 'v', 'm', 'x'}
 check_or_mark_layout()
 
 -- Release counts per facet value, summed over the call and written once per value; folded forms for prefix search.
+-- fold:{f} keeps a value's folded form (to remove its lex:{f} entry) only when it is not string.lower(value): for an
+-- ASCII value, sinks/facets.py fold is just that, so most values need none. An index built before keeps every value's.
 local deltas, folded = {}, {}  -- by facet, then value
 
 local function write_counts()
@@ -14,12 +16,14 @@ local function write_counts()
     for value, delta in pairs(values) do
       local c = delta ~= 0 and tonumber(redis.call('ZINCRBY', key('cnt', f), delta, value)) or -1
       if c > 0 and c == delta then
-        redis.call('HSET', key('fold', f), value, folded[f][value])
-        redis.call('ZADD', key('lex', f), 0, folded[f][value] .. '\0' .. value)
+        local fv = folded[f][value]
+        if fv ~= string.lower(value) then redis.call('HSET', key('fold', f), value, fv) end
+        redis.call('ZADD', key('lex', f), 0, fv .. '\0' .. value)
       elseif c == 0 then
+        local kept = redis.call('HGET', key('fold', f), value)
         redis.call('ZREM', key('cnt', f), value)
-        redis.call('ZREM', key('lex', f), redis.call('HGET', key('fold', f), value) .. '\0' .. value)
-        redis.call('HDEL', key('fold', f), value)
+        redis.call('ZREM', key('lex', f), (kept or string.lower(value)) .. '\0' .. value)
+        if kept then redis.call('HDEL', key('fold', f), value) end
       end
     end
   end
