@@ -23,8 +23,9 @@ facet that is exact, for more its items are candidates whose tail owners are loo
 Bucket, set or roaring bitmap. A number set (k:*, tr:*) of fewer than 16 numbers has no key of its own: it is a
 field of a sb:* bucket hash, its numbers packed as u32s (most sets are an artist's or a label's few releases or
 videos, and a key costs ~100 bytes before its first number); a query copies it into a temporary SET. From 16 numbers
-it has its own key, a SET of numbers (a compact intset) until it holds 512 numbers, then a roaring bitmap for good: the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's
-Redis; a FacetIndex checks for it on its first call). A roaring bitmap keeps its numbers in 64K blocks, each an
+it has its own key, a SET of numbers (a compact intset) until it holds 512 numbers, then a roaring bitmap for good:
+the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's Redis; a FacetIndex
+checks for it on its first call). A roaring bitmap keeps its numbers in 64K blocks, each an
 array, a bitmap or runs, so it costs about what it holds (up to ~2 bytes a member, plus ~35 per block it touches)
 and its AND, OR and count (RBM.AND, RBM.OR, RBM.CARD, RBM.ANDCARD) run in the module block by block, at a cost that
 follows the sets, not the number space. Small sets are read into Lua or intersected by SINTER, and looked up in
