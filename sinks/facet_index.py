@@ -50,7 +50,8 @@ Key layout, all under `{ns}:`:
                              [[n, 0]], not stored)
   md:{mid}                   JSON [[video number, rank]] of a master's own videos (kind M: masters owning them)
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
-  o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank)
+  o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank); a
+                             v or x item whose one owner holds rank 0 is only in o0:{kind}
   ot:{kind}:{item}           roaring bitmap: the item's owners in the tail
   ti:{kind}:{n}, tr:{kind}   SET the items release number n owns in the tail; SET or roaring bitmap: releases
                              owning any

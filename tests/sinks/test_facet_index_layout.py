@@ -148,6 +148,31 @@ async def test_small_number_sets_live_in_buckets_until_they_grow(index, redis_cl
     assert name not in await number_sets(redis_client, ns)
 
 
+
+async def test_a_video_of_one_owner_at_rank_0_is_only_in_the_owner_array(index, redis_client):
+    """The owner hash o:v:* lists a video's owners only while it has more than its rank-0 owner, whom o0:v holds."""
+    ns, shared = index._ns, video("shared00001")
+    owners = f"{ns}:o:v:0"
+
+    async def listed() -> dict[str, str]:
+        return await redis_client.hgetall(owners)
+
+    await index.apply_releases([(1, {"genres": ["Rock"], "videos": [shared]})])
+    assert await listed() == {}
+    await index.apply_releases([(2, {"genres": ["Jazz"], "videos": [shared]})])
+    assert await listed() == {"1": "[1,2]"}
+    await index.apply_releases([(1, None)])
+    assert await listed() == {"1": "[0,2]"}
+    result = await index.query(FacetQuery({"genre": ("Jazz",)}))
+    assert (result.videos, [v.release_id for v in result.sample]) == (1, [2])
+    await index.apply_releases([(3, {"genres": ["Rock"], "videos": [shared]})])  # takes the free rank 0
+    assert await listed() == {"1": "[3,2]"}
+    await index.apply_releases([(2, None)])
+    assert await listed() == {}
+    result = await index.query(FacetQuery({"genre": ("Rock",)}))
+    assert (result.videos, [v.release_id for v in result.sample]) == (1, [3])
+
+
 class _ClusterRedis:
     async def info(self, section: str) -> dict[str, int]:
         return {"cluster_enabled": 1} if section == "cluster" else {}
