@@ -46,8 +46,8 @@ Key layout, all under `{ns}:`:
   rid                        BITFIELD u32 array: release number -> release id
   format                     the layout the scripts write ('4'); an index holding releases without it is refused
   d:{rid // 64}              HASH release id -> MessagePack doc of what is indexed for it: n = number,
-                             f = {facet: [values]}, m = master id, i = {kind: [[item, rank]]} (kind r, always
-                             [[n, 0]], not stored)
+                             f = {facet: [values]}, m = master id, i = {kind: [item, or [item, rank] when the
+                             rank is not 0]} (kind r, always [[n, 0]], and kinds without items not stored)
   md:{mid}                   JSON [[video number, rank]] of a master's own videos (kind M: masters owning them)
   mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank); a

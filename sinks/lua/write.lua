@@ -79,7 +79,8 @@ end
 
 -- What is indexed for a release (its doc: n, f, m, i) is kept as MessagePack in hashes of DOC_BUCKET release ids
 -- each, d:{rid // DOC_BUCKET}, which stay listpacks: 200k releases of the discogs profile, 434 bytes a doc as a JSON
--- STRING key each, 239 so. Its r item, always {{n, 0}}, is not stored.
+-- STRING key each, 239 so. Its r item, always {{n, 0}}, is not stored, nor are kinds without items; an item of rank 0
+-- (most) is stored as its number alone, not {item, 0} (a doc stored with pairs reads the same).
 local DOC_BUCKET = 64
 
 local function doc_key(rid)
@@ -109,7 +110,13 @@ local function read_doc(rid)
   local decade = decade_of(f.year)
   if decade and not f.decade then f.decade = {decade} end
   doc.f = f
-  doc.i.r = {{doc.n, 0}}
+  local items = {r = {{doc.n, 0}}}
+  for kind, list in pairs(doc.i) do
+    local held = {}
+    for j, entry in ipairs(list) do held[j] = type(entry) == 'table' and entry or {entry, 0} end
+    items[kind] = held
+  end
+  doc.i = items
   return doc
 end
 
@@ -122,7 +129,11 @@ local function write_doc(rid, doc)
   end
   local items = {}
   for kind, list in pairs(doc.i) do
-    if kind ~= 'r' then items[kind] = list end
+    if kind ~= 'r' and #list > 0 then
+      local entries = {}
+      for j, held in ipairs(list) do entries[j] = held[2] == 0 and held[1] or held end
+      items[kind] = entries
+    end
   end
   redis.call('HSET', doc_key(rid), rid, cmsgpack.pack({n = doc.n, f = stored, m = doc.m, i = items}))
 end

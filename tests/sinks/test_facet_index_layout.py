@@ -83,21 +83,29 @@ async def test_video_hashes_stay_small(index, redis_client):
     assert [key async for key in redis_client.scan_iter(match=f"{ns}:video*")] == []
 
 
-# A doc as stored before facets were named by letters: full names, the decade included.
-FULL_NAMES = """
+# A doc as stored before facets were named by letters and items of rank 0 by their number: full names, the decade
+# included, every item an [item, rank] pair, a kind without items an empty list.
+OLDER_DOC = """
 local names = {g = 'genre', s = 'style', y = 'year', c = 'country', l = 'label', a = 'artist', f = 'format'}
 local doc = cmsgpack.unpack(redis.call('HGET', KEYS[1], ARGV[1]))
 local f = {}
 for letter, values in pairs(doc.f) do f[names[letter]] = values end
 f.decade = {ARGV[2]}
 doc.f = f
+local items = {m = {}, x = {}}
+for kind, list in pairs(doc.i) do
+  items[kind] = {}
+  for j, item in ipairs(list) do items[kind][j] = type(item) == 'table' and item or {item, 0} end
+end
+doc.i = items
 return redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack(doc))
 """
 
 
 async def test_docs_name_facets_by_letters_and_read_older_docs_the_same(index, redis_client):
-    """A stored doc names facets by a letter and leaves the decade out; one with full names and its decade (as stored
-    before) is updated and removed exactly like a new one."""
+    """A stored doc names facets by a letter, leaves the decade out and names an item of rank 0 by its number; one
+    with full names, its decade and [item, rank] pairs (as stored before) is updated and removed exactly like a new
+    one."""
     ns = index._ns
     release = {"genres": ["Rock"], "styles": ["Punk"], "released": "1977", "country": "UK",
                "artists": [{"name": "Wire"}], "videos": [video("aaaaaaaaaaa")]}
@@ -105,19 +113,20 @@ async def test_docs_name_facets_by_letters_and_read_older_docs_the_same(index, r
     [doc] = (await release_docs(redis_client, f"{ns}:d:0")).values()
     assert set(doc["f"]) == {"g", "s", "y", "c", "a"}
     assert doc["f"]["y"] == ["1977"]
+    assert doc["i"] == {"v": [1]}
 
-    await redis_client.eval(FULL_NAMES, 1, f"{ns}:d:0", "1", "1970")
+    await redis_client.eval(OLDER_DOC, 1, f"{ns}:d:0", "1", "1970")
     [doc] = (await release_docs(redis_client, f"{ns}:d:0")).values()
     assert set(doc["f"]) == {"genre", "style", "year", "country", "artist", "decade"}
+    assert (doc["i"]["v"], set(doc["i"])) == ([[1, 0]], {"v", "m", "x"})
     await index.apply_releases([(1, {**release, "released": "1981"})])
     assert (await index.query(FacetQuery({"decade": ("1970",)}))).releases == 0
     assert (await index.query(FacetQuery({"decade": ("1980",), "style": ("Punk",)}))).releases == 1
     assert [v.value for v in await index.facet_values("decade")] == ["1980"]
 
-    await redis_client.eval(FULL_NAMES, 1, f"{ns}:d:0", "1", "1980")
+    await redis_client.eval(OLDER_DOC, 1, f"{ns}:d:0", "1", "1980")
     await index.apply_releases([(1, None)])
     assert await index.stats() == {"releases": 0, "videos": 0, "facet_values": dict.fromkeys(FACETS, 0)}
-
 
 
 async def test_small_number_sets_live_in_buckets_until_they_grow(index, redis_client):
