@@ -63,8 +63,7 @@ Key layout, all under `{ns}:`:
                              fewer than 16 ('' once it has a key of its own); bucket = the first 17 bits of the
                              name's SHA-1 (of 131,072)
   tc:{kind}:{item}           HASH "facet<NUL>value" -> how many of the item's tail owners have it
-  video:{n // 128}           HASH video number -> YouTube id (an index built before: "YouTube id<TAB>title"); titles
-                             are in the stored records, the site reads them there
+  video:{n // 128}           HASH video number -> "YouTube id<TAB>title"
   vid:{bucket}               HASH YouTube id -> video number; bucket = the first 17 bits of the id's SHA-1 (of 131,072)
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded, only
                              where that is not the value in lower case (an index built before: every value)
@@ -160,13 +159,12 @@ def release_payload(release: Release | None) -> str:
         for name, values in release_facets(release).items()
         if values
     }
-    # Titles stay in MongoDB: the site reads them from the records (web/video_titles.py).
-    return orjson.dumps({"f": facets, "v": [vid for vid, _ in videos], "m": release.get("master_id") or None}).decode()
+    return orjson.dumps({"f": facets, "v": videos, "m": release.get("master_id") or None}).decode()
 
 
 def master_payload(master: Master | None) -> str:
     videos = release_videos(master) if master else []
-    return orjson.dumps({"v": [vid for vid, _ in videos]}).decode() if videos else ""
+    return orjson.dumps({"v": videos}).decode() if videos else ""
 
 
 def query_args(q: FacetQuery) -> tuple[str, list[str]]:

@@ -7,7 +7,6 @@ import errno
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -22,7 +21,6 @@ from web.caching import INDEX_CACHE, RECORD_CACHE, cached, index_etag, matches, 
 from web.ports import CTX, ReleaseIndex
 from web.query_params import QueryError, parse_int, parse_query
 from web.rate_limit import SiteBusy
-from web.video_titles import VideoTitles
 
 FACET_VALUES_DEFAULT = 20
 FACET_VALUES_MAX = 100
@@ -141,16 +139,14 @@ async def query(request: web.Request) -> web.Response:
         facet_query = parse_query(request.query)
     except QueryError as exc:
         return error_response(400, str(exc))
-    ctx = request.app[CTX]
-    index = await ctx.index()
+    index = await request.app[CTX].index()
     if facet_query.seed is None:  # a fresh random sample every time: nothing to keep
-        return json_response(await _query_json(index, ctx.titles, facet_query))
-    return await index_answer(request, index, lambda: _query_json(index, ctx.titles, facet_query))
+        return json_response(result_json(await index.query(facet_query)))
+    return await index_answer(request, index, lambda: _query_json(index, facet_query))
 
 
-async def _query_json(index: ReleaseIndex, titles: VideoTitles, facet_query: FacetQuery) -> dict[str, Any]:
-    result = await index.query(facet_query)
-    return result_json(replace(result, sample=await titles.fill(result.sample)))
+async def _query_json(index: ReleaseIndex, facet_query: FacetQuery) -> dict[str, Any]:
+    return result_json(await index.query(facet_query))
 
 
 async def facet_values(request: web.Request) -> web.Response:

@@ -25,7 +25,6 @@ from web.rate_limit import QueryBudget, budgeted, client_rate_limit, parse_netwo
 from web.security_headers import security_headers
 from web.site_store import SiteStore
 from web.status_hub import StatusHub
-from web.video_titles import VideoTitles
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +130,7 @@ def create_app(
     if follow_status_topic:
         app.cleanup_ctx.append(_status_ctx(settings, hub))
     index = budgeted(index, QueryBudget(settings.query_rate_per_process))
-    app[CTX] = WebContext(settings=settings, index=index, store=store, publisher=publisher, hub=hub,
-                          titles=VideoTitles(store.video_titles))
+    app[CTX] = WebContext(settings=settings, index=index, store=store, publisher=publisher, hub=hub)
     app.on_shutdown.append(_close_sockets)
     app.cleanup_ctx.append(housekeeping.upkeep(store))
     app.on_response_prepare.append(security_headers(settings.public_base_url))

@@ -138,10 +138,8 @@ async def export(request: web.Request) -> web.Response:
         wanted = parse_export(request.query)
     except QueryError as exc:
         return error_response(400, str(exc))
-    ctx = request.app[CTX]
-    videos = await collect_videos(await ctx.index(), wanted.query)
-    # Links name videos by id only: no titles to look up.
-    return render(wanted, videos if wanted.file_format == "links" else await ctx.titles.fill(videos))
+    videos = await collect_videos(await request.app[CTX].index(), wanted.query)
+    return render(wanted, videos)
 
 
 def add_routes(app: web.Application) -> None:

@@ -75,9 +75,7 @@ def schemas() -> dict[str, Schema]:
                 "video_id": {"type": "string", "pattern": YOUTUBE_ID},
                 "release_id": {"type": "integer", "minimum": 0,
                                "description": "a release of the selection that has the video (0: none known)"},
-                "title": {"type": "string",
-                          "description": "as the release's record (or its master's) lists the video; '' when "
-                                         "unknown or the site's MongoDB does not answer"},
+                "title": {"type": "string"},
             },
         },
         "QueryResult": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -11,11 +11,10 @@ from aiohttp import web
 
 from runtime.settings import Settings
 from schemas.playlist_jobs import PlaylistJob, StatusSnapshot
-from schemas.query import FacetQuery, FacetValue, QueryResult, SampleVideo
+from schemas.query import FacetQuery, FacetValue, QueryResult
 from schemas.records import Master, Release
 from web.sessions import SessionRecord
 from web.status_hub import StatusHub
-from web.video_titles import VideoTitles
 
 
 class ReleaseIndex(Protocol):
@@ -40,10 +39,6 @@ class Store(Protocol):
     async def get_release(self, release_id: int) -> Release | None: ...
 
     async def get_master(self, master_id: int) -> Master | None: ...
-
-    # Video id -> title of the sampled videos without one, from their releases' (or masters') records
-    # (web/video_titles.py); videos found in no record are left out.
-    async def video_titles(self, sample: Sequence[SampleVideo]) -> dict[str, str]: ...
 
     # token: the OAuth token when it grants YouTube access (None: the sign-in granted only who the user is).
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any] | None) -> None: ...
@@ -90,7 +85,6 @@ class WebContext:
     store: Store
     publisher: JobPublisher
     hub: StatusHub
-    titles: VideoTitles  # fills in sampled videos' titles from the store
 
 
 CTX = web.AppKey("dataget_web", WebContext)

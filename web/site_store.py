@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from pymongo import AsyncMongoClient, MongoClient
-from pymongo.asynchronous.collection import AsyncCollection
 
 from runtime.settings import Settings
 from schemas.playlist_jobs import ACTIVE_STATES, JOB_RECORDS, REQUEST_RECORDS, PlaylistJob, StatusSnapshot
-from schemas.query import SampleVideo
-from schemas.records import Master, Record, Release
+from schemas.records import Master, Release
 from sinks.mongo_store import document_id, record_of
 from sinks.record_packing import RecordPacker
 from sinks.user_tokens import UserTokenStore
 from web.sessions import SessionRecord
-from web.video_titles import masters_to_read, releases_to_read, sample_titles
 
 # A visitor waits this long, not the driver's 30 s, before a down MongoDB becomes a 503 (web/api.py).
 MONGO_TIMEOUT_MS = 5000
-# Records read by id at once for a sample's titles. One find each: FerretDB answers an `_id` equality from its
-# index but decodes the whole collection for an `_id` `$in` (sinks/mongo_store.py; 1.6 s for 50 ids of 20k
-# documents, ~1 ms a find by id); on MongoDB both are indexed.
-RECORD_READS_AT_ONCE = 8
 
 
 def status_of_record(record: dict[str, Any]) -> StatusSnapshot:
@@ -72,23 +64,6 @@ class SiteStore:
         doc = await self._masters.find_one({"_id": document_id(master_id)})
         # The masters collection holds masters.
         return None if doc is None else cast(Master, record_of(doc, self._packer))
-
-    async def video_titles(self, sample: Sequence[SampleVideo]) -> dict[str, str]:
-        # The collections hold releases and masters.
-        releases = cast(dict[int, Release], await self._records(self._releases, releases_to_read(sample)))
-        masters = cast(dict[int, Master], await self._records(self._masters, masters_to_read(sample, releases)))
-        return sample_titles(sample, releases, masters)
-
-    async def _records(self, collection: AsyncCollection[dict[str, Any]], ids: list[int]) -> dict[int, Record]:
-        """The stored records of ids, by id (missing ones left out)."""
-        slots = asyncio.Semaphore(RECORD_READS_AT_ONCE)
-
-        async def read(record_id: int) -> dict[str, Any] | None:
-            async with slots:
-                return await collection.find_one({"_id": document_id(record_id)})
-
-        docs = await asyncio.gather(*(read(record_id) for record_id in ids))
-        return {record_id: record_of(doc, self._packer) for record_id, doc in zip(ids, docs, strict=True) if doc}
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any] | None) -> None:
         if token is not None:

@@ -1,6 +1,6 @@
 -- Index, update or remove masters' own videos; a master's videos count for its releases in unique=master queries
 -- (kind x items of those releases). ARGV: namespace, then per master: id, payload ('' = remove) as JSON
--- {"v": [youtube id]}. Returns how many masters changed.
+-- {"v": [[youtube id, title]]}. Returns how many masters changed.
 -- prelude: write
 -- uses: check_or_mark_layout, filed_under, flush, hget, hset, key, read_doc, sync, video_key, video_number, write_buffered, write_doc
 check_or_mark_layout()
@@ -12,10 +12,10 @@ for a = 2, #ARGV, 2 do
   local old = raw and cjson.decode(raw) or {}
   local wanted = {}
   if payload ~= '' then
-    for _, yt in ipairs(cjson.decode(payload).v) do
-      local n = video_number(yt)
-      -- Set once: an index built before keeps the value a release gave (its id with the title).
-      if not hget(video_key(n), n) then hset(video_key(n), n, yt) end
+    for _, pair in ipairs(cjson.decode(payload).v) do
+      local n = video_number(pair[1])
+      -- A release's title for the video wins over the master's.
+      if not hget(video_key(n), n) then hset(video_key(n), n, pair[1] .. '\t' .. pair[2]) end
       wanted[#wanted + 1] = n
     end
   end

@@ -1,6 +1,6 @@
 -- Index, move or remove releases, each diffed against what was indexed for it before (replays are no-ops).
 -- ARGV: namespace, then per release: id, payload ('' = remove) as JSON
--- {"f": {facet: {value: folded}}, "v": [youtube id], "m": master id | null}. Returns how many changed.
+-- {"f": {facet: {value: folded}}, "v": [[youtube id, title]], "m": master id | null}. Returns how many changed.
 -- prelude: write
 -- uses: add_to, check_or_mark_layout, delete_doc, filed_under, flush, hset, items_of, key, raise_to, set_u32, read_doc, sync, video_key, video_number, write_buffered, write_doc
 local KINDS = {'r', 'v', 'm', 'x'}
@@ -61,9 +61,9 @@ local function apply_release(rid, payload)
       table.sort(list)
       new.f[f] = list
     end
-    for _, yt in ipairs(p.v) do
-      local n = video_number(yt)
-      hset(video_key(n), n, yt)
+    for _, pair in ipairs(p.v) do
+      local n = video_number(pair[1])
+      hset(video_key(n), n, pair[1] .. '\t' .. pair[2])
       wanted.v[#wanted.v + 1] = n
     end
     wanted.r = {new.n}

@@ -220,7 +220,7 @@ async def test_unique_master(index):
     unique = await index.query(FacetQuery({"genre": ("Rock",)}, unique="master"))
     assert (unique.releases, unique.videos) == (2, 4)
     master_video = next(s for s in unique.sample if s.video_id == "eeeeeeeeeee")
-    assert (master_video.release_id, master_video.title) == (1, "")  # titles are in MongoDB (web/video_titles.py)
+    assert (master_video.release_id, master_video.title) == (1, "master video")
 
 
 async def test_seeded_sample_is_reproducible(index):

@@ -15,25 +15,6 @@ async def hash_fields(redis_client, pattern: str) -> dict[str, str]:
             for field, value in (await redis_client.hgetall(key)).items()}
 
 
-async def test_videos_keep_their_ids_only_and_old_values_with_titles_still_read(index, redis_client):
-    ns = index._ns
-    await index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("aaaaaaaaaaa", "A song"),
-                                                                     video("bbbbbbbbbbb", "B song")]})])
-    assert await hash_fields(redis_client, f"{ns}:video:*") == {"1": "aaaaaaaaaaa", "2": "bbbbbbbbbbb"}
-    sample = (await index.query(FacetQuery({"genre": ("Rock",)}, seed=1))).sample
-    assert sorted((v.video_id, v.title, v.release_id) for v in sample) == [
-        ("aaaaaaaaaaa", "", 1), ("bbbbbbbbbbb", "", 1)]
-
-    # An index built before keeps "id<TAB>title": queries split it, and removing the video forgets its id.
-    await redis_client.hset(f"{ns}:video:0", "1", "aaaaaaaaaaa\tA song")
-    await redis_client.incr(f"{ns}:gen")
-    sample = (await index.query(FacetQuery({"genre": ("Rock",)}, seed=1))).sample
-    assert sorted((v.video_id, v.title) for v in sample) == [("aaaaaaaaaaa", "A song"), ("bbbbbbbbbbb", "")]
-    await index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("bbbbbbbbbbb", "B song")]})])
-    assert await hash_fields(redis_client, f"{ns}:video:*") == {"2": "bbbbbbbbbbb"}
-    assert await hash_fields(redis_client, f"{ns}:vid:*") == {"bbbbbbbbbbb": "2"}
-
-
 async def test_fold_keeps_only_values_whose_folded_form_is_not_their_lower_case(index, redis_client):
     ns = index._ns
     await index.apply_releases([

@@ -1,18 +1,14 @@
-"""The export and query routes of create_app with their real services: a facet index built in the real Redis, the
-releases stored in the real MongoDB (where the videos' titles come from)."""
+"""The export route of create_app with its real services, over a facet index built in the real Redis."""
 
 import csv
 import io
 
 import pytest
-from pymongo import MongoClient
 from redis.asyncio import Redis
 from web_fakes import web_settings
 
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import version_namespace
-from sinks.mongo_store import to_document
-from sinks.record_packing import RecordPacker
 from web.app import create_app
 
 pytestmark = pytest.mark.stack
@@ -25,12 +21,10 @@ def release(rid: int) -> dict:
 
 
 RELEASES = {rid: release(rid) for rid in range(1, 601)}  # 200 Jazz (400 videos), 1,200 videos in all
-# Indexed but not stored: its videos have no title.
-UNSTORED = 600
 
 
 def brute_force(genre: str | None = None) -> dict[str, tuple[int, str]]:
-    return {v["youtube_id"]: (rid, "" if rid == UNSTORED else v["title"]) for rid, r in RELEASES.items()
+    return {v["youtube_id"]: (rid, v["title"]) for rid, r in RELEASES.items()
             if genre is None or genre in r["genres"] for v in r["videos"]}
 
 
@@ -41,21 +35,7 @@ async def client(isolated_settings, aiohttp_client):
     redis = Redis.from_url(settings.redis_url)
     await FacetIndex(redis, version_namespace(settings.namespace, 0)).apply_releases(list(RELEASES.items()))
     await redis.aclose()
-    packer = RecordPacker.load()
-    with MongoClient(settings.mongo_url) as mongo:
-        mongo[settings.mongo_db]["releases"].insert_many([to_document(rid, r, packer.pack("releases", r))
-                                                         for rid, r in RELEASES.items() if rid != UNSTORED])
     return await aiohttp_client(create_app(settings))
-
-
-async def test_a_query_sample_is_titled_from_the_stored_releases(client):
-    body = await (await client.get("/api/v1/query?genre=Jazz&limit=50&seed=7")).json()
-    assert len(body["sample"]) == 50
-    assert {v["video_id"]: (v["release_id"], v["title"]) for v in body["sample"]}.items() <= brute_force("Jazz").items()
-    assert sum(bool(v["title"]) for v in body["sample"]) >= 48  # only release UNSTORED's two can be untitled
-    unseeded = await (await client.get(f"/api/v1/query?year={1960 + UNSTORED % 30}&limit=50")).json()
-    assert {v["video_id"]: v["title"] for v in unseeded["sample"] if v["release_id"] == UNSTORED} == {
-        f"v{UNSTORED:06d}{k}abc": "" for k in (1, 2)}
 
 
 async def test_exports_hold_every_video_of_the_selection_once(client):

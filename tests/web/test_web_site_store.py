@@ -8,7 +8,6 @@ from web_fakes import web_settings
 
 from runtime.settings import Settings
 from schemas.playlist_jobs import JOB_RECORDS
-from schemas.query import SampleVideo
 from sinks.mongo_store import to_document
 from sinks.record_packing import RecordPacker
 from web.site_store import SiteStore
@@ -112,25 +111,5 @@ async def test_sessions_and_forgetting_idle_users(isolated_settings: Settings) -
         assert await store.get_session("k2") is not None
         await store.end_session("k2")
         assert await store.get_session("k2") is None
-    finally:
-        await store.close()
-
-
-async def test_video_titles_come_from_the_stored_releases_and_masters(isolated_settings: Settings) -> None:
-    def video(vid: str, title: str) -> dict:
-        return {"src": "", "youtube_id": vid, "title": title}
-
-    packer = RecordPacker.load()
-    release = {"id": 5, "title": "Album", "master_id": 50, "videos": [video("aaaaaaaaaaa", "Song A")]}
-    master = {"id": 50, "title": "Album", "videos": [video("bbbbbbbbbbb", "Song B")]}
-    client = pymongo.MongoClient(isolated_settings.mongo_url)
-    client[isolated_settings.mongo_db].releases.insert_one(to_document(5, release, packer.pack("releases", release)))
-    client[isolated_settings.mongo_db].masters.insert_one(to_document(50, master))
-    client.close()
-    store = SiteStore(web_settings(mongo_url=isolated_settings.mongo_url, mongo_db=isolated_settings.mongo_db))
-    sample = [SampleVideo("aaaaaaaaaaa", 5, ""), SampleVideo("bbbbbbbbbbb", 5, ""), SampleVideo("ccccccccccc", 6, "")]
-    try:
-        assert await store.video_titles(sample) == {"aaaaaaaaaaa": "Song A", "bbbbbbbbbbb": "Song B"}
-        assert await store.video_titles([]) == {}
     finally:
         await store.close()

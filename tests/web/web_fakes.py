@@ -17,7 +17,6 @@ from runtime.settings import Settings
 from schemas.playlist_jobs import ACTIVE_STATES
 from schemas.query import MAX_LIMIT, FacetQuery, FacetValue, QueryResult, SampleVideo
 from sinks.user_tokens import TokenKeyError
-from web.video_titles import sample_titles
 
 GENRES = ("Electronic", "Jazz", "Rock", "Funk / Soul")
 # The site's address in the tests (public_base_url): requests that change state come from this Origin.
@@ -118,9 +117,6 @@ class FakeStore:
 
     async def get_master(self, master_id: int) -> dict[str, Any] | None:
         return self.masters.get(master_id)
-
-    async def video_titles(self, sample: Sequence[SampleVideo]) -> dict[str, str]:
-        return sample_titles(sample, self.releases, self.masters)
 
     async def save_user(self, user_id: str, profile: dict[str, Any], token: dict[str, Any] | None) -> None:
         self.users[user_id] = {**profile, "last_seen": datetime.now(UTC)}
