@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from facet_brute_force import video
 
-from schemas.query import FacetQuery
-
 pytestmark = pytest.mark.stack
 
 
