@@ -44,12 +44,14 @@ Key layout, all under `{ns}:`:
   seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
   count:r, count:v           indexed releases / videos having a release (stats)
   rid                        BITFIELD u32 array: release number -> release id
-  format                     the layout the scripts write ('4'); an index holding releases without it is refused
+  format                     the layout the scripts write ('5'); an index holding releases without it is refused
   d:{rid // 64}              HASH release id -> MessagePack doc of what is indexed for it: n = number,
                              f = {facet: [values]}, m = master id, i = {kind: [item, or [item, rank] when the
                              rank is not 0]} (kind r, always [[n, 0]], and kinds without items not stored)
-  md:{mid}                   JSON [[video number, rank]] of a master's own videos (kind M: masters owning them)
-  mr:{mid}                   SET release ids of a master (its videos change -> their x items change)
+  md:{mid // 128}            HASH master id -> JSON [[video number, rank]] of its own videos (kind M: masters owning
+                             them)
+  mr:{mid}                   number set (bucket, SET or roaring bitmap, as k:*) of a master's release ids (its videos
+                             change -> their x items change)
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank); a
                              v or x item whose one owner holds rank 0 is only in o0:{kind}
   ot:{kind}:{item}           roaring bitmap: the item's owners in the tail
@@ -59,10 +61,11 @@ Key layout, all under `{ns}:`:
   layers:{kind}              ranks in use for a kind (the tail counts as one)
   k:{kind}:{rank}:{f}:{v}    SET or roaring bitmap of items (see above), rank 't' = the tail; facet '*' value '*' =
                              every release, k:r:0:*:nom = releases without master
-  sb:{bucket}                HASH number set name (k:..., tr:...) -> its numbers as little-endian u32s while it has
-                             fewer than 16 ('' once it has a key of its own); bucket = the first 17 bits of the
-                             name's SHA-1 (of 131,072)
-  tc:{kind}:{item}           HASH "facet<NUL>value" -> how many of the item's tail owners have it
+  sb:{bucket}                HASH number set name (k:..., tr:..., mr:...) -> its numbers as little-endian u32s
+                             while it has fewer than 16 ('' once it has a key of its own); bucket = the first 17
+                             bits of the name's SHA-1 (of 131,072)
+  tc:{kind}:{item}           HASH "facet letter<NUL>value" (letters as in docs) -> how many of the item's tail owners
+                             have it
   video:{n // 128}           HASH video number -> "YouTube id<TAB>title"
   vid:{bucket}               HASH YouTube id -> video number; bucket = the first 17 bits of the id's SHA-1 (of 131,072)
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded, only

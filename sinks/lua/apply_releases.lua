@@ -2,7 +2,7 @@
 -- ARGV: namespace, then per release: id, payload ('' = remove) as JSON
 -- {"f": {facet: {value: folded}}, "v": [[youtube id, title]], "m": master id | null}. Returns how many changed.
 -- prelude: write
--- uses: add_to, check_or_mark_layout, delete_doc, filed_under, flush, hset, items_of, key, raise_to, set_u32, read_doc, sync, video_key, video_number, write_buffered, write_doc
+-- uses: add_to, check_or_mark_layout, delete_doc, file_member, filed_under, flush, hset, items_of, key, master_videos, raise_to, set_u32, read_doc, sync, video_key, video_number, write_buffered, write_doc
 local KINDS = {'r', 'v', 'm', 'x'}
 check_or_mark_layout()
 
@@ -70,7 +70,7 @@ local function apply_release(rid, payload)
     if p.m ~= cjson.null and p.m ~= nil then
       new.m = tostring(p.m)
       wanted.m = {new.m}
-      wanted.x = items_of(cjson.decode(redis.call('GET', key('md', new.m)) or '[]'))
+      wanted.x = items_of(master_videos(new.m))
       raise_to(key('seq', 'm'), p.m)
     end
   end
@@ -87,8 +87,8 @@ local function apply_release(rid, payload)
   if not changed then return false end
   value_diff(old.f, new.f, folds)
   if old.m ~= new.m then
-    if old.m then redis.call('SREM', key('mr', old.m), rid) end
-    if new.m then redis.call('SADD', key('mr', new.m), rid) end
+    if old.m then file_member(key('mr', old.m), rid, false) end
+    if new.m then file_member(key('mr', new.m), rid, true) end
   end
   if new.n then
     if not old.n then

@@ -70,7 +70,7 @@ end
 
 -- The layout these scripts read and write, kept in {ns}:format by an index's first write. Changing the layout
 -- changes it.
-local FORMAT = '4'
+local FORMAT = '5'
 
 -- An index holding releases or videos without this format (one built before the format was kept: videos in two
 -- single hashes, docs in a STRING key each), or whose every-release or every-video key is a plain bitmap (STRING),
@@ -90,7 +90,7 @@ local function check_layout()
   return format ~= false
 end
 
--- A number set (k:*, tr:*) of fewer than BUCKET_MAX numbers has no key of its own: it is a field of a bucket hash,
+-- A number set (k:*, tr:*, mr:*) of fewer than BUCKET_MAX numbers has no key of its own: it is a field of a bucket hash,
 -- sb:{bucket}, named by its key without the namespace and holding its numbers as u32s. Most sets are an artist's or
 -- a label's one to three releases or videos, and a key of its own costs ~100 bytes before its first number (its
 -- name, dict entry, object and intset headers), a listpack field ~10. Once a set reaches BUCKET_MAX numbers it moves

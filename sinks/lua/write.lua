@@ -90,7 +90,8 @@ end
 -- A stored doc names its facets by a letter each and leaves out the decade, which its year gives: ~65 of a doc's
 -- ~215 bytes, repeated by every release. A facet without a letter is stored by its name, and a doc stored with full
 -- names reads the same, so neither a new facet nor an older doc needs a new format.
-local FACET_LETTER = {genre = 'g', style = 's', year = 'y', country = 'c', label = 'l', artist = 'a', format = 'f'}
+local FACET_LETTER = {genre = 'g', style = 's', year = 'y', country = 'c', label = 'l', artist = 'a', format = 'f',
+  decade = 'd'}
 local LETTER_FACET = {}
 for name, letter in pairs(FACET_LETTER) do LETTER_FACET[letter] = name end
 
@@ -142,6 +143,15 @@ local function delete_doc(rid)
   redis.call('HDEL', doc_key(rid), rid)
 end
 
+-- A master's own videos, JSON [[video number, rank]], in hashes of 128 masters each (a key each cost ~70 bytes more).
+local function master_videos_key(mid)
+  return key('md', fmt('%d', math.floor(tonumber(mid) / 128)))
+end
+
+local function master_videos(mid)
+  return cjson.decode(redis.call('HGET', master_videos_key(mid), mid) or '[]')
+end
+
 -- Kinds whose owners of the first OWNER_ARRAYS ranks are also kept in u32 arrays o{rank}:{kind}.
 local ARRAY_KINDS = {v = true, x = true}
 
@@ -181,7 +191,7 @@ local function count_tail(kind, item, fv, delta)
     t = {kind = kind, item = item, deltas = {}, values = {}}
     tail_counts[counts] = t
   end
-  local field = fv[1] .. '\0' .. fv[2]
+  local field = (FACET_LETTER[fv[1]] or fv[1]) .. '\0' .. fv[2]
   t.deltas[field] = (t.deltas[field] or 0) + delta
   t.values[field] = fv
 end
@@ -284,6 +294,15 @@ local function flush()
     end
   end
   pending = {}
+end
+
+-- The numbers of number set k, wherever it lives (as flushed).
+local function numbers_of(k)
+  local bucket, field = set_slot(k)
+  local packed = hget(bucket, field)
+  if packed ~= '' then return packed and unpack_numbers(packed) or {} end
+  if redis.call('TYPE', k).ok == 'roaringbm' then return redis.call('RBM.MEMBERS', k) end
+  return redis.call('SMEMBERS', k)
 end
 
 -- The hash holding a YouTube id's video number: vid:{hash_bucket(id)}, ~230 ids each at the full catalogue's ~30M
@@ -402,7 +421,7 @@ local function minus(a, b)
 end
 
 -- Owners at TAIL_RANK and above (common.lua): k:{kind}:t:{f}:{v} holds the items with at least one such owner
--- having the value, and tc:{kind}:{item} counts those owners per value.
+-- having the value, and tc:{kind}:{item} counts those owners per value (the facet named by its letter, as in docs).
 local function file_tail(kind, item, pairs_, add)
   for _, fv in ipairs(pairs_) do count_tail(kind, item, fv, add and 1 or -1) end
 end

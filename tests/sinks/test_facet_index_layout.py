@@ -52,18 +52,19 @@ async def test_an_index_of_an_older_format_is_refused(index, redis_client):
     single hashes, docs in a STRING key each) is refused by queries, counts and writes; a new one gets the format."""
     await index.apply_releases([(1, None)])
     ns = index._ns
-    assert await redis_client.get(f"{ns}:format") == "4"
+    assert await redis_client.get(f"{ns}:format") == "5"
     await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
     await redis_client.delete(f"{ns}:format")
-    refused = r"^index .* has format 1, an older layout than 4: rebuild it with `dataget reindex`$"
+    refused = r"^index .* has format 1, an older layout than 5: rebuild it with `dataget reindex`$"
     await assert_refused(index, refused)
     with pytest.raises(IndexFormatError, match=refused):
         await index.apply_masters([(3, {"videos": [video("ccccccccccc")]})])
     # Format 2 kept a famous item's tail owners in a SET, which RBM.FIRSTIN cannot read; format 3 kept every number
-    # set in a key of its own, and a query would take a small set moved to a bucket for empty.
-    for older in ("2", "3"):
+    # set in a key of its own, and a query would take a small set moved to a bucket for empty; format 4 named the
+    # tail's counts by facet name and kept a master's videos and releases in keys of their own.
+    for older in ("2", "3", "4"):
         await redis_client.set(f"{ns}:format", older)
-        await assert_refused(index, rf"^index .* has format {older}, an older layout than 4: rebuild it with "
+        await assert_refused(index, rf"^index .* has format {older}, an older layout than 5: rebuild it with "
                                     r"`dataget reindex`$")
 
 
