@@ -20,7 +20,7 @@ the tail rank (TAIL_RANK), kept in a roaring bitmap per item and filed per value
 facet that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
 (when few of those own anything in the tail, by their ti: sets; else by RBM.FIRSTIN, all candidates in the module).
 
-Bucket, set or roaring bitmap. A number set (k:*, tr:*) of fewer than 16 numbers has no key of its own: it is a
+Bucket, set or roaring bitmap. A number set (k:*, tr:*, mr:*) of fewer than 16 numbers has no key of its own: it is a
 field of a sb:* bucket hash, its numbers packed as u32s (most sets are an artist's or a label's few releases or
 videos, and a key costs ~100 bytes before its first number); a query copies it into a temporary SET. From 16 numbers
 it has its own key, a SET of numbers (a compact intset) until it holds 512 numbers, then a roaring bitmap for good:

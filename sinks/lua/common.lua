@@ -30,12 +30,12 @@ local OWNER_ARRAYS = 2
 local TAIL_RANK = 8
 -- Starts the error of an index of an older layout (sinks/facet_index.py makes it an IndexFormatError).
 local INDEX_FORMAT = 'INDEX_FORMAT '
--- Videos' YouTube ids are kept in hashes of VIDEO_BUCKET video numbers each, video:{n // VIDEO_BUCKET},
+-- Videos' YouTube ids and titles are kept in hashes of VIDEO_BUCKET video numbers each, video:{n // VIDEO_BUCKET},
 -- small enough for Redis to keep as listpacks (a few bytes a field; one hash of every video pays ~60 bytes a field
 -- in its hash table).
 local VIDEO_BUCKET = 128
 
--- The hash holding video number n's YouTube id (in an index built before: "YouTube id<TAB>title").
+-- The hash holding video number n's "YouTube id<TAB>title".
 local function video_key(n)
   return key('video', fmt('%d', math.floor(tonumber(n) / VIDEO_BUCKET)))
 end

@@ -1,8 +1,7 @@
 -- Counts and a sample of one facet query. ARGV: namespace, query hash, unique mode ('master' or ''), limit,
 -- generator state, 'seeded' or '', ttl seconds, key naming the active index version ('' = use the namespace;
 -- else the namespace is the version used while the key is unset), then per facet: name, number of values, values...
--- Returns {releases, videos, {youtube id, title, release id, ...}}: titles are '' (they are in MongoDB), but an index
--- built before keeps them.
+-- Returns {releases, videos, {youtube id, title, release id, ...}}.
 -- prelude: common
 -- uses: add_numbers, and_into, BATCH, check_layout, facet_args, filter, fmt, INDEX_FORMAT, key, mismember, ns, OWNER_ARRAYS, tail_key, TAIL_RANK, typed_keys, video_key
 local qhash, unique = ARGV[2], ARGV[3]

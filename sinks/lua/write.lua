@@ -322,7 +322,6 @@ local function video_number(yt)
   return n
 end
 
-
 -- The other way round, ti:{kind}:{owner} holds the items a release owns in the tail, and tr:{kind} (a SET or a
 -- roaring bitmap, as k:* keys) every release owning any: a query meets the matching releases with the tail in one
 -- intersection and one SUNION.
@@ -340,7 +339,7 @@ local function has_owners(kind, item, owners)
   return redis.call('EXISTS', tail_key(kind, item)) == 1
 end
 
--- The video's number and id go once neither a release nor a master holds it.
+-- The video's number and title go once neither a release nor a master holds it.
 local function forget_video_if_unused(item)
   if not has_owners('v', item) and not has_owners('M', item) then
     local meta = hget(video_key(item), item)
