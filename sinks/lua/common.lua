@@ -40,6 +40,27 @@ local function video_key(n)
   return key('video', fmt('%d', math.floor(tonumber(n) / VIDEO_BUCKET)))
 end
 
+-- What is indexed for a release (its doc: n, f, m, i) is kept as MessagePack in hashes of DOC_BUCKET release ids
+-- each, d:{rid // DOC_BUCKET}, which stay listpacks: 200k releases of the discogs profile, 434 bytes a doc as a JSON
+-- STRING key each, 239 so. Its r item, always {{n, 0}}, is not stored, nor are kinds without items; an item of rank 0
+-- (most) is stored as its number alone, not {item, 0} (a doc stored with pairs reads the same).
+local DOC_BUCKET = 64
+
+local function doc_key(rid)
+  return key('d', fmt('%d', math.floor(tonumber(rid) / DOC_BUCKET)))
+end
+
+-- The stored doc of release rid as packed (facets by letter, items as stored), or nil.
+local function stored_doc(rid)
+  local raw = redis.call('HGET', doc_key(rid), rid)
+  return raw and cmsgpack.unpack(raw)
+end
+
+-- An item of a stored doc as {item, rank}.
+local function held_item(entry)
+  return type(entry) == 'table' and entry or {entry, 0}
+end
+
 -- Owners at TAIL_RANK share that rank, in a roaring bitmap per item: a famous album's thousands of releases would
 -- make every write of one of them decode and encode a JSON array of thousands of owners, and a query checks
 -- thousands of items' tail owners against its matching releases in one RBM.FIRSTIN call, in the module.

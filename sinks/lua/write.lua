@@ -1,6 +1,6 @@
 -- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
 -- prelude: common
--- uses: add_numbers, BATCH, BUCKET_MAX, check_layout, fmt, FORMAT, hash_bucket, in_chunks, key, OWNER_ARRAYS, pack_numbers, ROARING_MIN, set_slot, tail_key, TAIL_RANK, unpack_numbers, video_key
+-- uses: add_numbers, BATCH, BUCKET_MAX, check_layout, doc_key, fmt, FORMAT, hash_bucket, held_item, in_chunks, key, OWNER_ARRAYS, pack_numbers, ROARING_MIN, set_slot, stored_doc, tail_key, TAIL_RANK, unpack_numbers, video_key
 
 -- Keys that most records of a call write (the seq and count counters, the video and owner hashes, the u32 owner
 -- arrays) are read through and written to this buffer, and reach Redis once per call (write_buffered): ~14 commands
@@ -77,16 +77,6 @@ local function check_or_mark_layout()
   if not check_layout() then redis.call('SET', key('format'), FORMAT) end
 end
 
--- What is indexed for a release (its doc: n, f, m, i) is kept as MessagePack in hashes of DOC_BUCKET release ids
--- each, d:{rid // DOC_BUCKET}, which stay listpacks: 200k releases of the discogs profile, 434 bytes a doc as a JSON
--- STRING key each, 239 so. Its r item, always {{n, 0}}, is not stored, nor are kinds without items; an item of rank 0
--- (most) is stored as its number alone, not {item, 0} (a doc stored with pairs reads the same).
-local DOC_BUCKET = 64
-
-local function doc_key(rid)
-  return key('d', fmt('%d', math.floor(tonumber(rid) / DOC_BUCKET)))
-end
-
 -- A stored doc names its facets by a letter each and leaves out the decade, which its year gives: ~65 of a doc's
 -- ~215 bytes, repeated by every release. A facet without a letter is stored by its name, and a doc stored with full
 -- names reads the same, so neither a new facet nor an older doc needs a new format.
@@ -103,9 +93,8 @@ end
 
 -- The doc of release rid, or nil.
 local function read_doc(rid)
-  local raw = redis.call('HGET', doc_key(rid), rid)
-  if not raw then return nil end
-  local doc = cmsgpack.unpack(raw)
+  local doc = stored_doc(rid)
+  if not doc then return nil end
   local f = {}
   for name, values in pairs(doc.f) do f[LETTER_FACET[name] or name] = values end
   local decade = decade_of(f.year)
@@ -114,7 +103,7 @@ local function read_doc(rid)
   local items = {r = {{doc.n, 0}}}
   for kind, list in pairs(doc.i) do
     local held = {}
-    for j, entry in ipairs(list) do held[j] = type(entry) == 'table' and entry or {entry, 0} end
+    for j, entry in ipairs(list) do held[j] = held_item(entry) end
     items[kind] = held
   end
   doc.i = items

@@ -19,3 +19,9 @@ async def redis_client(isolated_settings: Settings) -> AsyncIterator[Redis]:
 @pytest.fixture
 async def index(redis_client: Redis, isolated_settings: Settings) -> FacetIndex:
     return FacetIndex(redis_client, isolated_settings.namespace)
+
+
+@pytest.fixture
+async def rank_index(redis_client: Redis, isolated_settings: Settings) -> FacetIndex:
+    """The index whose queries always pass over the owner ranks, however few releases match."""
+    return FacetIndex(redis_client, isolated_settings.namespace, narrow_releases=0)

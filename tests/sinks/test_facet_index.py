@@ -10,11 +10,18 @@ from facet_brute_force import COUNTRIES, FORMATS, STYLES, brute, random_query, s
 from index_docs import is_doc_bucket, number_sets, release_docs
 from redis.asyncio import Redis
 
+from runtime.settings import Settings
 from schemas.query import FACETS, FacetQuery
-from sinks.facet_index import FacetIndex
+from sinks.facet_index import NARROW_RELEASES, FacetIndex
 from sinks.facets import release_videos
 
 pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(params=[NARROW_RELEASES, 0], ids=["docs-when-narrow", "ranks-always"])
+async def index(request: pytest.FixtureRequest, redis_client: Redis, isolated_settings: Settings) -> FacetIndex:
+    """Each test twice: narrow queries counted off docs (as served), and every query by the pass over the ranks."""
+    return FacetIndex(redis_client, isolated_settings.namespace, narrow_releases=request.param)
 
 
 HEX = "return (string.gsub(redis.call('GET', KEYS[1]), '.', function(c) return string.format('%02x', c:byte()) end))"

@@ -12,13 +12,13 @@ from sinks.facet_index import IndexServerError, check_roaring_module, check_sing
 pytestmark = pytest.mark.stack
 
 
-async def test_an_index_of_the_older_per_rank_layout_is_refused(index, redis_client):
-    await index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("aaaaaaaaaaa")]})])
+async def test_an_index_of_the_older_per_rank_layout_is_refused(rank_index, redis_client):
+    await rank_index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("aaaaaaaaaaa")]})])
     # What an index built before the tail holds: ranks past TAIL_RANK filed like the others.
-    await redis_client.set(f"{index._ns}:layers:v", 20)
-    await redis_client.sadd(f"{index._ns}:k:v:8:*:*", 1)
+    await redis_client.set(f"{rank_index._ns}:layers:v", 20)
+    await redis_client.sadd(f"{rank_index._ns}:k:v:8:*:*", 1)
     with pytest.raises(IndexFormatError, match=r"^index .* rebuild it with `dataget reindex`$"):
-        await index.query(FacetQuery({"genre": ("Rock",)}))
+        await rank_index.query(FacetQuery({"genre": ("Rock",)}))
 
 
 async def assert_refused(index, refused: str) -> None:
