@@ -253,7 +253,8 @@ local function write_own_key(k, adds, rems)
 end
 
 -- A small set is rewritten in its bucket (common.lua, BUCKET_MAX); one reaching BUCKET_MAX numbers moves to its own
--- key, its field keeping '' while the key exists.
+-- key, its field keeping '' while the key exists. A key that exists is such a set: one EXISTS spares finding its
+-- bucket (a SHA-1 and an HGET, ~5 us), and about half the keys a call writes are their own.
 local function flush()
   flush_tail()
   for k, members in pairs(pending) do
@@ -261,11 +262,14 @@ local function flush()
     for item, add in pairs(members) do
       if add then adds[#adds + 1] = item else rems[#rems + 1] = item end
     end
-    local bucket, field = set_slot(k)
-    local packed = hget(bucket, field)
-    if packed == '' then
-      if not write_own_key(k, adds, rems) then hset(bucket, field, false) end
+    if redis.call('EXISTS', k) == 1 then
+      if not write_own_key(k, adds, rems) then
+        local bucket, field = set_slot(k)
+        hset(bucket, field, false)
+      end
     else
+      local bucket, field = set_slot(k)
+      local packed = hget(bucket, field)
       local kept, numbers = {}, {}
       for _, n in ipairs(packed and unpack_numbers(packed) or {}) do kept[n] = true end
       for _, n in ipairs(rems) do kept[tonumber(n)] = nil end
