@@ -9,7 +9,8 @@ a few percent show, which the HTTP benchmark's run-to-run spread hides. Counts m
 a script picks another matching owner. Last line `ratio: X` (working tree / base). The same script against itself:
 1.000 over 1,500 queries, 1.025 over 300. Every query is cold, so a change to the counting part shows more here than
 in bench/query.py, where some queries hit the cache and only draw a sample: 0.834 here was 0.91-0.94 of Redis' CPU
-per query there.
+per query there. Both scripts get the working tree's ARGV (query_script_args), so the base must read the same
+arguments: a query script that takes the narrow-query limit as ARGV[9].
 """
 
 from __future__ import annotations
