@@ -350,10 +350,9 @@ local function counts_from_docs(rel)
       end
     end
     -- unique=master: a master counts once, a release without one as itself.
-    if not doc.m then
+    if unique == 'master' and not (doc.m and masters[doc.m]) then
       groups = groups + 1
-    elseif not masters[doc.m] then
-      masters[doc.m] = true; groups = groups + 1
+      if doc.m then masters[doc.m] = true end
     end
   end
   return unique == 'master' and groups or count(rel), #vids > 0 and {list = vids} or nil
