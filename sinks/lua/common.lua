@@ -12,13 +12,6 @@ end
 -- Numbers go to redis.call as '%d' strings where many go: Redis 7.0 prints a Lua number with '%.17g', slowly.
 local fmt = string.format
 
--- A member set of numbers becomes a roaring bitmap (the roaring module's type, RBM.* commands) once it holds
--- ROARING_MIN numbers: Redis keeps a SET of up to set-max-intset-entries (512) numbers as an intset, ~5 bytes a
--- member, and past that as a hash table, ~45. A roaring bitmap pays ~35 bytes for each 64K block of numbers it
--- touches: MEMORY USAGE of 511 random numbers, intset 2.6 KB, roaring 1.3 KB in a space of 250k numbers and 11 KB in
--- one of 20M; of 1,024, a hash-table SET 41-49 KB, roaring 2.3-14 KB. And a query copies a SET's members into Lua
--- but ANDs and ORs roaring bitmaps in the module.
-local ROARING_MIN = 512
 -- Numbers per SMISMEMBER, RBM.MISMEMBER, RBM.ADD, BITFIELD ... call (Lua's unpack takes at most ~8000 arguments).
 local BATCH = 1000
 -- Ranks whose owners are also kept in u32 arrays (most videos have one or two owners).
@@ -111,28 +104,19 @@ local function check_layout()
   return format ~= false
 end
 
--- A number set (k:*, tr:*, mr:*) of fewer than BUCKET_MAX numbers has no key of its own: it is a field of a bucket hash,
--- sb:{bucket}, named by its key without the namespace and holding its numbers as u32s. Most sets are an artist's or
--- a label's one to three releases or videos, and a key of its own costs ~100 bytes before its first number (its
--- name, dict entry, object and intset headers), a listpack field ~10. Once a set reaches BUCKET_MAX numbers it moves
--- to its own key for good (its field then holds '', until the key empties).
-local BUCKET_MAX = 16
+-- A number set (k:*, tr:*, mr:*) of fewer than 16 numbers has no key of its own: it is a field of a bucket hash,
+-- sb:{bucket}, named by its key without the namespace and holding its numbers as u32s ('' once it has a key of its
+-- own). The roaring module writes them (RBM.FILE) and names buckets (RBM.BUCKET): stack/redis_roaring/src/buckets.rs.
 
--- One of 131,072 buckets for a name, the first 17 bits of its SHA-1: a fixed function, so a name keeps its bucket
--- whatever the index's size.
+-- One of 131,072 buckets for a name, a fixed function of it: a name keeps its bucket whatever the index's size.
 local function hash_bucket(name)
-  return fmt('%d', math.floor(tonumber(string.sub(redis.sha1hex(name), 1, 5), 16) / 8))
+  return fmt('%d', redis.call('RBM.BUCKET', name))
 end
 
--- The bucket and field of number set k: ~200 fields a bucket at the full catalogue's ~25M small sets, so each stays a
--- listpack (hash-max-listpack-entries 512).
+-- The bucket and field of number set k.
 local function set_slot(k)
   local field = string.sub(k, #ns + 2)
   return key('sb', hash_bucket(field)), field
-end
-
-local function pack_numbers(numbers)
-  return struct.pack('<' .. string.rep('I4', #numbers), unpack(numbers))
 end
 
 local function unpack_numbers(packed)

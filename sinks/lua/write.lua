@@ -1,6 +1,6 @@
 -- Shared prelude of the write scripts: item ownership by rank and the per-kind diff of a release's items.
 -- prelude: common
--- uses: add_numbers, BATCH, BUCKET_MAX, check_layout, doc_key, fmt, FORMAT, hash_bucket, held_item, in_chunks, key, OWNER_ARRAYS, pack_numbers, ROARING_MIN, set_slot, stored_doc, tail_key, TAIL_RANK, unpack_numbers, video_key
+-- uses: BATCH, check_layout, doc_key, fmt, FORMAT, hash_bucket, held_item, in_chunks, key, ns, OWNER_ARRAYS, set_slot, stored_doc, tail_key, TAIL_RANK, unpack_numbers, video_key
 
 -- Keys that most records of a call write (the seq and count counters, the video and owner hashes, the u32 owner
 -- arrays) are read through and written to this buffer, and reach Redis once per call (write_buffered): ~14 commands
@@ -216,76 +216,33 @@ local function flush_tail()
   tail_counts = {}
 end
 
--- One SREM or SADD of members s.. (at most 4000); false, with nothing written, when k holds a roaring bitmap.
-local function set_op(command, k, members, s)
-  local reply = redis.pcall(command, k, unpack(members, s, math.min(s + 3999, #members)))
-  if type(reply) == 'table' and reply.err then
-    if string.sub(reply.err, 1, 9) ~= 'WRONGTYPE' then error(reply.err) end
-    return false
-  end
-  return true
-end
-
--- SREM and SADD of members to k when it is a set (or new); false, with nothing written, when it is a roaring
--- bitmap. Most keys are sets, so trying spares a TYPE call per key.
-local function set_members(k, adds, rems)
-  for s = 1, #rems, 4000 do
-    if not set_op('SREM', k, rems, s) then return false end
-  end
-  for s = 1, #adds, 4000 do
-    if not set_op('SADD', k, adds, s) then return false end
-  end
-  return true
-end
-
--- Adds and removes numbers of number set k in its own key. A SET reaching ROARING_MIN members becomes a roaring
--- bitmap for good (until its last member goes: RBM.REM then deletes the key). Returns whether the key still exists.
-local function write_own_key(k, adds, rems)
-  if not set_members(k, adds, rems) then
-    add_numbers(k, adds)
-    in_chunks(rems, BATCH, function(...) redis.call('RBM.REM', k, ...) end)
-  elseif #adds > 0 and redis.call('SCARD', k) >= ROARING_MIN then
-    local all = redis.call('SMEMBERS', k)
-    redis.call('DEL', k)
-    add_numbers(k, all)
-  end
-  return #rems == 0 or redis.call('EXISTS', k) == 1
-end
-
--- A small set is rewritten in its bucket (common.lua, BUCKET_MAX); one reaching BUCKET_MAX numbers moves to its own
--- key, its field keeping '' while the key exists. A key that exists is such a set: one EXISTS spares finding its
--- bucket (a SHA-1 and an HGET, ~5 us), and about half the keys a call writes are their own.
+-- Files the call's changes, each number set's at once: the module (RBM.FILE) rewrites a set in its bucket or its own
+-- key, moves it to its own key at 16 numbers and makes that a roaring bitmap at 512, in C rather than in Lua.
 local function flush()
   flush_tail()
+  local args, n = {ns}, 1
+  local function send()
+    if n > 1 then redis.call('RBM.FILE', unpack(args, 1, n)) end
+    args, n = {ns}, 1
+  end
   for k, members in pairs(pending) do
     local adds, rems = {}, {}
     for item, add in pairs(members) do
       if add then adds[#adds + 1] = item else rems[#rems + 1] = item end
     end
-    if redis.call('EXISTS', k) == 1 then
-      if not write_own_key(k, adds, rems) then
-        local bucket, field = set_slot(k)
-        hset(bucket, field, false)
-      end
-    else
-      local bucket, field = set_slot(k)
-      local packed = hget(bucket, field)
-      local kept, numbers = {}, {}
-      for _, n in ipairs(packed and unpack_numbers(packed) or {}) do kept[n] = true end
-      for _, n in ipairs(rems) do kept[tonumber(n)] = nil end
-      for _, n in ipairs(adds) do kept[tonumber(n)] = true end
-      for n in pairs(kept) do numbers[#numbers + 1] = n end
-      if #numbers >= BUCKET_MAX then
-        hset(bucket, field, '')
-        write_own_key(k, numbers, {})
-      elseif #numbers > 0 then
-        table.sort(numbers)
-        hset(bucket, field, pack_numbers(numbers))
-      elseif packed then
-        hset(bucket, field, false)
-      end
-    end
+    -- In parts of at most BATCH numbers: Lua's unpack takes at most ~8000 values.
+    local r, a = 1, 1
+    repeat
+      local nr = math.min(#rems - r + 1, BATCH)
+      local na = math.min(#adds - a + 1, BATCH - nr)
+      args[n + 1] = k; args[n + 2] = fmt('%d', nr); args[n + 3] = fmt('%d', na); n = n + 3
+      for j = r, r + nr - 1 do n = n + 1; args[n] = rems[j] end
+      for j = a, a + na - 1 do n = n + 1; args[n] = adds[j] end
+      r, a = r + nr, a + na
+      if n >= BATCH then send() end
+    until r > #rems and a > #adds
   end
+  send()
   pending = {}
 end
 

@@ -15,6 +15,7 @@
 //!
 //! Values persist in RDB files (and so in the AOF's RDB preamble) in the portable roaring format.
 
+pub mod buckets;
 pub mod numbers;
 
 // The module glue installs Redis' allocator as the global one, which only works inside redis-server.

@@ -6,10 +6,11 @@ use std::os::raw::{c_int, c_void};
 use redis_module::native_types::RedisType;
 use croaring::Bitmap;
 use redis_module::{
-    raw, redis_module, Context, KeyType, RedisError, RedisResult, RedisString, RedisValue, Status,
+    raw, redis_module, CallOptionsBuilder, CallReply, CallResult, Context, KeyType, RedisError, RedisResult,
+    RedisString, RedisValue, Status,
 };
 
-use crate::{alloc, numbers};
+use crate::{alloc, buckets, numbers};
 
 /// RDB encoding version: 1 = one string buffer in the portable roaring format.
 const ENCODING_VERSION: i32 = 1;
@@ -317,6 +318,170 @@ fn orbytes(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     Ok(count_reply(count))
 }
 
+/// RBM.BUCKET name: the bucket of a small number set's field (or of any name hashed the same way).
+fn bucket(_ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() != 2 {
+        return Err(RedisError::WrongArity);
+    }
+    Ok(RedisValue::Integer(i64::from(buckets::bucket_of(args[1].as_slice()))))
+}
+
+/// One number set's change in an RBM.FILE call.
+struct Filing<'a> {
+    key: &'a RedisString,
+    rems: Vec<u32>,
+    adds: Vec<u32>,
+}
+
+fn parse_count(arg: &RedisString) -> Result<usize, RedisError> {
+    numbers::parse_number(arg.as_slice()).map_err(RedisError::Str).map(|n| n as usize)
+}
+
+/// The filings of RBM.FILE's arguments after the namespace, all checked before anything is written.
+fn parse_filings<'a>(ns: &[u8], args: &'a [RedisString]) -> Result<Vec<Filing<'a>>, RedisError> {
+    let mut filings = Vec::new();
+    let mut at = 0;
+    while at < args.len() {
+        if at + 3 > args.len() {
+            return Err(RedisError::WrongArity);
+        }
+        let (nrems, nadds) = (parse_count(&args[at + 1])?, parse_count(&args[at + 2])?);
+        let (start, end) = (at + 3, at + 3 + nrems + nadds);
+        if end > args.len() {
+            return Err(RedisError::WrongArity);
+        }
+        let key = &args[at];
+        let name = key.as_slice();
+        if name.len() <= ns.len() + 1 || !name.starts_with(ns) || name[ns.len()] != b':' {
+            return Err(RedisError::Str("ERR key is not under the namespace"));
+        }
+        filings.push(Filing {
+            key,
+            rems: parse_numbers(&args[start..start + nrems])?,
+            adds: parse_numbers(&args[start + nrems..end])?,
+        });
+        at = end;
+    }
+    Ok(filings)
+}
+
+/// Runs a Redis command on byte arguments and hands its reply to f (its error reply as an error).
+fn call<T>(ctx: &Context, command: &str, args: &[&[u8]], f: impl FnOnce(&CallReply) -> T) -> Result<T, RedisError> {
+    let reply: CallResult = ctx.call_ext(command, &CallOptionsBuilder::new().build(), args);
+    match &reply {
+        Ok(reply) => Ok(f(reply)),
+        Err(err) => Err(RedisError::String(err.to_utf8_string().unwrap_or_else(|| format!("ERR {command} failed")))),
+    }
+}
+
+fn decimals(numbers: &[u32]) -> Vec<Vec<u8>> {
+    numbers.iter().map(|n| n.to_string().into_bytes()).collect()
+}
+
+/// A command on key and numbers, in calls of at most 4000 numbers.
+fn call_numbers(ctx: &Context, command: &str, key: &[u8], numbers: &[u32]) -> Result<(), RedisError> {
+    for part in numbers.chunks(4000) {
+        let text = decimals(part);
+        let args: Vec<&[u8]> = std::iter::once(key).chain(text.iter().map(Vec::as_slice)).collect();
+        call(ctx, command, &args, |_| ())?;
+    }
+    Ok(())
+}
+
+/// Stores numbers at key as a roaring bitmap (nothing when there are none).
+fn store_numbers(ctx: &Context, key: &RedisString, numbers: &[u32]) -> Result<(), RedisError> {
+    store(ctx, key, croaring::Bitmap::of(numbers))
+}
+
+/// Adds and removes numbers of a set in its own key (a SET or a roaring bitmap). A SET reaching ROARING_MIN members
+/// becomes a roaring bitmap for good (until its last member goes). Returns whether the key still exists.
+fn write_own_key(ctx: &Context, key: &RedisString, rems: &[u32], adds: &[u32]) -> Result<bool, RedisError> {
+    let opened = ctx.open_key_writable(key);
+    match opened.key_type() {
+        KeyType::Set | KeyType::Empty => drop(opened),
+        KeyType::Module => {
+            let set = opened.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
+            let Some(set) = set else { return Err(RedisError::WrongType) };
+            numbers::add_all(set, adds);
+            numbers::remove_all(set, rems);
+            if !set.is_empty() {
+                return Ok(true);
+            }
+            opened.delete()?;
+            return Ok(false);
+        }
+        _ => return Err(RedisError::WrongType),
+    }
+    let name = key.as_slice();
+    call_numbers(ctx, "SREM", name, rems)?;
+    call_numbers(ctx, "SADD", name, adds)?;
+    let size = call(ctx, "SCARD", &[name], |reply| match reply {
+        CallReply::I64(n) => usize::try_from(n.to_i64()).unwrap_or(0),
+        _ => 0,
+    })?;
+    if !adds.is_empty() && size >= buckets::ROARING_MIN {
+        let members = call(ctx, "SMEMBERS", &[name], |reply| match reply {
+            CallReply::Array(items) => items
+                .iter()
+                .filter_map(|item| match item {
+                    Ok(CallReply::String(text)) => numbers::parse_number(text.as_bytes()).ok(),
+                    _ => None,
+                })
+                .collect::<Vec<u32>>(),
+            _ => Vec::new(),
+        })?;
+        store_numbers(ctx, key, &members)?;
+    }
+    Ok(size > 0)
+}
+
+/// Applies one filing: to the set's own key when it has one, else to its field in its bucket, which it leaves for a
+/// key of its own at BUCKET_MAX numbers (buckets.rs).
+fn file_one(ctx: &Context, ns: &[u8], filing: &Filing) -> Result<(), RedisError> {
+    let field = &filing.key.as_slice()[ns.len() + 1..];
+    let bucket = [ns, b":sb:", buckets::bucket_of(field).to_string().as_bytes()].concat();
+    if ctx.open_key(filing.key).key_type() != KeyType::Empty {
+        if !write_own_key(ctx, filing.key, &filing.rems, &filing.adds)? {
+            call(ctx, "HDEL", &[&bucket, field], |_| ())?;
+        }
+        return Ok(());
+    }
+    let packed = call(ctx, "HGET", &[&bucket, field], |reply| match reply {
+        CallReply::String(text) => Some(text.as_bytes().to_vec()),
+        _ => None,
+    })?;
+    let numbers = buckets::merged(packed.as_deref().unwrap_or_default(), &filing.rems, &filing.adds);
+    if numbers.len() >= buckets::BUCKET_MAX {
+        call(ctx, "HSET", &[&bucket, field, b""], |_| ())?;
+        if numbers.len() >= buckets::ROARING_MIN {
+            store_numbers(ctx, filing.key, &numbers)?;
+        } else {
+            call_numbers(ctx, "SADD", filing.key.as_slice(), &numbers)?;
+        }
+    } else if !numbers.is_empty() {
+        call(ctx, "HSET", &[&bucket, field, &buckets::pack(&numbers)], |_| ())?;
+    } else if packed.is_some() {
+        call(ctx, "HDEL", &[&bucket, field], |_| ())?;
+    }
+    Ok(())
+}
+
+/// RBM.FILE ns key nrems nadds n... [key nrems nadds n... ...]: per number set key (under namespace ns), removes
+/// the first nrems numbers and adds the next nadds, wherever the set lives (buckets.rs): the facet index's write
+/// scripts file a call's changes with it, set by set in C rather than in Lua.
+fn file(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if args.len() < 2 {
+        return Err(RedisError::WrongArity);
+    }
+    let ns = args[1].as_slice();
+    for filing in parse_filings(ns, &args[2..])? {
+        file_one(ctx, ns, &filing)?;
+    }
+    // Deterministic on the same data: replicas and the AOF replay the call rather than its many writes.
+    ctx.replicate_verbatim();
+    Ok(RedisValue::SimpleStringStatic("OK"))
+}
+
 fn init(_ctx: &Context, _args: &[RedisString]) -> Status {
     alloc::use_redis_allocator();
     Status::Ok
@@ -344,5 +509,7 @@ redis_module! {
         ["rbm.tobitmap", tobitmap, "readonly", 1, 1, 1],
         ["rbm.frombitmap", frombitmap, "write deny-oom", 1, 2, 1],
         ["rbm.orbytes", orbytes, "write deny-oom", 1, 1, 1],
+        ["rbm.bucket", bucket, "readonly fast", 0, 0, 0],
+        ["rbm.file", file, "write deny-oom", 0, 0, 0],
     ],
 }
