@@ -25,7 +25,8 @@ docs, which cost ~10 us each against ~2 ms for a pass over the ranks.
 Bucket, set or roaring bitmap. A number set (k:*, tr:*, mr:*) of fewer than 16 numbers has no key of its own: it is a
 field of a sb:* bucket hash, its numbers packed as u32s (most sets are an artist's or a label's few releases or
 videos, and a key costs ~100 bytes before its first number); a query copies it into a temporary SET. From 16 numbers
-it has its own key, a SET of numbers (a compact intset) until it holds 512 numbers, then a roaring bitmap for good:
+it has its own key, a SET of numbers (a compact intset) until it holds 512 numbers, then a roaring bitmap for good
+(the module's RBM.FILE makes these moves: a write script hands it each set's changes of the call):
 the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's Redis; a FacetIndex
 checks for it on its first call). A roaring bitmap keeps its numbers in 64K blocks, each an
 array, a bitmap or runs, so it costs about what it holds (up to ~2 bytes a member, plus ~35 per block it touches)
