@@ -1,6 +1,6 @@
 """`dataget reindex`: replay every entity topic into a new index version and switch the site to it.
 
-Steps: a new namespace -> a worker for it under a fresh consumer group (reads every topic from the start)
+Steps: a new namespace -> workers for it under a fresh consumer group (reads every topic from the start)
 -> wait until it caught up -> switch the active version (one Redis SET: queries never see a half-built
 index) -> wait again, so what the live worker put only into the old version before the switch is in the new
 one too -> stop that worker, drop the old version and the replay's consumer group.
@@ -34,11 +34,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # How long the switch may take to reach the read replicas before reindex says which have not got it.
 REPLICA_WAIT_MS = 10_000
+# A worker decodes a batch, then waits for Redis to run its scripts: with two, one decodes while the other's scripts
+# run, and Redis' core, the limit, stays busy (the group shares the topics' partitions between them).
+WORKERS = 2
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("reindex", help="rebuild the index from the topics into a new version, then switch")
     parser.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="worker processes replaying the topics")
     parser.set_defaults(func=run)
 
 
@@ -55,7 +59,7 @@ async def _drop(redis: Redis, namespace: str) -> None:
 
 
 class WorkerStopped(Exception):
-    """The reindex worker exited before it caught up."""
+    """A reindex worker exited before the replay caught up."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -71,19 +75,23 @@ def stop_reason(log_file: Path, status: int) -> str:
 
 
 def _wait(settings: Settings, group: str, topics: list[str], timeout: float | None, label: str,
-          worker: subprocess.Popen[bytes], log_file: Path) -> None:
+          workers: list[subprocess.Popen[bytes]], log_file: Path) -> None:
     total = sum(t.end for t in group_lag(settings, group, topics))
     with progress(label, "msg", total=total) as on_progress:
 
         def on_lag(lag: int) -> None:
             on_progress(max(0, total - lag))
-            if lag and (status := worker.poll()) is not None:
-                raise WorkerStopped(status, stop_reason(log_file, status))
+            for worker in workers:
+                if lag and (status := worker.poll()) is not None:
+                    raise WorkerStopped(status, stop_reason(log_file, status))
 
         wait_for_lag_zero(settings, group, topics, timeout=timeout, on_progress=on_lag)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.workers < 1:
+        print("dataget reindex: --workers must be at least 1", file=sys.stderr)
+        return 2
     refused = check_index_redis(settings, "reindex")
     if refused is not None:
         return refused
@@ -95,11 +103,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     log_file = Path(settings.stack_dir) / "logs" / f"reindex-{namespace.replace(':', '-')}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as out:
-        worker = subprocess.Popen([dataget, "worker", "--namespace", namespace],
-                                  env={**os.environ, **settings_env(settings)}, stdout=out, stderr=subprocess.STDOUT)
+        workers = [subprocess.Popen([dataget, "worker", "--namespace", namespace],
+                                    env={**os.environ, **settings_env(settings)}, stdout=out, stderr=subprocess.STDOUT)
+                   for _ in range(args.workers)]
     switched = False
     try:
-        _wait(settings, group, topics, args.timeout, f"reindex into {namespace}", worker, log_file)
+        _wait(settings, group, topics, args.timeout, f"reindex into {namespace}", workers, log_file)
         replicas = len(settings.redis_replica_urls)
         previous, confirmed = asyncio.run(_redis_call(settings, activate_confirmed, settings.namespace, namespace,
                                                       replicas, REPLICA_WAIT_MS))
@@ -108,7 +117,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"dataget reindex: {confirmed} of {replicas} read replicas had the switch within "
                   f"{REPLICA_WAIT_MS // 1000} s; the others answer from {previous} until they catch up",
                   file=sys.stderr)
-        _wait(settings, group, topics, args.timeout, "catching up after the switch", worker, log_file)
+        _wait(settings, group, topics, args.timeout, "catching up after the switch", workers, log_file)
     except TimeoutError as exc:
         print(f"dataget reindex: {exc}; the site still uses the previous version", file=sys.stderr)
         return 1
@@ -120,8 +129,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"dataget reindex: {exc}; {state}", file=sys.stderr)
         return exc.status
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
         if not switched:
             asyncio.run(_redis_call(settings, _drop, namespace))
     asyncio.run(_redis_call(settings, _drop, previous))
