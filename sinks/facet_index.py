@@ -136,6 +136,8 @@ WRITE_CHUNK = 250
 _INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
 # The name the roaring module (stack/redis_roaring) registers, as MODULE LIST shows it.
 ROARING_MODULE = "roaring"
+# The module version whose commands the scripts call (3: RBM.FILE and RBM.BUCKET, which the write scripts need).
+ROARING_MODULE_VERSION = 3
 
 
 @contextmanager
@@ -215,10 +217,17 @@ async def check_single_instance(redis: Redis) -> None:
 
 async def check_roaring_module(redis: Redis) -> None:
     modules = [{_text(k): _text(v) for k, v in module.items()} for module in await redis.module_list()]
-    if not any(module.get("name") == ROARING_MODULE for module in modules):
+    loaded = [module for module in modules if module.get("name") == ROARING_MODULE]
+    if not loaded:
         raise IndexServerError(
             f"the facet index's Redis needs the {ROARING_MODULE!r} module (stack/redis_roaring), which keeps its "
             "big number sets: load it with --loadmodule (docs/operations.md); `dataget stack up` starts Redis with it")
+    version = int(loaded[0].get("ver") or 0)
+    if version < ROARING_MODULE_VERSION:
+        raise IndexServerError(
+            f"the facet index's Redis has version {version} of the {ROARING_MODULE!r} module, and the index needs "
+            f"version {ROARING_MODULE_VERSION} or later: load the module built from stack/redis_roaring "
+            "(`dataget stack build`) and restart Redis")
 
 
 def seed_state(seed: int) -> int:

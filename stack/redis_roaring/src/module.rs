@@ -489,7 +489,7 @@ fn init(_ctx: &Context, _args: &[RedisString]) -> Status {
 
 redis_module! {
     name: "roaring",
-    version: 2,
+    version: 3, // sinks/facet_index.py ROARING_MODULE_VERSION: the index checks it
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
     data_types: [ROARING_TYPE],
     init: init,
