@@ -81,8 +81,10 @@ def _wait(settings: Settings, group: str, topics: list[str], timeout: float | No
 
         def on_lag(lag: int) -> None:
             on_progress(max(0, total - lag))
+            if not lag:
+                return
             for worker in workers:
-                if lag and (status := worker.poll()) is not None:
+                if (status := worker.poll()) is not None:
                     raise WorkerStopped(status, stop_reason(log_file, status))
 
         wait_for_lag_zero(settings, group, topics, timeout=timeout, on_progress=on_lag)

@@ -374,27 +374,19 @@ fn call<T>(ctx: &Context, command: &str, args: &[&[u8]], f: impl FnOnce(&CallRep
     }
 }
 
-fn decimals(numbers: &[u32]) -> Vec<Vec<u8>> {
-    numbers.iter().map(|n| n.to_string().into_bytes()).collect()
-}
-
 /// A command on key and numbers, in calls of at most 4000 numbers.
 fn call_numbers(ctx: &Context, command: &str, key: &[u8], numbers: &[u32]) -> Result<(), RedisError> {
     for part in numbers.chunks(4000) {
-        let text = decimals(part);
+        let text: Vec<Vec<u8>> = part.iter().map(|n| n.to_string().into_bytes()).collect();
         let args: Vec<&[u8]> = std::iter::once(key).chain(text.iter().map(Vec::as_slice)).collect();
         call(ctx, command, &args, |_| ())?;
     }
     Ok(())
 }
 
-/// Stores numbers at key as a roaring bitmap (nothing when there are none).
-fn store_numbers(ctx: &Context, key: &RedisString, numbers: &[u32]) -> Result<(), RedisError> {
-    store(ctx, key, croaring::Bitmap::of(numbers))
-}
-
-/// Adds and removes numbers of a set in its own key (a SET or a roaring bitmap). A SET reaching ROARING_MIN members
-/// becomes a roaring bitmap for good (until its last member goes). Returns whether the key still exists.
+/// Adds and removes numbers of a set in its own key (a SET or a roaring bitmap; a missing key becomes a SET). A SET
+/// reaching ROARING_MIN members becomes a roaring bitmap for good (until its last member goes). Returns whether the
+/// key still exists.
 fn write_own_key(ctx: &Context, key: &RedisString, rems: &[u32], adds: &[u32]) -> Result<bool, RedisError> {
     let opened = ctx.open_key_writable(key);
     match opened.key_type() {
@@ -430,7 +422,7 @@ fn write_own_key(ctx: &Context, key: &RedisString, rems: &[u32], adds: &[u32]) -
                 .collect::<Vec<u32>>(),
             _ => Vec::new(),
         })?;
-        store_numbers(ctx, key, &members)?;
+        store(ctx, key, Bitmap::of(&members))?;
     }
     Ok(size > 0)
 }
@@ -453,11 +445,7 @@ fn file_one(ctx: &Context, ns: &[u8], filing: &Filing) -> Result<(), RedisError>
     let numbers = buckets::merged(packed.as_deref().unwrap_or_default(), &filing.rems, &filing.adds);
     if numbers.len() >= buckets::BUCKET_MAX {
         call(ctx, "HSET", &[&bucket, field, b""], |_| ())?;
-        if numbers.len() >= buckets::ROARING_MIN {
-            store_numbers(ctx, filing.key, &numbers)?;
-        } else {
-            call_numbers(ctx, "SADD", filing.key.as_slice(), &numbers)?;
-        }
+        write_own_key(ctx, filing.key, &[], &numbers)?;
     } else if !numbers.is_empty() {
         call(ctx, "HSET", &[&bucket, field, &buckets::pack(&numbers)], |_| ())?;
     } else if packed.is_some() {
