@@ -9,7 +9,7 @@ space it files values of realistic sizes, each both ways: a few with 12-25% of t
 0.01-1% (styles, countries, decades), fixed-size ones of 2,000 numbers (a big label or artist, the same at every
 size) and many tiny ones (1-400). Members are drawn uniformly over the space, as videos of one value are numbered
 wherever they were indexed: no runs for roaring to compress. Plain bitmaps are padded to whole 16 KB blocks as the
-write script pads them.
+writes of the plain-bitmap layout padded them.
 
 Memory per key is MEMORY USAGE (SAMPLES 0), for a plain bitmap, for the plain-bitmap rule (a SET below 512 members
 or 1/4096 of the space, else the bitmap) and for the module's type; the module's own estimate is checked against

@@ -1,12 +1,13 @@
 """The Redis facet index: which releases (and their YouTube videos) have which genre, style, year, ... value.
 
-Every write and every query runs as a Lua script (sinks/lua/*.lua; common.lua and write.lua are preludes), so an
-update is atomic per batch, replays are no-ops (each release is diffed against its stored doc) and query algebra
-never leaves Redis.
+Every write runs as a command of the index's Redis module (RBM.INDEXRELEASES, RBM.INDEXMASTERS:
+stack/redis_roaring/src/index_write.rs) and every query as a Lua script (sinks/lua/*.lua; common.lua is their
+prelude), so an update is atomic per batch, replays are no-ops (each release is diffed against its stored doc) and
+query algebra never leaves Redis.
 
-One Redis instance. The scripts compute the keys they touch, which a Redis Cluster cannot route to its shards, so
-the index lives on one instance (read replicas of it may serve queries); a FacetIndex refuses a cluster on its first
-call. Several indexes scale out as separate instances, not as one cluster.
+One Redis instance. The scripts and commands compute the keys they touch, which a Redis Cluster cannot route to its
+shards, so the index lives on one instance (read replicas of it may serve queries); a FacetIndex refuses a cluster on
+its first call. Several indexes scale out as separate instances, not as one cluster.
 
 Numbers and items. Indexed releases get dense numbers (seq:r), videos too (seq:v); masters use their ids. A query
 counts *items* matching the facets: the release itself (kind r), its videos (kind v), its master (kind m, for
@@ -26,14 +27,14 @@ Bucket, set or roaring bitmap. A number set (k:*, tr:*, mr:*) of fewer than 16 n
 field of a sb:* bucket hash, its numbers packed as u32s (most sets are an artist's or a label's few releases or
 videos, and a key costs ~100 bytes before its first number); a query copies it into a temporary SET. From 16 numbers
 it has its own key, a SET of numbers (a compact intset) until it holds 512 numbers, then a roaring bitmap for good
-(the module's RBM.FILE makes these moves: a write script hands it each set's changes of the call):
+(a write makes these moves once per call for each set it changed):
 the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's Redis; a FacetIndex
 checks for it on its first call). A roaring bitmap keeps its numbers in 64K blocks, each an
 array, a bitmap or runs, so it costs about what it holds (up to ~2 bytes a member, plus ~35 per block it touches)
 and its AND, OR and count (RBM.AND, RBM.OR, RBM.CARD, RBM.ANDCARD) run in the module block by block, at a cost that
 follows the sets, not the number space. Small sets are read into Lua or intersected by SINTER, and looked up in
 roaring bitmaps by RBM.MISMEMBER batches; nothing walks a release. An index whose big number sets are plain bitmaps
-(STRING keys) has an older layout: the scripts refuse it (IndexFormatError: rebuild it with `dataget reindex`).
+(STRING keys) has an older layout: writes and queries refuse it (IndexFormatError: rebuild it with `dataget reindex`).
 
 Small hashes. Per-item hashes are bucketed (o:, video:, vid:) so that each stays a listpack, a few bytes a field where
 one big hash pays ~60 bytes a field in its hash table: the stack's Redis keeps hashes of up to 512 fields and values of
@@ -47,7 +48,7 @@ Key layout, all under `{ns}:`:
   seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
   count:r, count:v           indexed releases / videos having a release (stats)
   rid                        BITFIELD u32 array: release number -> release id
-  format                     the layout the scripts write ('5'); an index holding releases without it is refused
+  format                     the layout the writes write ('5'); an index holding releases without it is refused
   d:{rid // 64}              HASH release id -> MessagePack doc of what is indexed for it: n = number,
                              f = {facet: [values]}, m = master id, i = {kind: [item, or [item, rank] when the
                              rank is not 0]} (kind r, always [[n, 0]], and kinds without items not stored)
@@ -128,21 +129,21 @@ FACET_COUNT_CANDIDATES_MIN = 12
 
 def facet_count_candidates(limit: int) -> int:
     return max(2 * limit, FACET_COUNT_CANDIDATES_MIN)
-# Records per write script call.
+# Records per write call.
 WRITE_CHUNK = 250
 
 
-# The scripts start the message of an index-layout error with this; Redis wraps it in script details.
+# A refusal of an index of an older layout starts with this; Redis wraps it in script details when a script meets it.
 _INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
 # The name the roaring module (stack/redis_roaring) registers, as MODULE LIST shows it.
 ROARING_MODULE = "roaring"
-# The module version whose commands the scripts call (3: RBM.FILE and RBM.BUCKET, which the write scripts need).
-ROARING_MODULE_VERSION = 3
+# The module version whose commands the index calls (4: the writes, RBM.INDEXRELEASES and RBM.INDEXMASTERS).
+ROARING_MODULE_VERSION = 4
 
 
 @contextmanager
 def _index_format_errors() -> Iterator[None]:
-    """A script's error about an index of an older layout, raised as IndexFormatError."""
+    """An error about an index of an older layout, raised as IndexFormatError."""
     try:
         yield
     except ResponseError as exc:
@@ -161,7 +162,7 @@ def _check_facet(facet: str) -> None:
 
 
 def release_payload(release: Release | None) -> str:
-    """What the write script indexes for a release; '' removes it (tombstone, or no YouTube video)."""
+    """What a write indexes for a release; '' removes it (tombstone, or no YouTube video)."""
     videos = release_videos(release) if release else []
     if not release or not videos:
         return ""
@@ -211,7 +212,7 @@ class IndexServerError(RuntimeError):
 async def check_single_instance(redis: Redis) -> None:
     if (await redis.info("cluster")).get("cluster_enabled"):
         raise IndexServerError(
-            "the facet index needs one Redis instance, not a Redis Cluster (its scripts compute key names, which a "
+            "the facet index needs one Redis instance, not a Redis Cluster (it computes key names, which a "
             "cluster cannot route): point DATAGET_REDIS_URL at a standalone Redis or a primary with replicas")
 
 
@@ -241,8 +242,6 @@ class FacetIndex:
         self._redis = redis
         self._ns = namespace
         self._narrow_releases = narrow_releases
-        self._apply_release = redis.register_script(script_source("apply_releases"))
-        self._apply_master = redis.register_script(script_source("apply_masters"))
         self._query = redis.register_script(script_source("query"))
         self._prefix_top = redis.register_script(script_source("prefix_top"))
         self._facet_counts = redis.register_script(script_source("facet_counts"))
@@ -258,25 +257,28 @@ class FacetIndex:
     def _key(self, *parts: str) -> str:
         return ":".join((self._ns, *parts))
 
-    async def _apply(self, script: Any, items: Sequence[tuple[int, str]]) -> None:
+    async def _apply(self, command: str, items: Sequence[tuple[int, str]]) -> None:
         await self._check_server()
-        # One script call per chunk: atomic, and short enough not to hold queries up for long.
+        # One call per chunk: atomic, and short enough not to hold queries up for long.
         async with self._redis.pipeline(transaction=False) as pipe:
             for start in range(0, len(items), WRITE_CHUNK):
                 args = [self._ns]
                 for record_id, payload in items[start:start + WRITE_CHUNK]:
                     args += [str(record_id), payload]
-                await script(args=args, client=pipe)
+                pipe.execute_command(command, *args)
+            # Each call's own error: the pipeline's would wrap its message in the call's arguments.
+            errors = [result for result in await pipe.execute(raise_on_error=False) if isinstance(result, Exception)]
+        if errors:
             with _index_format_errors():
-                await pipe.execute()
+                raise errors[0]
 
     async def apply_releases(self, batch: Sequence[tuple[int, Release | None]]) -> None:
         """Upsert releases (None = tombstone); re-applying a batch, whole or half done, converges."""
-        await self._apply(self._apply_release, [(rid, release_payload(rec)) for rid, rec in batch])
+        await self._apply("RBM.INDEXRELEASES", [(rid, release_payload(rec)) for rid, rec in batch])
 
     async def apply_masters(self, batch: Sequence[tuple[int, Master | None]]) -> None:
         """Upsert masters' own videos (None = tombstone)."""
-        await self._apply(self._apply_master, [(mid, master_payload(rec)) for mid, rec in batch])
+        await self._apply("RBM.INDEXMASTERS", [(mid, master_payload(rec)) for mid, rec in batch])
 
     async def query(self, q: FacetQuery, active_key: str = "") -> QueryResult:
         """With active_key, the index version that key names (this one while it is unset), read in the script."""

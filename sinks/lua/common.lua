@@ -82,31 +82,15 @@ local function add_numbers(k, numbers)
   in_chunks(numbers, BATCH, function(...) redis.call('RBM.ADD', k, ...) end)
 end
 
--- The layout these scripts read and write, kept in {ns}:format by an index's first write. Changing the layout
--- changes it.
-local FORMAT = '5'
-
--- An index holding releases or videos without this format (one built before the format was kept: videos in two
--- single hashes, docs in a STRING key each), or whose every-release or every-video key is a plain bitmap (STRING),
--- was built by older scripts: refused rather than misread. Returns whether the index has its format written.
+-- An index of an older layout is refused with what to do (the module's RBM.CHECKLAYOUT, which the writes run too).
+-- Returns whether the index has its format written.
 local function check_layout()
-  local format = redis.call('GET', key('format'))
-  if format ~= FORMAT and (format or redis.call('EXISTS', key('seq', 'r'), key('seq', 'v')) > 0) then
-    error(INDEX_FORMAT .. 'index ' .. ns .. ' has format ' .. (format or '1') .. ', an older layout than ' ..
-      FORMAT .. ': rebuild it with `dataget reindex`')
-  end
-  for _, kind in ipairs({'r', 'v'}) do
-    if redis.call('TYPE', key('k', kind, 0, '*', '*')).ok == 'string' then
-      error(INDEX_FORMAT .. 'index ' .. ns .. ' keeps its number sets as plain bitmaps, an older layout: ' ..
-        'rebuild it with `dataget reindex`')
-    end
-  end
-  return format ~= false
+  return redis.call('RBM.CHECKLAYOUT', ns) == 1
 end
 
 -- A number set (k:*, tr:*, mr:*) of fewer than 16 numbers has no key of its own: it is a field of a bucket hash,
 -- sb:{bucket}, named by its key without the namespace and holding its numbers as u32s ('' once it has a key of its
--- own). The roaring module writes them (RBM.FILE) and names buckets (RBM.BUCKET): stack/redis_roaring/src/buckets.rs.
+-- own). The roaring module's writes move them and RBM.BUCKET names buckets: stack/redis_roaring/src/buckets.rs.
 
 -- One of 131,072 buckets for a name, a fixed function of it: a name keeps its bucket whatever the index's size.
 local function hash_bucket(name)

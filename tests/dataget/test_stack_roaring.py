@@ -1,12 +1,11 @@
 """The roaring-bitmap Redis module in a real redis-server: exact set algebra against Python sets on the stack's Redis
 (which loads it), and, on a private server (slow), the sets kept through DEBUG RELOAD, AOF replay and an AOF rewrite
-with and without its RDB preamble."""
+with and without its RDB preamble, and the facet index's writes replayed from the AOF."""
 
 from __future__ import annotations
 
-import hashlib
+import json
 import random
-import struct
 import time
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -163,121 +162,66 @@ def test_sets_survive_reload_and_restarts(server: tuple[redis.Redis, Service, Pa
             assert members(client, name) == numbers, (what, name)
 
 
-def bucket_of(name: bytes) -> int:
-    """The bucket of a small number set's field: the first 17 bits of its SHA-1."""
-    return int(hashlib.sha1(name).hexdigest()[:5], 16) // 8
+def release_payload(rng: random.Random) -> str:
+    """A release as the index's writes take it (sinks/facet_index.py release_payload), or '' (a tombstone)."""
+    if rng.random() < 0.1:
+        return ""
+    year = rng.randint(1960, 2020)
+    facets = {"genre": rng.sample(["Rock", "Jazz", "Pop"], rng.randint(1, 2)), "year": [str(year)],
+              "decade": [str(year // 10 * 10)], "label": [f"Label {rng.randint(1, 40)}"],
+              "artist": [f"Artist {rng.randint(1, 300)}"]}
+    videos = [[f"v{rng.randint(0, 3000):010d}", f"title {n}"] for n in range(rng.randint(1, 5))]
+    master = rng.choice([None, None, rng.randint(1, 30)])
+    return json.dumps({"f": {name: {value: value.lower() for value in values} for name, values in facets.items()},
+                       "v": videos, "m": master})
 
 
-def where_numbers(client: redis.Redis, ns: str, key: str) -> tuple[str, set[int]]:
-    """Where number set `key` lives (its bucket, a SET or a roaring bitmap) and its numbers."""
-    field = key[len(ns) + 1:].encode()
-    packed = client.hget(f"{ns}:sb:{bucket_of(field)}", field)
-    kind = client.type(key).decode()
-    if kind == "roaringbm":
-        assert packed == b""
-        return kind, members(client, key)
-    if kind == "set":
-        assert packed == b""
-        return kind, {int(n) for n in client.smembers(key)}
-    assert kind == "none"
-    return "bucket", set(struct.unpack(f"<{len(packed) // 4}I", packed)) if packed else set()
-
-
-def file(client: redis.Redis, ns: str, *filings: tuple[str, list[int], list[int]]) -> None:
-    args: list[object] = []
-    for key, rems, adds in filings:
-        args += [key, len(rems), len(adds), *rems, *adds]
-    client.execute_command("RBM.FILE", ns, *args)
-
-
-def test_file_moves_a_set_from_its_bucket_to_a_set_then_a_roaring_bitmap(isolated_settings: Settings) -> None:
+def test_index_writes_check_every_record_before_writing(isolated_settings: Settings) -> None:
     client = redis.Redis.from_url(isolated_settings.redis_url)
     ns = isolated_settings.namespace
-    key = f"{ns}:k:v:0:label:Über Records"
-    field = key[len(ns) + 1:].encode()
-    assert client.execute_command("RBM.BUCKET", field) == bucket_of(field)
-
-    file(client, ns, (key, [], [5, 3, 9]))
-    assert client.hget(f"{ns}:sb:{bucket_of(field)}", field) == struct.pack("<3I", 3, 5, 9)  # ascending u32s
-    file(client, ns, (key, [5], list(range(100, 113))))
-    assert where_numbers(client, ns, key) == ("bucket", {3, 9, *range(100, 113)})  # 15: still in the bucket
-    file(client, ns, (key, [], [200]))
-    assert where_numbers(client, ns, key) == ("set", {3, 9, 200, *range(100, 113)})
-    file(client, ns, (key, [3], list(range(1000, 1500))))
-    assert where_numbers(client, ns, key) == ("roaringbm", {9, 200, *range(100, 113), *range(1000, 1500)})
-    file(client, ns, (key, [9, 200, *range(100, 113), *range(1000, 1500)], []))
-    assert where_numbers(client, ns, key) == ("bucket", set())
-    assert client.exists(f"{ns}:sb:{bucket_of(field)}") == 0
-
-    # A SET that empties loses its key and its field; one filed at once past 512 numbers is a roaring bitmap.
-    small, big = f"{ns}:mr:7", f"{ns}:tr:v"
-    file(client, ns, (small, [], list(range(20))), (big, [], list(range(600))))
-    assert where_numbers(client, ns, small) == ("set", set(range(20)))
-    assert where_numbers(client, ns, big) == ("roaringbm", set(range(600)))
-    file(client, ns, (small, list(range(20)), []))
-    assert where_numbers(client, ns, small) == ("bucket", set())
-
-
-def test_file_checks_every_filing_before_writing(isolated_settings: Settings) -> None:
-    client = redis.Redis.from_url(isolated_settings.redis_url)
-    ns = isolated_settings.namespace
-    first, second = f"{ns}:k:r:0:genre:Jazz", f"{ns}:k:r:0:genre:Rock"
-    with pytest.raises(redis.ResponseError, match="not an integer"):
-        file(client, ns, (first, [], [1]), (second, [], [-2]))
-    with pytest.raises(redis.ResponseError, match="namespace"):
-        file(client, ns, (first, [], [1]), ("elsewhere:k:r:0:genre:Rock", [], [2]))
-    with pytest.raises(redis.ResponseError, match="wrong number"):
-        client.execute_command("RBM.FILE", ns, first, 0, 2, 1)
-    assert where_numbers(client, ns, first) == ("bucket", set())
-    client.set(second, "x")
-    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
-        file(client, ns, (second, [], [1]))
-
-
-def test_file_matches_python_sets(isolated_settings: Settings) -> None:
-    client = redis.Redis.from_url(isolated_settings.redis_url)
-    ns = isolated_settings.namespace
-    rng = random.Random(5)
-    keys = [f"{ns}:k:v:{n}:style:s{n}" for n in range(6)]
-    model: dict[str, set[int]] = {key: set() for key in keys}
-    for _ in range(200):
-        filings = []
-        for key in rng.sample(keys, 3):
-            held = sorted(model[key])
-            rems = rng.sample(held, min(len(held), rng.choice([0, 1, 5, 40])))
-            adds = [n for n in rng.sample(range(5000), rng.choice([0, 1, 3, 30, 300])) if n not in rems]
-            model[key] = (model[key] - set(rems)) | set(adds)
-            filings.append((key, rems, adds))
-        file(client, ns, *filings)
-    for key in keys:
-        assert where_numbers(client, ns, key)[1] == model[key], key
+    good = release_payload(random.Random(1)) or release_payload(random.Random(2))
+    bad = {"a payload that is not JSON": (["2", "{"], "payload of 2"),
+           "a master id that is not a number": (["2", '{"f": {}, "v": [], "m": "x"}'], "payload of 2"),
+           "a NUL in a facet value": (["2", '{"f": {"genre": {"a\\u0000": "a"}}, "v": [], "m": null}'], "NUL"),
+           "a release id that is not a number": (["two", good], "not a number"),
+           "an id without a payload": (["2"], "wrong number")}
+    for what, (tail, error) in bad.items():
+        with pytest.raises(redis.ResponseError, match=error):
+            client.execute_command("RBM.INDEXRELEASES", ns, "1", good, *tail)
+        assert client.keys(f"{ns}:*") == [], what
+    with pytest.raises(redis.ResponseError, match="payload of 3"):
+        client.execute_command("RBM.INDEXMASTERS", ns, "3", '{"v": 5}')
+    assert client.execute_command("RBM.INDEXRELEASES", ns, "1", good) == 1
+    assert client.execute_command("RBM.INDEXRELEASES", ns, "1", good) == 0  # a replay changes nothing
 
 
 def contents(client: redis.Redis) -> dict[bytes, object]:
     out: dict[bytes, object] = {}
     for key in client.keys():
         kind = client.type(key)
-        out[key] = (kind, members(client, key.decode()) if kind == b"roaringbm" else
-                    client.smembers(key) if kind == b"set" else client.hgetall(key))
+        read = {b"roaringbm": lambda k: members(client, k.decode()), b"set": client.smembers, b"hash": client.hgetall,
+                b"string": client.get, b"zset": lambda k: client.zrange(k, 0, -1, withscores=True)}[kind]
+        out[key] = (kind, read(key))
     return out
 
 
-def test_filings_replay_from_the_aof(server: tuple[redis.Redis, Service, Path]) -> None:
-    """Scripts call RBM.FILE, which reaches the AOF as itself: a restart replaying it rebuilds the same sets."""
+def test_index_writes_replay_from_the_aof(server: tuple[redis.Redis, Service, Path]) -> None:
+    """An index write reaches the AOF as the call itself: a restart replaying the calls rebuilds the same keys."""
     client, service, directory = server
     client.flushall()
     client.config_set("aof-use-rdb-preamble", "yes")
-    wait_rewrite(client)  # an empty base: the restart below replays every filing as a command
+    wait_rewrite(client)  # an empty base: the restart below replays every write as a command
     rng = random.Random(8)
-    script = "return redis.call('RBM.FILE', unpack(ARGV))"
-    for _ in range(60):
-        args: list[object] = ["ns"]
-        for key in rng.sample([f"ns:k:v:0:f:{n}" for n in range(5)], 2):
-            adds = rng.sample(range(2000), rng.choice([1, 4, 20, 600]))
-            rems = rng.sample(range(2000), rng.choice([0, 10, 400]))
-            rems = [n for n in rems if n not in adds]
-            args += [key, len(rems), len(adds), *rems, *adds]
-        client.eval(script, 0, *args)
+    for _ in range(40):
+        releases: list[object] = []
+        for rid in rng.sample(range(1, 400), 30):
+            releases += [rid, release_payload(rng)]
+        client.execute_command("RBM.INDEXRELEASES", "ns", *releases)
+        masters: list[object] = []
+        for mid in rng.sample(range(1, 31), 3):
+            videos = [[f"v{rng.randint(0, 3000):010d}", "t"] for _ in range(rng.randint(0, 3))]
+            masters += [mid, json.dumps({"v": videos}) if videos else ""]
+        client.execute_command("RBM.INDEXMASTERS", "ns", *masters)
     before = contents(client)
     assert any(kind == b"roaringbm" for kind, _ in before.values())
     service.process(directory).stop()

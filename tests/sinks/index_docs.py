@@ -1,5 +1,5 @@
 """What a facet index keeps in binary, decoded for comparisons: the release docs of its d:* hashes (MessagePack) and
-the small number sets of its sb:* buckets (u32s), both written by sinks/lua/write.lua."""
+the small number sets of its sb:* buckets (u32s), both written by the roaring module (src/index_write.rs)."""
 
 from __future__ import annotations
 

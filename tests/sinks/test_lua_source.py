@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 
@@ -32,12 +33,24 @@ def test_each_script_declares_what_it_uses_from_its_preludes(name):
 
 
 def test_preludes_come_first_and_once():
-    assert prelude_chain("apply_releases") == ["common", "write"]
-    source = script_source("apply_masters")
+    assert prelude_chain("facet_counts") == ["common", "top"]
+    source = script_source("facet_counts")
     assert source.count(lua_text("common")) == 1
-    assert source.index(lua_text("common")) < source.index(lua_text("write")) < source.index(lua_text("apply_masters"))
+    assert source.index(lua_text("common")) < source.index(lua_text("top")) < source.index(lua_text("facet_counts"))
 
 
 def test_a_missing_declaration_is_seen():
     assert "key" in used_from_preludes("query")
-    assert "sync" in used_from_preludes("apply_releases") and "sync" not in used_from_preludes("query")
+    assert "ranked" in used_from_preludes("facet_counts") and "ranked" not in used_from_preludes("query")
+
+
+# The module writes what the query scripts read: both sides must agree on these.
+SHARED_CONSTANTS = ("TAIL_RANK", "OWNER_ARRAYS", "DOC_BUCKET", "VIDEO_BUCKET")
+WRITES = Path(__file__).parents[2] / "stack" / "redis_roaring" / "src" / "index_write.rs"
+
+
+@pytest.mark.parametrize("name", SHARED_CONSTANTS)
+def test_the_queries_read_the_layout_the_module_writes(name):
+    in_lua = re.search(rf"^local {name} = (\d+)$", lua_text("common"), re.M)
+    in_rust = re.search(rf"^const {name}: u32 = (\d+);$", WRITES.read_text(), re.M)
+    assert in_lua and in_rust and in_lua.group(1) == in_rust.group(1)

@@ -124,7 +124,7 @@ async def test_a_write_redis_refuses_for_memory_is_index_memory_full_with_whole_
         for rid in range(1, 100_000, 300):
             await guarded(redis, index, 2.0).apply_releases([(r, release(r)) for r in range(rid, rid + 300)])
     assert "5,000 release messages are still to go" in str(full.value)
-    # Each write script call (a chunk of 250, then 50, of each batch) is whole or not at all. Not always a prefix:
+    # Each write call (a chunk of 250, then 50, of each batch) is whole or not at all. Not always a prefix:
     # the refused chunk's arguments, freed, can make room for the next.
     indexed = {int(rid) async for key in redis.scan_iter(match="oom:d:*") for rid in await release_docs(redis, key)}
     assert int((await index.stats())["releases"]) == len(indexed)

@@ -1,5 +1,5 @@
 //! Small number sets kept as fields of bucket hashes, free of Redis: the bucket a name falls in and the packed form
-//! of a set's numbers (what RBM.BUCKET and RBM.FILE compute, testable with `cargo test`).
+//! of a set's numbers (what RBM.BUCKET and the index's writes compute, testable with `cargo test`).
 //!
 //! A facet index's number set (`{ns}:k:*`, `tr:*`, `mr:*`) of fewer than BUCKET_MAX numbers has no key of its own:
 //! it is the field `k:*` (its key without the namespace) of the hash `{ns}:sb:{bucket_of(field)}`, holding its

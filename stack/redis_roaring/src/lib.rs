@@ -12,17 +12,20 @@
 //! - `RBM.NEXT key offset`: the first number >= offset; `RBM.SELECT key rank`: the rank-th (from 0); -1 if none
 //! - `RBM.MEMBERS key`, `RBM.TOBITMAP key`, `RBM.FROMBITMAP dest src`: to a list / to and from a plain bitmap
 //! - `RBM.ORBYTES key bytes`: OR a set in the portable roaring format into key (what AOF rewrites emit)
-//! - `RBM.FILE ns key nrems nadds n... [key ...]`: the facet index's writes of its number sets, wherever each lives (a
-//!   field of a bucket hash while small, then a SET, then a roaring bitmap: `buckets.rs`); `RBM.BUCKET name`: the
-//!   bucket of a name
+//! - `RBM.BUCKET name`: the bucket of a small number set's name (`buckets.rs`)
+//! - `RBM.INDEXRELEASES ns id payload [id payload ...]`, `RBM.INDEXMASTERS ns ...`: the facet index's writes
+//!   (`index_write.rs`; its docs and payloads: `docs.rs`); `RBM.CHECKLAYOUT ns`: refuses an index of an older layout
 //!
 //! Values persist in RDB files (and so in the AOF's RDB preamble) in the portable roaring format.
 
 pub mod buckets;
+pub mod docs;
 pub mod numbers;
 
 // The module glue installs Redis' allocator as the global one, which only works inside redis-server.
 #[cfg(not(test))]
 mod alloc;
+#[cfg(not(test))]
+mod index_write;
 #[cfg(not(test))]
 mod module;

@@ -3,14 +3,14 @@
 use std::ffi::CString;
 use std::os::raw::{c_int, c_void};
 
-use redis_module::native_types::RedisType;
 use croaring::Bitmap;
+use redis_module::native_types::RedisType;
 use redis_module::{
     raw, redis_module, CallOptionsBuilder, CallReply, CallResult, Context, KeyType, RedisError, RedisResult,
     RedisString, RedisValue, Status,
 };
 
-use crate::{alloc, buckets, numbers};
+use crate::{alloc, buckets, index_write, numbers};
 
 /// RDB encoding version: 1 = one string buffer in the portable roaring format.
 const ENCODING_VERSION: i32 = 1;
@@ -81,9 +81,7 @@ unsafe extern "C" fn aof_rewrite(aof: *mut raw::RedisModuleIO, key: *mut raw::Re
 }
 
 fn parse_numbers(args: &[RedisString]) -> Result<Vec<u32>, RedisError> {
-    args.iter()
-        .map(|arg| numbers::parse_number(arg.as_slice()).map_err(RedisError::Str))
-        .collect()
+    args.iter().map(|arg| numbers::parse_number(arg.as_slice()).map_err(RedisError::Str)).collect()
 }
 
 fn number_reply(found: Option<u32>) -> RedisValue {
@@ -92,6 +90,11 @@ fn number_reply(found: Option<u32>) -> RedisValue {
 
 fn count_reply(n: u64) -> RedisValue {
     RedisValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// A Redis string of any bytes (the crate's create_string refuses a NUL byte, and a packed number set holds many).
+pub(crate) fn bytes(ctx: &Context, value: &[u8]) -> RedisString {
+    RedisString::create_from_slice(ctx.ctx, value)
 }
 
 /// Reads the set at key (None when missing) and passes it to f; another type is WRONGTYPE.
@@ -113,22 +116,39 @@ fn store(ctx: &Context, key: &RedisString, set: Bitmap) -> Result<(), RedisError
     Ok(())
 }
 
+/// Adds numbers to the set at key (created when missing); returns how many were new.
+pub(crate) fn add_numbers(ctx: &Context, key: &RedisString, nums: &[u32]) -> Result<u64, RedisError> {
+    let key = ctx.open_key_writable(key);
+    match key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? {
+        Some(set) => Ok(numbers::add_all(set, nums)),
+        None => {
+            let mut set = Bitmap::new();
+            let added = numbers::add_all(&mut set, nums);
+            key.set_value(&ROARING_TYPE, set)?;
+            Ok(added)
+        }
+    }
+}
+
+/// Removes numbers from the set at key; returns how many were there. The last one removed deletes the key.
+pub(crate) fn remove_numbers(ctx: &Context, key: &RedisString, nums: &[u32]) -> Result<u64, RedisError> {
+    let key = ctx.open_key_writable(key);
+    let Some(set) = key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? else {
+        return Ok(0);
+    };
+    let removed = numbers::remove_all(set, nums);
+    if set.is_empty() {
+        key.delete()?;
+    }
+    Ok(removed)
+}
+
 /// RBM.ADD key n [n ...]: adds numbers, replies how many were new.
 fn add(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     if args.len() < 3 {
         return Err(RedisError::WrongArity);
     }
-    let nums = parse_numbers(&args[2..])?;
-    let key = ctx.open_key_writable(&args[1]);
-    let added = match key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? {
-        Some(set) => numbers::add_all(set, &nums),
-        None => {
-            let mut set = Bitmap::new();
-            let added = numbers::add_all(&mut set, &nums);
-            key.set_value(&ROARING_TYPE, set)?;
-            added
-        }
-    };
+    let added = add_numbers(ctx, &args[1], &parse_numbers(&args[2..])?)?;
     if added > 0 {
         ctx.replicate_verbatim();
     }
@@ -140,15 +160,7 @@ fn rem(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     if args.len() < 3 {
         return Err(RedisError::WrongArity);
     }
-    let nums = parse_numbers(&args[2..])?;
-    let key = ctx.open_key_writable(&args[1]);
-    let Some(set) = key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)? else {
-        return Ok(RedisValue::Integer(0));
-    };
-    let removed = numbers::remove_all(set, &nums);
-    if set.is_empty() {
-        key.delete()?;
-    }
+    let removed = remove_numbers(ctx, &args[1], &parse_numbers(&args[2..])?)?;
     if removed > 0 {
         ctx.replicate_verbatim();
     }
@@ -326,47 +338,13 @@ fn bucket(_ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     Ok(RedisValue::Integer(i64::from(buckets::bucket_of(args[1].as_slice()))))
 }
 
-/// One number set's change in an RBM.FILE call.
-struct Filing<'a> {
-    key: &'a RedisString,
-    rems: Vec<u32>,
-    adds: Vec<u32>,
-}
-
-fn parse_count(arg: &RedisString) -> Result<usize, RedisError> {
-    numbers::parse_number(arg.as_slice()).map_err(RedisError::Str).map(|n| n as usize)
-}
-
-/// The filings of RBM.FILE's arguments after the namespace, all checked before anything is written.
-fn parse_filings<'a>(ns: &[u8], args: &'a [RedisString]) -> Result<Vec<Filing<'a>>, RedisError> {
-    let mut filings = Vec::new();
-    let mut at = 0;
-    while at < args.len() {
-        if at + 3 > args.len() {
-            return Err(RedisError::WrongArity);
-        }
-        let (nrems, nadds) = (parse_count(&args[at + 1])?, parse_count(&args[at + 2])?);
-        let (start, end) = (at + 3, at + 3 + nrems + nadds);
-        if end > args.len() {
-            return Err(RedisError::WrongArity);
-        }
-        let key = &args[at];
-        let name = key.as_slice();
-        if name.len() <= ns.len() + 1 || !name.starts_with(ns) || name[ns.len()] != b':' {
-            return Err(RedisError::Str("ERR key is not under the namespace"));
-        }
-        filings.push(Filing {
-            key,
-            rems: parse_numbers(&args[start..start + nrems])?,
-            adds: parse_numbers(&args[start + nrems..end])?,
-        });
-        at = end;
-    }
-    Ok(filings)
-}
-
 /// Runs a Redis command on byte arguments and hands its reply to f (its error reply as an error).
-fn call<T>(ctx: &Context, command: &str, args: &[&[u8]], f: impl FnOnce(&CallReply) -> T) -> Result<T, RedisError> {
+pub(crate) fn call<T>(
+    ctx: &Context,
+    command: &str,
+    args: &[&[u8]],
+    f: impl FnOnce(&CallReply) -> T,
+) -> Result<T, RedisError> {
     let reply: CallResult = ctx.call_ext(command, &CallOptionsBuilder::new().build(), args);
     match &reply {
         Ok(reply) => Ok(f(reply)),
@@ -382,6 +360,28 @@ fn call_numbers(ctx: &Context, command: &str, key: &[u8], numbers: &[u32]) -> Re
         call(ctx, command, &args, |_| ())?;
     }
     Ok(())
+}
+
+/// The numbers of a SET.
+fn set_members(ctx: &Context, name: &[u8]) -> Result<Vec<u32>, RedisError> {
+    call(ctx, "SMEMBERS", &[name], |reply| match reply {
+        CallReply::Array(items) => items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(CallReply::String(text)) => numbers::parse_number(text.as_bytes()).ok(),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// The numbers of a number set's own key, a roaring bitmap or a SET (none when missing).
+pub(crate) fn members_of(ctx: &Context, key: &RedisString) -> Result<Vec<u32>, RedisError> {
+    if ctx.open_key(key).key_type() == KeyType::Module {
+        return with_set(ctx, key, |set| set.map(|set| set.iter().collect()).unwrap_or_default());
+    }
+    set_members(ctx, key.as_slice())
 }
 
 /// Adds and removes numbers of a set in its own key (a SET or a roaring bitmap; a missing key becomes a SET). A SET
@@ -412,62 +412,51 @@ fn write_own_key(ctx: &Context, key: &RedisString, rems: &[u32], adds: &[u32]) -
         _ => 0,
     })?;
     if !adds.is_empty() && size >= buckets::ROARING_MIN {
-        let members = call(ctx, "SMEMBERS", &[name], |reply| match reply {
-            CallReply::Array(items) => items
-                .iter()
-                .filter_map(|item| match item {
-                    Ok(CallReply::String(text)) => numbers::parse_number(text.as_bytes()).ok(),
-                    _ => None,
-                })
-                .collect::<Vec<u32>>(),
-            _ => Vec::new(),
-        })?;
+        let members = set_members(ctx, name)?;
         store(ctx, key, Bitmap::of(&members))?;
     }
     Ok(size > 0)
 }
 
-/// Applies one filing: to the set's own key when it has one, else to its field in its bucket, which it leaves for a
-/// key of its own at BUCKET_MAX numbers (buckets.rs).
-fn file_one(ctx: &Context, ns: &[u8], filing: &Filing) -> Result<(), RedisError> {
-    let field = &filing.key.as_slice()[ns.len() + 1..];
-    let bucket = [ns, b":sb:", buckets::bucket_of(field).to_string().as_bytes()].concat();
-    if ctx.open_key(filing.key).key_type() != KeyType::Empty {
-        if !write_own_key(ctx, filing.key, &filing.rems, &filing.adds)? {
-            call(ctx, "HDEL", &[&bucket, field], |_| ())?;
+/// Removes rems from and adds adds to the number set at key (under namespace ns), wherever it lives: its own key when
+/// it has one, else its field in its bucket, which it leaves for a key of its own at BUCKET_MAX numbers (buckets.rs).
+pub(crate) fn file_numbers(
+    ctx: &Context,
+    ns: &[u8],
+    name: &[u8],
+    rems: &[u32],
+    adds: &[u32],
+) -> Result<(), RedisError> {
+    let field = std::str::from_utf8(&name[ns.len() + 1..]).map_err(|_| RedisError::Str("ERR key is not UTF-8"))?;
+    let bucket = bytes(ctx, &[ns, b":sb:", buckets::bucket_of(field.as_bytes()).to_string().as_bytes()].concat());
+    let key = bytes(ctx, name);
+    // The bucket through the key API: a hash field costs a fraction of an HGET or HSET by RM_Call. (What it
+    // returns is how many fields changed, which the crate passes on as a Status.)
+    let set_field = |value: Option<&[u8]>| {
+        let hash = ctx.open_key_writable(&bucket);
+        match value {
+            Some(value) => hash.hash_set(field, bytes(ctx, value)),
+            None => hash.hash_del(field),
+        };
+    };
+    if ctx.open_key(&key).key_type() != KeyType::Empty {
+        if !write_own_key(ctx, &key, rems, adds)? {
+            set_field(None);
         }
         return Ok(());
     }
-    let packed = call(ctx, "HGET", &[&bucket, field], |reply| match reply {
-        CallReply::String(text) => Some(text.as_bytes().to_vec()),
-        _ => None,
-    })?;
-    let numbers = buckets::merged(packed.as_deref().unwrap_or_default(), &filing.rems, &filing.adds);
+    let packed = ctx.open_key(&bucket).hash_get(field)?;
+    let packed = packed.as_ref().map(RedisString::as_slice);
+    let numbers = buckets::merged(packed.unwrap_or_default(), rems, adds);
     if numbers.len() >= buckets::BUCKET_MAX {
-        call(ctx, "HSET", &[&bucket, field, b""], |_| ())?;
-        write_own_key(ctx, filing.key, &[], &numbers)?;
+        set_field(Some(b""));
+        write_own_key(ctx, &key, &[], &numbers)?;
     } else if !numbers.is_empty() {
-        call(ctx, "HSET", &[&bucket, field, &buckets::pack(&numbers)], |_| ())?;
+        set_field(Some(&buckets::pack(&numbers)));
     } else if packed.is_some() {
-        call(ctx, "HDEL", &[&bucket, field], |_| ())?;
+        set_field(None);
     }
     Ok(())
-}
-
-/// RBM.FILE ns key nrems nadds n... [key nrems nadds n... ...]: per number set key (under namespace ns), removes
-/// the first nrems numbers and adds the next nadds, wherever the set lives (buckets.rs): the facet index's write
-/// scripts file a call's changes with it, set by set in C rather than in Lua.
-fn file(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    if args.len() < 2 {
-        return Err(RedisError::WrongArity);
-    }
-    let ns = args[1].as_slice();
-    for filing in parse_filings(ns, &args[2..])? {
-        file_one(ctx, ns, &filing)?;
-    }
-    // Deterministic on the same data: replicas and the AOF replay the call rather than its many writes.
-    ctx.replicate_verbatim();
-    Ok(RedisValue::SimpleStringStatic("OK"))
 }
 
 fn init(_ctx: &Context, _args: &[RedisString]) -> Status {
@@ -477,7 +466,7 @@ fn init(_ctx: &Context, _args: &[RedisString]) -> Status {
 
 redis_module! {
     name: "roaring",
-    version: 3, // sinks/facet_index.py ROARING_MODULE_VERSION: the index checks it
+    version: 4, // sinks/facet_index.py ROARING_MODULE_VERSION: the index checks it
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
     data_types: [ROARING_TYPE],
     init: init,
@@ -498,6 +487,8 @@ redis_module! {
         ["rbm.frombitmap", frombitmap, "write deny-oom", 1, 2, 1],
         ["rbm.orbytes", orbytes, "write deny-oom", 1, 1, 1],
         ["rbm.bucket", bucket, "readonly fast", 0, 0, 0],
-        ["rbm.file", file, "write deny-oom", 0, 0, 0],
+        ["rbm.indexreleases", index_write::index_releases, "write deny-oom", 0, 0, 0],
+        ["rbm.indexmasters", index_write::index_masters, "write deny-oom", 0, 0, 0],
+        ["rbm.checklayout", index_write::checklayout, "readonly", 0, 0, 0],
     ],
 }
