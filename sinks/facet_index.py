@@ -1,9 +1,9 @@
 """The Redis facet index: which releases (and their YouTube videos) have which genre, style, year, ... value.
 
 Every write runs as a command of the index's Redis module (RBM.INDEXRELEASES, RBM.INDEXMASTERS:
-stack/redis_roaring/src/index_write.rs) and every query as a Lua script (sinks/lua/*.lua; common.lua is their
-prelude), so an update is atomic per batch, replays are no-ops (each release is diffed against its stored doc) and
-query algebra never leaves Redis.
+stack/redis_roaring/src/index_write.rs) and every query too (RBM.QUERY: src/query.rs); facet counts and prefix
+searches run as Lua scripts (sinks/lua/*.lua; common.lua is their prelude). So an update is atomic per batch, replays
+are no-ops (each release is diffed against its stored doc) and query algebra never leaves Redis.
 
 One Redis instance. The scripts and commands compute the keys they touch, which a Redis Cluster cannot route to its
 shards, so the index lives on one instance (read replicas of it may serve queries); a FacetIndex refuses a cluster on
@@ -25,15 +25,15 @@ docs, which cost ~10 us each against ~2 ms for a pass over the ranks.
 
 Bucket, set or roaring bitmap. A number set (k:*, tr:*, mr:*) of fewer than 16 numbers has no key of its own: it is a
 field of a sb:* bucket hash, its numbers packed as u32s (most sets are an artist's or a label's few releases or
-videos, and a key costs ~100 bytes before its first number); a query copies it into a temporary SET. From 16 numbers
+videos, and a key costs ~100 bytes before its first number); a query reads it into a roaring bitmap. From 16 numbers
 it has its own key, a SET of numbers (a compact intset) until it holds 512 numbers, then a roaring bitmap for good
 (a write makes these moves once per call for each set it changed):
 the key type `roaringbm` of the roaring module (stack/redis_roaring, loaded into the index's Redis; a FacetIndex
 checks for it on its first call). A roaring bitmap keeps its numbers in 64K blocks, each an
 array, a bitmap or runs, so it costs about what it holds (up to ~2 bytes a member, plus ~35 per block it touches)
-and its AND, OR and count (RBM.AND, RBM.OR, RBM.CARD, RBM.ANDCARD) run in the module block by block, at a cost that
-follows the sets, not the number space. Small sets are read into Lua or intersected by SINTER, and looked up in
-roaring bitmaps by RBM.MISMEMBER batches; nothing walks a release. An index whose big number sets are plain bitmaps
+and a query's ANDs, ORs and counts run in the module block by block, at a cost that follows the sets, not the number
+space: every set it meets is read into a roaring bitmap in memory, so it stores no intermediate result and nothing
+walks a release. An index whose big number sets are plain bitmaps
 (STRING keys) has an older layout: writes and queries refuse it (IndexFormatError: rebuild it with `dataget reindex`).
 
 Small hashes. Per-item hashes are bucketed (o:, video:, vid:) so that each stays a listpack, a few bytes a field where
@@ -74,13 +74,13 @@ Key layout, all under `{ns}:`:
   vid:{bucket}               HASH YouTube id -> video number; bucket = the first 17 bits of the id's SHA-1 (of 131,072)
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded, only
                              where that is not the value in lower case (an index built before: every value)
-  q:{gen}:{hash}             HASH cached counts and result sets of a query (short TTL, dies with the generation)
-  tmp:{gen}:{hash}:{n}       result roaring bitmaps of a cached query (TTL; intermediate ones are deleted at once)
+  q:{gen}:{hash}             HASH cached counts (r, v) of a query (short TTL, dies with the generation)
+  tmp:{gen}:{hash}:rel|vid   roaring bitmaps: a cached query's releases and videos (its TTL + 5 s)
   tmp:counts:{n}             a facet_counts call's selection and its SETs (deleted before it returns)
 A release is indexed only while it has at least one YouTube video.
 
 Samples: a partial shuffle of the result's ranks (Park-Miller generator, seeded by the query seed, so reproducible),
-uniform over the result; a big result gives the video at each drawn rank by RBM.SELECT. Each sampled video names the
+uniform over the result; the video at each drawn rank is the result's rank-th number. Each sampled video names the
 release of its first owner (by rank) that matches the query.
 """
 
@@ -117,7 +117,7 @@ from sinks.lua_source import script_source
 # releases and videos (up to ~2 bytes per matching number).
 CACHE_TTL_S = 5
 # Up to this many matching releases, a query's counts come from their docs instead of a pass over every owner rank
-# (lua/query.lua counts_from_docs).
+# (stack/redis_roaring/src/query.rs counts_from_docs).
 NARROW_RELEASES = 64
 # A prefix search ranks at most this many matching values by release count.
 PREFIX_SCAN_MAX = 20000
@@ -193,9 +193,9 @@ def query_args(q: FacetQuery) -> tuple[str, list[str]]:
     return digest, tail
 
 
-def query_script_args(namespace: str, q: FacetQuery, active_key: str = "",
-                      narrow_releases: int = NARROW_RELEASES) -> list[str]:
-    """ARGV of the query script (lua/query.lua) for q on the index at namespace."""
+def query_command_args(namespace: str, q: FacetQuery, active_key: str = "",
+                       narrow_releases: int = NARROW_RELEASES) -> list[str]:
+    """The arguments of RBM.QUERY (stack/redis_roaring/src/query.rs) for q on the index at namespace."""
     digest, tail = query_args(q)
     limit = max(0, min(q.limit, MAX_LIMIT))
     # Unseeded queries draw from a fresh random generator state.
@@ -242,7 +242,6 @@ class FacetIndex:
         self._redis = redis
         self._ns = namespace
         self._narrow_releases = narrow_releases
-        self._query = redis.register_script(script_source("query"))
         self._prefix_top = redis.register_script(script_source("prefix_top"))
         self._facet_counts = redis.register_script(script_source("facet_counts"))
         self._generation = redis.register_script(script_source("generation"))
@@ -284,8 +283,8 @@ class FacetIndex:
         """With active_key, the index version that key names (this one while it is unset), read in the script."""
         await self._check_server()
         with _index_format_errors():
-            args = query_script_args(self._ns, q, active_key, self._narrow_releases)
-            releases, videos, flat = await self._query(args=args)
+            args = query_command_args(self._ns, q, active_key, self._narrow_releases)
+            releases, videos, flat = await self._redis.execute_command("RBM.QUERY", *args)
         sample = [
             SampleVideo(video_id=_text(flat[i]), title=_text(flat[i + 1]), release_id=int(flat[i + 2]))
             for i in range(0, len(flat), 3)

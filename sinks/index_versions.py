@@ -71,7 +71,7 @@ class ActiveIndex:
         return index
 
     async def query(self, query: FacetQuery) -> QueryResult:
-        """The active version is resolved inside the query script, not by a GET before it."""
+        """The active version is resolved inside the query command, not by a GET before it."""
         return await self._index(version_namespace(self._base, 0)).query(query, active_key(self._base))
 
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:

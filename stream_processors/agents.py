@@ -36,8 +36,8 @@ DLQ_SOURCE: DeadLetterSource = "indexer"
 DOWN_ERRORS: tuple[type[BaseException], ...] = (
     StoreUnavailable, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError,
 )
-# "No retry helps": the index's Redis is full or would evict, or the index has an older key layout than the scripts
-# write (every record would be dead-lettered); the worker stops until an operator acts.
+# "No retry helps": the index's Redis is full or would evict, or the index has an older key layout than the index's
+# writes write (every record would be dead-lettered); the worker stops until an operator acts.
 STOP_ERRORS: tuple[type[BaseException], ...] = (IndexMemoryError, IndexFormatError)
 
 # (id, record | None = tombstone); the topic says which of the Record types it is.

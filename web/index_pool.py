@@ -1,6 +1,6 @@
 """The site's reads spread over the index's Redis primary and its read replicas.
 
-Redis runs a query script on one core, so one server caps the site's query rate whatever the machine has. Replicas
+Redis runs a query on one core, so one server caps the site's query rate whatever the machine has. Replicas
 (each `replica-read-only no`, since a query writes its temporary bitmaps and cached result locally, and
 `replica-serve-stale-data no`, so a replica still syncing refuses rather than answers from half a copy) let more cores
 answer. Each read goes to the member with the fewest reads in flight. A replica that fails with a connection or

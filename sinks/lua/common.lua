@@ -1,7 +1,7 @@
--- Shared prelude of the write and query scripts (prepended by sinks/facet_index.py). ARGV[1] is the namespace.
+-- Shared prelude of the facet index's Lua scripts (prepended by sinks/facet_index.py). ARGV[1] is the namespace.
 local ns = ARGV[1]
--- The key of up to five parts under the namespace. One concatenation: a write builds dozens a release, and
--- table.concat over a vararg table cost twice as much.
+-- The key of up to five parts under the namespace, in one concatenation (table.concat over a vararg table cost
+-- twice as much).
 local function key(a, b, c, d, e)
   if e then return ns .. ':' .. a .. ':' .. b .. ':' .. c .. ':' .. d .. ':' .. e end
   if d then return ns .. ':' .. a .. ':' .. b .. ':' .. c .. ':' .. d end
@@ -14,53 +14,8 @@ local fmt = string.format
 
 -- Numbers per SMISMEMBER, RBM.MISMEMBER, RBM.ADD, BITFIELD ... call (Lua's unpack takes at most ~8000 arguments).
 local BATCH = 1000
--- Ranks whose owners are also kept in u32 arrays (most videos have one or two owners).
-local OWNER_ARRAYS = 2
--- Owners at this rank and above share a tail filed per value (k:{kind}:t:{f}:{v}) instead of a rank each: a video
--- or master of a famous album has thousands of owners, and a query spent a pass per rank (1 M releases plus ten
--- masters of 300-2,000 releases: one genre 36 ms, now 1.3 ms). bench/query.py over HTTP, p95: 55 ms with 16, 46 ms
--- with 8. Changing it changes the index format (rebuild with `dataget reindex`).
-local TAIL_RANK = 8
 -- Starts the error of an index of an older layout (sinks/facet_index.py makes it an IndexFormatError).
 local INDEX_FORMAT = 'INDEX_FORMAT '
--- Videos' YouTube ids and titles are kept in hashes of VIDEO_BUCKET video numbers each, video:{n // VIDEO_BUCKET},
--- small enough for Redis to keep as listpacks (a few bytes a field; one hash of every video pays ~60 bytes a field
--- in its hash table).
-local VIDEO_BUCKET = 128
-
--- The hash holding video number n's "YouTube id<TAB>title".
-local function video_key(n)
-  return key('video', fmt('%d', math.floor(tonumber(n) / VIDEO_BUCKET)))
-end
-
--- What is indexed for a release (its doc: n, f, m, i) is kept as MessagePack in hashes of DOC_BUCKET release ids
--- each, d:{rid // DOC_BUCKET}, which stay listpacks: 200k releases of the discogs profile, 434 bytes a doc as a JSON
--- STRING key each, 239 so. Its r item, always {{n, 0}}, is not stored, nor are kinds without items; an item of rank 0
--- (most) is stored as its number alone, not {item, 0} (a doc stored with pairs reads the same).
-local DOC_BUCKET = 64
-
-local function doc_key(rid)
-  return key('d', fmt('%d', math.floor(tonumber(rid) / DOC_BUCKET)))
-end
-
--- The stored doc of release rid as packed (facets by letter, items as stored), or nil.
-local function stored_doc(rid)
-  local raw = redis.call('HGET', doc_key(rid), rid)
-  return raw and cmsgpack.unpack(raw)
-end
-
--- An item of a stored doc as {item, rank}.
-local function held_item(entry)
-  return type(entry) == 'table' and entry or {entry, 0}
-end
-
--- Owners at TAIL_RANK share that rank, in a roaring bitmap per item: a famous album's thousands of releases would
--- make every write of one of them decode and encode a JSON array of thousands of owners, and a query checks
--- thousands of items' tail owners against its matching releases in one RBM.FIRSTIN call, in the module.
-local function tail_key(kind, item)
-  return key('ot', kind, fmt('%d', item))
-end
-
 -- The facets of a query in ARGV from position `first` on (per facet: name, number of values, values...), as
 -- {{name, {values}}, ...}.
 local function facet_args(first)

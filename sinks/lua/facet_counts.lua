@@ -25,7 +25,7 @@ else
   for j, at in ipairs(ranked(all, counts, wanted)) do values[j] = all[at]; totals[j] = counts[at] end
 end
 
--- Temporary sets and roaring bitmaps are not data: kept out of the AOF and replicas, as the query script's are.
+-- Temporary sets and roaring bitmaps are not data: kept out of the AOF and replicas, as a query's are.
 redis.set_repl(redis.REPL_NONE)
 local temps = {}
 local function temp()

@@ -1,5 +1,5 @@
 """Counts of a facet's values within a selection of the other facets (FacetIndex.facet_counts), on the real Redis,
-against brute force and against the query script."""
+against brute force and against the query's counts."""
 
 from __future__ import annotations
 

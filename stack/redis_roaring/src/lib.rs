@@ -29,3 +29,5 @@ mod alloc;
 mod index_write;
 #[cfg(not(test))]
 mod module;
+#[cfg(not(test))]
+mod query;

@@ -10,7 +10,7 @@ use redis_module::{
     RedisString, RedisValue, Status,
 };
 
-use crate::{alloc, buckets, index_write, numbers};
+use crate::{alloc, buckets, index_write, numbers, query};
 
 /// RDB encoding version: 1 = one string buffer in the portable roaring format.
 const ENCODING_VERSION: i32 = 1;
@@ -98,14 +98,14 @@ pub(crate) fn bytes(ctx: &Context, value: &[u8]) -> RedisString {
 }
 
 /// Reads the set at key (None when missing) and passes it to f; another type is WRONGTYPE.
-fn with_set<T>(ctx: &Context, key: &RedisString, f: impl FnOnce(Option<&Bitmap>) -> T) -> Result<T, RedisError> {
+pub(crate) fn with_set<T>(ctx: &Context, key: &RedisString, f: impl FnOnce(Option<&Bitmap>) -> T) -> Result<T, RedisError> {
     let opened = ctx.open_key(key);
     let set = opened.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
     Ok(f(set))
 }
 
 /// Replaces whatever is at key by set; an empty set deletes the key (as SINTERSTORE does).
-fn store(ctx: &Context, key: &RedisString, set: Bitmap) -> Result<(), RedisError> {
+pub(crate) fn store(ctx: &Context, key: &RedisString, set: Bitmap) -> Result<(), RedisError> {
     let opened = ctx.open_key_writable(key);
     if !opened.is_empty() {
         opened.delete()?;
@@ -362,9 +362,9 @@ fn call_numbers(ctx: &Context, command: &str, key: &[u8], numbers: &[u32]) -> Re
     Ok(())
 }
 
-/// The numbers of a SET.
-fn set_members(ctx: &Context, name: &[u8]) -> Result<Vec<u32>, RedisError> {
-    call(ctx, "SMEMBERS", &[name], |reply| match reply {
+/// The numbers of an array reply (SMEMBERS, SUNION).
+pub(crate) fn numbers_reply(reply: &CallReply) -> Vec<u32> {
+    match reply {
         CallReply::Array(items) => items
             .iter()
             .filter_map(|item| match item {
@@ -373,15 +373,35 @@ fn set_members(ctx: &Context, name: &[u8]) -> Result<Vec<u32>, RedisError> {
             })
             .collect(),
         _ => Vec::new(),
-    })
+    }
 }
 
-/// The numbers of a number set's own key, a roaring bitmap or a SET (none when missing).
-pub(crate) fn members_of(ctx: &Context, key: &RedisString) -> Result<Vec<u32>, RedisError> {
-    if ctx.open_key(key).key_type() == KeyType::Module {
-        return with_set(ctx, key, |set| set.map(|set| set.iter().collect()).unwrap_or_default());
-    }
-    set_members(ctx, key.as_slice())
+fn set_members(ctx: &Context, name: &[u8]) -> Result<Vec<u32>, RedisError> {
+    call(ctx, "SMEMBERS", &[name], numbers_reply)
+}
+
+/// The number set at name (under namespace ns) wherever it lives: a roaring bitmap, a SET or its bucket's field; None
+/// when empty. Another type is an index of an older layout.
+pub(crate) fn load_numbers(ctx: &Context, ns: &str, name: &str) -> Result<Option<Bitmap>, RedisError> {
+    let key = bytes(ctx, name.as_bytes());
+    let opened = ctx.open_key(&key);
+    let set = match opened.key_type() {
+        KeyType::Module => opened.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?.cloned(),
+        KeyType::Set => Some(Bitmap::of(&set_members(ctx, name.as_bytes())?)),
+        KeyType::Empty => {
+            let field = &name[ns.len() + 1..];
+            let bucket = bytes(ctx, format!("{ns}:sb:{}", buckets::bucket_of(field.as_bytes())).as_bytes());
+            let packed = ctx.open_key(&bucket).hash_get(field)?;
+            packed.map(|packed| Bitmap::of(&buckets::unpack(packed.as_slice())))
+        }
+        _ => {
+            return Err(RedisError::String(format!(
+                "INDEX_FORMAT index {ns} holds {name} as a {}, an older layout: rebuild it with `dataget reindex`",
+                format!("{:?}", opened.key_type()).to_lowercase()
+            )))
+        }
+    };
+    Ok(set.filter(|set| !set.is_empty()))
 }
 
 /// Adds and removes numbers of a set in its own key (a SET or a roaring bitmap; a missing key becomes a SET). A SET
@@ -490,5 +510,6 @@ redis_module! {
         ["rbm.indexreleases", index_write::index_releases, "write deny-oom", 0, 0, 0],
         ["rbm.indexmasters", index_write::index_masters, "write deny-oom", 0, 0, 0],
         ["rbm.checklayout", index_write::checklayout, "readonly", 0, 0, 0],
+        ["rbm.query", query::query, "write", 0, 0, 0],
     ],
 }

@@ -1,0 +1,452 @@
+//! RBM.QUERY: the counts and a sample of one facet query on the facet index (the layout: sinks/facet_index.py).
+//!
+//! Every number set a query meets (a value's items at a rank, whether a bucket's field, a SET or a roaring bitmap) is
+//! read into a roaring bitmap in memory, and the facets' ORs, the ANDs per rank and the OR over ranks run there: no
+//! temporary keys, no round trips through a script. A query's two result sets (its releases and its videos) are kept
+//! as roaring bitmaps beside its cached counts, so a repeated query only draws its sample.
+
+use std::collections::HashMap;
+
+use croaring::Bitmap;
+use redis_module::{Context, KeyType, RedisError, RedisResult, RedisString, RedisValue};
+
+use crate::docs::{self, Kind};
+use crate::index_write::{
+    check_layout, key_exists, parse_int, read_string, u32_at, DOC_BUCKET, ITEM_BUCKET, OWNER_ARRAYS, TAIL_RANK,
+    VIDEO_BUCKET,
+};
+use crate::module::{self, call};
+use crate::numbers;
+
+/// Keys per SUNION call.
+const BATCH: usize = 1000;
+
+type Set = Option<Bitmap>;
+
+fn count(set: &Set) -> u64 {
+    set.as_ref().map_or(0, Bitmap::cardinality)
+}
+
+fn non_empty(set: Bitmap) -> Set {
+    (!set.is_empty()).then_some(set)
+}
+
+fn union(sets: Vec<Set>) -> Set {
+    let sets: Vec<Bitmap> = sets.into_iter().flatten().collect();
+    match sets.len() {
+        0 => None,
+        1 => sets.into_iter().next(),
+        _ => non_empty(Bitmap::fast_or(&sets.iter().collect::<Vec<_>>())),
+    }
+}
+
+fn intersect(a: &Set, b: &Set) -> Set {
+    match (a, b) {
+        (Some(a), Some(b)) => non_empty(a.and(b)),
+        _ => None,
+    }
+}
+
+/// A rank of owners: a number, or the tail (filed per value, as rank `t`).
+#[derive(Clone, Copy)]
+enum Rank {
+    At(u32),
+    Tail,
+}
+
+impl std::fmt::Display for Rank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rank::At(rank) => write!(f, "{rank}"),
+            Rank::Tail => f.write_str("t"),
+        }
+    }
+}
+
+/// One query's arguments (sinks/facet_index.py query_command_args).
+struct Query {
+    ns: String,
+    hash: String,
+    by_master: bool,
+    limit: u64,
+    state: u64,
+    ttl: i64,
+    narrow: u64,
+    /// (facet, values); every release when the query names none.
+    facets: Vec<(String, Vec<String>)>,
+}
+
+fn text(arg: &RedisString) -> Result<String, RedisError> {
+    Ok(arg.try_as_str()?.to_owned())
+}
+
+fn number(arg: &RedisString) -> Result<u64, RedisError> {
+    arg.try_as_str()?.parse::<u64>().map_err(|_| RedisError::Str("ERR a query number is not a number"))
+}
+
+impl Query {
+    /// ns hash unique limit state seeded ttl active_key narrow [facet n value... ...]
+    fn parse(ctx: &Context, args: &[RedisString]) -> Result<Query, RedisError> {
+        if args.len() < 10 {
+            return Err(RedisError::WrongArity);
+        }
+        let mut ns = text(&args[1])?;
+        // The active version is read here, atomic with the query: a reindex switch (and the old version's drop right
+        // after) never meets a query half way.
+        let active = text(&args[8])?;
+        if !active.is_empty() {
+            if let Some(version) = read_string(ctx, &active)? {
+                ns = String::from_utf8_lossy(&version).into_owned();
+            }
+        }
+        let mut facets = Vec::new();
+        let mut at = 10;
+        while at < args.len() {
+            let n = number(args.get(at + 1).ok_or(RedisError::WrongArity)?)? as usize;
+            let values = args.get(at + 2..at + 2 + n).ok_or(RedisError::WrongArity)?;
+            facets.push((text(&args[at])?, values.iter().map(text).collect::<Result<_, _>>()?));
+            at += 2 + n;
+        }
+        if facets.is_empty() {
+            facets.push(("*".to_owned(), vec!["*".to_owned()]));
+        }
+        Ok(Query {
+            ns,
+            hash: text(&args[2])?,
+            by_master: args[3].as_slice() == b"master",
+            limit: number(&args[4])?,
+            state: number(&args[5])?,
+            ttl: number(&args[7])? as i64,
+            narrow: number(&args[9])?,
+            facets,
+        })
+    }
+}
+
+struct Reader<'a> {
+    ctx: &'a Context,
+    q: Query,
+}
+
+impl Reader<'_> {
+    fn key(&self, rest: std::fmt::Arguments) -> String {
+        format!("{}:{}", self.q.ns, rest)
+    }
+
+    fn numbers(&self, name: &str) -> Result<Set, RedisError> {
+        module::load_numbers(self.ctx, &self.q.ns, name)
+    }
+
+    /// The items of a kind whose owner at rank has one of a facet's values.
+    fn facet_items(&self, kind: Kind, rank: Rank, facet: &str, values: &[String]) -> Result<Set, RedisError> {
+        let sets = values
+            .iter()
+            .map(|value| self.numbers(&self.key(format_args!("k:{}:{rank}:{facet}:{value}", kind.letter()))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(union(sets))
+    }
+
+    /// Items of a kind whose owner at one rank (or the tail's candidates) matches every facet.
+    fn matching_at(&self, kind: Kind, rank: Rank) -> Result<Set, RedisError> {
+        let mut out: Set = None;
+        for (j, (facet, values)) in self.q.facets.iter().enumerate() {
+            let items = self.facet_items(kind, rank, facet, values)?;
+            out = if j == 0 { items } else { intersect(&out, &items) };
+            if out.is_none() {
+                return Ok(None);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An index of a kind with a tail must file it per value: one built before filed rank TAIL_RANK like the others.
+    fn check_tail_layout(&self, kind: Kind) -> Result<(), RedisError> {
+        if key_exists(self.ctx, &self.key(format_args!("k:{}:{TAIL_RANK}:*:*", kind.letter()))) {
+            return Err(RedisError::String(format!(
+                "INDEX_FORMAT index {} was built before owners past rank {TAIL_RANK} were filed per value: rebuild it \
+                 with `dataget reindex`",
+                self.q.ns
+            )));
+        }
+        Ok(())
+    }
+
+    fn tail_owners(&self, kind: Kind, item: u32) -> Result<Set, RedisError> {
+        let key = module::bytes(self.ctx, self.key(format_args!("ot:{}:{item}", kind.letter())).as_bytes());
+        module::with_set(self.ctx, &key, |set| set.cloned())
+    }
+
+    /// Items with an owner at rank TAIL_RANK or above that matches every facet. Those owners are filed per value, not
+    /// per rank (a famous master's thousands of releases would cost a pass per rank): the items with such owners
+    /// having a value of every facet are candidates; each candidate's tail owners are looked up among the matching
+    /// releases.
+    fn matching_tail(&self, kind: Kind, rel: &Set, found: &Set) -> Result<Set, RedisError> {
+        self.check_tail_layout(kind)?;
+        let (Some(cand), Some(rel)) = (self.matching_at(kind, Rank::Tail)?, rel) else { return Ok(None) };
+        // Candidates already found at a lower rank need no check (with a broad query, most).
+        let items = match found {
+            Some(found) => cand.andnot(found),
+            None => cand,
+        };
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let owning = intersect(&Some(rel.clone()), &self.numbers(&self.key(format_args!("tr:{}", kind.letter())))?);
+        let Some(owning) = owning else { return Ok(None) };
+        // Either side costs a key read per member: the matching releases owning something in the tail give their tail
+        // items (ti: SETs), or each candidate's tail owners meet the matching releases. The smaller side is read.
+        if owning.cardinality() <= items.cardinality() {
+            let keys: Vec<Vec<u8>> =
+                owning.iter().map(|n| self.key(format_args!("ti:{}:{n}", kind.letter())).into_bytes()).collect();
+            let mut owned = Bitmap::new();
+            for part in keys.chunks(BATCH) {
+                let args: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
+                owned.add_many(&call(self.ctx, "SUNION", &args, module::numbers_reply)?);
+            }
+            return Ok(non_empty(items.and(&owned)));
+        }
+        let mut out = Bitmap::new();
+        for item in items.iter() {
+            if self.tail_owners(kind, item)?.is_some_and(|owners| owners.intersect(rel)) {
+                out.add(item);
+            }
+        }
+        Ok(non_empty(out))
+    }
+
+    /// Items of a kind with an owner (at any rank) matching every facet: rank by rank, each owner is one release;
+    /// `rel` (the matching releases) checks the tail's candidates. With one facet, an item matches when any of its
+    /// owners has one of the values, whatever its rank: one union of every rank's sets and the tail's.
+    fn matching_items(&self, kind: Kind, rel: &Set) -> Result<Set, RedisError> {
+        let layers = read_string(self.ctx, &self.key(format_args!("layers:{}", kind.letter())))?
+            .and_then(|text| parse_int(&text))
+            .unwrap_or(i64::from(kind == Kind::Release)) as u32;
+        let below = (0..layers.min(TAIL_RANK)).map(Rank::At);
+        if let [(facet, values)] = self.q.facets.as_slice() {
+            let mut sets = Vec::new();
+            for rank in below {
+                sets.push(self.facet_items(kind, rank, facet, values)?);
+            }
+            if layers > TAIL_RANK {
+                self.check_tail_layout(kind)?;
+                sets.push(self.facet_items(kind, Rank::Tail, facet, values)?);
+            }
+            return Ok(union(sets));
+        }
+        let mut found = Vec::new();
+        for rank in below {
+            found.push(self.matching_at(kind, rank)?);
+        }
+        let below = union(found);
+        if layers <= TAIL_RANK {
+            return Ok(below);
+        }
+        let tail = self.matching_tail(kind, rel, &below)?;
+        Ok(union(vec![below, tail]))
+    }
+
+    fn doc(&self, rid: u32) -> Result<Option<docs::Doc>, RedisError> {
+        let bucket = module::bytes(self.ctx, self.key(format_args!("d:{}", rid / DOC_BUCKET)).as_bytes());
+        match self.ctx.open_key(&bucket).hash_get(&rid.to_string())? {
+            Some(raw) => docs::decode_doc(raw.as_slice()).map(Some).map_err(RedisError::String),
+            None => Ok(None),
+        }
+    }
+
+    /// The u32s of an array (rid, o0:*, o1:*) at the given indexes.
+    fn u32s(&self, array: &str, indexes: &[u32]) -> Result<Vec<u32>, RedisError> {
+        let key = self.ctx.open_key(&module::bytes(self.ctx, array.as_bytes()));
+        let bytes = match key.key_type() {
+            KeyType::String => key.read()?.unwrap_or_default(),
+            _ => &[],
+        };
+        Ok(indexes.iter().map(|&n| u32_at(bytes, n)).collect())
+    }
+
+    /// Counts (releases, then the videos) of a narrow query, read off its few matching releases' docs: its videos are
+    /// those the docs list (with unique=master, their masters' own too), where a pass over every owner rank and the
+    /// tail costs far more whatever the query matches. Exact like that pass: a doc lists what its release is filed
+    /// under.
+    fn counts_from_docs(&self, rel: &Bitmap) -> Result<(u64, Set), RedisError> {
+        let kinds: &[Kind] = if self.q.by_master { &[Kind::Video, Kind::MasterVideo] } else { &[Kind::Video] };
+        let (mut videos, mut masters, mut groups) = (Bitmap::new(), std::collections::HashSet::new(), 0);
+        let numbers: Vec<u32> = rel.iter().collect();
+        for rid in self.u32s(&self.key(format_args!("rid")), &numbers)? {
+            let doc = self.doc(rid)?.unwrap_or_default();
+            for kind in kinds {
+                for &(item, _) in doc.i.get(kind).into_iter().flatten() {
+                    videos.add(item);
+                }
+            }
+            // unique=master: a master counts once, a release without one as itself.
+            match &doc.m {
+                Some(m) if masters.contains(m) => {}
+                m => {
+                    groups += 1;
+                    masters.extend(m.clone());
+                }
+            }
+        }
+        Ok((if self.q.by_master { groups } else { rel.cardinality() }, non_empty(videos)))
+    }
+
+    /// The query's releases and videos, counted.
+    fn compute(&self) -> Result<(u64, u64, Set, Set), RedisError> {
+        check_layout(self.ctx, &self.q.ns)?;
+        let rel = self.matching_items(Kind::Release, &None)?;
+        let (releases, vid) = match &rel {
+            // A video matches through a matching release: none, so no video either.
+            None => (0, None),
+            Some(matched) if matched.cardinality() <= self.q.narrow => self.counts_from_docs(matched)?,
+            Some(matched) if self.q.by_master => {
+                // Each master counts once, a release without one counts as itself; the masters' own videos count too.
+                let nom = self.facet_items(Kind::Release, Rank::At(0), "*", &["nom".to_owned()])?;
+                let releases = count(&self.matching_items(Kind::Master, &rel)?) + count(&intersect(&rel, &nom));
+                let parts = vec![self.matching_items(Kind::Video, &rel)?, self.matching_items(Kind::MasterVideo, &rel)?];
+                (releases, union(parts))
+            }
+            Some(matched) => (matched.cardinality(), self.matching_items(Kind::Video, &rel)?),
+        };
+        Ok((releases, count(&vid), rel, vid))
+    }
+
+    fn result_key(&self, gen: &str, which: &str) -> RedisString {
+        module::bytes(self.ctx, self.key(format_args!("tmp:{gen}:{}:{which}", self.q.hash)).as_bytes())
+    }
+
+    /// The cached counts and result sets of this query at this generation, or None.
+    fn cached(&self, gen: &str, cache: &str) -> Result<Option<(u64, u64, Set, Set)>, RedisError> {
+        let hash = self.ctx.open_key(&module::bytes(self.ctx, cache.as_bytes()));
+        if hash.key_type() != KeyType::Hash {
+            return Ok(None);
+        }
+        let counts = (hash.hash_get("r")?, hash.hash_get("v")?);
+        let (Some(releases), Some(videos)) = counts else { return Ok(None) };
+        let parse = |value: RedisString| parse_int(value.as_slice()).unwrap_or(0) as u64;
+        let rel = module::with_set(self.ctx, &self.result_key(gen, "rel"), |set| set.cloned())?;
+        let vid = module::with_set(self.ctx, &self.result_key(gen, "vid"), |set| set.cloned())?;
+        Ok(Some((parse(releases), parse(videos), rel, vid)))
+    }
+
+    /// Keeps the counts for ttl seconds and the result sets a little longer. Not data: kept out of the AOF and
+    /// replicas (nothing here is replicated).
+    fn cache(&self, gen: &str, cache: &str, result: &(u64, u64, Set, Set)) -> Result<(), RedisError> {
+        let ttl = std::time::Duration::from_secs(self.q.ttl.max(1) as u64);
+        for (which, set) in [("rel", &result.2), ("vid", &result.3)] {
+            if let Some(set) = set {
+                let key = self.result_key(gen, which);
+                module::store(self.ctx, &key, set.clone())?;
+                self.ctx.open_key_writable(&key).set_expire(ttl + std::time::Duration::from_secs(5))?;
+            }
+        }
+        let (r, v) = (result.0.to_string(), result.1.to_string());
+        call(self.ctx, "HSET", &[cache.as_bytes(), b"r", r.as_bytes(), b"v", v.as_bytes()], |_| ())?;
+        self.ctx.open_key_writable(&module::bytes(self.ctx, cache.as_bytes())).set_expire(ttl)?;
+        Ok(())
+    }
+
+    /// The release number of each video's first matching owner (by rank): its own owners, then with unique=master
+    /// its master's (the videos it owns itself); videos without one are left out. Most videos have one or two owners,
+    /// so the owners of the first ranks are tried from their u32 arrays, and only the rest look up all their owners
+    /// (those of the tail last).
+    fn first_matching_owners(&self, items: &[u32], rel: &Bitmap) -> Result<HashMap<u32, u32>, RedisError> {
+        let mut found = HashMap::new();
+        let mut todo: Vec<u32> = items.to_vec();
+        let kinds: &[Kind] = if self.q.by_master { &[Kind::Video, Kind::MasterVideo] } else { &[Kind::Video] };
+        for &kind in kinds {
+            for rank in 0..OWNER_ARRAYS {
+                let owners = self.u32s(&self.key(format_args!("o{rank}:{}", kind.letter())), &todo)?;
+                // 0 (no owner at the rank) is no release's number.
+                for (&item, owner) in todo.iter().zip(owners) {
+                    if owner != 0 && rel.contains(owner) {
+                        found.insert(item, owner);
+                    }
+                }
+                todo.retain(|item| !found.contains_key(item));
+            }
+            for &item in &todo {
+                let bucket = self.key(format_args!("o:{}:{}", kind.letter(), item / ITEM_BUCKET));
+                let hash = self.ctx.open_key(&module::bytes(self.ctx, bucket.as_bytes()));
+                let Some(raw) = hash.hash_get(&item.to_string())? else { continue };
+                let owners = docs::decode_owners(raw.as_slice()).map_err(RedisError::String)?;
+                if let Some(&owner) = owners.iter().find(|&&owner| owner != 0 && rel.contains(owner)) {
+                    found.insert(item, owner);
+                }
+            }
+            todo.retain(|item| !found.contains_key(item));
+            for &item in &todo {
+                if let Some(owner) = self.tail_owners(kind, item)?.and_then(|owners| numbers::first_common(&owners, rel))
+                {
+                    found.insert(item, owner);
+                }
+            }
+            todo.retain(|item| !found.contains_key(item));
+        }
+        Ok(found)
+    }
+
+    /// `want` videos drawn uniformly from the result by a seeded partial shuffle of its ranks (Park-Miller, exact in
+    /// doubles as the script that came before computed it): a query seed gives the same sample every time.
+    fn draw(&self, vid: &Bitmap, want: u64) -> Vec<u32> {
+        let videos = vid.cardinality();
+        let mut state = self.q.state;
+        let mut swapped: HashMap<u64, u64> = HashMap::new();
+        let mut picked = Vec::with_capacity(want as usize);
+        for j in 0..want {
+            state = state * 48271 % 2_147_483_647;
+            let r = j + (state as f64 / 2_147_483_647.0 * (videos - j) as f64).floor() as u64;
+            let rank = *swapped.get(&r).unwrap_or(&r);
+            swapped.insert(r, *swapped.get(&j).unwrap_or(&j));
+            picked.extend(vid.select(rank as u32));
+        }
+        picked
+    }
+
+    fn sample(&self, rel: &Set, vid: &Set, videos: u64) -> Result<Vec<RedisValue>, RedisError> {
+        let want = self.q.limit.min(videos);
+        let (Some(vid), true) = (vid, want > 0) else { return Ok(vec![]) };
+        let picked = self.draw(vid, want);
+        let owner = match rel {
+            Some(rel) => self.first_matching_owners(&picked, rel)?,
+            None => HashMap::new(),
+        };
+        let owners: Vec<u32> = picked.iter().map(|v| owner.get(v).copied().unwrap_or(0)).collect();
+        let rids = self.u32s(&self.key(format_args!("rid")), &owners)?;
+        let mut out = Vec::with_capacity(picked.len() * 3);
+        for ((&v, rid), has_owner) in picked.iter().zip(rids).zip(owners.iter().map(|&o| o != 0)) {
+            let bucket = module::bytes(self.ctx, self.key(format_args!("video:{}", v / VIDEO_BUCKET)).as_bytes());
+            let meta = self.ctx.open_key(&bucket).hash_get(&v.to_string())?;
+            let meta = meta.as_ref().map_or(&[][..], RedisString::as_slice);
+            let tab = meta.iter().position(|&b| b == b'\t').unwrap_or(meta.len());
+            out.push(RedisValue::StringBuffer(meta[..tab].to_vec()));
+            out.push(RedisValue::StringBuffer(meta.get(tab + 1..).unwrap_or_default().to_vec()));
+            out.push(RedisValue::Integer(if has_owner { i64::from(rid) } else { 0 }));
+        }
+        Ok(out)
+    }
+}
+
+/// RBM.QUERY ns hash unique limit state seeded ttl active_key narrow [facet n value... ...]: the releases and videos
+/// matching every facet (any of a facet's values), exactly, and a sample of up to limit videos, each with the release
+/// id of its first matching owner: [releases, videos, [YouTube id, title, release id, ...]].
+pub fn query(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    let reader = Reader { ctx, q: Query::parse(ctx, &args)? };
+    let gen = read_string(ctx, &reader.key(format_args!("gen")))?
+        .map_or_else(|| "0".to_owned(), |gen| String::from_utf8_lossy(&gen).into_owned());
+    let cache = reader.key(format_args!("q:{gen}:{}", reader.q.hash));
+    let result = match reader.cached(&gen, &cache)? {
+        Some(result) => result,
+        None => {
+            let result = reader.compute()?;
+            reader.cache(&gen, &cache, &result)?;
+            result
+        }
+    };
+    let (releases, videos, rel, vid) = result;
+    let sample = reader.sample(&rel, &vid, videos)?;
+    Ok(RedisValue::Array(vec![
+        RedisValue::Integer(releases as i64),
+        RedisValue::Integer(videos as i64),
+        RedisValue::Array(sample),
+    ]))
+}
