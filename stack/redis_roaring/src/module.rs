@@ -98,7 +98,11 @@ pub(crate) fn bytes(ctx: &Context, value: &[u8]) -> RedisString {
 }
 
 /// Reads the set at key (None when missing) and passes it to f; another type is WRONGTYPE.
-pub(crate) fn with_set<T>(ctx: &Context, key: &RedisString, f: impl FnOnce(Option<&Bitmap>) -> T) -> Result<T, RedisError> {
+pub(crate) fn with_set<T>(
+    ctx: &Context,
+    key: &RedisString,
+    f: impl FnOnce(Option<&Bitmap>) -> T,
+) -> Result<T, RedisError> {
     let opened = ctx.open_key(key);
     let set = opened.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?;
     Ok(f(set))
@@ -378,6 +382,28 @@ pub(crate) fn numbers_reply(reply: &CallReply) -> Vec<u32> {
 
 fn set_members(ctx: &Context, name: &[u8]) -> Result<Vec<u32>, RedisError> {
     call(ctx, "SMEMBERS", &[name], numbers_reply)
+}
+
+/// The union of the number sets at names (under namespace ns), wherever each lives; None when empty. Roaring bitmaps
+/// are ORed where they are, without a copy.
+pub(crate) fn union_of(ctx: &Context, ns: &str, names: &[String]) -> Result<Option<Bitmap>, RedisError> {
+    let keys: Vec<_> = names.iter().map(|name| ctx.open_key(&bytes(ctx, name.as_bytes()))).collect();
+    let mut loaded = Vec::new();
+    for (key, name) in keys.iter().zip(names) {
+        if key.key_type() != KeyType::Module {
+            loaded.extend(load_numbers(ctx, ns, name)?);
+        }
+    }
+    let mut sets: Vec<&Bitmap> = loaded.iter().collect();
+    for key in keys.iter().filter(|key| key.key_type() == KeyType::Module) {
+        sets.extend(key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?);
+    }
+    let union = match sets.as_slice() {
+        [] => return Ok(None),
+        [one] => (*one).clone(),
+        _ => Bitmap::fast_or(&sets),
+    };
+    Ok((!union.is_empty()).then_some(union))
 }
 
 /// The number set at name (under namespace ns) wherever it lives: a roaring bitmap, a SET or its bucket's field; None

@@ -18,9 +18,6 @@ use crate::index_write::{
 use crate::module::{self, call};
 use crate::numbers;
 
-/// Keys per SUNION call.
-const BATCH: usize = 1000;
-
 type Set = Option<Bitmap>;
 
 fn count(set: &Set) -> u64 {
@@ -137,13 +134,13 @@ impl Reader<'_> {
         module::load_numbers(self.ctx, &self.q.ns, name)
     }
 
+    fn facet_keys(&self, kind: Kind, rank: Rank, facet: &str, values: &[String]) -> Vec<String> {
+        values.iter().map(|value| self.key(format_args!("k:{}:{rank}:{facet}:{value}", kind.letter()))).collect()
+    }
+
     /// The items of a kind whose owner at rank has one of a facet's values.
     fn facet_items(&self, kind: Kind, rank: Rank, facet: &str, values: &[String]) -> Result<Set, RedisError> {
-        let sets = values
-            .iter()
-            .map(|value| self.numbers(&self.key(format_args!("k:{}:{rank}:{facet}:{value}", kind.letter()))))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(union(sets))
+        module::union_of(self.ctx, &self.q.ns, &self.facet_keys(kind, rank, facet, values))
     }
 
     /// Items of a kind whose owner at one rank (or the tail's candidates) matches every facet.
@@ -171,9 +168,15 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn tail_owners(&self, kind: Kind, item: u32) -> Result<Set, RedisError> {
+    /// f of the item's owners in the tail (a roaring bitmap, None when it has none).
+    fn with_tail_owners<T>(
+        &self,
+        kind: Kind,
+        item: u32,
+        f: impl FnOnce(Option<&Bitmap>) -> T,
+    ) -> Result<T, RedisError> {
         let key = module::bytes(self.ctx, self.key(format_args!("ot:{}:{item}", kind.letter())).as_bytes());
-        module::with_set(self.ctx, &key, |set| set.cloned())
+        module::with_set(self.ctx, &key, f)
     }
 
     /// Items with an owner at rank TAIL_RANK or above that matches every facet. Those owners are filed per value, not
@@ -191,23 +194,22 @@ impl Reader<'_> {
         if items.is_empty() {
             return Ok(None);
         }
-        let owning = intersect(&Some(rel.clone()), &self.numbers(&self.key(format_args!("tr:{}", kind.letter())))?);
-        let Some(owning) = owning else { return Ok(None) };
+        let Some(owners) = self.numbers(&self.key(format_args!("tr:{}", kind.letter())))? else { return Ok(None) };
+        let owning = owners.and(rel);
         // Either side costs a key read per member: the matching releases owning something in the tail give their tail
         // items (ti: SETs), or each candidate's tail owners meet the matching releases. The smaller side is read.
         if owning.cardinality() <= items.cardinality() {
             let keys: Vec<Vec<u8>> =
                 owning.iter().map(|n| self.key(format_args!("ti:{}:{n}", kind.letter())).into_bytes()).collect();
             let mut owned = Bitmap::new();
-            for part in keys.chunks(BATCH) {
-                let args: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
-                owned.add_many(&call(self.ctx, "SUNION", &args, module::numbers_reply)?);
+            for key in &keys {
+                owned.add_many(&call(self.ctx, "SMEMBERS", &[key.as_slice()], module::numbers_reply)?);
             }
             return Ok(non_empty(items.and(&owned)));
         }
         let mut out = Bitmap::new();
         for item in items.iter() {
-            if self.tail_owners(kind, item)?.is_some_and(|owners| owners.intersect(rel)) {
+            if self.with_tail_owners(kind, item, |owners| owners.is_some_and(|owners| owners.intersect(rel)))? {
                 out.add(item);
             }
         }
@@ -223,15 +225,12 @@ impl Reader<'_> {
             .unwrap_or(i64::from(kind == Kind::Release)) as u32;
         let below = (0..layers.min(TAIL_RANK)).map(Rank::At);
         if let [(facet, values)] = self.q.facets.as_slice() {
-            let mut sets = Vec::new();
-            for rank in below {
-                sets.push(self.facet_items(kind, rank, facet, values)?);
-            }
+            let mut keys: Vec<String> = below.flat_map(|rank| self.facet_keys(kind, rank, facet, values)).collect();
             if layers > TAIL_RANK {
                 self.check_tail_layout(kind)?;
-                sets.push(self.facet_items(kind, Rank::Tail, facet, values)?);
+                keys.extend(self.facet_keys(kind, Rank::Tail, facet, values));
             }
-            return Ok(union(sets));
+            return module::union_of(self.ctx, &self.q.ns, &keys);
         }
         let mut found = Vec::new();
         for rank in below {
@@ -302,7 +301,8 @@ impl Reader<'_> {
                 // Each master counts once, a release without one counts as itself; the masters' own videos count too.
                 let nom = self.facet_items(Kind::Release, Rank::At(0), "*", &["nom".to_owned()])?;
                 let releases = count(&self.matching_items(Kind::Master, &rel)?) + count(&intersect(&rel, &nom));
-                let parts = vec![self.matching_items(Kind::Video, &rel)?, self.matching_items(Kind::MasterVideo, &rel)?];
+                let parts =
+                    vec![self.matching_items(Kind::Video, &rel)?, self.matching_items(Kind::MasterVideo, &rel)?];
                 (releases, union(parts))
             }
             Some(matched) => (matched.cardinality(), self.matching_items(Kind::Video, &rel)?),
@@ -375,8 +375,9 @@ impl Reader<'_> {
             }
             todo.retain(|item| !found.contains_key(item));
             for &item in &todo {
-                if let Some(owner) = self.tail_owners(kind, item)?.and_then(|owners| numbers::first_common(&owners, rel))
-                {
+                let first =
+                    self.with_tail_owners(kind, item, |owners| owners.and_then(|o| numbers::first_common(o, rel)))?;
+                if let Some(owner) = first {
                     found.insert(item, owner);
                 }
             }
