@@ -15,6 +15,7 @@
 //! - `RBM.BUCKET name`: the bucket of a small number set's name (`buckets.rs`)
 //! - `RBM.INDEXRELEASES ns id payload [id payload ...]`, `RBM.INDEXMASTERS ns ...`: the facet index's writes
 //!   (`index_write.rs`; its docs and payloads: `docs.rs`); `RBM.CHECKLAYOUT ns`: refuses an index of an older layout
+//!   (`layout.rs`); `RBM.QUERY ns ...`: a facet query's counts and sample (`query.rs`)
 //!
 //! Values persist in RDB files (and so in the AOF's RDB preamble) in the portable roaring format.
 
@@ -27,6 +28,8 @@ pub mod numbers;
 mod alloc;
 #[cfg(not(test))]
 mod index_write;
+#[cfg(not(test))]
+mod layout;
 #[cfg(not(test))]
 mod module;
 #[cfg(not(test))]

@@ -10,7 +10,7 @@ use redis_module::{
     RedisString, RedisValue, Status,
 };
 
-use crate::{alloc, buckets, index_write, numbers, query};
+use crate::{alloc, buckets, index_write, layout, numbers, query};
 
 /// RDB encoding version: 1 = one string buffer in the portable roaring format.
 const ENCODING_VERSION: i32 = 1;
@@ -535,7 +535,7 @@ redis_module! {
         ["rbm.bucket", bucket, "readonly fast", 0, 0, 0],
         ["rbm.indexreleases", index_write::index_releases, "write deny-oom", 0, 0, 0],
         ["rbm.indexmasters", index_write::index_masters, "write deny-oom", 0, 0, 0],
-        ["rbm.checklayout", index_write::checklayout, "readonly", 0, 0, 0],
+        ["rbm.checklayout", layout::checklayout, "readonly", 0, 0, 0],
         ["rbm.query", query::query, "write", 0, 0, 0],
     ],
 }

@@ -134,6 +134,22 @@ pub fn heap_bytes(set: &Bitmap) -> usize {
     std::mem::size_of::<Bitmap>() + stats.n_containers as usize * CONTAINER_OVERHEAD + stores as usize
 }
 
+/// `want` distinct ranks of a set of `size` numbers, drawn uniformly by a partial shuffle (its swaps kept in a map)
+/// with a Park-Miller generator from `state` (1..2^31-2): a query seed gives the same sample every time. Computed in
+/// doubles exactly as the Lua query script did, so a seed draws what it drew there.
+pub fn drawn_ranks(mut state: u64, size: u64, want: u64) -> Vec<u64> {
+    let mut swapped = std::collections::HashMap::new();
+    (0..want.min(size))
+        .map(|j| {
+            state = state * 48271 % 2_147_483_647;
+            let r = j + (state as f64 / 2_147_483_647.0 * (size - j) as f64).floor() as u64;
+            let rank = *swapped.get(&r).unwrap_or(&r);
+            swapped.insert(r, *swapped.get(&j).unwrap_or(&j));
+            rank
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +305,20 @@ mod tests {
         assert!(heap_bytes(&sparse) < 200);
         assert!(heap_bytes(&dense) >= 8192); // a bitset container
         assert!(heap_bytes(&Bitmap::new()) < heap_bytes(&sparse));
+    }
+
+    #[test]
+    fn drawn_ranks_are_distinct_reproducible_and_cover_the_set() {
+        let ranks = drawn_ranks(12345, 1000, 50);
+        assert_eq!(ranks.len(), 50);
+        assert_eq!(ranks.iter().collect::<std::collections::HashSet<_>>().len(), 50);
+        assert!(ranks.iter().all(|&r| r < 1000));
+        assert_eq!(ranks, drawn_ranks(12345, 1000, 50));
+        assert_ne!(ranks, drawn_ranks(54321, 1000, 50));
+        let mut all = drawn_ranks(7, 20, 50);
+        all.sort_unstable();
+        assert_eq!(all, (0..20).collect::<Vec<_>>());
+        // The first draw as Lua computed it: state 1 -> 48271, floor(48271 / (2^31 - 1) * 1000) = 0.
+        assert_eq!(drawn_ranks(1, 1000, 1), vec![0]);
     }
 }

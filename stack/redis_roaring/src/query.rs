@@ -11,7 +11,7 @@ use croaring::Bitmap;
 use redis_module::{Context, KeyType, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::docs::{self, Kind};
-use crate::index_write::{
+use crate::layout::{
     check_layout, key_exists, parse_int, read_string, u32_at, DOC_BUCKET, ITEM_BUCKET, OWNER_ARRAYS, TAIL_RANK,
     VIDEO_BUCKET,
 };
@@ -386,21 +386,10 @@ impl Reader<'_> {
         Ok(found)
     }
 
-    /// `want` videos drawn uniformly from the result by a seeded partial shuffle of its ranks (Park-Miller, exact in
-    /// doubles as the script that came before computed it): a query seed gives the same sample every time.
+    /// `want` videos drawn uniformly from the result (numbers::drawn_ranks).
     fn draw(&self, vid: &Bitmap, want: u64) -> Vec<u32> {
-        let videos = vid.cardinality();
-        let mut state = self.q.state;
-        let mut swapped: HashMap<u64, u64> = HashMap::new();
-        let mut picked = Vec::with_capacity(want as usize);
-        for j in 0..want {
-            state = state * 48271 % 2_147_483_647;
-            let r = j + (state as f64 / 2_147_483_647.0 * (videos - j) as f64).floor() as u64;
-            let rank = *swapped.get(&r).unwrap_or(&r);
-            swapped.insert(r, *swapped.get(&j).unwrap_or(&j));
-            picked.extend(vid.select(rank as u32));
-        }
-        picked
+        let ranks = numbers::drawn_ranks(self.q.state, vid.cardinality(), want);
+        ranks.into_iter().filter_map(|rank| vid.select(rank as u32)).collect()
     }
 
     fn sample(&self, rel: &Set, vid: &Set, videos: u64) -> Result<Vec<RedisValue>, RedisError> {
