@@ -195,6 +195,17 @@ def test_index_writes_check_every_record_before_writing(isolated_settings: Setti
     assert client.execute_command("RBM.INDEXRELEASES", ns, "1", good) == 0  # a replay changes nothing
 
 
+def test_a_query_value_holding_a_nul_matches_nothing(isolated_settings: Settings) -> None:
+    """The module API takes field names as C strings: a NUL in a query's value must not reach it (nor crash Redis)."""
+    client = redis.Redis.from_url(isolated_settings.redis_url)
+    ns = isolated_settings.namespace
+    rock = json.dumps({"f": {"genre": {"Rock": "rock"}}, "v": [["aaaaaaaaaaa", "t"]], "m": None})
+    assert client.execute_command("RBM.INDEXRELEASES", ns, "1", rock) == 1
+    for value, counts in (("Ro\0ck", [0, 0]), ("Rock", [1, 1])):  # each its own cache key (the second argument)
+        args = [ns, value.encode().hex(), "", "10", "1", "", "5", "", "64", "genre", "1", value]
+        assert client.execute_command("RBM.QUERY", *args)[:2] == counts
+
+
 def contents(client: redis.Redis) -> dict[bytes, object]:
     out: dict[bytes, object] = {}
     for key in client.keys():

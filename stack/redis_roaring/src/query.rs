@@ -82,7 +82,8 @@ fn number(arg: &RedisString) -> Result<u64, RedisError> {
 }
 
 impl Query {
-    /// ns hash unique limit state seeded ttl active_key narrow [facet n value... ...]
+    /// ns hash unique limit state seeded ttl active_key narrow [facet n value... ...]. `seeded` is not read: the
+    /// arguments keep the Lua query script's positions, so that bench/query_ab.py can hand both the same ones.
     fn parse(ctx: &Context, args: &[RedisString]) -> Result<Query, RedisError> {
         if args.len() < 10 {
             return Err(RedisError::WrongArity);
@@ -101,7 +102,12 @@ impl Query {
         while at < args.len() {
             let n = number(args.get(at + 1).ok_or(RedisError::WrongArity)?)? as usize;
             let values = args.get(at + 2..at + 2 + n).ok_or(RedisError::WrongArity)?;
-            facets.push((text(&args[at])?, values.iter().map(text).collect::<Result<_, _>>()?));
+            // No indexed value holds a NUL (the writes refuse one), and the module API takes field names as C
+            // strings: such a value matches nothing and is never looked up.
+            let values: Vec<String> = values.iter().map(text).collect::<Result<_, _>>()?;
+            let facet = text(&args[at])?;
+            let known = values.into_iter().filter(|value| !value.contains('\0') && !facet.contains('\0')).collect();
+            facets.push((facet, known));
             at += 2 + n;
         }
         if facets.is_empty() {
@@ -314,35 +320,35 @@ impl Reader<'_> {
         module::bytes(self.ctx, self.key(format_args!("tmp:{gen}:{}:{which}", self.q.hash)).as_bytes())
     }
 
-    /// The cached counts and result sets of this query at this generation, or None.
-    fn cached(&self, gen: &str, cache: &str) -> Result<Option<(u64, u64, Set, Set)>, RedisError> {
+    /// The cached counts of this query at this generation, or None.
+    fn cached(&self, cache: &str) -> Result<Option<(u64, u64)>, RedisError> {
         let hash = self.ctx.open_key(&module::bytes(self.ctx, cache.as_bytes()));
         if hash.key_type() != KeyType::Hash {
             return Ok(None);
         }
-        let counts = (hash.hash_get("r")?, hash.hash_get("v")?);
-        let (Some(releases), Some(videos)) = counts else { return Ok(None) };
         let parse = |value: RedisString| parse_int(value.as_slice()).unwrap_or(0) as u64;
-        let rel = module::with_set(self.ctx, &self.result_key(gen, "rel"), |set| set.cloned())?;
-        let vid = module::with_set(self.ctx, &self.result_key(gen, "vid"), |set| set.cloned())?;
-        Ok(Some((parse(releases), parse(videos), rel, vid)))
+        Ok(match (hash.hash_get("r")?, hash.hash_get("v")?) {
+            (Some(releases), Some(videos)) => Some((parse(releases), parse(videos))),
+            _ => None,
+        })
     }
 
-    /// Keeps the counts for ttl seconds and the result sets a little longer. Not data: kept out of the AOF and
-    /// replicas (nothing here is replicated).
-    fn cache(&self, gen: &str, cache: &str, result: &(u64, u64, Set, Set)) -> Result<(), RedisError> {
+    /// Keeps the counts for ttl seconds and the result sets (moved, not copied) a little longer, where the sample
+    /// reads them. Not data: kept out of the AOF and replicas (nothing here is replicated).
+    fn cache(&self, gen: &str, cache: &str, result: (u64, u64, Set, Set)) -> Result<(u64, u64), RedisError> {
         let ttl = std::time::Duration::from_secs(self.q.ttl.max(1) as u64);
-        for (which, set) in [("rel", &result.2), ("vid", &result.3)] {
+        let (releases, videos, rel, vid) = result;
+        for (which, set) in [("rel", rel), ("vid", vid)] {
             if let Some(set) = set {
                 let key = self.result_key(gen, which);
-                module::store(self.ctx, &key, set.clone())?;
+                module::store(self.ctx, &key, set)?;
                 self.ctx.open_key_writable(&key).set_expire(ttl + std::time::Duration::from_secs(5))?;
             }
         }
-        let (r, v) = (result.0.to_string(), result.1.to_string());
+        let (r, v) = (releases.to_string(), videos.to_string());
         call(self.ctx, "HSET", &[cache.as_bytes(), b"r", r.as_bytes(), b"v", v.as_bytes()], |_| ())?;
         self.ctx.open_key_writable(&module::bytes(self.ctx, cache.as_bytes())).set_expire(ttl)?;
-        Ok(())
+        Ok((releases, videos))
     }
 
     /// The release number of each video's first matching owner (by rank): its own owners, then with unique=master
@@ -392,7 +398,7 @@ impl Reader<'_> {
         ranks.into_iter().filter_map(|rank| vid.select(rank as u32)).collect()
     }
 
-    fn sample(&self, rel: &Set, vid: &Set, videos: u64) -> Result<Vec<RedisValue>, RedisError> {
+    fn sample(&self, rel: Option<&Bitmap>, vid: Option<&Bitmap>, videos: u64) -> Result<Vec<RedisValue>, RedisError> {
         let want = self.q.limit.min(videos);
         let (Some(vid), true) = (vid, want > 0) else { return Ok(vec![]) };
         let picked = self.draw(vid, want);
@@ -424,16 +430,14 @@ pub fn query(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let gen = read_string(ctx, &reader.key(format_args!("gen")))?
         .map_or_else(|| "0".to_owned(), |gen| String::from_utf8_lossy(&gen).into_owned());
     let cache = reader.key(format_args!("q:{gen}:{}", reader.q.hash));
-    let result = match reader.cached(&gen, &cache)? {
-        Some(result) => result,
-        None => {
-            let result = reader.compute()?;
-            reader.cache(&gen, &cache, &result)?;
-            result
-        }
+    let (releases, videos) = match reader.cached(&cache)? {
+        Some(counts) => counts,
+        None => reader.cache(&gen, &cache, reader.compute()?)?,
     };
-    let (releases, videos, rel, vid) = result;
-    let sample = reader.sample(&rel, &vid, videos)?;
+    // The sample reads the result sets where the cache keeps them.
+    let (rel, vid) = (reader.result_key(&gen, "rel"), reader.result_key(&gen, "vid"));
+    let sample =
+        module::with_set(ctx, &rel, |rel| module::with_set(ctx, &vid, |vid| reader.sample(rel, vid, videos)))???;
     Ok(RedisValue::Array(vec![
         RedisValue::Integer(releases as i64),
         RedisValue::Integer(videos as i64),
