@@ -18,10 +18,7 @@ use crate::layout::{
     check_layout, key_exists, parse_int, read_string, u32_at, DOC_BUCKET, FORMAT, ITEM_BUCKET, OWNER_ARRAYS, TAIL_RANK,
     VIDEO_BUCKET,
 };
-use crate::module::{self, call};
-
-/// Fields or numbers per HSET, HDEL, BITFIELD ... call.
-const CHUNK: usize = 4000;
+use crate::module::{self, call, call_chunked, CHUNK};
 
 /// A facet and one of its values.
 type Pair = (String, String);
@@ -659,15 +656,6 @@ impl<'a> Writer<'a> {
 fn minus(a: &[Pair], b: &[Pair]) -> Vec<Pair> {
     let seen: HashSet<&Pair> = b.iter().collect();
     a.iter().filter(|pair| !seen.contains(pair)).cloned().collect()
-}
-
-/// A command on key and a flat list of arguments, in calls of at most CHUNK groups of `per` arguments.
-fn call_chunked(ctx: &Context, command: &str, key: &[u8], args: &[Vec<u8>], per: usize) -> Result<(), RedisError> {
-    for part in args.chunks(CHUNK * per) {
-        let all: Vec<&[u8]> = std::iter::once(key).chain(part.iter().map(Vec::as_slice)).collect();
-        call(ctx, command, &all, |_| ())?;
-    }
-    Ok(())
 }
 
 /// The (id, payload) pairs after the namespace, every payload parsed before anything is written.

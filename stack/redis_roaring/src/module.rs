@@ -356,14 +356,28 @@ pub(crate) fn call<T>(
     }
 }
 
-/// A command on key and numbers, in calls of at most 4000 numbers.
-fn call_numbers(ctx: &Context, command: &str, key: &[u8], numbers: &[u32]) -> Result<(), RedisError> {
-    for part in numbers.chunks(4000) {
-        let text: Vec<Vec<u8>> = part.iter().map(|n| n.to_string().into_bytes()).collect();
-        let args: Vec<&[u8]> = std::iter::once(key).chain(text.iter().map(Vec::as_slice)).collect();
-        call(ctx, command, &args, |_| ())?;
+/// Groups of arguments (`per` each: a field and its value, a number, ...) per command, at most.
+pub(crate) const CHUNK: usize = 4000;
+
+/// A command on key and a flat list of arguments, in calls of at most CHUNK groups of `per` arguments.
+pub(crate) fn call_chunked(
+    ctx: &Context,
+    command: &str,
+    key: &[u8],
+    args: &[Vec<u8>],
+    per: usize,
+) -> Result<(), RedisError> {
+    for part in args.chunks(CHUNK * per) {
+        let all: Vec<&[u8]> = std::iter::once(key).chain(part.iter().map(Vec::as_slice)).collect();
+        call(ctx, command, &all, |_| ())?;
     }
     Ok(())
+}
+
+/// A command on key and numbers, in calls of at most CHUNK numbers.
+fn call_numbers(ctx: &Context, command: &str, key: &[u8], numbers: &[u32]) -> Result<(), RedisError> {
+    let text: Vec<Vec<u8>> = numbers.iter().map(|n| n.to_string().into_bytes()).collect();
+    call_chunked(ctx, command, key, &text, 1)
 }
 
 /// The numbers of an array reply (SMEMBERS, SUNION).
