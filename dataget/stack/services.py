@@ -118,18 +118,21 @@ def _redis_memory_options(maxmemory: int | None) -> list[str]:
 
 
 def _redis_loading(url: str) -> Callable[[], bool]:
-    """Whether Redis answers LOADING: reading its AOF or a replica's copy (a big index takes minutes)."""
+    """Whether Redis is (or was until just now) loading its AOF or a replica's copy, which takes minutes for a big
+    index: it answers LOADING, or it accepts the connection and says nothing, as it does while it replays its AOF's
+    module commands. A server that answers has just finished (the probe before it timed out): the wait goes on, and
+    the next probe sees it."""
 
     def loading() -> bool:
         import redis
 
         try:
             redis.Redis.from_url(url, socket_timeout=1).ping()
-        except redis.BusyLoadingError:
+        except (redis.BusyLoadingError, redis.TimeoutError):
             return True
         except redis.RedisError:
-            pass
-        return False
+            return False
+        return True
 
     return loading
 

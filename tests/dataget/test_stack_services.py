@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ import redis
 
 from dataget.stack import StackError, build_dir, services, stack_up
 from dataget.stack.process import free_port
-from dataget.stack.services import ROARING_MODULE, redis_service
+from dataget.stack.services import ROARING_MODULE, _redis_loading, redis_service
 from runtime.settings import Settings, memory_bytes, physical_memory, settings_from_env
 
 
@@ -33,6 +36,54 @@ def test_redis_and_its_replicas_get_the_maxmemory_setting_noeviction_and_the_mod
         assert "--enable-debug-command" not in argv
     default = next(s for s in services(Settings()) if s.name == "redis").prepare(tmp_path)
     assert option(default, "--maxmemory") == str(memory_bytes("60%", physical_memory()))
+
+
+def commands(conn: socket.socket) -> Iterator[list[bytes]]:
+    """The RESP commands a client sends on conn, one at a time."""
+    reader = conn.makefile("rb")
+    while header := reader.readline():
+        words = []
+        for _ in range(int(header[1:])):
+            length = int(reader.readline()[1:])
+            words.append(reader.read(length + 2)[:-2])
+        yield words
+
+
+def answering(replies: list[bytes | None]) -> Iterator[str]:
+    """A server answering its n-th connection's PING with replies[n] (None: never answers), the rest as Redis 7."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        for reply in replies:
+            conn, _ = server.accept()
+            held.append(conn)
+            for words in commands(conn):
+                if words[0].upper() == b"HELLO":
+                    conn.sendall(b"%1\r\n$5\r\nproto\r\n:3\r\n")
+                    continue
+                if words[0].upper() != b"PING":
+                    conn.sendall(b"+OK\r\n")
+                    continue
+                if reply is not None:
+                    conn.sendall(reply)
+                break
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def test_a_redis_saying_loading_silent_or_just_answering_is_waited_for_one_refusing_or_failing_is_not() -> None:
+    loading_reply = b"-LOADING Redis is loading the dataset in memory\r\n"
+    for url in answering([loading_reply, None, b"+PONG\r\n", b"-ERR unknown command\r\n"]):
+        loading = _redis_loading(url)
+        assert [loading(), loading(), loading(), loading()] == [True, True, True, False]
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        url = f"redis://127.0.0.1:{closed.getsockname()[1]}/0"
+    assert _redis_loading(url)() is False
 
 
 @pytest.mark.stack
