@@ -6,8 +6,8 @@
     python bench/query.py --releases 200000 --replicas 1                # the site reads from Redis and a replica
 
 The index is built from the `--profile` catalogue and the queries drawn from it as bench/universe.py says (the
-`discogs` profile's shape by default, or the `classic` universe). `--reuse` keeps an index of the right size from an
-earlier run (its generation is bumped, so query caches start cold as after a build); the
+`discogs` profile's shape by default, or the `classic` universe). `--reuse` keeps an index an earlier run built from
+the same catalogue (profile, size, seed); its generation is bumped, so query caches start cold as after a build. The
 last line printed is `p95_ms: X`. The default mode (--serve) runs `dataget web` with DATAGET_NAMESPACE set to the
 namespace minus its `:v0`, the index version a site reads while no other version is active.
 """
@@ -165,13 +165,16 @@ async def main(args: argparse.Namespace) -> None:
     index = FacetIndex(redis, args.namespace)
     universe = make_universe(args.profile, args.releases, args.seed)
     stats = await index.stats()
-    if args.reuse and stats["releases"] >= args.releases * 0.99:
+    # The catalogue an index was built from, under its namespace (so dropped with it): --reuse needs the same one.
+    built_from, catalogue = f"{args.namespace}:bench:catalogue", f"{args.profile} {args.releases} {args.seed}"
+    if args.reuse and await redis.get(built_from) == catalogue.encode():
         print(f"reusing index {args.namespace}: {stats['releases']:,} releases")
         await redis.incr(f"{args.namespace}:gen")  # a new generation: no query is cached from an earlier run
     else:
         await index.drop()
         before = (await redis.info("memory"))["used_memory"]
         elapsed = await build(index, universe, args.releases)
+        await redis.set(built_from, catalogue)
         stats = await index.stats()
         used = (await redis.info("memory"))["used_memory"] - before
         print(f"built {stats['releases']:,} releases / {stats['videos']:,} videos in {elapsed:.0f} s "
@@ -209,9 +212,10 @@ async def timed(args: argparse.Namespace, index: FacetIndex, queries: list[Facet
     else:
         async with served_site(servers[0], args.redis_url, args.namespace, args.web_processes,
                                replicas) as (url, site):
-            site_before = cpu_s([site])
+            site_before, client_before = cpu_s([site]), time.process_time()
             latencies = await over_http(url, queries, args.clients)
-            print(f"site CPU per query: {(cpu_s([site]) - site_before) / len(queries) * 1000:.2f} ms")
+            print(f"site CPU per query: {(cpu_s([site]) - site_before) / len(queries) * 1000:.2f} ms; "
+                  f"load generator's: {(time.process_time() - client_before) / len(queries) * 1000:.2f} ms")
     redis_cpu = sum([await redis_cpu_s(server) for server in servers]) - redis_before
     for server in servers[1:]:
         await server.aclose()
@@ -238,7 +242,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile", choices=PROFILES, default="discogs",
                         help="the catalogue indexed (and the query mix): discogs, the real shape; classic, a simpler "
                              "universe (bench/universe.py)")
-    parser.add_argument("--reuse", action="store_true", help="keep an existing index of this size")
+    parser.add_argument("--reuse", action="store_true", help="keep an existing index of this catalogue")
     parser.add_argument("--keep", action="store_true", help="don't drop the index at the end")
     return parser.parse_args()
 

@@ -380,27 +380,42 @@ fn call_numbers(ctx: &Context, command: &str, key: &[u8], numbers: &[u32]) -> Re
     call_chunked(ctx, command, key, &text, 1)
 }
 
-/// The numbers of an array reply (SMEMBERS, SUNION).
-pub(crate) fn numbers_reply(reply: &CallReply) -> Vec<u32> {
-    match reply {
-        CallReply::Array(items) => items
-            .iter()
-            .filter_map(|item| match item {
-                Ok(CallReply::String(text)) => numbers::parse_number(text.as_bytes()).ok(),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+/// The numbers of the SET at name (none when missing), read in place with RM_ScanKey: a command call (SMEMBERS)
+/// would build a reply and parse it again, several times the cost for the few members these sets have.
+pub(crate) fn set_members(ctx: &Context, name: &[u8]) -> Vec<u32> {
+    unsafe extern "C" fn collect(
+        _key: *mut raw::RedisModuleKey,
+        member: *mut raw::RedisModuleString,
+        _value: *mut raw::RedisModuleString,
+        out: *mut c_void,
+    ) {
+        let mut n: i64 = 0;
+        if raw::string_to_longlong(member, &mut n) == Status::Ok {
+            if let Ok(n) = u32::try_from(n) {
+                (*out.cast::<Vec<u32>>()).push(n);
+            }
+        }
     }
+    let name = bytes(ctx, name);
+    let mut out: Vec<u32> = Vec::new();
+    // SAFETY: the key is opened and closed here, the cursor created and destroyed here, and `collect` only runs
+    // within RM_ScanKey, while `out` lives.
+    unsafe {
+        let key = raw::open_key(ctx.ctx, name.inner, raw::KeyMode::READ);
+        if !key.is_null() {
+            let cursor = raw::RedisModule_ScanCursorCreate.unwrap()();
+            let scan = raw::RedisModule_ScanKey.unwrap();
+            while scan(key, cursor, Some(collect), (&mut out as *mut Vec<u32>).cast()) != 0 {}
+            raw::RedisModule_ScanCursorDestroy.unwrap()(cursor);
+            raw::RedisModule_CloseKey.unwrap()(key);
+        }
+    }
+    out
 }
 
-fn set_members(ctx: &Context, name: &[u8]) -> Result<Vec<u32>, RedisError> {
-    call(ctx, "SMEMBERS", &[name], numbers_reply)
-}
-
-/// The union of the number sets at names (under namespace ns), wherever each lives; None when empty. Roaring bitmaps
-/// are ORed where they are, without a copy.
-pub(crate) fn union_of(ctx: &Context, ns: &str, names: &[String]) -> Result<Option<Bitmap>, RedisError> {
+/// f of the number sets at names (under namespace ns), wherever each lives, the empty ones left out: roaring bitmaps
+/// as they are, without a copy; the others read into roaring bitmaps.
+fn with_sets<T>(ctx: &Context, ns: &str, names: &[String], f: impl FnOnce(&[&Bitmap]) -> T) -> Result<T, RedisError> {
     let keys: Vec<_> = names.iter().map(|name| ctx.open_key(&bytes(ctx, name.as_bytes()))).collect();
     let mut loaded = Vec::new();
     for (key, name) in keys.iter().zip(names) {
@@ -412,12 +427,30 @@ pub(crate) fn union_of(ctx: &Context, ns: &str, names: &[String]) -> Result<Opti
     for key in keys.iter().filter(|key| key.key_type() == KeyType::Module) {
         sets.extend(key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?);
     }
-    let union = match sets.as_slice() {
-        [] => return Ok(None),
-        [one] => (*one).clone(),
-        _ => Bitmap::fast_or(&sets),
-    };
-    Ok((!union.is_empty()).then_some(union))
+    sets.retain(|set| !set.is_empty());
+    Ok(f(&sets))
+}
+
+/// The union of the number sets at names (under namespace ns), wherever each lives; None when empty.
+pub(crate) fn union_of(ctx: &Context, ns: &str, names: &[String]) -> Result<Option<Bitmap>, RedisError> {
+    with_sets(ctx, ns, names, |sets| match sets {
+        [] => None,
+        [one] => Some((*one).clone()),
+        _ => Some(Bitmap::fast_or(sets)),
+    })
+}
+
+/// Keeps in `out` only the numbers in the union of the number sets at names (under namespace ns): a single set is
+/// ANDed where it is, without a copy. Returns whether `out` still holds any.
+pub(crate) fn and_union_of(ctx: &Context, ns: &str, names: &[String], out: &mut Bitmap) -> Result<bool, RedisError> {
+    with_sets(ctx, ns, names, |sets| {
+        match sets {
+            [] => out.clear(),
+            [one] => out.and_inplace(one),
+            _ => out.and_inplace(&Bitmap::fast_or(sets)),
+        }
+        !out.is_empty()
+    })
 }
 
 /// The number set at name (under namespace ns) wherever it lives: a roaring bitmap, a SET or its bucket's field; None
@@ -427,7 +460,7 @@ pub(crate) fn load_numbers(ctx: &Context, ns: &str, name: &str) -> Result<Option
     let opened = ctx.open_key(&key);
     let set = match opened.key_type() {
         KeyType::Module => opened.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?.cloned(),
-        KeyType::Set => Some(Bitmap::of(&set_members(ctx, name.as_bytes())?)),
+        KeyType::Set => Some(Bitmap::of(&set_members(ctx, name.as_bytes()))),
         KeyType::Empty => {
             let field = &name[ns.len() + 1..];
             let bucket = bytes(ctx, format!("{ns}:sb:{}", buckets::bucket_of(field.as_bytes())).as_bytes());
@@ -472,7 +505,7 @@ fn write_own_key(ctx: &Context, key: &RedisString, rems: &[u32], adds: &[u32]) -
         _ => 0,
     })?;
     if !adds.is_empty() && size >= buckets::ROARING_MIN {
-        let members = set_members(ctx, name)?;
+        let members = set_members(ctx, name);
         store(ctx, key, Bitmap::of(&members))?;
     }
     Ok(size > 0)

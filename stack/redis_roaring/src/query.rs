@@ -151,15 +151,14 @@ impl Reader<'_> {
 
     /// Items of a kind whose owner at one rank (or the tail's candidates) matches every facet.
     fn matching_at(&self, kind: Kind, rank: Rank) -> Result<Set, RedisError> {
-        let mut out: Set = None;
-        for (j, (facet, values)) in self.q.facets.iter().enumerate() {
-            let items = self.facet_items(kind, rank, facet, values)?;
-            out = if j == 0 { items } else { intersect(&out, &items) };
-            if out.is_none() {
+        let [(facet, values), rest @ ..] = self.q.facets.as_slice() else { return Ok(None) };
+        let Some(mut out) = self.facet_items(kind, rank, facet, values)? else { return Ok(None) };
+        for (facet, values) in rest {
+            if !module::and_union_of(self.ctx, &self.q.ns, &self.facet_keys(kind, rank, facet, values), &mut out)? {
                 return Ok(None);
             }
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// An index of a kind with a tail must file it per value: one built before filed rank TAIL_RANK like the others.
@@ -205,11 +204,9 @@ impl Reader<'_> {
         // Either side costs a key read per member: the matching releases owning something in the tail give their tail
         // items (ti: SETs), or each candidate's tail owners meet the matching releases. The smaller side is read.
         if owning.cardinality() <= items.cardinality() {
-            let keys: Vec<Vec<u8>> =
-                owning.iter().map(|n| self.key(format_args!("ti:{}:{n}", kind.letter())).into_bytes()).collect();
             let mut owned = Bitmap::new();
-            for key in &keys {
-                owned.add_many(&call(self.ctx, "SMEMBERS", &[key.as_slice()], module::numbers_reply)?);
+            for n in owning.iter() {
+                owned.add_many(&module::set_members(self.ctx, self.key(format_args!("ti:{}:{n}", kind.letter())).as_bytes()));
             }
             return Ok(non_empty(items.and(&owned)));
         }
