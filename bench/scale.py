@@ -231,6 +231,9 @@ async def run(args: argparse.Namespace) -> None:
     redis = Redis.from_url(args.redis_url, max_connections=args.clients + 4, socket_timeout=600)
     rows: list[Row] = []
     try:
+        # The site needs the stack's other servers (Kafka): find out now, not after the first build.
+        async with served_site(redis, args.redis_url, args.namespace, args.web_processes, []):
+            pass
         for size in sizes:
             bytes_per_release = rows[-1].memory / rows[-1].size if rows else FIRST_BYTES_PER_RELEASE
             reason = await room_for(redis, size, bytes_per_release)
