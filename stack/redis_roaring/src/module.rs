@@ -381,8 +381,9 @@ fn call_numbers(ctx: &Context, command: &str, key: &[u8], numbers: &[u32]) -> Re
 }
 
 /// The numbers of the SET at name (none when missing), read in place with RM_ScanKey: a command call (SMEMBERS)
-/// would build a reply and parse it again, several times the cost for the few members these sets have.
-pub(crate) fn set_members(ctx: &Context, name: &[u8]) -> Vec<u32> {
+/// would build a reply and parse it again, several times the cost for the few members these sets have. Another type
+/// is WRONGTYPE, as SMEMBERS says.
+pub(crate) fn set_members(ctx: &Context, name: &[u8]) -> Result<Vec<u32>, RedisError> {
     unsafe extern "C" fn collect(
         _key: *mut raw::RedisModuleKey,
         member: *mut raw::RedisModuleString,
@@ -402,15 +403,22 @@ pub(crate) fn set_members(ctx: &Context, name: &[u8]) -> Vec<u32> {
     // within RM_ScanKey, while `out` lives.
     unsafe {
         let key = raw::open_key(ctx.ctx, name.inner, raw::KeyMode::READ);
-        if !key.is_null() {
+        if key.is_null() {
+            return Ok(out);
+        }
+        let kind = raw::RedisModule_KeyType.unwrap()(key) as isize;
+        if kind == raw::REDISMODULE_KEYTYPE_SET {
             let cursor = raw::RedisModule_ScanCursorCreate.unwrap()();
             let scan = raw::RedisModule_ScanKey.unwrap();
             while scan(key, cursor, Some(collect), (&mut out as *mut Vec<u32>).cast()) != 0 {}
             raw::RedisModule_ScanCursorDestroy.unwrap()(cursor);
-            raw::RedisModule_CloseKey.unwrap()(key);
+        }
+        raw::RedisModule_CloseKey.unwrap()(key);
+        if kind != raw::REDISMODULE_KEYTYPE_SET && kind != raw::REDISMODULE_KEYTYPE_EMPTY {
+            return Err(RedisError::WrongType);
         }
     }
-    out
+    Ok(out)
 }
 
 /// f of the number sets at names (under namespace ns), wherever each lives, the empty ones left out: roaring bitmaps
@@ -460,7 +468,7 @@ pub(crate) fn load_numbers(ctx: &Context, ns: &str, name: &str) -> Result<Option
     let opened = ctx.open_key(&key);
     let set = match opened.key_type() {
         KeyType::Module => opened.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?.cloned(),
-        KeyType::Set => Some(Bitmap::of(&set_members(ctx, name.as_bytes()))),
+        KeyType::Set => Some(Bitmap::of(&set_members(ctx, name.as_bytes())?)),
         KeyType::Empty => {
             let field = &name[ns.len() + 1..];
             let bucket = bytes(ctx, format!("{ns}:sb:{}", buckets::bucket_of(field.as_bytes())).as_bytes());
@@ -505,7 +513,7 @@ fn write_own_key(ctx: &Context, key: &RedisString, rems: &[u32], adds: &[u32]) -
         _ => 0,
     })?;
     if !adds.is_empty() && size >= buckets::ROARING_MIN {
-        let members = set_members(ctx, name);
+        let members = set_members(ctx, name)?;
         store(ctx, key, Bitmap::of(&members))?;
     }
     Ok(size > 0)

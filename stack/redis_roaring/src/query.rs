@@ -206,7 +206,8 @@ impl Reader<'_> {
         if owning.cardinality() <= items.cardinality() {
             let mut owned = Bitmap::new();
             for n in owning.iter() {
-                owned.add_many(&module::set_members(self.ctx, self.key(format_args!("ti:{}:{n}", kind.letter())).as_bytes()));
+                let key = self.key(format_args!("ti:{}:{n}", kind.letter()));
+                owned.add_many(&module::set_members(self.ctx, key.as_bytes())?);
             }
             return Ok(non_empty(items.and(&owned)));
         }
