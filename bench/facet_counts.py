@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from query import percentile, redis_cpu_s
 from redis.asyncio import Redis
-from universe import build, make_universe
+from universe import build, catalogue_key, make_universe, reusable
 
 from runtime.settings import DEFAULT_REDIS
 from schemas.query import FACETS
@@ -30,12 +30,13 @@ async def main(args: argparse.Namespace) -> None:
     redis = Redis.from_url(args.redis_url, socket_timeout=300)
     index = FacetIndex(redis, args.namespace)
     universe = make_universe("discogs", args.releases, args.seed)
-    stats = await index.stats()
-    if not (args.reuse and stats["releases"]):  # about half the catalogue's releases have videos and are indexed
+    catalogue = f"discogs {args.releases} {args.seed}"
+    if not (args.reuse and await reusable(redis, args.namespace, catalogue)):
         await index.drop()
         elapsed = await build(index, universe, args.releases)
-        stats = await index.stats()
-        print(f"built {stats['releases']:,} releases in {elapsed:.0f} s")
+        await redis.set(catalogue_key(args.namespace), catalogue)
+        print(f"built {(await index.stats())['releases']:,} releases in {elapsed:.0f} s")
+    stats = await index.stats()
     universe.rng.seed(args.seed + 1)
     selections = [universe.query() for _ in range(args.selections)]
     per_facet: dict[str, list[float]] = {f: [] for f in FACETS}
@@ -79,7 +80,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--namespace", default="bench-facet-counts:v0")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--reuse", action="store_true", help="keep an existing index of this size")
+    parser.add_argument("--reuse", action="store_true", help="keep an index an earlier run built from this catalogue")
     parser.add_argument("--keep", action="store_true", help="don't drop the index at the end")
     return parser.parse_args()
 

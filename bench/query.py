@@ -31,7 +31,7 @@ import aiohttp
 import psutil
 from process_cpu import cpu_s
 from redis.asyncio import Redis
-from universe import PROFILES, build, make_universe
+from universe import PROFILES, build, catalogue_key, make_universe, reusable
 
 from dataget.stack import build_dir
 from dataget.stack.process import free_port, stop_children
@@ -165,16 +165,15 @@ async def main(args: argparse.Namespace) -> None:
     index = FacetIndex(redis, args.namespace)
     universe = make_universe(args.profile, args.releases, args.seed)
     stats = await index.stats()
-    # The catalogue an index was built from, under its namespace (so dropped with it): --reuse needs the same one.
-    built_from, catalogue = f"{args.namespace}:bench:catalogue", f"{args.profile} {args.releases} {args.seed}"
-    if args.reuse and await redis.get(built_from) == catalogue.encode():
+    catalogue = f"{args.profile} {args.releases} {args.seed}"
+    if args.reuse and await reusable(redis, args.namespace, catalogue):
         print(f"reusing index {args.namespace}: {stats['releases']:,} releases")
         await redis.incr(f"{args.namespace}:gen")  # a new generation: no query is cached from an earlier run
     else:
         await index.drop()
         before = (await redis.info("memory"))["used_memory"]
         elapsed = await build(index, universe, args.releases)
-        await redis.set(built_from, catalogue)
+        await redis.set(catalogue_key(args.namespace), catalogue)
         stats = await index.stats()
         used = (await redis.info("memory"))["used_memory"] - before
         print(f"built {stats['releases']:,} releases / {stats['videos']:,} videos in {elapsed:.0f} s "

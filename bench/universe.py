@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from redis.asyncio import Redis
+
 from dataget.synth import profile as P
 from dataget.synth.plan import Entity
 from dataget.synth.shape import Catalogue, ReleaseFacts
@@ -183,6 +185,16 @@ def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+def catalogue_key(namespace: str) -> str:
+    """Where a benchmark notes the catalogue it built an index from: under the index's namespace, so dropped with it."""
+    return f"{namespace}:bench:catalogue"
+
+
+async def reusable(redis: Redis, namespace: str, catalogue: str) -> bool:
+    """Whether the index at namespace was built from `catalogue` (profile, size, seed), so a --reuse run may keep it."""
+    return await redis.get(catalogue_key(namespace)) == catalogue.encode()
 
 
 async def build(index: FacetIndex, universe: Universe | DiscogsUniverse, releases: int,
