@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from query import percentile, redis_cpu_s
 from redis.asyncio import Redis
-from universe import build, catalogue_key, make_universe, reusable
+from universe import build, catalogue_name, make_universe, note_built, reusable
 
 from runtime.settings import DEFAULT_REDIS
 from schemas.query import FACETS
@@ -30,11 +30,11 @@ async def main(args: argparse.Namespace) -> None:
     redis = Redis.from_url(args.redis_url, socket_timeout=300)
     index = FacetIndex(redis, args.namespace)
     universe = make_universe("discogs", args.releases, args.seed)
-    catalogue = f"discogs {args.releases} {args.seed}"
+    catalogue = catalogue_name("discogs", args.releases, args.seed)
     if not (args.reuse and await reusable(redis, args.namespace, catalogue)):
         await index.drop()
         elapsed = await build(index, universe, args.releases)
-        await redis.set(catalogue_key(args.namespace), catalogue)
+        await note_built(redis, args.namespace, catalogue)
         print(f"built {(await index.stats())['releases']:,} releases in {elapsed:.0f} s")
     stats = await index.stats()
     universe.rng.seed(args.seed + 1)

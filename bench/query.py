@@ -31,7 +31,7 @@ import aiohttp
 import psutil
 from process_cpu import cpu_s
 from redis.asyncio import Redis
-from universe import PROFILES, build, catalogue_key, make_universe, reusable
+from universe import PROFILES, build, catalogue_name, make_universe, note_built, reusable
 
 from dataget.stack import build_dir
 from dataget.stack.process import free_port, stop_children
@@ -165,7 +165,7 @@ async def main(args: argparse.Namespace) -> None:
     index = FacetIndex(redis, args.namespace)
     universe = make_universe(args.profile, args.releases, args.seed)
     stats = await index.stats()
-    catalogue = f"{args.profile} {args.releases} {args.seed}"
+    catalogue = catalogue_name(args.profile, args.releases, args.seed)
     if args.reuse and await reusable(redis, args.namespace, catalogue):
         print(f"reusing index {args.namespace}: {stats['releases']:,} releases")
         await redis.incr(f"{args.namespace}:gen")  # a new generation: no query is cached from an earlier run
@@ -173,7 +173,7 @@ async def main(args: argparse.Namespace) -> None:
         await index.drop()
         before = (await redis.info("memory"))["used_memory"]
         elapsed = await build(index, universe, args.releases)
-        await redis.set(catalogue_key(args.namespace), catalogue)
+        await note_built(redis, args.namespace, catalogue)
         stats = await index.stats()
         used = (await redis.info("memory"))["used_memory"] - before
         print(f"built {stats['releases']:,} releases / {stats['videos']:,} videos in {elapsed:.0f} s "

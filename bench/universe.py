@@ -187,14 +187,23 @@ def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def catalogue_key(namespace: str) -> str:
+def _catalogue_key(namespace: str) -> str:
     """Where a benchmark notes the catalogue it built an index from: under the index's namespace, so dropped with it."""
     return f"{namespace}:bench:catalogue"
 
 
+def catalogue_name(profile: str, releases: int, seed: int) -> str:
+    return f"{profile} {releases} {seed}"
+
+
 async def reusable(redis: Redis, namespace: str, catalogue: str) -> bool:
-    """Whether the index at namespace was built from `catalogue` (profile, size, seed), so a --reuse run may keep it."""
-    return await redis.get(catalogue_key(namespace)) == catalogue.encode()
+    """Whether the index at namespace was built from `catalogue` (catalogue_name), so a --reuse run may keep it."""
+    return await redis.get(_catalogue_key(namespace)) == catalogue.encode()
+
+
+async def note_built(redis: Redis, namespace: str, catalogue: str) -> None:
+    """Notes that the index at namespace now holds `catalogue` (catalogue_name), for a later run's `reusable`."""
+    await redis.set(_catalogue_key(namespace), catalogue)
 
 
 async def build(index: FacetIndex, universe: Universe | DiscogsUniverse, releases: int,

@@ -3,6 +3,7 @@ loads the roaring module, a running one without it being restarted with it."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -49,6 +50,7 @@ def commands(conn: socket.socket) -> Iterator[list[bytes]]:
         yield words
 
 
+@contextlib.contextmanager
 def answering(replies: list[bytes | None]) -> Iterator[str]:
     """A server answering its n-th connection's PING with replies[n] (None: never answers), the rest as Redis 7."""
     server = socket.create_server(("127.0.0.1", 0))
@@ -70,15 +72,17 @@ def answering(replies: list[bytes | None]) -> Iterator[str]:
                 break
 
     threading.Thread(target=serve, daemon=True).start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    server.close()
-    for conn in held:
-        conn.close()
+    try:
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
 
 
 def test_a_redis_saying_loading_silent_or_just_answering_is_waited_for_one_refusing_or_failing_is_not() -> None:
     loading_reply = b"-LOADING Redis is loading the dataset in memory\r\n"
-    for url in answering([loading_reply, None, b"+PONG\r\n", b"-ERR unknown command\r\n"]):
+    with answering([loading_reply, None, b"+PONG\r\n", b"-ERR unknown command\r\n"]) as url:
         loading = _redis_loading(url)
         assert [loading(), loading(), loading(), loading()] == [True, True, True, False]
     with socket.create_server(("127.0.0.1", 0)) as closed:
