@@ -43,6 +43,8 @@ class QueryResult:
     releases: int
     videos: int
     sample: list[SampleVideo]
+    # The index content that answered (what the index's generation names then): the ETag of a seeded answer.
+    generation: str
 
 
 @dataclass(frozen=True)

@@ -284,12 +284,12 @@ class FacetIndex:
         await self._check_server()
         with _index_format_errors():
             args = query_command_args(self._ns, q, active_key, self._narrow_releases)
-            releases, videos, flat = await self._redis.execute_command("RBM.QUERY", *args)
+            releases, videos, flat, generation = await self._redis.execute_command("RBM.QUERY", *args)
         sample = [
             SampleVideo(video_id=_text(flat[i]), title=_text(flat[i + 1]), release_id=int(flat[i + 2]))
             for i in range(0, len(flat), 3)
         ]
-        return QueryResult(releases=int(releases), videos=int(videos), sample=sample)
+        return QueryResult(releases=int(releases), videos=int(videos), sample=sample, generation=_text(generation))
 
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
         """Values with release counts, most releases first; prefix is case- and accent-insensitive."""

@@ -142,7 +142,11 @@ async def query(request: web.Request) -> web.Response:
     index = await request.app[CTX].index()
     if facet_query.seed is None:  # a fresh random sample every time: nothing to keep
         return json_response(result_json(await index.query(facet_query)))
-    return await index_answer(request, index, lambda: _query_json(index, facet_query))
+    if request.headers.get("If-None-Match"):  # maybe answered by its tag alone
+        return await index_answer(request, index, lambda: _query_json(index, facet_query))
+    # The answer names the generation that computed it: one call to the index, not two.
+    result = await index.query(facet_query)
+    return cached(request, json_response(result_json(result)), INDEX_CACHE, index_etag(result.generation))
 
 
 async def _query_json(index: ReleaseIndex, facet_query: FacetQuery) -> dict[str, Any]:

@@ -111,12 +111,16 @@ async def test_generation_follows_writes_and_switches(redis_client, isolated_set
     await active.apply_releases([(1, release)])
     written = await active.generation()
     assert written != first
+    # A query names the generation that answered it.
+    assert (await active.query(FacetQuery(facets={"genre": ("Rock",)}))).generation == written
     await active.apply_releases([(1, None), (1, None)])
     removed = await active.generation()
     assert removed != written
     await active.apply_releases([(1, None)])  # nothing changes
     assert await active.generation() == removed
     await activate(redis_client, base, version_namespace(base, 5))
-    assert await active.generation() not in (first, written, removed)
+    switched = await active.generation()
+    assert switched not in (first, written, removed)
+    assert (await active.query(FacetQuery(facets={"genre": ("Rock",)}))).generation == switched
     counted = await active.facet_counts("genre", FacetQuery(facets={"country": ("UK",)}))
     assert counted == []  # read from the (empty) active version

@@ -25,7 +25,7 @@ class FakeIndex:
             await self.gate.wait()
         if self.error is not None:
             raise self.error
-        return QueryResult(releases=self.releases, videos=0, sample=[])
+        return QueryResult(releases=self.releases, videos=0, sample=[], generation=f"v@{self.releases}")
 
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
         self.lookups += 1

@@ -5,7 +5,7 @@ from web_fakes import FakeIndex, FakeStore, ListPublisher, web_settings
 from schemas.query import IndexFormatError
 from sinks.mongo_store import to_document
 from web.app import create_app
-from web.caching import INDEX_CACHE, NO_STORE, RECORD_CACHE
+from web.caching import INDEX_CACHE, NO_STORE, RECORD_CACHE, index_etag
 
 
 @pytest.fixture
@@ -151,6 +151,16 @@ async def test_index_answers_are_revalidated_by_generation(client, index):
         index.content = f"{index.content}+1"  # a write
         changed = await client.get(url, headers={"If-None-Match": etag})
         assert changed.status == 200 and changed.headers["ETag"] != etag
+
+
+async def test_a_seeded_answer_is_tagged_by_the_generation_its_query_names(client, index, monkeypatch):
+    async def second_call() -> str:
+        raise AssertionError("the answer's generation is read apart from its query")
+
+    monkeypatch.setattr(index, "generation", second_call)
+    index.content = "fake@7"
+    answer = await client.get("/api/v1/query?genre=Jazz&seed=3")
+    assert answer.status == 200 and answer.headers["ETag"] == index_etag("fake@7")
 
 
 async def test_unseeded_samples_and_the_visitors_own_answers_are_not_stored(client):

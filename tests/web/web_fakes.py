@@ -71,7 +71,8 @@ class FakeIndex:
         sample = list(videos)
         if query.seed is not None:
             random.Random(query.seed).shuffle(sample)
-        return QueryResult(releases=len(hits), videos=len(videos), sample=sample[: min(query.limit, MAX_LIMIT)])
+        return QueryResult(releases=len(hits), videos=len(videos), sample=sample[: min(query.limit, MAX_LIMIT)],
+                           generation=self.content)
 
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
         counts: dict[str, int] = {}

@@ -422,7 +422,8 @@ impl Reader<'_> {
 
 /// RBM.QUERY ns hash unique limit state seeded ttl active_key narrow [facet n value... ...]: the releases and videos
 /// matching every facet (any of a facet's values), exactly, and a sample of up to limit videos, each with the release
-/// id of its first matching owner: [releases, videos, [YouTube id, title, release id, ...]].
+/// id of its first matching owner, and the generation that answered (as the generation script names it, version@gen:
+/// a seeded answer's ETag without a second call): [releases, videos, [YouTube id, title, release id, ...], generation].
 pub fn query(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let reader = Reader { ctx, q: Query::parse(ctx, &args)? };
     let gen = read_string(ctx, &reader.key(format_args!("gen")))?
@@ -440,5 +441,6 @@ pub fn query(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         RedisValue::Integer(releases as i64),
         RedisValue::Integer(videos as i64),
         RedisValue::Array(sample),
+        RedisValue::BulkString(format!("{}@{gen}", reader.q.ns)),
     ]))
 }
