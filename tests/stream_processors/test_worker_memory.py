@@ -130,3 +130,32 @@ def test_a_reindex_that_fills_redis_stops_with_the_numbers_and_drops_its_version
         every = [release(rid) for rid in range(1, RELEASES + 1)]
         namespace = version_namespace(settings.namespace, 2)
         assert asyncio.run(index_counts(url, namespace, QUERIES)) == [brute_count(every, q) for q in QUERIES]
+
+
+def test_an_index_that_fits_in_redis_once_is_rebuilt_in_place(dataget_bin, isolated_settings, tmp_path) -> None:
+    releases = 5000  # ~5.7 MB of index beside Redis' own ~1 MB: one version fits under 90% of 10 MB, two do not
+    with dedicated_redis(tmp_path, maxmemory=10 * 1024**2) as url:
+        settings = isolated_settings.with_(redis_url=url, stack_dir=tmp_path / "stack")
+        ensure_topics(settings)
+        publish_releases(settings, range(1, releases + 1))
+        assert dataget(dataget_bin, settings, "reindex", "--timeout", "300").returncode == 0
+        side_by_side = dataget(dataget_bin, settings, "reindex", "--timeout", "300")
+        assert side_by_side.returncode == INDEX_FULL, side_by_side.stdout + side_by_side.stderr
+        assert "`dataget reindex --in-place`" in side_by_side.stderr, side_by_side.stderr
+
+        done = dataget(dataget_bin, settings, "reindex", "--in-place", "--timeout", "300")
+        assert done.returncode == 0, done.stdout + done.stderr
+        rebuilt = version_namespace(settings.namespace, 3)
+        assert f"index version {rebuilt} is active" in done.stdout
+
+        async def state() -> tuple[str, int]:
+            redis = Redis.from_url(url)
+            try:
+                old = [k async for k in redis.scan_iter(match=f"{settings.namespace}:v1:*")]
+                return await active_index_namespace(redis, settings.namespace), len(old)
+            finally:
+                await redis.aclose()
+
+        assert asyncio.run(state()) == (rebuilt, 0)
+        every = [release(rid) for rid in range(1, releases + 1)]
+        assert asyncio.run(index_counts(url, rebuilt, QUERIES)) == [brute_count(every, q) for q in QUERIES]
