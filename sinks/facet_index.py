@@ -137,8 +137,8 @@ WRITE_CHUNK = 250
 _INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
 # The name the roaring module (stack/redis_roaring) registers, as MODULE LIST shows it.
 ROARING_MODULE = "roaring"
-# The module version whose commands the index calls (4: the writes, RBM.INDEXRELEASES and RBM.INDEXMASTERS).
-ROARING_MODULE_VERSION = 4
+# The module version whose commands the index calls (5: RBM.QUERY's reply names its generation).
+ROARING_MODULE_VERSION = 5
 
 
 @contextmanager

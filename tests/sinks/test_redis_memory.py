@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.redis_memory import (
+    AOF_REWRITE,
     EvictingRedis,
     Fill,
     GuardedIndex,
@@ -19,8 +21,10 @@ from sinks.redis_memory import (
     MemoryGuard,
     RedisMemory,
     check_policy,
+    pause_aof_rewrites,
     redis_memory,
     redis_size,
+    resume_aof_rewrites,
 )
 from tests.index_memory import SMALL_MAXMEMORY, brute_count, dedicated_redis, release
 from tests.sinks.index_docs import release_docs
@@ -147,3 +151,28 @@ async def test_a_redis_switched_to_eviction_stops_the_writes(small_redis: Redis)
         await writer.apply_releases([(2, release(2))])
     assert (await index.stats())["releases"] == 1
 
+
+
+async def test_a_build_pauses_aof_rewrites_and_rewrites_once_after(small_redis: Redis) -> None:
+    assert await pause_aof_rewrites(small_redis, "small") == "100"
+    assert (await small_redis.config_get(AOF_REWRITE))[AOF_REWRITE] == "0"
+    forks = (await small_redis.info("stats"))["total_forks"]
+    await resume_aof_rewrites(small_redis, "100")
+    assert (await small_redis.config_get(AOF_REWRITE))[AOF_REWRITE] == "100"
+    assert (await small_redis.info("stats"))["total_forks"] > forks  # the rewrite the build went without
+
+
+class _RefusingConfig:
+    async def config_get(self, name: str) -> dict[str, str]:
+        raise ResponseError("unknown command 'CONFIG'")
+
+
+async def test_rewrites_found_off_stay_off_and_a_refused_config_is_said(
+        small_redis: Redis, caplog: pytest.LogCaptureFixture) -> None:
+    await small_redis.config_set(AOF_REWRITE, 0)
+    assert await pause_aof_rewrites(small_redis, "small") is None
+    await resume_aof_rewrites(small_redis, None)
+    assert (await small_redis.config_get(AOF_REWRITE))[AOF_REWRITE] == "0"
+    assert "AOF rewrites are off in Redis at small" in caplog.text
+    assert await pause_aof_rewrites(_RefusingConfig(), "managed") is None  # type: ignore[arg-type]
+    assert "could not pause AOF rewrites in Redis at managed" in caplog.text

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from kafka import KafkaAdminClient
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from dataget.commands.worker import EVICTING_REDIS, INDEX_FULL
@@ -21,6 +23,7 @@ from schemas.query import FacetQuery
 from schemas.topics import indexer_group_id
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace, version_namespace
+from sinks.redis_memory import AOF_REWRITE
 from tests.index_memory import SMALL_MAXMEMORY, brute_count, dedicated_redis, publish_releases, release
 from tests.kafka_helpers import read_topic
 from tests.worker_process import running_worker
@@ -143,10 +146,20 @@ def test_an_index_that_fits_in_redis_once_is_rebuilt_in_place(dataget_bin, isola
         assert side_by_side.returncode == INDEX_FULL, side_by_side.stdout + side_by_side.stderr
         assert "`dataget reindex --in-place`" in side_by_side.stderr, side_by_side.stderr
 
-        done = dataget(dataget_bin, settings, "reindex", "--in-place", "--timeout", "300")
-        assert done.returncode == 0, done.stdout + done.stderr
+        # Watched while it runs: automatic AOF rewrites wait for the end of the build.
+        watch = SyncRedis.from_url(url, decode_responses=True)
+        seen = set()
+        with subprocess.Popen([str(dataget_bin), "reindex", "--in-place", "--timeout", "300"], text=True,
+                              env={**os.environ, **settings_env(settings)}, stdout=subprocess.PIPE) as running:
+            while running.poll() is None:
+                seen.add(watch.config_get(AOF_REWRITE)[AOF_REWRITE])
+                time.sleep(0.05)
+            assert running.returncode == 0
+            out = running.stdout.read() if running.stdout else ""
         rebuilt = version_namespace(settings.namespace, 3)
-        assert f"index version {rebuilt} is active" in done.stdout
+        assert f"index version {rebuilt} is active" in out
+        assert "0" in seen and watch.config_get(AOF_REWRITE)[AOF_REWRITE] == "100"
+        watch.close()
 
         async def state() -> tuple[str, int]:
             redis = Redis.from_url(url)

@@ -567,7 +567,7 @@ fn init(_ctx: &Context, _args: &[RedisString]) -> Status {
 
 redis_module! {
     name: "roaring",
-    version: 4, // sinks/facet_index.py ROARING_MODULE_VERSION: the index checks it
+    version: 5, // sinks/facet_index.py ROARING_MODULE_VERSION: the index checks it
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
     data_types: [ROARING_TYPE],
     init: init,
