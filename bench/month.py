@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from dump_sets import dump_set_once
 from peak_rss import PeakRss, children
 from pipeline import listening_servers
 from process_cpu import cpu_s
@@ -38,7 +39,7 @@ from stack_disk import allocated_bytes, ferretdb_bytes, kafka_topic_bytes, redis
 from dataget.stack import build_dir
 from dataget.stack.private_redis import private_redis
 from dataget.stack.services import Service
-from dataget.synth.dump_set import KINDS, write_dump_set
+from dataget.synth.dump_set import KINDS
 from dataget.synth.plan import Churn
 from dataget.throwaway import drop_throwaway, throwaway_settings
 from runtime.lag import group_lag, wait_for_lag_zero
@@ -70,11 +71,8 @@ class Phase:
 
 def dump_files(work: Path, releases: int, revision: int) -> dict[str, Path]:
     """Revision 0 (20260301) or 1 (20260401, MONTH's churn) of the discogs profile, written once and reused."""
-    out = work / f"month-{releases}" / f"r{revision}"
-    if not (out / "done").exists():
-        write_dump_set(out, releases, profile="discogs", revision=revision, churn=MONTH,
-                       dump_date=f"20260{3 + revision}01")
-        (out / "done").write_text("")
+    out = dump_set_once(work / f"month-{releases}" / f"r{revision}", releases, profile="discogs", revision=revision,
+                        churn=MONTH, dump_date=f"20260{3 + revision}01")
     return {kind: next(out.glob(f"discogs_*_{kind}.xml.gz")) for kind in KINDS}
 
 

@@ -20,11 +20,11 @@ import uuid
 from pathlib import Path
 
 import psutil
+from dump_sets import dump_set_once
 from process_cpu import cpu_s
 from pymongo import MongoClient
 from redis.asyncio import Redis
 
-from dataget.synth.dump_set import write_dump_set
 from dataget.throwaway import drop_throwaway, throwaway_settings
 from producers.ingest import ingest_file
 from producers.publisher import Publisher
@@ -89,10 +89,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="producer parser processes")
     parser.add_argument("--work", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
-    dump_dir = args.work / f"synth-{args.releases}"
-    if not (dump_dir / "done").exists():
-        write_dump_set(dump_dir, args.releases)
-        (dump_dir / "done").write_text("")
+    dump_dir = dump_set_once(args.work / f"synth-{args.releases}", args.releases)
     path = next(dump_dir.glob("discogs_*_releases.xml.gz"))
     settings = throwaway_settings(settings_from_env(), args.work / "state", prefix="bp")  # fresh record hashes
     ensure_topics(settings)

@@ -15,9 +15,9 @@ import uuid
 from pathlib import Path
 
 import psutil
+from dump_sets import dump_set_once
 from lxml import etree
 
-from dataget.synth.dump_set import write_dump_set
 from producers.dumpfile import open_dump
 from producers.ingest import ingest_file
 from producers.publisher import Publisher
@@ -94,10 +94,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("bench/out"))
     parser.add_argument("--jobs", type=int, default=2, help="parser processes, as `dataget ingest --jobs`")
     args = parser.parse_args()
-    dump_dir = args.work / f"synth-{args.releases}"
-    dumps = write_dump_set(dump_dir, args.releases) if not (dump_dir / "done").exists() else None
-    if dumps is not None:
-        (dump_dir / "done").write_text("")
+    dump_dir = dump_set_once(args.work / f"synth-{args.releases}", args.releases)
     path = next(dump_dir.glob("discogs_*_releases.xml.gz"))
     print(f"file: {path} ({path.stat().st_size / 2**20:.0f} MB gz)")
     bare = timed("bare iterparse", bare_iterparse, path)

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 import psutil
+from dump_sets import dump_set_once
 from pipeline import listening_servers
 from process_cpu import cpu_s
 from redis.asyncio import Redis
 
-from dataget.synth.dump_set import write_dump_set
 from dataget.throwaway import drop_throwaway, throwaway_settings
 from producers.ingest import ingest_file
 from producers.publisher import Publisher
@@ -42,14 +42,6 @@ from sinks.index_versions import version_namespace
 # The 2026-09 dumps' releases and masters: the messages a full reindex replays (artists and labels are not indexed).
 FULL_MESSAGES = 19_417_067 + 2_589_349
 POLL_S = 5.0
-
-
-def dump_set(work: Path, releases: int) -> Path:
-    out = work / f"synth-discogs-{releases}"
-    if not (out / "done").exists():
-        write_dump_set(out, releases, profile="discogs")
-        (out / "done").write_text("")
-    return out
 
 
 def publish(settings: Settings, dumps: Path) -> None:
@@ -103,7 +95,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="`dataget reindex --workers`")
     parser.add_argument("--work", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
-    dumps = dump_set(args.work, args.releases)
+    dumps = dump_set_once(args.work / f"synth-discogs-{args.releases}", args.releases, profile="discogs")
     settings = throwaway_settings(settings_from_env(), args.work / "state", prefix="br")
     try:
         ensure_topics(settings)

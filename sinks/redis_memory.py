@@ -214,7 +214,6 @@ class GuardedIndex:
             raise await self._guard.full() from None
 
 
-
 AOF_REWRITE = "auto-aof-rewrite-percentage"
 
 
