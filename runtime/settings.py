@@ -79,6 +79,9 @@ class Settings:
     # The index workers stop once their Redis holds this share of its maxmemory: the rest is room for the site's
     # queries, which write temporary keys and fail when Redis is full (sinks/redis_memory.py).
     index_memory_limit: float = 0.9
+    # Index workers hold Redis' automatic AOF rewrites off while this many release messages or more are still to go
+    # (a rewrite's fork would copy most of what a bulk build writes; sinks/aof_rewrites.py); 0 = never.
+    aof_pause_backlog: int = 100_000
 
     @property
     def app_mongo_db(self) -> str:
@@ -125,6 +128,7 @@ _ENV = {
     "DATAGET_TRUSTED_PROXIES": "trusted_proxies",
     "DATAGET_REDIS_MAXMEMORY": "redis_maxmemory",
     "DATAGET_INDEX_MEMORY_LIMIT": "index_memory_limit",
+    "DATAGET_AOF_PAUSE_BACKLOG": "aof_pause_backlog",
 }
 _SERVER_VARS = ("DATAGET_KAFKA_BOOTSTRAP", "DATAGET_MONGO_URL", "DATAGET_REDIS_URL")
 
@@ -174,7 +178,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             continue
         raw = env[var]
         if name in ("web_port", "rate_limit_burst", "youtube_daily_units", "playlist_max_active_jobs",
-                    "playlist_max_videos"):
+                    "playlist_max_videos", "aof_pause_backlog"):
             values[name] = int(raw)
         elif name in ("max_delete_share", "rate_limit_per_s", "query_rate_per_process"):
             values[name] = float(raw)

@@ -10,7 +10,6 @@ name the numbers and the maxmemory the rest of the topic would need.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -18,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import OutOfMemoryError, ResponseError
+from redis.exceptions import OutOfMemoryError
 
 from schemas.records import Master, Release
+from sinks.aof_rewrites import Progress
 from sinks.facet_index import CACHE_TTL_S
 
 log = logging.getLogger(__name__)
@@ -134,10 +134,6 @@ class Fill:
         return " ".join(parts)
 
 
-# (release messages processed by the worker's consumer group, release messages still to go)
-Progress = Callable[[], Awaitable[tuple[int, int]]]
-
-
 class MemoryGuard:
     """Checks the index's Redis before each index write, for one worker process."""
 
@@ -212,40 +208,3 @@ class GuardedIndex:
             await self._index.apply_masters(batch)
         except OutOfMemoryError:
             raise await self._guard.full() from None
-
-
-AOF_REWRITE = "auto-aof-rewrite-percentage"
-
-
-async def pause_aof_rewrites(redis: Redis, address: str) -> str | None:
-    """Turns automatic AOF rewrites off while a build writes; returns the setting for resume_aof_rewrites (None: it
-    was not changed).
-
-    A rewrite forks, and every page written while it runs is copied outside maxmemory: a 4M-release replay's writes
-    copied 919 MB of a 1.4 GB index within one rewrite, and for the whole catalogue's ~12 GB that could be more than
-    the machine has beside it. The AOF grows by the build's commands meanwhile (~0.3 KB a release). Where CONFIG is
-    refused (a managed Redis), the build goes on as it is and says so.
-    """
-    try:
-        before = str((await redis.config_get(AOF_REWRITE)).get(AOF_REWRITE, ""))
-        if before == "0":
-            log.warning("AOF rewrites are off in Redis at %s (%s 0), so the build leaves them off; a build stopped by "
-                        "force leaves them so too: set it back (100 by default) once no build runs", address,
-                        AOF_REWRITE)
-            return None
-        await redis.config_set(AOF_REWRITE, 0)
-    except ResponseError as exc:
-        log.warning("could not pause AOF rewrites in Redis at %s (%s): a rewrite during the build copies the pages "
-                    "the build writes, outside maxmemory", address, exc)
-        return None
-    return before
-
-
-async def resume_aof_rewrites(redis: Redis, before: str | None) -> None:
-    """Sets back what pause_aof_rewrites changed and starts the rewrite the build went without."""
-    if before is None:
-        return
-    await redis.config_set(AOF_REWRITE, before)
-    if (await redis.config_get("appendonly")).get("appendonly") == "yes":
-        with contextlib.suppress(ResponseError):  # one is running already
-            await redis.bgrewriteaof()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -13,6 +14,7 @@ import redis.asyncio
 from runtime.lag import group_lag
 from runtime.settings import Settings, redis_address
 from schemas.topics import indexer_group_id, replay_group_id
+from sinks.aof_rewrites import BACKLOG_LOOK_S, BacklogPause, RewritePause
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import ActiveIndex
 from sinks.mongo_store import MongoStore
@@ -73,9 +75,15 @@ def create_app(settings: Settings, stop: Callable[[BaseException], NoReturn],
         [releases] = await asyncio.to_thread(group_lag, settings, app_id, [settings.topics.entity("releases")])
         return releases.committed, releases.lag
 
-    guard = MemoryGuard(redis_client, redis_address(settings.redis_url), settings.index_memory_limit,
-                        indexed_releases, release_progress)
+    address = redis_address(settings.redis_url)
+    guard = MemoryGuard(redis_client, address, settings.index_memory_limit, indexed_releases, release_progress)
     index: Index = GuardedIndex(replay or active, guard)
+    if settings.aof_pause_backlog:
+        # Holders are named after the consumer group, so a reindex lets go of its workers' holds by that prefix.
+        backlog = BacklogPause(RewritePause(redis_client, address, f"{app_id}:{os.getpid()}"), release_progress,
+                               settings.aof_pause_backlog)
+        app.task(backlog.follow)  # at start: a worker started behind a whole dump holds at once
+        app.timer(BACKLOG_LOOK_S)(backlog.follow)
     dlq = app.topic(settings.topics.dlq, key_serializer="raw", value_serializer="raw")
 
     async def send_dead_letter(key: str, value: bytes) -> None:

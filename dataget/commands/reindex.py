@@ -3,8 +3,8 @@
 Steps: a new namespace -> workers for it under a fresh consumer group (reads every topic from the start)
 -> wait until it caught up -> switch the active version (one Redis SET: queries never see a half-built
 index) -> wait again, so what the live worker put only into the old version before the switch is in the new
-one too -> stop that worker, drop the old version and the replay's consumer group. Automatic AOF rewrites wait
-meanwhile (sinks/redis_memory.py pause_aof_rewrites): one rewrite follows the build.
+one too -> stop that worker, drop the old version and the replay's consumer group. The workers hold automatic AOF
+rewrites off while they build (sinks/aof_rewrites.py); once they are stopped, one rewrite follows the build.
 
 Until the switch Redis holds both versions. With --in-place the switch comes first and the old version is dropped
 before the replay starts, so an index that fits only once (the whole catalogue on one machine) can be rebuilt; the
@@ -30,12 +30,12 @@ from redis.asyncio import Redis
 from dataget.commands.worker import INDEX_FULL, STOP_PREFIX, check_index_redis
 from runtime.lag import group_lag, wait_for_lag_zero
 from runtime.progress import progress
-from runtime.settings import Settings, redis_address, settings_env
+from runtime.settings import Settings, settings_env
 from runtime.topic_admin import ensure_topics
 from schemas.topics import ENTITIES, replay_group_id
+from sinks.aof_rewrites import release_holders
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import activate_confirmed, new_index_namespace
-from sinks.redis_memory import pause_aof_rewrites, resume_aof_rewrites
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -120,11 +120,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if refused is not None:
         return refused
     ensure_topics(settings)
-    rewrites = asyncio.run(_redis_call(settings, pause_aof_rewrites, redis_address(settings.redis_url)))
-    try:
-        return _rebuild(args, settings)
-    finally:
-        asyncio.run(_redis_call(settings, resume_aof_rewrites, rewrites))
+    return _rebuild(args, settings)
 
 
 def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
@@ -159,6 +155,7 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=60)
+        asyncio.run(_redis_call(settings, release_holders, f"{group}:"))
         if not switched:
             asyncio.run(_redis_call(settings, _drop, namespace))
         elif args.in_place:  # what a live batch in flight at the switch still wrote to the old version

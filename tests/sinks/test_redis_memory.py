@@ -3,17 +3,12 @@ short of full, stays exact, leaves queries room, and takes the rest once maxmemo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
 from sinks.redis_memory import (
-    AOF_REWRITE,
     EvictingRedis,
     Fill,
     GuardedIndex,
@@ -21,12 +16,10 @@ from sinks.redis_memory import (
     MemoryGuard,
     RedisMemory,
     check_policy,
-    pause_aof_rewrites,
     redis_memory,
     redis_size,
-    resume_aof_rewrites,
 )
-from tests.index_memory import SMALL_MAXMEMORY, brute_count, dedicated_redis, release
+from tests.index_memory import SMALL_MAXMEMORY, brute_count, release
 from tests.sinks.index_docs import release_docs
 
 MB = 1024**2
@@ -61,16 +54,6 @@ def test_the_projection_counts_only_the_share_of_releases_that_get_indexed() -> 
 
 def test_redis_sizes_round_up() -> None:
     assert (redis_size(MB + 1), redis_size(14.2 * 1024**3)) == ("2mb", "15gb")
-
-
-@pytest.fixture
-async def small_redis(tmp_path: Path) -> AsyncIterator[Redis]:
-    with dedicated_redis(tmp_path) as url:
-        redis = Redis.from_url(url)
-        try:
-            yield redis
-        finally:
-            await redis.aclose()
 
 
 def guarded(redis: Redis, index: FacetIndex, share: float) -> GuardedIndex:
@@ -150,29 +133,3 @@ async def test_a_redis_switched_to_eviction_stops_the_writes(small_redis: Redis)
     with pytest.raises(EvictingRedis):
         await writer.apply_releases([(2, release(2))])
     assert (await index.stats())["releases"] == 1
-
-
-
-async def test_a_build_pauses_aof_rewrites_and_rewrites_once_after(small_redis: Redis) -> None:
-    assert await pause_aof_rewrites(small_redis, "small") == "100"
-    assert (await small_redis.config_get(AOF_REWRITE))[AOF_REWRITE] == "0"
-    forks = (await small_redis.info("stats"))["total_forks"]
-    await resume_aof_rewrites(small_redis, "100")
-    assert (await small_redis.config_get(AOF_REWRITE))[AOF_REWRITE] == "100"
-    assert (await small_redis.info("stats"))["total_forks"] > forks  # the rewrite the build went without
-
-
-class _RefusingConfig:
-    async def config_get(self, name: str) -> dict[str, str]:
-        raise ResponseError("unknown command 'CONFIG'")
-
-
-async def test_rewrites_found_off_stay_off_and_a_refused_config_is_said(
-        small_redis: Redis, caplog: pytest.LogCaptureFixture) -> None:
-    await small_redis.config_set(AOF_REWRITE, 0)
-    assert await pause_aof_rewrites(small_redis, "small") is None
-    await resume_aof_rewrites(small_redis, None)
-    assert (await small_redis.config_get(AOF_REWRITE))[AOF_REWRITE] == "0"
-    assert "AOF rewrites are off in Redis at small" in caplog.text
-    assert await pause_aof_rewrites(_RefusingConfig(), "managed") is None  # type: ignore[arg-type]
-    assert "could not pause AOF rewrites in Redis at managed" in caplog.text

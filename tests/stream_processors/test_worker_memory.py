@@ -21,9 +21,9 @@ from runtime.settings import Settings, settings_env
 from runtime.topic_admin import ensure_topics
 from schemas.query import FacetQuery
 from schemas.topics import indexer_group_id
+from sinks.aof_rewrites import AOF_REWRITE
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import active_index_namespace, version_namespace
-from sinks.redis_memory import AOF_REWRITE
 from tests.index_memory import SMALL_MAXMEMORY, brute_count, dedicated_redis, publish_releases, release
 from tests.kafka_helpers import read_topic
 from tests.worker_process import running_worker
@@ -138,7 +138,8 @@ def test_a_reindex_that_fills_redis_stops_with_the_numbers_and_drops_its_version
 def test_an_index_that_fits_in_redis_once_is_rebuilt_in_place(dataget_bin, isolated_settings, tmp_path) -> None:
     releases = 5000  # ~5.7 MB of index beside Redis' own ~1 MB: one version fits under 90% of 10 MB, two do not
     with dedicated_redis(tmp_path, maxmemory=10 * 1024**2) as url:
-        settings = isolated_settings.with_(redis_url=url, stack_dir=tmp_path / "stack")
+        # The replay's workers hold AOF rewrites off from 1,000 release messages to go.
+        settings = isolated_settings.with_(redis_url=url, stack_dir=tmp_path / "stack", aof_pause_backlog=1000)
         ensure_topics(settings)
         publish_releases(settings, range(1, releases + 1))
         assert dataget(dataget_bin, settings, "reindex", "--timeout", "300").returncode == 0
