@@ -96,12 +96,17 @@ async def settle(redis: Redis) -> bool:
         return False
     await redis.config_set(AOF_REWRITE, _text(setting))
     await redis.delete(SETTING_KEY)
-    if (await redis.config_get("appendonly")).get("appendonly") == "yes":
+    await rewrite_aof(redis)
+    return True
+
+
+async def rewrite_aof(redis: Redis) -> None:
+    """Starts an AOF rewrite (if Redis keeps an AOF and none runs): the files shrink to what Redis holds now."""
+    if _text((await redis.config_get("appendonly")).get("appendonly")) == "yes":
         try:
             await redis.bgrewriteaof()
         except ResponseError:  # one is running already
             pass
-    return True
 
 
 # (release messages processed by the worker's consumer group, release messages still to go)

@@ -33,7 +33,7 @@ from runtime.progress import progress
 from runtime.settings import Settings, settings_env
 from runtime.topic_admin import ensure_topics
 from schemas.topics import ENTITIES, replay_group_id
-from sinks.aof_rewrites import release_holders
+from sinks.aof_rewrites import release_holders, rewrite_aof
 from sinks.facet_index import FacetIndex
 from sinks.index_versions import activate_confirmed, new_index_namespace
 
@@ -131,6 +131,8 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
     if args.in_place:
         previous = _switch(settings, namespace)
         asyncio.run(_redis_call(settings, _drop, previous))
+        # The AOF would keep the dropped version until the rewrite after the build, beside all the build writes.
+        asyncio.run(_redis_call(settings, rewrite_aof))
     switched = args.in_place
     dataget = str(Path(sys.executable).with_name("dataget"))
     log_file = Path(settings.stack_dir) / "logs" / f"reindex-{namespace.replace(':', '-')}.log"
