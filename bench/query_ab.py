@@ -47,13 +47,14 @@ SYNC_TIMEOUT_S = 900
 
 
 def module_at(revision: str) -> Path:
-    """The module built from a git revision's source (cached in bench/out by commit)."""
-    commit = subprocess.run(["git", "rev-parse", revision], cwd=ROOT, check=True, capture_output=True,
-                            text=True).stdout.strip()
-    out = OUT / f"module-{commit[:12]}"
+    """The module built from a git revision's source (cached in bench/out by the source's tree)."""
+    tree = subprocess.run(["git", "rev-parse", f"{revision}:{MODULE}"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    out = OUT / f"module-{tree[:12]}"
     built = out / "target" / "release" / "libredis_roaring.so"
     if not built.exists():
-        archive = subprocess.run(["git", "archive", commit, MODULE], cwd=ROOT, check=True, capture_output=True).stdout
+        archive = subprocess.run(["git", "archive", revision, MODULE], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(out, filter="data")
         subprocess.run(["cargo", "build", "--release", "--locked", "--target-dir", str(out / "target")],

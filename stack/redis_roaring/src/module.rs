@@ -423,7 +423,12 @@ pub(crate) fn set_members(ctx: &Context, name: &[u8]) -> Result<Vec<u32>, RedisE
 
 /// f of the number sets at names (under namespace ns), wherever each lives, the empty ones left out: roaring bitmaps
 /// as they are, without a copy; the others read into roaring bitmaps.
-fn with_sets<T>(ctx: &Context, ns: &str, names: &[String], f: impl FnOnce(&[&Bitmap]) -> T) -> Result<T, RedisError> {
+pub(crate) fn with_sets<T>(
+    ctx: &Context,
+    ns: &str,
+    names: &[String],
+    f: impl FnOnce(&[&Bitmap]) -> T,
+) -> Result<T, RedisError> {
     let keys: Vec<_> = names.iter().map(|name| ctx.open_key(&bytes(ctx, name.as_bytes()))).collect();
     let mut loaded = Vec::new();
     for (key, name) in keys.iter().zip(names) {
