@@ -15,11 +15,14 @@ is. Where CONFIG is refused (a managed Redis) builds go on with rewrites as they
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+
+from sinks.redis_text import redis_text
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +42,8 @@ async def _now(redis: Redis) -> float:
     return seconds + micros / 1e6
 
 
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-async def _setting(redis: Redis) -> str:
-    return str((await redis.config_get(AOF_REWRITE)).get(AOF_REWRITE, ""))
+async def _setting(redis: Redis, name: str = AOF_REWRITE) -> str:
+    return redis_text((await redis.config_get(name)).get(name, ""))
 
 
 class RewritePause:
@@ -94,7 +93,7 @@ async def settle(redis: Redis) -> bool:
     setting = await redis.get(SETTING_KEY)
     if setting is None:
         return False
-    await redis.config_set(AOF_REWRITE, _text(setting))
+    await redis.config_set(AOF_REWRITE, redis_text(setting))
     await redis.delete(SETTING_KEY)
     await rewrite_aof(redis)
     return True
@@ -102,11 +101,9 @@ async def settle(redis: Redis) -> bool:
 
 async def rewrite_aof(redis: Redis) -> None:
     """Starts an AOF rewrite (if Redis keeps an AOF and none runs): the files shrink to what Redis holds now."""
-    if _text((await redis.config_get("appendonly")).get("appendonly")) == "yes":
-        try:
+    if await _setting(redis, "appendonly") == "yes":
+        with contextlib.suppress(ResponseError):  # one is running already
             await redis.bgrewriteaof()
-        except ResponseError:  # one is running already
-            pass
 
 
 # (release messages processed by the worker's consumer group, release messages still to go)
@@ -140,7 +137,7 @@ class BacklogPause:
 async def release_holders(redis: Redis, prefix: str) -> None:
     """Lets go of every hold whose holder starts with prefix (a reindex's workers, stopped once it caught up), then
     settles."""
-    holders = [_text(h) for h in await redis.zrange(HOLDERS_KEY, 0, -1)]
+    holders = [redis_text(h) for h in await redis.zrange(HOLDERS_KEY, 0, -1)]
     gone = [h for h in holders if h.startswith(prefix)]
     if gone:
         await redis.zrem(HOLDERS_KEY, *gone)

@@ -111,6 +111,7 @@ from schemas.query import (
 from schemas.records import Master, Release
 from sinks.facets import fold, release_facets, release_videos
 from sinks.lua_source import script_source
+from sinks.redis_text import redis_text
 
 # Query results stay cached this long (a write also invalidates them by bumping the generation): long enough for a
 # preview followed by a playlist request. Short, since a cached result keeps up to two roaring bitmaps of its
@@ -150,10 +151,6 @@ def _index_format_errors() -> Iterator[None]:
         if (old_layout := _INDEX_FORMAT.search(str(exc))) is None:
             raise
         raise IndexFormatError(old_layout.group(1)) from None
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _check_facet(facet: str) -> None:
@@ -217,7 +214,7 @@ async def check_single_instance(redis: Redis) -> None:
 
 
 async def check_roaring_module(redis: Redis) -> None:
-    modules = [{_text(k): _text(v) for k, v in module.items()} for module in await redis.module_list()]
+    modules = [{redis_text(k): redis_text(v) for k, v in module.items()} for module in await redis.module_list()]
     loaded = [module for module in modules if module.get("name") == ROARING_MODULE]
     if not loaded:
         raise IndexServerError(
@@ -286,10 +283,10 @@ class FacetIndex:
             args = query_command_args(self._ns, q, active_key, self._narrow_releases)
             releases, videos, flat, generation = await self._redis.execute_command("RBM.QUERY", *args)
         sample = [
-            SampleVideo(video_id=_text(flat[i]), title=_text(flat[i + 1]), release_id=int(flat[i + 2]))
+            SampleVideo(video_id=redis_text(flat[i]), title=redis_text(flat[i + 1]), release_id=int(flat[i + 2]))
             for i in range(0, len(flat), 3)
         ]
-        return QueryResult(releases=int(releases), videos=int(videos), sample=sample, generation=_text(generation))
+        return QueryResult(releases=int(releases), videos=int(videos), sample=sample, generation=redis_text(generation))
 
     async def facet_values(self, facet: str, prefix: str = "", limit: int = 20) -> list[FacetValue]:
         """Values with release counts, most releases first; prefix is case- and accent-insensitive."""
@@ -302,12 +299,12 @@ class FacetIndex:
             # redis-py's return type is the same with scores or without; with them, rows are (member, score).
             rows = cast(ZSetScoredMembers,
                         await self._redis.zrevrange(self._key("cnt", facet), 0, limit - 1, withscores=True))
-            return [FacetValue(value=_text(v), releases=int(score)) for v, score in rows]
+            return [FacetValue(value=redis_text(v), releases=int(score)) for v, score in rows]
         flat = await self._prefix_top(
             keys=[self._key("lex", facet), self._key("cnt", facet)],
             args=["[" + folded, "[" + folded + "\xff", str(limit), str(PREFIX_SCAN_MAX)],
         )
-        return [FacetValue(value=_text(flat[i]), releases=int(flat[i + 1])) for i in range(0, len(flat), 2)]
+        return [FacetValue(value=redis_text(flat[i]), releases=int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     async def facet_counts(self, facet: str, within: FacetQuery, prefix: str = "", limit: int = 20,
                            active_key: str = "") -> list[FacetValue]:
@@ -327,13 +324,13 @@ class FacetIndex:
         await self._check_server()
         with _index_format_errors():
             flat = await self._facet_counts(args=args)
-        return [FacetValue(value=_text(flat[i]), releases=int(flat[i + 1])) for i in range(0, len(flat), 2)]
+        return [FacetValue(value=redis_text(flat[i]), releases=int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     async def generation(self, active_key: str = "") -> str:
         """Names the index's content: it changes with every write that changed something and with every switch of
         the active version (active_key: as in query). Equal generations give equal answers to equal seeded queries."""
         namespace, gen = await self._generation(args=[self._ns, active_key])
-        return f"{_text(namespace)}@{_text(gen)}"
+        return f"{redis_text(namespace)}@{redis_text(gen)}"
 
     async def stats(self) -> dict[str, Any]:
         async with self._redis.pipeline(transaction=False) as pipe:

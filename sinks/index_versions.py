@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from schemas.query import FacetQuery, FacetValue, QueryResult
 from schemas.records import Master, Release
 from sinks.facet_index import FacetIndex
+from sinks.redis_text import redis_text
 
 
 def active_key(base: str) -> str:
@@ -24,7 +25,7 @@ async def active_index_namespace(redis: Redis, base: str) -> str:
     value = await redis.get(active_key(base))
     if value is None:
         return version_namespace(base, 0)
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return redis_text(value)
 
 
 async def new_index_namespace(redis: Redis, base: str) -> str:
