@@ -448,20 +448,15 @@ pub(crate) fn with_sets<T>(
 pub(crate) fn union_of(ctx: &Context, ns: &str, names: &[String]) -> Result<Option<Bitmap>, RedisError> {
     with_sets(ctx, ns, names, |sets| match sets {
         [] => None,
-        [one] => Some((*one).clone()),
-        _ => Some(Bitmap::fast_or(sets)),
+        _ => Some(numbers::union(sets)),
     })
 }
 
-/// Keeps in `out` only the numbers in the union of the number sets at names (under namespace ns): a single set is
-/// ANDed where it is, without a copy. Returns whether `out` still holds any.
+/// Keeps in `out` only the numbers in the union of the number sets at names (under namespace ns), read where they are.
+/// Returns whether `out` still holds any.
 pub(crate) fn and_union_of(ctx: &Context, ns: &str, names: &[String], out: &mut Bitmap) -> Result<bool, RedisError> {
     with_sets(ctx, ns, names, |sets| {
-        match sets {
-            [] => out.clear(),
-            [one] => out.and_inplace(one),
-            _ => out.and_inplace(&Bitmap::fast_or(sets)),
-        }
+        *out = numbers::and_union(out, sets);
         !out.is_empty()
     })
 }

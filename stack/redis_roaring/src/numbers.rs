@@ -50,11 +50,69 @@ pub fn and_all(sets: &[Option<&Bitmap>]) -> Bitmap {
     result
 }
 
-/// The union of the sets (a missing key adds nothing), all at once: CRoaring's multi-way union (SIMD where the CPU
-/// has it) merges each 64K block's containers in one pass.
+/// The union of the sets (a missing key adds nothing).
 pub fn or_all(sets: &[Option<&Bitmap>]) -> Bitmap {
     let present: Vec<&Bitmap> = sets.iter().flatten().copied().collect();
-    Bitmap::fast_or(&present)
+    union(&present)
+}
+
+/// The union of the sets: a copy of the biggest, the others ORed into it one by one. CRoaring's lazy multi-way union
+/// (`fast_or`) turns every array block it meets into an 8 KB bitset and, at the end, each bitset of fewer than 4,096
+/// numbers back into an array: most sets a query ORs are sparse (owner ranks past the first, a label's or an
+/// artist's), so those conversions cost more than the union.
+pub fn union(sets: &[&Bitmap]) -> Bitmap {
+    let Some(at) = biggest(sets) else {
+        return Bitmap::new();
+    };
+    let rest: Vec<&Bitmap> = sets.iter().enumerate().filter(|&(other, _)| other != at).map(|(_, set)| *set).collect();
+    or_into(sets[at].clone(), &rest)
+}
+
+/// The union of owned sets, as `union`, the biggest taken rather than copied; None when there is none.
+pub fn union_owned(mut sets: Vec<Bitmap>) -> Option<Bitmap> {
+    let at = biggest(&sets.iter().collect::<Vec<_>>())?;
+    let out = sets.swap_remove(at);
+    Some(or_into(out, &sets.iter().collect::<Vec<_>>()))
+}
+
+fn biggest(sets: &[&Bitmap]) -> Option<usize> {
+    (0..sets.len()).max_by_key(|&at| sets[at].cardinality())
+}
+
+fn or_into(mut out: Bitmap, sets: &[&Bitmap]) -> Bitmap {
+    for set in sets {
+        out.or_inplace(set);
+    }
+    out
+}
+
+/// `set` AND the union of `sets`, neither changed. When `set` is the smaller side it is ANDed with each of them and
+/// those parts ORed (each AND costs about the smaller of its two sets); else the union is built and ANDed once.
+pub fn and_union(set: &Bitmap, sets: &[&Bitmap]) -> Bitmap {
+    match sets {
+        [] => Bitmap::new(),
+        [one] => set.and(one),
+        _ if set.cardinality() * sets.len() as u64 <= total(sets) => {
+            let parts: Vec<Bitmap> = sets.iter().map(|other| set.and(other)).collect();
+            union(&parts.iter().collect::<Vec<_>>())
+        }
+        _ => set.and(&union(sets)),
+    }
+}
+
+/// The union of `a` AND the union of `b`: the smaller side's union (a single set is not copied) meets the other's
+/// sets as `and_union` does.
+pub fn and_of_unions(a: &[&Bitmap], b: &[&Bitmap]) -> Bitmap {
+    let (small, big) = if total(a) <= total(b) { (a, b) } else { (b, a) };
+    match small {
+        [] => Bitmap::new(),
+        [one] => and_union(one, big),
+        _ => and_union(&union(small), big),
+    }
+}
+
+fn total(sets: &[&Bitmap]) -> u64 {
+    sets.iter().map(|set| set.cardinality()).sum()
 }
 
 /// The first set minus every other one (a missing key is an empty set).
@@ -201,6 +259,37 @@ mod tests {
         assert_eq!(and_all(&[Some(&rc), Some(&ra), Some(&rb), Some(&ra)]), got_and);
         assert_eq!(or_all(&[Some(&rc), Some(&rb), Some(&ra), Some(&rc)]), got_or);
         assert_eq!(and_all(&[Some(&rb)]), rb);
+    }
+
+    #[test]
+    fn and_of_unions_matches_sets_whichever_side_is_smaller() {
+        let reference = |sets: &[&Bitmap]| sets.iter().flat_map(|set| set.iter()).collect::<BTreeSet<u32>>();
+        // Sparse and dense sets over many blocks: the parts path (a small side) and the union path (a big one).
+        let sparse: Vec<Bitmap> = (0..6).map(|salt| set(&spread(3_000, 6_000_000, salt))).collect();
+        let dense: Vec<Bitmap> = (0..3u32)
+            .map(|salt| {
+                let mut numbers = spread(1_000_000, 6_000_000, 11 + salt);
+                numbers.extend(salt * 1_500_000..salt * 1_500_000 + 1_000_000);
+                set(&numbers)
+            })
+            .collect();
+        let (sparse, dense): (Vec<&Bitmap>, Vec<&Bitmap>) = (sparse.iter().collect(), dense.iter().collect());
+        for (a, b) in [
+            (&sparse[..], &dense[..]),
+            (&dense[..], &sparse[..]),
+            (&dense[..1], &dense[1..]),
+            (&sparse[..1], &dense[..1]),
+        ] {
+            let want: BTreeSet<u32> = reference(a).intersection(&reference(b)).copied().collect();
+            assert!(!want.is_empty());
+            assert_eq!(and_of_unions(a, b).iter().collect::<BTreeSet<_>>(), want);
+            assert_eq!(union(a).iter().collect::<BTreeSet<_>>(), reference(a));
+        }
+        assert!(and_of_unions(&[], &dense).is_empty());
+        assert!(and_union(dense[0], &[]).is_empty());
+        let owned: Vec<Bitmap> = sparse.iter().map(|set| (*set).clone()).collect();
+        assert_eq!(union_owned(owned).map(|set| set.iter().collect::<BTreeSet<_>>()), Some(reference(&sparse)));
+        assert_eq!(union_owned(Vec::new()), None);
     }
 
     #[test]

@@ -29,12 +29,7 @@ fn non_empty(set: Bitmap) -> Set {
 }
 
 fn union(sets: Vec<Set>) -> Set {
-    let sets: Vec<Bitmap> = sets.into_iter().flatten().collect();
-    match sets.len() {
-        0 => None,
-        1 => sets.into_iter().next(),
-        _ => non_empty(Bitmap::fast_or(&sets.iter().collect::<Vec<_>>())),
-    }
+    numbers::union_owned(sets.into_iter().flatten().collect()).and_then(non_empty)
 }
 
 fn intersect(a: &Set, b: &Set) -> Set {
@@ -151,8 +146,21 @@ impl Reader<'_> {
 
     /// Items of a kind whose owner at one rank (or the tail's candidates) matches every facet.
     fn matching_at(&self, kind: Kind, rank: Rank) -> Result<Set, RedisError> {
-        let [(facet, values), rest @ ..] = self.q.facets.as_slice() else { return Ok(None) };
-        let Some(mut out) = self.facet_items(kind, rank, facet, values)? else { return Ok(None) };
+        let (first, second, rest) = match self.q.facets.as_slice() {
+            [] => return Ok(None),
+            [(facet, values)] => return self.facet_items(kind, rank, facet, values),
+            [first, second, rest @ ..] => (first, second, rest),
+        };
+        // The first two facets meet where their sets are: neither is copied first.
+        let (a, b) =
+            (self.facet_keys(kind, rank, &first.0, &first.1), self.facet_keys(kind, rank, &second.0, &second.1));
+        let ns = &self.q.ns;
+        let mut out = module::with_sets(self.ctx, ns, &a, |a| {
+            module::with_sets(self.ctx, ns, &b, |b| numbers::and_of_unions(a, b))
+        })??;
+        if out.is_empty() {
+            return Ok(None);
+        }
         for (facet, values) in rest {
             if !module::and_union_of(self.ctx, &self.q.ns, &self.facet_keys(kind, rank, facet, values), &mut out)? {
                 return Ok(None);
