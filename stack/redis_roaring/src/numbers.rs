@@ -61,6 +61,9 @@ pub fn or_all(sets: &[Option<&Bitmap>]) -> Bitmap {
 /// numbers back into an array: most sets a query ORs are sparse (owner ranks past the first, a label's or an
 /// artist's), so those conversions cost more than the union.
 pub fn union(sets: &[&Bitmap]) -> Bitmap {
+    if sets.len() > 2 {
+        return Bitmap::fast_or_heap(sets);
+    }
     let Some(at) = biggest(sets) else {
         return Bitmap::new();
     };
