@@ -157,10 +157,14 @@ async def room_for(redis: Redis, size: int, bytes_per_release: float) -> str | N
 async def rewrite_done(redis: Redis) -> None:
     """Wait for an AOF rewrite to end: its process would share the cores with the queries timed next."""
     deadline = time.monotonic() + REWRITE_WAIT_S
+    said = False
     while time.monotonic() < deadline:
         persistence = await redis.info("persistence")
         if not any(int(persistence.get(key, 0)) for key in ("aof_rewrite_in_progress", "rdb_bgsave_in_progress")):
             return
+        if not said:
+            print("waiting for Redis' AOF rewrite to end", flush=True)
+            said = True
         await asyncio.sleep(2)
 
 
@@ -188,6 +192,7 @@ async def measure(args: argparse.Namespace, redis: Redis, size: int, cold: list[
     for line in wrong:
         print(f"  INEXACT {line}")
     exact = f"{len(brute.queries) - len(wrong)}/{len(brute.queries)}"
+    print(f"exact: {exact} against brute-force counts", flush=True)
 
     cpu_before = await redis_cpu_s(redis)
     matched = 0
@@ -198,6 +203,7 @@ async def measure(args: argparse.Namespace, redis: Redis, size: int, cold: list[
     print(f"Redis CPU per cold query: {cpu_ms:.2f} ms over {len(cold)} queries", flush=True)
 
     await redis.incr(f"{args.namespace}:gen")
+    print(f"HTTP: {len(http):,} requests, {args.clients} clients", flush=True)
     async with served_site(redis, args.redis_url, args.namespace, args.web_processes, []) as (url, _):
         latencies = await over_http(url, http, args.clients)
     await index.drop()

@@ -19,7 +19,8 @@ ORing the ranks gives the exact set of distinct matching videos (or masters) wit
 the first few are sparse, but a famous album has thousands of releases, so owners past the first 8 ranks share
 the tail rank (TAIL_RANK), kept in a roaring bitmap per item and filed per value only (k:{kind}:t:{f}:{v}): for one
 facet that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
-(when few of those own anything in the tail, by their ti: sets; else by RBM.FIRSTIN, all candidates in the module).
+(by the ti: sets of the matching releases that own anything in the tail, or by each candidate's ot: owners, whichever
+side is smaller).
 A narrow query (at most NARROW_RELEASES matching releases) skips the ranks: its videos are read off those releases'
 docs, which cost ~10 us each against ~2 ms for a pass over the ranks.
 

@@ -56,10 +56,11 @@ pub fn or_all(sets: &[Option<&Bitmap>]) -> Bitmap {
     union(&present)
 }
 
-/// The union of the sets: a copy of the biggest, the others ORed into it one by one. CRoaring's lazy multi-way union
-/// (`fast_or`) turns every array block it meets into an 8 KB bitset and, at the end, each bitset of fewer than 4,096
-/// numbers back into an array: most sets a query ORs are sparse (owner ranks past the first, a label's or an
-/// artist's), so those conversions cost more than the union.
+/// The union of the sets. Two are a copy of the bigger with the other ORed in; more are merged pairwise, smallest
+/// first (CRoaring's heap union). Not CRoaring's lazy multi-way union (`fast_or`): it turns every array block it meets
+/// into an 8 KB bitset and, at the end, each bitset of fewer than 4,096 numbers back into an array, and most sets a
+/// query ORs are sparse (owner ranks past the first, a label's or an artist's), so those conversions cost more than
+/// the union itself.
 pub fn union(sets: &[&Bitmap]) -> Bitmap {
     if sets.len() > 2 {
         return Bitmap::fast_or_heap(sets);

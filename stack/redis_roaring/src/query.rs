@@ -257,9 +257,9 @@ impl Reader<'_> {
     }
 
     /// The query's facets, those matching the fewest releases first (at most: the sum of the sizes of their values'
-    /// sets, read where they are). Each owner rank starts from a copy of the first facet's sets and ANDs the others
-    /// where they are: a narrow facet first keeps that copy and each AND after it small, whatever order the
-    /// arguments name the facets in (sorted by name: `country` before `label`).
+    /// sets, read where they are). Each owner rank meets the first two facets' sets and ANDs the others into that:
+    /// narrow facets first keep each step small, whatever order the arguments name the facets in (sorted by name:
+    /// `country` before `label`).
     fn narrowest_first(&mut self) -> Result<(), RedisError> {
         if self.q.facets.len() < 2 {
             return Ok(());
