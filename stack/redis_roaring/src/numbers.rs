@@ -56,38 +56,27 @@ pub fn or_all(sets: &[Option<&Bitmap>]) -> Bitmap {
     union(&present)
 }
 
-/// The union of the sets. Two are a copy of the bigger with the other ORed in; more are merged pairwise, smallest
-/// first (CRoaring's heap union). Not CRoaring's lazy multi-way union (`fast_or`): it turns every array block it meets
-/// into an 8 KB bitset and, at the end, each bitset of fewer than 4,096 numbers back into an array, and most sets a
-/// query ORs are sparse (owner ranks past the first, a label's or an artist's), so those conversions cost more than
-/// the union itself.
+/// The union of the sets. Two are ORed into a new set; more are merged pairwise, smallest first (CRoaring's heap
+/// union). Not CRoaring's lazy multi-way union (`fast_or`): it turns every array block it meets into an 8 KB bitset
+/// and, at the end, each bitset of fewer than 4,096 numbers back into an array, and most sets a query ORs are sparse
+/// (owner ranks past the first, a label's or an artist's), so those conversions cost more than the union itself.
 pub fn union(sets: &[&Bitmap]) -> Bitmap {
-    if sets.len() > 2 {
-        return Bitmap::fast_or_heap(sets);
+    match sets {
+        [] => Bitmap::new(),
+        [one] => (*one).clone(),
+        [a, b] => a.or(b),
+        _ => Bitmap::fast_or_heap(sets),
     }
-    let Some(at) = biggest(sets) else {
-        return Bitmap::new();
-    };
-    let rest: Vec<&Bitmap> = sets.iter().enumerate().filter(|&(other, _)| other != at).map(|(_, set)| *set).collect();
-    or_into(sets[at].clone(), &rest)
 }
 
-/// The union of owned sets, as `union`, the biggest taken rather than copied; None when there is none.
+/// The union of owned sets: the biggest taken rather than copied, the others ORed into it; None when there is none.
 pub fn union_owned(mut sets: Vec<Bitmap>) -> Option<Bitmap> {
-    let at = biggest(&sets.iter().collect::<Vec<_>>())?;
-    let out = sets.swap_remove(at);
-    Some(or_into(out, &sets.iter().collect::<Vec<_>>()))
-}
-
-fn biggest(sets: &[&Bitmap]) -> Option<usize> {
-    (0..sets.len()).max_by_key(|&at| sets[at].cardinality())
-}
-
-fn or_into(mut out: Bitmap, sets: &[&Bitmap]) -> Bitmap {
-    for set in sets {
+    let at = (0..sets.len()).max_by_key(|&at| sets[at].cardinality())?;
+    let mut out = sets.swap_remove(at);
+    for set in &sets {
         out.or_inplace(set);
     }
-    out
+    Some(out)
 }
 
 /// `set` AND the union of `sets`, neither changed. When `set` is the smaller side it is ANDed with each of them and
