@@ -19,8 +19,8 @@ ORing the ranks gives the exact set of distinct matching videos (or masters) wit
 the first few are sparse, but a famous album has thousands of releases, so owners past the first 8 ranks share
 the tail rank (TAIL_RANK), kept in a roaring bitmap per item and filed per value only (k:{kind}:t:{f}:{v}): for one
 facet that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
-(by the ti: sets of the matching releases that own anything in the tail, or by each candidate's ot: owners, whichever
-side is smaller).
+(by the tail items of the matching releases that own any, probes in one ti: value per kind, or by each candidate's ot:
+owners, a key read each, whichever side costs less).
 A narrow query (at most NARROW_RELEASES matching releases) skips the ranks: its videos are read off those releases'
 docs, which cost ~10 us each against ~2 ms for a pass over the ranks.
 
@@ -49,7 +49,7 @@ Key layout, all under `{ns}:`:
   seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
   count:r, count:v           indexed releases / videos having a release (stats)
   rid                        BITFIELD u32 array: release number -> release id
-  format                     the layout the writes write ('5'); an index holding releases without it is refused
+  format                     the layout the writes write ('6'); an index holding releases without it is refused
   d:{rid // 64}              HASH release id -> MessagePack doc of what is indexed for it: n = number,
                              f = {facet: [values]}, m = master id, i = {kind: [item, or [item, rank] when the
                              rank is not 0]} (kind r, always [[n, 0]], and kinds without items not stored)
@@ -60,8 +60,9 @@ Key layout, all under `{ns}:`:
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank); a
                              v or x item whose one owner holds rank 0 is only in o0:{kind}
   ot:{kind}:{item}           roaring bitmap: the item's owners in the tail
-  ti:{kind}:{n}, tr:{kind}   SET the items release number n owns in the tail; SET or roaring bitmap: releases
-                             owning any
+  ti:{kind}, tr:{kind}       the module's `ownertail` value: release number -> the items it owns in the tail (a
+                             hash probe each, where a key per release cost a keyspace lookup and ~100 bytes); number
+                             set: releases owning any
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind (the tail counts as one)
   k:{kind}:{rank}:{f}:{v}    SET or roaring bitmap of items (see above), rank 't' = the tail; facet '*' value '*' =
@@ -140,7 +141,7 @@ _INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
 # The name the roaring module (stack/redis_roaring) registers, as MODULE LIST shows it.
 ROARING_MODULE = "roaring"
 # The module version whose commands the index calls (5: RBM.QUERY's reply names its generation).
-ROARING_MODULE_VERSION = 5
+ROARING_MODULE_VERSION = 6
 
 
 @contextmanager

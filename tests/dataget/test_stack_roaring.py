@@ -45,6 +45,16 @@ def members(client: redis.Redis, key: str) -> set[int]:
     return set(client.execute_command("RBM.MEMBERS", key))
 
 
+def tail_bytes(tail: dict[int, list[int]]) -> bytes:
+    """Owners' tail items as RBM.TAILMERGE takes them: little-endian u32s, owner, count, items..."""
+    words = [word for owner, items in tail.items() for word in (owner, len(items), *items)]
+    return b"".join(word.to_bytes(4, "little") for word in words)
+
+
+def tail_items(client: redis.Redis, key: str) -> dict[int, list[int]]:
+    return {owner: items for owner, *items in client.execute_command("RBM.TAILITEMS", key)}
+
+
 def test_commands_match_python_sets(isolated_settings: Settings) -> None:
     """On the stack's Redis, under the test's own namespace."""
     client = redis.Redis.from_url(isolated_settings.redis_url)
@@ -143,6 +153,9 @@ def test_sets_survive_reload_and_restarts(server: tuple[redis.Redis, Service, Pa
     load(client, sets)
     client.execute_command("RBM.OR", "union", *sets)
     sets["union"] = set().union(*sets.values())
+    # An ownertail value too: more owners than one RBM.TAILMERGE of an AOF rewrite carries.
+    tail = {owner: sorted(random.Random(owner).sample(range(SPACE), owner % 4 + 1)) for owner in range(0, 60_000, 3)}
+    client.execute_command("RBM.TAILMERGE", "tail", tail_bytes(tail))
 
     def restart() -> None:
         service.process(directory).stop()
@@ -157,9 +170,10 @@ def test_sets_survive_reload_and_restarts(server: tuple[redis.Redis, Service, Pa
     ]
     for what, step in steps:
         step()
-        assert sorted(key.decode() for key in client.keys()) == sorted(sets), what
+        assert sorted(key.decode() for key in client.keys()) == sorted([*sets, "tail"]), what
         for name, numbers in sets.items():
             assert members(client, name) == numbers, (what, name)
+        assert tail_items(client, "tail") == tail, what
 
 
 def release_payload(rng: random.Random) -> str:
@@ -171,9 +185,28 @@ def release_payload(rng: random.Random) -> str:
               "decade": [str(year // 10 * 10)], "label": [f"Label {rng.randint(1, 40)}"],
               "artist": [f"Artist {rng.randint(1, 300)}"]}
     videos = [[f"v{rng.randint(0, 3000):010d}", f"title {n}"] for n in range(rng.randint(1, 5))]
-    master = rng.choice([None, None, rng.randint(1, 30)])
+    master = rng.choice([None, None, rng.randint(1, 10)])  # ~12 releases a master: owners in the tail
     return json.dumps({"f": {name: {value: value.lower() for value in values} for name, values in facets.items()},
                        "v": videos, "m": master})
+
+
+def test_tail_items_merge_and_refuse_malformed_bytes(isolated_settings: Settings) -> None:
+    """RBM.TAILMERGE adds owners' items (what an AOF rewrite of an ownertail value replays); bytes that are not owners,
+    counts and items change nothing, and another type's key is WRONGTYPE."""
+    client = redis.Redis.from_url(isolated_settings.redis_url)
+    key = f"{isolated_settings.namespace}:tail"
+    client.execute_command("RBM.TAILMERGE", key, tail_bytes({7: [30, 10], 9: [4]}))
+    client.execute_command("RBM.TAILMERGE", key, tail_bytes({7: [20]}))
+    assert tail_items(client, key) == {7: [10, 20, 30], 9: [4]}
+    assert client.type(key) == b"ownertail"
+    for bad in (tail_bytes({1: [2]})[:-1], tail_bytes({1: [2]})[:8], tail_bytes({1: []})):
+        with pytest.raises(redis.ResponseError, match="tail items"):
+            client.execute_command("RBM.TAILMERGE", key, bad)
+    assert tail_items(client, key) == {7: [10, 20, 30], 9: [4]}
+    client.execute_command("RBM.ADD", f"{key}:set", 1)
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        client.execute_command("RBM.TAILMERGE", f"{key}:set", tail_bytes({1: [2]}))
+    client.delete(key, f"{key}:set")
 
 
 def test_index_writes_check_every_record_before_writing(isolated_settings: Settings) -> None:
@@ -211,7 +244,8 @@ def contents(client: redis.Redis) -> dict[bytes, object]:
     for key in client.keys():
         kind = client.type(key)
         read = {b"roaringbm": lambda k: members(client, k.decode()), b"set": client.smembers, b"hash": client.hgetall,
-                b"string": client.get, b"zset": lambda k: client.zrange(k, 0, -1, withscores=True)}[kind]
+                b"string": client.get, b"zset": lambda k: client.zrange(k, 0, -1, withscores=True),
+                b"ownertail": lambda k: tail_items(client, k.decode())}[kind]
         out[key] = (kind, read(key))
     return out
 
@@ -229,12 +263,12 @@ def test_index_writes_replay_from_the_aof(server: tuple[redis.Redis, Service, Pa
             releases += [rid, release_payload(rng)]
         client.execute_command("RBM.INDEXRELEASES", "ns", *releases)
         masters: list[object] = []
-        for mid in rng.sample(range(1, 31), 3):
+        for mid in rng.sample(range(1, 11), 3):
             videos = [[f"v{rng.randint(0, 3000):010d}", "t"] for _ in range(rng.randint(0, 3))]
             masters += [mid, json.dumps({"v": videos}) if videos else ""]
         client.execute_command("RBM.INDEXMASTERS", "ns", *masters)
     before = contents(client)
-    assert any(kind == b"roaringbm" for kind, _ in before.values())
+    assert {b"roaringbm", b"ownertail"} <= {kind for kind, _ in before.values()}
     service.process(directory).stop()
     service.start(directory)
     assert contents(client) == before

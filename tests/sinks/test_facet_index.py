@@ -44,6 +44,8 @@ async def dump(redis_client: Redis, ns: str) -> dict[str, Any]:
             out[key] = await redis_client.zrange(key, 0, -1, withscores=True)
         elif kind == "roaringbm":
             out[key] = await redis_client.execute_command("RBM.MEMBERS", key)
+        elif kind == "ownertail":
+            out[key] = await redis_client.execute_command("RBM.TAILITEMS", key)
         else:  # u32 arrays are not UTF-8: compared as hex
             out[key] = await redis_client.eval(HEX, 1, key)
     return out

@@ -110,6 +110,8 @@ async def dump(redis: Redis, base: str) -> dict[str, Any]:
             content = sorted(member.decode() for member in await redis.smembers(raw_key))
         elif kind == "roaringbm":
             content = await redis.execute_command("RBM.MEMBERS", raw_key)
+        elif kind == "ownertail":
+            content = {str(owner): items for owner, *items in await redis.execute_command("RBM.TAILITEMS", raw_key)}
         elif kind == "hash" and is_doc_bucket(name):
             content = await release_docs(redis, raw_key)
         elif kind == "hash" and is_set_bucket(name):

@@ -52,19 +52,20 @@ async def test_an_index_of_an_older_format_is_refused(index, redis_client):
     single hashes, docs in a STRING key each) is refused by queries, counts and writes; a new one gets the format."""
     await index.apply_releases([(1, None)])
     ns = index._ns
-    assert await redis_client.get(f"{ns}:format") == "5"
+    assert await redis_client.get(f"{ns}:format") == "6"
     await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
     await redis_client.delete(f"{ns}:format")
-    refused = r"^index .* has format 1, an older layout than 5: rebuild it with `dataget reindex`$"
+    refused = r"^index .* has format 1, an older layout than 6: rebuild it with `dataget reindex`$"
     await assert_refused(index, refused)
     with pytest.raises(IndexFormatError, match=refused):
         await index.apply_masters([(3, {"videos": [video("ccccccccccc")]})])
     # Format 2 kept a famous item's tail owners in a SET, which RBM.FIRSTIN cannot read; format 3 kept every number
     # set in a key of its own, and a query would take a small set moved to a bucket for empty; format 4 named the
-    # tail's counts by facet name and kept a master's videos and releases in keys of their own.
-    for older in ("2", "3", "4"):
+    # tail's counts by facet name and kept a master's videos and releases in keys of their own; format 5 kept each
+    # release's tail items in a SET of its own.
+    for older in ("2", "3", "4", "5"):
         await redis_client.set(f"{ns}:format", older)
-        await assert_refused(index, rf"^index .* has format {older}, an older layout than 5: rebuild it with "
+        await assert_refused(index, rf"^index .* has format {older}, an older layout than 6: rebuild it with "
                                     r"`dataget reindex`$")
 
 
@@ -201,8 +202,8 @@ async def test_a_redis_without_the_roaring_module_is_refused_with_a_reason(redis
         await check_roaring_module(_PlainRedis([]))  # type: ignore[arg-type]
     with pytest.raises(IndexServerError, match="needs the 'roaring' module"):
         await check_roaring_module(_PlainRedis([{b"name": b"search", b"ver": 1}]))  # type: ignore[arg-type]
-    with pytest.raises(IndexServerError, match="has version 4 of the 'roaring' module, and the index needs version 5"):
-        await check_roaring_module(_PlainRedis([{b"name": b"roaring", b"ver": 4}]))  # type: ignore[arg-type]
+    with pytest.raises(IndexServerError, match="has version 5 of the 'roaring' module, and the index needs version 6"):
+        await check_roaring_module(_PlainRedis([{b"name": b"roaring", b"ver": 5}]))  # type: ignore[arg-type]
     await check_roaring_module(redis_client)  # the stack's Redis loads it
 
 

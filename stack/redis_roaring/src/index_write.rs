@@ -15,7 +15,7 @@ use redis_module::{CallReply, Context, KeyType, RedisError, RedisResult, RedisSt
 use crate::buckets;
 use crate::docs::{self, Doc, Items, Kind, MasterPayload, Payload, ReleasePayload};
 use crate::layout::{
-    check_layout, key_exists, parse_int, read_string, u32_at, DOC_BUCKET, FORMAT, ITEM_BUCKET, OWNER_ARRAYS, TAIL_RANK,
+    check_layout, parse_int, read_string, u32_at, DOC_BUCKET, FORMAT, ITEM_BUCKET, OWNER_ARRAYS, TAIL_RANK,
     VIDEO_BUCKET,
 };
 use crate::module::{self, call, call_chunked, CHUNK};
@@ -223,16 +223,14 @@ impl<'a> Writer<'a> {
         Ok(below || self.ctx.open_key(&self.tail_key(kind, item)).key_type() != KeyType::Empty)
     }
 
-    /// ti:{kind}:{owner} holds the items a release owns in the tail, and tr:{kind} every release owning any: a
-    /// query meets the matching releases with the tail in one intersection and one SUNION.
+    /// ti:{kind} holds the items each release owns in the tail, and tr:{kind} every release owning any: a query meets
+    /// the matching releases with the tail in one intersection and looks up their items.
     fn link_tail_owner(&mut self, kind: Kind, owner: u32, item: u32, add: bool) -> Result<(), RedisError> {
         if kind == Kind::OwnVideo {
             return Ok(()); // masters owning their videos: no query looks for them
         }
-        let items = self.key(format_args!("ti:{}:{owner}", kind.letter()));
-        let item_text = item.to_string();
-        call(self.ctx, if add { "SADD" } else { "SREM" }, &[items.as_bytes(), item_text.as_bytes()], |_| ())?;
-        if key_exists(self.ctx, &items) == add {
+        let items = module::bytes(self.ctx, self.key(format_args!("ti:{}", kind.letter())).as_bytes());
+        if module::link_tail_item(self.ctx, &items, owner, item, add)? {
             self.file_member(self.key(format_args!("tr:{}", kind.letter())), owner, add);
         }
         Ok(())

@@ -21,7 +21,7 @@ pub(crate) const VIDEO_BUCKET: u32 = 128;
 /// Items per o:* hash and master ids per md:* hash.
 pub(crate) const ITEM_BUCKET: u32 = 128;
 /// The layout these commands write, kept in {ns}:format by an index's first write. Changing the layout changes it.
-pub(crate) const FORMAT: &str = "5";
+pub(crate) const FORMAT: &str = "6";
 /// Refuses an index of an older layout, with what to do; returns whether the index has its format written. An index
 /// holding releases or videos without a format (videos in two single hashes, docs in a STRING key each), or whose
 /// every-release or every-video key is a plain bitmap, was built by an older version.

@@ -1,4 +1,5 @@
-//! The Redis glue: the `roaringbm` key type (RDB save/load, AOF rewrite, MEMORY USAGE, COPY) and the RBM.* commands.
+//! The Redis glue: the `roaringbm` and `ownertail` key types (RDB save/load, AOF rewrite, MEMORY USAGE, COPY) and the
+//! RBM.* commands.
 
 use std::ffi::CString;
 use std::os::raw::{c_int, c_void};
@@ -10,6 +11,7 @@ use redis_module::{
     RedisString, RedisValue, Status,
 };
 
+use crate::tail_items::TailItems;
 use crate::{alloc, buckets, index_write, layout, numbers, query};
 
 /// RDB encoding version: 1 = one string buffer in the portable roaring format.
@@ -74,10 +76,157 @@ unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *m
 
 /// One RBM.ORBYTES per key: the set in the portable format, far shorter than its numbers as text.
 unsafe extern "C" fn aof_rewrite(aof: *mut raw::RedisModuleIO, key: *mut raw::RedisModuleString, value: *mut c_void) {
-    let bytes = numbers::to_bytes(&*value.cast::<Bitmap>());
-    let cmd = CString::new("RBM.ORBYTES").expect("no NUL");
+    emit_bytes(aof, "RBM.ORBYTES", key, &numbers::to_bytes(&*value.cast::<Bitmap>()));
+}
+
+unsafe fn emit_bytes(aof: *mut raw::RedisModuleIO, command: &str, key: *mut raw::RedisModuleString, bytes: &[u8]) {
+    let cmd = CString::new(command).expect("no NUL");
     let fmt = CString::new("sb").expect("no NUL");
     raw::RedisModule_EmitAOF.expect("EmitAOF")(aof, cmd.as_ptr(), fmt.as_ptr(), key, bytes.as_ptr(), bytes.len());
+}
+
+static TAIL_TYPE: RedisType = RedisType::new(
+    "ownertail",
+    ENCODING_VERSION,
+    raw::RedisModuleTypeMethods {
+        version: raw::REDISMODULE_TYPE_METHOD_VERSION as u64,
+        rdb_load: Some(tail_rdb_load),
+        rdb_save: Some(tail_rdb_save),
+        aof_rewrite: Some(tail_aof_rewrite),
+        mem_usage: Some(tail_mem_usage),
+        digest: None,
+        free: Some(tail_free),
+        aux_load: None,
+        aux_save: None,
+        aux_save2: None,
+        aux_save_triggers: 0,
+        free_effort: None,
+        unlink: None,
+        copy: Some(tail_copy),
+        defrag: None,
+        copy2: None,
+        free_effort2: None,
+        mem_usage2: None,
+        unlink2: None,
+    },
+);
+
+/// Owners per RBM.TAILMERGE an AOF rewrite emits: commands of ~100 KB, where one would hold a kind's millions.
+const TAIL_AOF_OWNERS: usize = 8192;
+
+unsafe extern "C" fn tail_free(value: *mut c_void) {
+    drop(Box::from_raw(value.cast::<TailItems>()));
+}
+
+unsafe extern "C" fn tail_mem_usage(value: *const c_void) -> usize {
+    (*value.cast::<TailItems>()).heap_bytes()
+}
+
+unsafe extern "C" fn tail_copy(
+    _from: *mut raw::RedisModuleString,
+    _to: *mut raw::RedisModuleString,
+    value: *const c_void,
+) -> *mut c_void {
+    Box::into_raw(Box::new((*value.cast::<TailItems>()).clone())).cast()
+}
+
+unsafe extern "C" fn tail_rdb_save(rdb: *mut raw::RedisModuleIO, value: *mut c_void) {
+    raw::save_slice(rdb, &(*value.cast::<TailItems>()).to_chunks(usize::MAX).concat());
+}
+
+unsafe extern "C" fn tail_rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
+    if encver != ENCODING_VERSION {
+        return std::ptr::null_mut();
+    }
+    let mut tail = TailItems::default();
+    match raw::load_string_buffer(rdb).map(|buf| tail.merge_bytes(buf.as_ref())) {
+        Ok(Ok(())) => Box::into_raw(Box::new(tail)).cast(),
+        _ => std::ptr::null_mut(),
+    }
+}
+
+unsafe extern "C" fn tail_aof_rewrite(
+    aof: *mut raw::RedisModuleIO,
+    key: *mut raw::RedisModuleString,
+    value: *mut c_void,
+) {
+    for chunk in (*value.cast::<TailItems>()).to_chunks(TAIL_AOF_OWNERS) {
+        emit_bytes(aof, "RBM.TAILMERGE", key, &chunk);
+    }
+}
+
+/// f of the tail items at key (None when missing); another type is WRONGTYPE.
+pub(crate) fn with_tail_items<T>(
+    ctx: &Context,
+    key: &RedisString,
+    f: impl FnOnce(Option<&TailItems>) -> T,
+) -> Result<T, RedisError> {
+    let opened = ctx.open_key(key);
+    let tail = opened.get_value::<TailItems>(&TAIL_TYPE).map_err(|_| RedisError::WrongType)?;
+    Ok(f(tail))
+}
+
+/// Adds (or removes) item to owner's tail items at key; returns whether owner came (or went) with it. The last item
+/// removed deletes the key.
+pub(crate) fn link_tail_item(
+    ctx: &Context,
+    key: &RedisString,
+    owner: u32,
+    item: u32,
+    add: bool,
+) -> Result<bool, RedisError> {
+    let opened = ctx.open_key_writable(key);
+    let tail = opened.get_value::<TailItems>(&TAIL_TYPE).map_err(|_| RedisError::WrongType)?;
+    match (tail, add) {
+        (Some(tail), true) => Ok(tail.add(owner, item)),
+        (None, true) => {
+            let mut tail = TailItems::default();
+            tail.add(owner, item);
+            opened.set_value(&TAIL_TYPE, tail)?;
+            Ok(true)
+        }
+        (Some(tail), false) => {
+            let gone = tail.remove(owner, item);
+            if tail.is_empty() {
+                opened.delete()?;
+            }
+            Ok(gone)
+        }
+        (None, false) => Ok(false),
+    }
+}
+
+/// RBM.TAILMERGE key bytes: adds owners' tail items in the form an AOF rewrite emits them (tail_items.rs to_chunks);
+/// malformed bytes change nothing.
+fn tailmerge(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    let [_, key, bytes] = args.as_slice() else { return Err(RedisError::WrongArity) };
+    let opened = ctx.open_key_writable(key);
+    match opened.get_value::<TailItems>(&TAIL_TYPE).map_err(|_| RedisError::WrongType)? {
+        Some(tail) => tail.merge_bytes(bytes.as_slice()).map_err(RedisError::Str)?,
+        None => {
+            let mut tail = TailItems::default();
+            tail.merge_bytes(bytes.as_slice()).map_err(RedisError::Str)?;
+            if tail.is_empty() {
+                return Ok(RedisValue::SimpleStringStatic("OK"));
+            }
+            opened.set_value(&TAIL_TYPE, tail)?;
+        }
+    }
+    ctx.replicate_verbatim();
+    Ok(RedisValue::SimpleStringStatic("OK"))
+}
+
+/// RBM.TAILITEMS key: [[owner, item, ...], ...] by owner.
+fn tailitems(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    let [_, key] = args.as_slice() else { return Err(RedisError::WrongArity) };
+    with_tail_items(ctx, key, |tail| {
+        let owners = tail.map(TailItems::sorted).unwrap_or_default();
+        let entry = |(owner, items): (u32, &[u32])| {
+            let numbers = std::iter::once(owner).chain(items.iter().copied());
+            RedisValue::Array(numbers.map(|n| RedisValue::Integer(i64::from(n))).collect())
+        };
+        RedisValue::Array(owners.into_iter().map(entry).collect())
+    })
 }
 
 fn parse_numbers(args: &[RedisString]) -> Result<Vec<u32>, RedisError> {
@@ -567,9 +716,9 @@ fn init(_ctx: &Context, _args: &[RedisString]) -> Status {
 
 redis_module! {
     name: "roaring",
-    version: 5, // sinks/facet_index.py ROARING_MODULE_VERSION: the index checks it
+    version: 6, // sinks/facet_index.py ROARING_MODULE_VERSION: the index checks it
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
-    data_types: [ROARING_TYPE],
+    data_types: [ROARING_TYPE, TAIL_TYPE],
     init: init,
     commands: [
         ["rbm.add", add, "write deny-oom", 1, 1, 1],
@@ -588,6 +737,8 @@ redis_module! {
         ["rbm.frombitmap", frombitmap, "write deny-oom", 1, 2, 1],
         ["rbm.orbytes", orbytes, "write deny-oom", 1, 1, 1],
         ["rbm.bucket", bucket, "readonly fast", 0, 0, 0],
+        ["rbm.tailmerge", tailmerge, "write deny-oom", 1, 1, 1],
+        ["rbm.tailitems", tailitems, "readonly", 1, 1, 1],
         ["rbm.indexreleases", index_write::index_releases, "write deny-oom", 0, 0, 0],
         ["rbm.indexmasters", index_write::index_masters, "write deny-oom", 0, 0, 0],
         ["rbm.checklayout", layout::checklayout, "readonly", 0, 0, 0],

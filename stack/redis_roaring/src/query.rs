@@ -20,6 +20,10 @@ use crate::numbers;
 
 type Set = Option<Bitmap>;
 
+/// Owners' tail items looked up in ti:{kind} for the cost of one candidate's key read (ot:{kind}:{item}) in the tail
+/// check.
+const OWNER_PROBES_PER_KEY_READ: u64 = 1;
+
 fn count(set: &Set) -> u64 {
     set.as_ref().map_or(0, Bitmap::cardinality)
 }
@@ -209,14 +213,17 @@ impl Reader<'_> {
         }
         let Some(owners) = self.numbers(&self.key(format_args!("tr:{}", kind.letter())))? else { return Ok(None) };
         let owning = owners.and(rel);
-        // Either side costs a key read per member: the matching releases owning something in the tail give their tail
-        // items (ti: SETs), or each candidate's tail owners meet the matching releases. The smaller side is read.
-        if owning.cardinality() <= items.cardinality() {
-            let mut owned = Bitmap::new();
-            for n in owning.iter() {
-                let key = self.key(format_args!("ti:{}:{n}", kind.letter()));
-                owned.add_many(&module::set_members(self.ctx, key.as_bytes())?);
-            }
+        // The matching releases owning something in the tail give their tail items (a probe each in ti:{kind}), or
+        // each candidate's tail owners (a key read each) meet the matching releases: the cheaper side is taken.
+        if owning.cardinality() <= items.cardinality() * OWNER_PROBES_PER_KEY_READ {
+            let key = module::bytes(self.ctx, self.key(format_args!("ti:{}", kind.letter())).as_bytes());
+            let owned = module::with_tail_items(self.ctx, &key, |tail| {
+                let mut owned = Bitmap::new();
+                for n in tail.map(|tail| owning.iter().map(|n| tail.items(n))).into_iter().flatten() {
+                    owned.add_many(n);
+                }
+                owned
+            })?;
             return Ok(non_empty(items.and(&owned)));
         }
         let mut out = Bitmap::new();
