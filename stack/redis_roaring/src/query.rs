@@ -22,7 +22,7 @@ type Set = Option<Bitmap>;
 
 /// Owners' tail items looked up in ti:{kind} for the cost of one candidate's key read (ot:{kind}:{item}) in the tail
 /// check.
-const OWNER_PROBES_PER_KEY_READ: u64 = 1;
+const OWNER_PROBES_PER_KEY_READ: u64 = 16;
 
 fn count(set: &Set) -> u64 {
     set.as_ref().map_or(0, Bitmap::cardinality)
