@@ -14,7 +14,8 @@ use redis_module::{
 use crate::tail_items::TailItems;
 use crate::{alloc, buckets, index_write, layout, numbers, query};
 
-/// RDB encoding version: 1 = one string buffer in the portable roaring format.
+/// RDB encoding version of both types: 1 = one string buffer, a roaringbm's in the portable roaring format, an
+/// ownertail's as tail_items.rs to_chunks writes it.
 const ENCODING_VERSION: i32 = 1;
 
 static ROARING_TYPE: RedisType = RedisType::new(
