@@ -14,145 +14,131 @@ use redis_module::{
 use crate::tail_items::TailItems;
 use crate::{alloc, buckets, index_write, layout, numbers, query};
 
-/// RDB encoding version of both types: 1 = one string buffer, a roaringbm's in the portable roaring format, an
-/// ownertail's as tail_items.rs to_chunks writes it.
+/// RDB encoding version of both types: 1 = one string buffer (Stored::to_bytes).
 const ENCODING_VERSION: i32 = 1;
 
-static ROARING_TYPE: RedisType = RedisType::new(
-    "roaringbm",
-    ENCODING_VERSION,
-    raw::RedisModuleTypeMethods {
-        version: raw::REDISMODULE_TYPE_METHOD_VERSION as u64,
-        rdb_load: Some(rdb_load),
-        rdb_save: Some(rdb_save),
-        aof_rewrite: Some(aof_rewrite),
-        mem_usage: Some(mem_usage),
-        digest: None,
-        free: Some(free),
-        aux_load: None,
-        aux_save: None,
-        aux_save2: None,
-        aux_save_triggers: 0,
-        free_effort: None,
-        unlink: None,
-        copy: Some(copy),
-        defrag: None,
-        copy2: None,
-        free_effort2: None,
-        mem_usage2: None,
-        unlink2: None,
-    },
-);
-
-unsafe extern "C" fn free(value: *mut c_void) {
-    drop(Box::from_raw(value.cast::<Bitmap>()));
+/// What a key type of the module keeps: its bytes in RDB files, the commands an AOF rewrite emits, its heap size.
+trait Stored: Clone + Sized {
+    fn to_bytes(&self) -> Vec<u8>;
+    /// None for bytes to_bytes did not write.
+    fn from_bytes(bytes: &[u8]) -> Option<Self>;
+    /// The command that adds bytes to a key, and the value as its bytes arguments.
+    fn aof_commands(&self) -> (&'static str, Vec<Vec<u8>>);
+    fn heap_bytes(&self) -> usize;
 }
 
-unsafe extern "C" fn mem_usage(value: *const c_void) -> usize {
-    numbers::heap_bytes(&*value.cast::<Bitmap>())
-}
-
-unsafe extern "C" fn copy(
-    _from: *mut raw::RedisModuleString,
-    _to: *mut raw::RedisModuleString,
-    value: *const c_void,
-) -> *mut c_void {
-    Box::into_raw(Box::new((*value.cast::<Bitmap>()).clone())).cast()
-}
-
-unsafe extern "C" fn rdb_save(rdb: *mut raw::RedisModuleIO, value: *mut c_void) {
-    raw::save_slice(rdb, &numbers::to_bytes(&*value.cast::<Bitmap>()));
-}
-
-unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
-    if encver != ENCODING_VERSION {
-        return std::ptr::null_mut();
+impl Stored for Bitmap {
+    fn to_bytes(&self) -> Vec<u8> {
+        numbers::to_bytes(self)
     }
-    // A null value makes Redis refuse the file rather than load a wrong set.
-    match raw::load_string_buffer(rdb).map(|buf| numbers::from_bytes(buf.as_ref())) {
-        Ok(Ok(set)) => Box::into_raw(Box::new(set)).cast(),
-        _ => std::ptr::null_mut(),
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        numbers::from_bytes(bytes).ok()
+    }
+
+    /// One RBM.ORBYTES per key: the set in the portable format, far shorter than its numbers as text.
+    fn aof_commands(&self) -> (&'static str, Vec<Vec<u8>>) {
+        ("RBM.ORBYTES", vec![self.to_bytes()])
+    }
+
+    fn heap_bytes(&self) -> usize {
+        numbers::heap_bytes(self)
     }
 }
-
-/// One RBM.ORBYTES per key: the set in the portable format, far shorter than its numbers as text.
-unsafe extern "C" fn aof_rewrite(aof: *mut raw::RedisModuleIO, key: *mut raw::RedisModuleString, value: *mut c_void) {
-    emit_bytes(aof, "RBM.ORBYTES", key, &numbers::to_bytes(&*value.cast::<Bitmap>()));
-}
-
-unsafe fn emit_bytes(aof: *mut raw::RedisModuleIO, command: &str, key: *mut raw::RedisModuleString, bytes: &[u8]) {
-    let cmd = CString::new(command).expect("no NUL");
-    let fmt = CString::new("sb").expect("no NUL");
-    raw::RedisModule_EmitAOF.expect("EmitAOF")(aof, cmd.as_ptr(), fmt.as_ptr(), key, bytes.as_ptr(), bytes.len());
-}
-
-static TAIL_TYPE: RedisType = RedisType::new(
-    "ownertail",
-    ENCODING_VERSION,
-    raw::RedisModuleTypeMethods {
-        version: raw::REDISMODULE_TYPE_METHOD_VERSION as u64,
-        rdb_load: Some(tail_rdb_load),
-        rdb_save: Some(tail_rdb_save),
-        aof_rewrite: Some(tail_aof_rewrite),
-        mem_usage: Some(tail_mem_usage),
-        digest: None,
-        free: Some(tail_free),
-        aux_load: None,
-        aux_save: None,
-        aux_save2: None,
-        aux_save_triggers: 0,
-        free_effort: None,
-        unlink: None,
-        copy: Some(tail_copy),
-        defrag: None,
-        copy2: None,
-        free_effort2: None,
-        mem_usage2: None,
-        unlink2: None,
-    },
-);
 
 /// Owners per RBM.TAILMERGE an AOF rewrite emits: commands of ~100 KB, where one would hold a kind's millions.
 const TAIL_AOF_OWNERS: usize = 8192;
 
-unsafe extern "C" fn tail_free(value: *mut c_void) {
-    drop(Box::from_raw(value.cast::<TailItems>()));
+impl Stored for TailItems {
+    fn to_bytes(&self) -> Vec<u8> {
+        self.to_chunks(usize::MAX).concat()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let mut tail = TailItems::default();
+        tail.merge_bytes(bytes).ok()?;
+        Some(tail)
+    }
+
+    fn aof_commands(&self) -> (&'static str, Vec<Vec<u8>>) {
+        ("RBM.TAILMERGE", self.to_chunks(TAIL_AOF_OWNERS))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        TailItems::heap_bytes(self)
+    }
 }
 
-unsafe extern "C" fn tail_mem_usage(value: *const c_void) -> usize {
-    (*value.cast::<TailItems>()).heap_bytes()
+const fn methods<T: Stored>() -> raw::RedisModuleTypeMethods {
+    raw::RedisModuleTypeMethods {
+        version: raw::REDISMODULE_TYPE_METHOD_VERSION as u64,
+        rdb_load: Some(rdb_load::<T>),
+        rdb_save: Some(rdb_save::<T>),
+        aof_rewrite: Some(aof_rewrite::<T>),
+        mem_usage: Some(mem_usage::<T>),
+        digest: None,
+        free: Some(free::<T>),
+        aux_load: None,
+        aux_save: None,
+        aux_save2: None,
+        aux_save_triggers: 0,
+        free_effort: None,
+        unlink: None,
+        copy: Some(copy::<T>),
+        defrag: None,
+        copy2: None,
+        free_effort2: None,
+        mem_usage2: None,
+        unlink2: None,
+    }
 }
 
-unsafe extern "C" fn tail_copy(
+static ROARING_TYPE: RedisType = RedisType::new("roaringbm", ENCODING_VERSION, methods::<Bitmap>());
+
+/// The items each release owns in the tail, for one kind (tail_items.rs).
+static TAIL_TYPE: RedisType = RedisType::new("ownertail", ENCODING_VERSION, methods::<TailItems>());
+
+unsafe extern "C" fn free<T: Stored>(value: *mut c_void) {
+    drop(Box::from_raw(value.cast::<T>()));
+}
+
+unsafe extern "C" fn mem_usage<T: Stored>(value: *const c_void) -> usize {
+    (*value.cast::<T>()).heap_bytes()
+}
+
+unsafe extern "C" fn copy<T: Stored>(
     _from: *mut raw::RedisModuleString,
     _to: *mut raw::RedisModuleString,
     value: *const c_void,
 ) -> *mut c_void {
-    Box::into_raw(Box::new((*value.cast::<TailItems>()).clone())).cast()
+    Box::into_raw(Box::new((*value.cast::<T>()).clone())).cast()
 }
 
-unsafe extern "C" fn tail_rdb_save(rdb: *mut raw::RedisModuleIO, value: *mut c_void) {
-    raw::save_slice(rdb, &(*value.cast::<TailItems>()).to_chunks(usize::MAX).concat());
+unsafe extern "C" fn rdb_save<T: Stored>(rdb: *mut raw::RedisModuleIO, value: *mut c_void) {
+    raw::save_slice(rdb, &(*value.cast::<T>()).to_bytes());
 }
 
-unsafe extern "C" fn tail_rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
+unsafe extern "C" fn rdb_load<T: Stored>(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
     if encver != ENCODING_VERSION {
         return std::ptr::null_mut();
     }
-    let mut tail = TailItems::default();
-    match raw::load_string_buffer(rdb).map(|buf| tail.merge_bytes(buf.as_ref())) {
-        Ok(Ok(())) => Box::into_raw(Box::new(tail)).cast(),
-        _ => std::ptr::null_mut(),
+    // A null value makes Redis refuse the file rather than load a wrong value.
+    match raw::load_string_buffer(rdb).ok().and_then(|buf| T::from_bytes(buf.as_ref())) {
+        Some(value) => Box::into_raw(Box::new(value)).cast(),
+        None => std::ptr::null_mut(),
     }
 }
 
-unsafe extern "C" fn tail_aof_rewrite(
+unsafe extern "C" fn aof_rewrite<T: Stored>(
     aof: *mut raw::RedisModuleIO,
     key: *mut raw::RedisModuleString,
     value: *mut c_void,
 ) {
-    for chunk in (*value.cast::<TailItems>()).to_chunks(TAIL_AOF_OWNERS) {
-        emit_bytes(aof, "RBM.TAILMERGE", key, &chunk);
+    let (command, chunks) = (*value.cast::<T>()).aof_commands();
+    let cmd = CString::new(command).expect("no NUL");
+    let fmt = CString::new("sb").expect("no NUL");
+    for bytes in chunks {
+        raw::RedisModule_EmitAOF.expect("EmitAOF")(aof, cmd.as_ptr(), fmt.as_ptr(), key, bytes.as_ptr(), bytes.len());
     }
 }
 
