@@ -21,6 +21,9 @@ the tail rank (TAIL_RANK), kept in a roaring bitmap per item and filed per value
 facet that is exact, for more its items are candidates whose tail owners are looked up among the matching releases
 (by the tail items of the matching releases that own any, probes in one ti: value per kind, or by each candidate's ot:
 owners, a key read each, whichever side costs less).
+A one-facet query of a facet whose values each cover a large share of the catalogue (genre, decade, format, country,
+and '*') reads one set per value: its items are also filed under any rank, k:{kind}:a:{f}:{v}, where ORing a broad
+value's nine rank sets took most of such a query.
 A narrow query (at most NARROW_RELEASES matching releases) skips the ranks: its videos are read off those releases'
 docs, which cost ~10 us each against ~2 ms for a pass over the ranks.
 
@@ -49,7 +52,7 @@ Key layout, all under `{ns}:`:
   seq:r, seq:v, seq:m        last release / video number handed out; highest master id seen
   count:r, count:v           indexed releases / videos having a release (stats)
   rid                        BITFIELD u32 array: release number -> release id
-  format                     the layout the writes write ('6'); an index holding releases without it is refused
+  format                     the layout the writes write ('7'); an index holding releases without it is refused
   d:{rid // 64}              HASH release id -> MessagePack doc of what is indexed for it: n = number,
                              f = {facet: [values]}, m = master id, i = {kind: [item, or [item, rank] when the
                              rank is not 0]} (kind r, always [[n, 0]], and kinds without items not stored)
@@ -66,7 +69,8 @@ Key layout, all under `{ns}:`:
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind (the tail counts as one)
   k:{kind}:{rank}:{f}:{v}    SET or roaring bitmap of items (see above), rank 't' = the tail; facet '*' value '*' =
-                             every release, k:r:0:*:nom = releases without master
+                             every release, k:r:0:*:nom = releases without master; rank 'a' = any rank (kinds v, m,
+                             x; facets *, genre, decade, format, country: src/layout.rs ANY_RANK_FACETS)
   sb:{bucket}                HASH number set name (k:..., tr:..., mr:...) -> its numbers as little-endian u32s
                              while it has fewer than 16 ('' once it has a key of its own); bucket = the first 17
                              bits of the name's SHA-1 (of 131,072)

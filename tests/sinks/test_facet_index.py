@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from typing import Any
 
 import pytest
 from facet_brute_force import COUNTRIES, FORMATS, STYLES, brute, random_query, synthetic_release, video
-from index_docs import is_doc_bucket, number_sets, release_docs
+from index_docs import bucket_sets, is_doc_bucket, number_sets, release_docs
 from redis.asyncio import Redis
 
 from runtime.settings import Settings
@@ -51,6 +52,34 @@ async def dump(redis_client: Redis, ns: str) -> dict[str, Any]:
     return out
 
 
+async def set_members(redis_client: Redis, ns: str) -> dict[str, set[int]]:
+    """Every number set of the index (name after the namespace) -> its numbers, wherever it lives."""
+    out: dict[str, set[int]] = {}
+    async for key in redis_client.scan_iter(match=f"{ns}:sb:*"):
+        out.update({name: set(numbers) for name, numbers in (await bucket_sets(redis_client, key)).items()
+                    if numbers != "own key"})
+    for name, where in (await number_sets(redis_client, ns)).items():
+        if where == "set":
+            out[name] = {int(n) for n in await redis_client.smembers(f"{ns}:{name}")}
+        elif where == "roaringbm":
+            out[name] = set(await redis_client.execute_command("RBM.MEMBERS", f"{ns}:{name}"))
+    return out
+
+
+async def assert_any_rank_sets_are_rank_unions(redis_client: Redis, ns: str) -> None:
+    """k:{kind}:a:{f}:{v} holds exactly the items of the value's rank sets (the tail's included), for kinds v, m, x
+    and the facets filed under any rank."""
+    filed = {tuple(name.split(":", 4)[1:]): numbers for name, numbers in (await set_members(redis_client, ns)).items()
+             if name.startswith("k:")}
+    unions: dict[str, set[int]] = defaultdict(set)
+    for (kind, rank, facet, value), numbers in filed.items():
+        if kind in ("v", "m", "x") and rank != "a" and facet in ("*", "genre", "decade", "format", "country"):
+            unions[f"k:{kind}:a:{facet}:{value}"] |= numbers
+    any_rank = {f"k:{kind}:a:{facet}:{value}": numbers for (kind, rank, facet, value), numbers in filed.items()
+                if rank == "a"}
+    assert any_rank and any_rank == {name: numbers for name, numbers in unions.items() if numbers}
+
+
 async def check_queries(index: FacetIndex, releases: dict, masters: dict, rng: random.Random, n: int) -> None:
     for i in range(n):
         q = random_query(rng, unique="master" if i % 4 == 0 else None)
@@ -90,6 +119,7 @@ async def test_counts_and_samples_match_brute_force(index):
     masters.pop(3)
     await index.apply_masters([(2, masters[2]), (3, None)])
     await check_queries(index, releases, masters, rng, 150)
+    await assert_any_rank_sets_are_rank_unions(index._redis, index._ns)
 
 
 async def test_a_famous_videos_matching_owner_is_found_deep_in_its_tail(index):
@@ -145,6 +175,7 @@ async def test_items_with_more_owners_than_ranks_kept(index):
         else:
             releases[rid] = rec
     await check_queries(index, releases, masters, rng, 100)
+    await assert_any_rank_sets_are_rank_unions(index._redis, index._ns)
     await index.apply_releases([(rid, None) for rid in releases])
     await index.apply_masters([(m, None) for m in masters])
     left = [key async for key in index._redis.scan_iter(f"{index._ns}:*")]

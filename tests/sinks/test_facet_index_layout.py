@@ -13,12 +13,13 @@ pytestmark = pytest.mark.stack
 
 
 async def test_an_index_of_the_older_per_rank_layout_is_refused(rank_index, redis_client):
-    await rank_index.apply_releases([(1, {"genres": ["Rock"], "videos": [video("aaaaaaaaaaa")]})])
-    # What an index built before the tail holds: ranks past TAIL_RANK filed like the others.
+    await rank_index.apply_releases([(1, {"styles": ["Punk"], "videos": [video("aaaaaaaaaaa")]})])
+    # What an index built before the tail holds: ranks past TAIL_RANK filed like the others. (A style's items are
+    # filed per rank only, so its query reads the ranks.)
     await redis_client.set(f"{rank_index._ns}:layers:v", 20)
     await redis_client.sadd(f"{rank_index._ns}:k:v:8:*:*", 1)
     with pytest.raises(IndexFormatError, match=r"^index .* rebuild it with `dataget reindex`$"):
-        await rank_index.query(FacetQuery({"genre": ("Rock",)}))
+        await rank_index.query(FacetQuery({"style": ("Punk",)}))
 
 
 async def assert_refused(index, refused: str) -> None:
@@ -52,20 +53,20 @@ async def test_an_index_of_an_older_format_is_refused(index, redis_client):
     single hashes, docs in a STRING key each) is refused by queries, counts and writes; a new one gets the format."""
     await index.apply_releases([(1, None)])
     ns = index._ns
-    assert await redis_client.get(f"{ns}:format") == "6"
+    assert await redis_client.get(f"{ns}:format") == "7"
     await index.apply_releases([(1, {"genres": ["Rock"], "country": "UK", "videos": [video("aaaaaaaaaaa")]})])
     await redis_client.delete(f"{ns}:format")
-    refused = r"^index .* has format 1, an older layout than 6: rebuild it with `dataget reindex`$"
+    refused = r"^index .* has format 1, an older layout than 7: rebuild it with `dataget reindex`$"
     await assert_refused(index, refused)
     with pytest.raises(IndexFormatError, match=refused):
         await index.apply_masters([(3, {"videos": [video("ccccccccccc")]})])
     # Format 2 kept a famous item's tail owners in a SET, which RBM.FIRSTIN cannot read; format 3 kept every number
     # set in a key of its own, and a query would take a small set moved to a bucket for empty; format 4 named the
     # tail's counts by facet name and kept a master's videos and releases in keys of their own; format 5 kept each
-    # release's tail items in a SET of its own.
-    for older in ("2", "3", "4", "5"):
+    # release's tail items in a SET of its own; format 6 filed no item under any rank.
+    for older in ("2", "3", "4", "5", "6"):
         await redis_client.set(f"{ns}:format", older)
-        await assert_refused(index, rf"^index .* has format {older}, an older layout than 6: rebuild it with "
+        await assert_refused(index, rf"^index .* has format {older}, an older layout than 7: rebuild it with "
                                     r"`dataget reindex`$")
 
 

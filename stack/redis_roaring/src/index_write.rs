@@ -8,15 +8,15 @@
 //! nobody sees the difference. Buffers are ordered maps: a call writes in the same order wherever it runs, and
 //! replicas and the AOF replay the call itself.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use redis_module::{CallReply, Context, KeyType, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::buckets;
 use crate::docs::{self, Doc, Items, Kind, MasterPayload, Payload, ReleasePayload};
 use crate::layout::{
-    check_layout, parse_int, read_string, u32_at, DOC_BUCKET, FORMAT, ITEM_BUCKET, OWNER_ARRAYS, TAIL_RANK,
-    VIDEO_BUCKET,
+    check_layout, parse_int, read_string, u32_at, ANY_RANK, ANY_RANK_FACETS, DOC_BUCKET, FORMAT, ITEM_BUCKET,
+    OWNER_ARRAYS, TAIL_RANK, VIDEO_BUCKET,
 };
 use crate::module::{self, call, call_chunked, CHUNK};
 
@@ -46,6 +46,8 @@ struct Writer<'a> {
     arrays: BTreeMap<String, BTreeMap<u32, u32>>,
     /// Number set -> member -> added (true) or removed; the last change of a member wins.
     pending: BTreeMap<String, BTreeMap<u32, bool>>,
+    /// Any-rank set (k:{kind}:a:{f}:{v}) -> its value's rank sets and the items filed or unfiled there.
+    any_rank: BTreeMap<String, (Vec<String>, BTreeSet<u32>)>,
     tail_counts: BTreeMap<String, TailCounts>,
     /// Release counts per facet value (facet -> value -> delta) and the values' folded forms.
     deltas: BTreeMap<String, BTreeMap<String, i64>>,
@@ -61,6 +63,7 @@ impl<'a> Writer<'a> {
             hashes: BTreeMap::new(),
             arrays: BTreeMap::new(),
             pending: BTreeMap::new(),
+            any_rank: BTreeMap::new(),
             tail_counts: BTreeMap::new(),
             deltas: BTreeMap::new(),
             folded: HashMap::new(),
@@ -318,8 +321,26 @@ impl<'a> Writer<'a> {
         t.deltas.entry(field).or_insert_with(|| (0, pair.clone())).0 += delta;
     }
 
+    /// An item of kind v, m or x filed or unfiled at a rank under a value of ANY_RANK_FACETS is filed under any
+    /// rank as its rank sets say once the call has written them (flush_any_rank).
+    fn note_any_rank(&mut self, kind: Kind, item: u32, pair: &Pair) {
+        if !matches!(kind, Kind::Video | Kind::Master | Kind::MasterVideo)
+            || !ANY_RANK_FACETS.contains(&pair.0.as_str())
+        {
+            return;
+        }
+        let k = self.key(format_args!("k:{}:{ANY_RANK}:{}:{}", kind.letter(), pair.0, pair.1));
+        if !self.any_rank.contains_key(&k) {
+            let ranks = (0..TAIL_RANK).map(|rank| rank.to_string()).chain(["t".to_owned()]);
+            let ranks = ranks.map(|rank| self.key(format_args!("k:{}:{rank}:{}:{}", kind.letter(), pair.0, pair.1)));
+            self.any_rank.insert(k.clone(), (ranks.collect(), BTreeSet::new()));
+        }
+        self.any_rank.get_mut(&k).expect("inserted above").1.insert(item);
+    }
+
     fn file(&mut self, kind: Kind, rank: u32, item: u32, pairs: &[Pair], add: bool) {
         for pair in pairs {
+            self.note_any_rank(kind, item, pair);
             if rank >= TAIL_RANK {
                 self.count_tail(kind, item, pair, if add { 1 } else { -1 });
             } else {
@@ -414,6 +435,18 @@ impl<'a> Writer<'a> {
             let (adds, rems): (Vec<_>, Vec<_>) = members.into_iter().partition(|&(_, add)| add);
             let (adds, rems): (Vec<u32>, Vec<u32>) =
                 (adds.into_iter().map(|(n, _)| n).collect(), rems.into_iter().map(|(n, _)| n).collect());
+            module::file_numbers(self.ctx, self.ns.as_bytes(), k.as_bytes(), &rems, &adds)?;
+        }
+        self.flush_any_rank()
+    }
+
+    /// Files the call's any-rank changes: an item is in a value's any-rank set when one of the value's rank sets (the
+    /// tail's included) holds it.
+    fn flush_any_rank(&mut self) -> Result<(), RedisError> {
+        for (k, (ranks, items)) in std::mem::take(&mut self.any_rank) {
+            let (adds, rems): (Vec<u32>, Vec<u32>) = module::with_sets(self.ctx, &self.ns, &ranks, |sets| {
+                items.into_iter().partition(|&item| sets.iter().any(|set| set.contains(item)))
+            })?;
             module::file_numbers(self.ctx, self.ns.as_bytes(), k.as_bytes(), &rems, &adds)?;
         }
         Ok(())

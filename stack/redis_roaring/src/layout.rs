@@ -9,6 +9,14 @@ use crate::module;
 /// master of a famous album has thousands of owners, and a query would spend a pass per rank (1M releases plus ten
 /// masters of 300-2,000 releases: one genre 36 ms, with the tail 1.3 ms). Changing it changes the index format.
 pub(crate) const TAIL_RANK: u32 = 8;
+/// The rank name of the sets filing an item under a value when any of its owners (at any rank or in the tail) has it:
+/// k:{kind}:a:{f}:{v}, kinds v, m and x, for ANY_RANK_FACETS only. A one-facet query then reads one set per value
+/// instead of ORing every rank's and the tail's.
+pub(crate) const ANY_RANK: &str = "a";
+/// Facets filed under any rank too: every release ('*') and those of few values, each covering a large share of the
+/// catalogue, whose one-facet queries are broad. Other facets' values (styles, years, labels, artists) would cost as
+/// much again in memory for queries that match less.
+pub(crate) const ANY_RANK_FACETS: [&str; 5] = ["*", "genre", "decade", "format", "country"];
 /// Ranks whose owners are also kept in u32 arrays o{rank}:{kind} (most videos have one or two owners): a query's
 /// sample finds most owners there.
 pub(crate) const OWNER_ARRAYS: u32 = 2;
@@ -21,7 +29,7 @@ pub(crate) const VIDEO_BUCKET: u32 = 128;
 /// Items per o:* hash and master ids per md:* hash.
 pub(crate) const ITEM_BUCKET: u32 = 128;
 /// The layout these commands write, kept in {ns}:format by an index's first write. Changing the layout changes it.
-pub(crate) const FORMAT: &str = "6";
+pub(crate) const FORMAT: &str = "7";
 /// Refuses an index of an older layout, with what to do; returns whether the index has its format written. An index
 /// holding releases or videos without a format (videos in two single hashes, docs in a STRING key each), or whose
 /// every-release or every-video key is a plain bitmap, was built by an older version.

@@ -12,8 +12,8 @@ use redis_module::{Context, KeyType, RedisError, RedisResult, RedisString, Redis
 
 use crate::docs::{self, Kind};
 use crate::layout::{
-    check_layout, key_exists, parse_int, read_string, u32_at, DOC_BUCKET, ITEM_BUCKET, OWNER_ARRAYS, TAIL_RANK,
-    VIDEO_BUCKET,
+    check_layout, key_exists, parse_int, read_string, u32_at, ANY_RANK, ANY_RANK_FACETS, DOC_BUCKET, ITEM_BUCKET,
+    OWNER_ARRAYS, TAIL_RANK, VIDEO_BUCKET,
 };
 use crate::module::{self, call};
 use crate::numbers;
@@ -43,11 +43,12 @@ fn intersect(a: &Set, b: &Set) -> Set {
     }
 }
 
-/// A rank of owners: a number, or the tail (filed per value, as rank `t`).
+/// A rank of owners: a number, the tail (filed per value, as rank `t`), or any rank (ANY_RANK).
 #[derive(Clone, Copy)]
 enum Rank {
     At(u32),
     Tail,
+    Any,
 }
 
 impl std::fmt::Display for Rank {
@@ -55,6 +56,7 @@ impl std::fmt::Display for Rank {
         match self {
             Rank::At(rank) => write!(f, "{rank}"),
             Rank::Tail => f.write_str("t"),
+            Rank::Any => f.write_str(ANY_RANK),
         }
     }
 }
@@ -237,8 +239,14 @@ impl Reader<'_> {
 
     /// Items of a kind with an owner (at any rank) matching every facet: rank by rank, each owner is one release;
     /// `rel` (the matching releases) checks the tail's candidates. With one facet, an item matches when any of its
-    /// owners has one of the values, whatever its rank: one union of every rank's sets and the tail's.
+    /// owners has one of the values, whatever its rank: the values' any-rank sets where the index files them, else one
+    /// union of every rank's sets and the tail's.
     fn matching_items(&self, kind: Kind, rel: &Set) -> Result<Set, RedisError> {
+        if let [(facet, values)] = self.q.facets.as_slice() {
+            if kind != Kind::Release && ANY_RANK_FACETS.contains(&facet.as_str()) {
+                return self.facet_items(kind, Rank::Any, facet, values);
+            }
+        }
         let layers = read_string(self.ctx, &self.key(format_args!("layers:{}", kind.letter())))?
             .and_then(|text| parse_int(&text))
             .unwrap_or(i64::from(kind == Kind::Release)) as u32;
