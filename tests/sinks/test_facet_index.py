@@ -122,6 +122,21 @@ async def test_counts_and_samples_match_brute_force(index):
     await assert_any_rank_sets_are_rank_unions(index._redis, index._ns)
 
 
+async def test_any_rank_sets_follow_changes_within_one_call(index):
+    """One call that files and unfiles the same items (a release indexed and removed again, others moved between
+    values) leaves each any-rank set the union of its value's rank sets."""
+    a = {"genres": ["Rock"], "country": "UK", "videos": [video("vid00000001"), video("vid00000002")]}
+    b = {"genres": ["Jazz"], "country": "UK", "videos": [video("vid00000001")]}
+    await index.apply_releases([(1, a), (2, b)])
+    await index.apply_releases([(3, a), (3, None), (2, {**b, "genres": ["Rock"]}), (1, {**a, "country": "US"})])
+    await assert_any_rank_sets_are_rank_unions(index._redis, index._ns)
+    counts = {}
+    for facets in ({"genre": ("Jazz",)}, {"genre": ("Rock",)}, {"country": ("UK",)}, {"country": ("US",)}):
+        result = await index.query(FacetQuery(facets))
+        counts[next(iter(facets.values()))[0]] = (result.releases, result.videos)
+    assert counts == {"Jazz": (0, 0), "Rock": (2, 2), "UK": (1, 1), "US": (1, 2)}
+
+
 async def test_a_famous_videos_matching_owner_is_found_deep_in_its_tail(index):
     """A video of 800 releases (its tail a hash table, read in SSCAN rounds): the sample names the one match."""
     releases = {rid: {"id": rid, "genres": ["Rock"], "country": "UK", "videos": [video("vid00000001")]}

@@ -8,7 +8,7 @@
 //! nobody sees the difference. Buffers are ordered maps: a call writes in the same order wherever it runs, and
 //! replicas and the AOF replay the call itself.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use redis_module::{CallReply, Context, KeyType, RedisError, RedisResult, RedisString, RedisValue};
 
@@ -46,8 +46,8 @@ struct Writer<'a> {
     arrays: BTreeMap<String, BTreeMap<u32, u32>>,
     /// Number set -> member -> added (true) or removed; the last change of a member wins.
     pending: BTreeMap<String, BTreeMap<u32, bool>>,
-    /// Any-rank set (k:{kind}:a:{f}:{v}) -> its value's rank sets and the items filed or unfiled there.
-    any_rank: BTreeMap<String, (Vec<String>, BTreeSet<u32>)>,
+    /// Any-rank set (k:{kind}:a:{f}:{v}) -> its kind and value, and the items filed there or unfiled (true) at a rank.
+    any_rank: BTreeMap<String, (Kind, Pair, BTreeMap<u32, bool>)>,
     tail_counts: BTreeMap<String, TailCounts>,
     /// Release counts per facet value (facet -> value -> delta) and the values' folded forms.
     deltas: BTreeMap<String, BTreeMap<String, i64>>,
@@ -323,24 +323,20 @@ impl<'a> Writer<'a> {
 
     /// An item of kind v, m or x filed or unfiled at a rank under a value of ANY_RANK_FACETS is filed under any
     /// rank as its rank sets say once the call has written them (flush_any_rank).
-    fn note_any_rank(&mut self, kind: Kind, item: u32, pair: &Pair) {
+    fn note_any_rank(&mut self, kind: Kind, item: u32, pair: &Pair, add: bool) {
         if !matches!(kind, Kind::Video | Kind::Master | Kind::MasterVideo)
             || !ANY_RANK_FACETS.contains(&pair.0.as_str())
         {
             return;
         }
         let k = self.key(format_args!("k:{}:{ANY_RANK}:{}:{}", kind.letter(), pair.0, pair.1));
-        if !self.any_rank.contains_key(&k) {
-            let ranks = (0..TAIL_RANK).map(|rank| rank.to_string()).chain(["t".to_owned()]);
-            let ranks = ranks.map(|rank| self.key(format_args!("k:{}:{rank}:{}:{}", kind.letter(), pair.0, pair.1)));
-            self.any_rank.insert(k.clone(), (ranks.collect(), BTreeSet::new()));
-        }
-        self.any_rank.get_mut(&k).expect("inserted above").1.insert(item);
+        let (.., items) = self.any_rank.entry(k).or_insert_with(|| (kind, pair.clone(), BTreeMap::new()));
+        *items.entry(item).or_insert(false) |= !add;
     }
 
     fn file(&mut self, kind: Kind, rank: u32, item: u32, pairs: &[Pair], add: bool) {
         for pair in pairs {
-            self.note_any_rank(kind, item, pair);
+            self.note_any_rank(kind, item, pair, add);
             if rank >= TAIL_RANK {
                 self.count_tail(kind, item, pair, if add { 1 } else { -1 });
             } else {
@@ -441,12 +437,34 @@ impl<'a> Writer<'a> {
     }
 
     /// Files the call's any-rank changes: an item is in a value's any-rank set when one of the value's rank sets (the
-    /// tail's included) holds it.
+    /// tail's included) holds it. One only filed in this call is (a build files nothing else); one unfiled somewhere
+    /// is looked up in them.
     fn flush_any_rank(&mut self) -> Result<(), RedisError> {
-        for (k, (ranks, items)) in std::mem::take(&mut self.any_rank) {
-            let (adds, rems): (Vec<u32>, Vec<u32>) = module::with_sets(self.ctx, &self.ns, &ranks, |sets| {
-                items.into_iter().partition(|&item| sets.iter().any(|set| set.contains(item)))
-            })?;
+        for (k, (kind, pair, items)) in std::mem::take(&mut self.any_rank) {
+            let (mut adds, mut unfiled) = (Vec::new(), Vec::new());
+            for (item, was_unfiled) in items {
+                if was_unfiled {
+                    unfiled.push(item)
+                } else {
+                    adds.push(item)
+                }
+            }
+            let mut rems = Vec::new();
+            if !unfiled.is_empty() {
+                let ranks = (0..TAIL_RANK).map(|rank| rank.to_string()).chain(["t".to_owned()]);
+                let ranks: Vec<String> = ranks
+                    .map(|rank| self.key(format_args!("k:{}:{rank}:{}:{}", kind.letter(), pair.0, pair.1)))
+                    .collect();
+                module::with_sets(self.ctx, &self.ns, &ranks, |sets| {
+                    for item in unfiled {
+                        if sets.iter().any(|set| set.contains(item)) {
+                            adds.push(item);
+                        } else {
+                            rems.push(item);
+                        }
+                    }
+                })?;
+            }
             module::file_numbers(self.ctx, self.ns.as_bytes(), k.as_bytes(), &rems, &adds)?;
         }
         Ok(())
