@@ -16,7 +16,7 @@ use crate::buckets;
 use crate::docs::{self, Doc, Items, Kind, MasterPayload, Payload, ReleasePayload};
 use crate::layout::{
     check_layout, parse_int, read_string, u32_at, ANY_RANK, ANY_RANK_FACETS, DOC_BUCKET, FORMAT, ITEM_BUCKET,
-    OWNER_ARRAYS, TAIL_RANK, VIDEO_BUCKET,
+    OWNER_ARRAYS, TAIL, TAIL_RANK, VIDEO_BUCKET,
 };
 use crate::module::{self, call, call_chunked, CHUNK};
 
@@ -413,7 +413,7 @@ impl<'a> Writer<'a> {
                         dels.push(field.as_bytes().to_vec());
                     }
                     if (before > 0) != (after > 0) {
-                        let k = self.key(format_args!("k:{}:t:{}:{}", t.kind.letter(), pair.0, pair.1));
+                        let k = self.key(format_args!("k:{}:{TAIL}:{}:{}", t.kind.letter(), pair.0, pair.1));
                         self.file_member(k, t.item, after > 0);
                     }
                 }
@@ -451,7 +451,7 @@ impl<'a> Writer<'a> {
             }
             let mut rems = Vec::new();
             if !unfiled.is_empty() {
-                let ranks = (0..TAIL_RANK).map(|rank| rank.to_string()).chain(["t".to_owned()]);
+                let ranks = (0..TAIL_RANK).map(|rank| rank.to_string()).chain([TAIL.to_owned()]);
                 let ranks: Vec<String> = ranks
                     .map(|rank| self.key(format_args!("k:{}:{rank}:{}:{}", kind.letter(), pair.0, pair.1)))
                     .collect();

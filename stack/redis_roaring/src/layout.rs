@@ -9,6 +9,8 @@ use crate::module;
 /// master of a famous album has thousands of owners, and a query would spend a pass per rank (1M releases plus ten
 /// masters of 300-2,000 releases: one genre 36 ms, with the tail 1.3 ms). Changing it changes the index format.
 pub(crate) const TAIL_RANK: u32 = 8;
+/// The rank name of the tail's sets, k:{kind}:t:{f}:{v}.
+pub(crate) const TAIL: &str = "t";
 /// The rank name of the sets filing an item under a value when any of its owners (at any rank or in the tail) has it:
 /// k:{kind}:a:{f}:{v}, kinds v, m and x, for ANY_RANK_FACETS only. A one-facet query then reads one set per value
 /// instead of ORing every rank's and the tail's.

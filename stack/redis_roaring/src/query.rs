@@ -13,7 +13,7 @@ use redis_module::{Context, KeyType, RedisError, RedisResult, RedisString, Redis
 use crate::docs::{self, Kind};
 use crate::layout::{
     check_layout, key_exists, parse_int, read_string, u32_at, ANY_RANK, ANY_RANK_FACETS, DOC_BUCKET, ITEM_BUCKET,
-    OWNER_ARRAYS, TAIL_RANK, VIDEO_BUCKET,
+    OWNER_ARRAYS, TAIL, TAIL_RANK, VIDEO_BUCKET,
 };
 use crate::module::{self, call};
 use crate::numbers;
@@ -43,7 +43,7 @@ fn intersect(a: &Set, b: &Set) -> Set {
     }
 }
 
-/// A rank of owners: a number, the tail (filed per value, as rank `t`), or any rank (ANY_RANK).
+/// A rank of owners: a number, the tail (filed per value, as rank TAIL), or any rank (ANY_RANK).
 #[derive(Clone, Copy)]
 enum Rank {
     At(u32),
@@ -55,7 +55,7 @@ impl std::fmt::Display for Rank {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Rank::At(rank) => write!(f, "{rank}"),
-            Rank::Tail => f.write_str("t"),
+            Rank::Tail => f.write_str(TAIL),
             Rank::Any => f.write_str(ANY_RANK),
         }
     }
