@@ -219,13 +219,18 @@ impl Reader<'_> {
         // each candidate's tail owners (a key read each) meet the matching releases: the cheaper side is taken.
         if owning.cardinality() <= items.cardinality() * OWNER_PROBES_PER_KEY_READ {
             let key = module::bytes(self.ctx, self.key(format_args!("ti:{}", kind.letter())).as_bytes());
-            let owned = module::with_tail_items(self.ctx, &key, |tail| {
-                let mut owned = Bitmap::new();
+            // Gathered, sorted and deduplicated first: a roaring bitmap takes sorted numbers by appending, where
+            // each owner's items (scattered over the number space) would cost a search per number.
+            let mut owned = module::with_tail_items(self.ctx, &key, |tail| {
+                let mut owned = Vec::new();
                 if let Some(tail) = tail {
-                    owning.iter().for_each(|n| owned.add_many(tail.items(n)));
+                    owning.iter().for_each(|n| owned.extend_from_slice(tail.items(n)));
                 }
                 owned
             })?;
+            owned.sort_unstable();
+            owned.dedup();
+            let owned = Bitmap::of(&owned);
             return Ok(non_empty(items.and(&owned)));
         }
         let mut out = Bitmap::new();
