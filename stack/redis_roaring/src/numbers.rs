@@ -69,14 +69,14 @@ pub fn union(sets: &[&Bitmap]) -> Bitmap {
     }
 }
 
-/// The union of owned sets: the biggest taken rather than copied, the others ORed into it; None when there is none.
+/// The union of owned sets, None when there is none: a single one is taken rather than copied; more are merged as
+/// `union` does. ORing them into the biggest instead grows its sparse blocks in place, one reallocation after another:
+/// paired at 4M, that cost 3-13% more per cold query.
 pub fn union_owned(mut sets: Vec<Bitmap>) -> Option<Bitmap> {
-    let at = (0..sets.len()).max_by_key(|&at| sets[at].cardinality())?;
-    let mut out = sets.swap_remove(at);
-    for set in &sets {
-        out.or_inplace(set);
+    match sets.len() {
+        0 | 1 => sets.pop(),
+        _ => Some(union(&sets.iter().collect::<Vec<_>>())),
     }
-    Some(out)
 }
 
 /// `set` AND the union of `sets`, neither changed. When `set` is the smaller side it is ANDed with each of them and
@@ -283,6 +283,7 @@ mod tests {
         let owned: Vec<Bitmap> = sparse.iter().map(|set| (*set).clone()).collect();
         assert_eq!(union_owned(owned).map(|set| set.iter().collect::<BTreeSet<_>>()), Some(reference(&sparse)));
         assert_eq!(union_owned(Vec::new()), None);
+        assert_eq!(union_owned(vec![(*sparse[0]).clone()]).as_ref(), Some(sparse[0]));
     }
 
     #[test]
