@@ -10,8 +10,8 @@ use rustc_hash::FxHashMap;
 /// Owner (release number) -> the items it owns in the tail, sorted, never empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TailItems {
-    // Fx: a query probes it once per matching tail owner, and the std hasher (SipHash, against hash flooding, which
-    // release numbers the index assigns itself cannot cause) cost more than the probe's table lookup.
+    // Fx: a query probes it once per matching release that owns tail items, thousands of times; the std hasher
+    // (SipHash) guards against hash flooding, which release numbers the index assigns itself cannot cause.
     owners: FxHashMap<u32, Box<[u32]>>,
 }
 
