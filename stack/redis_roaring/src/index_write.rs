@@ -441,30 +441,24 @@ impl<'a> Writer<'a> {
     /// is looked up in them.
     fn flush_any_rank(&mut self) -> Result<(), RedisError> {
         for (k, (kind, pair, items)) in std::mem::take(&mut self.any_rank) {
-            let (mut adds, mut unfiled) = (Vec::new(), Vec::new());
-            for (item, was_unfiled) in items {
-                if was_unfiled {
-                    unfiled.push(item)
-                } else {
-                    adds.push(item)
-                }
-            }
-            let mut rems = Vec::new();
-            if !unfiled.is_empty() {
+            let (unfiled, filed): (Vec<(u32, bool)>, _) = items.into_iter().partition(|&(_, unfiled)| unfiled);
+            let mut adds: Vec<u32> = filed.into_iter().map(|(item, _)| item).collect();
+            let rems = if unfiled.is_empty() {
+                Vec::new()
+            } else {
                 let ranks = (0..TAIL_RANK).map(|rank| rank.to_string()).chain([TAIL.to_owned()]);
                 let ranks: Vec<String> = ranks
                     .map(|rank| self.key(format_args!("k:{}:{rank}:{}:{}", kind.letter(), pair.0, pair.1)))
                     .collect();
-                module::with_sets(self.ctx, &self.ns, &ranks, |sets| {
-                    for item in unfiled {
-                        if sets.iter().any(|set| set.contains(item)) {
-                            adds.push(item);
-                        } else {
-                            rems.push(item);
-                        }
-                    }
+                let (kept, gone): (Vec<u32>, Vec<u32>) = module::with_sets(self.ctx, &self.ns, &ranks, |sets| {
+                    unfiled
+                        .into_iter()
+                        .map(|(item, _)| item)
+                        .partition(|&item| sets.iter().any(|set| set.contains(item)))
                 })?;
-            }
+                adds.extend(kept);
+                gone
+            };
             module::file_numbers(self.ctx, self.ns.as_bytes(), k.as_bytes(), &rems, &adds)?;
         }
         Ok(())
