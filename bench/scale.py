@@ -7,7 +7,8 @@
 Each size is a fresh index built through FacetIndex.apply_releases / apply_masters (bench/query.py's build) from the
 catalogue dataget/synth/shape.py generates (bench/README.md, "Synthetic catalogue"). A row gives Redis memory per
 indexed release (a release is indexed when it lists videos, about half), the build rate in catalogue releases per
-second, Redis CPU per cold query (one client, each query on a new cache generation) and HTTP p50/p95/p99 with 20
+second, Redis CPU per cold query (one client, each query on a new cache generation; the median of --rounds rounds
+of the mix, since one round moves by a quarter from one fresh index to the next) and HTTP p50/p95/p99 with 20
 clients through a site started for the run (bench/query.py's load). The query mix is the same at every size: drawn
 once with a fixed seed, its values from the smallest size's catalogue (labels and artists among the most popular
 there), which every bigger size holds too. So its queries match more releases as the catalogue grows; a row also says
@@ -33,6 +34,7 @@ import argparse
 import asyncio
 import contextlib
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator
@@ -194,13 +196,17 @@ async def measure(args: argparse.Namespace, redis: Redis, size: int, cold: list[
     exact = f"{len(brute.queries) - len(wrong)}/{len(brute.queries)}"
     print(f"exact: {exact} against brute-force counts", flush=True)
 
-    cpu_before = await redis_cpu_s(redis)
-    matched = 0
-    for q in cold:
-        await redis.incr(f"{args.namespace}:gen")  # cold: nothing cached from an earlier query
-        matched += (await index.query(q)).videos
-    cpu_ms = (await redis_cpu_s(redis) - cpu_before) / len(cold) * 1000
-    print(f"Redis CPU per cold query: {cpu_ms:.2f} ms over {len(cold)} queries", flush=True)
+    rounds = []
+    for _ in range(args.rounds):
+        cpu_before = await redis_cpu_s(redis)
+        matched = 0
+        for q in cold:
+            await redis.incr(f"{args.namespace}:gen")  # cold: nothing cached from an earlier query
+            matched += (await index.query(q)).videos
+        rounds.append((await redis_cpu_s(redis) - cpu_before) / len(cold) * 1000)
+    cpu_ms = statistics.median(rounds)
+    print(f"Redis CPU per cold query: {cpu_ms:.2f} ms, the median of {len(rounds)} rounds of {len(cold)} queries "
+          f"({', '.join(f'{ms:.2f}' for ms in rounds)})", flush=True)
 
     await redis.incr(f"{args.namespace}:gen")
     print(f"HTTP: {len(http):,} requests, {args.clients} clients", flush=True)
@@ -280,6 +286,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", type=lambda text: [int(n) for n in text.split(",")],
                         default=[1_000_000, 2_000_000, 4_000_000, 8_000_000], help="catalogue sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=300, help="cold queries timed with one client")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the cold queries; their median is reported")
     parser.add_argument("--requests", type=int, default=2000, help="HTTP requests")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--brute", type=int, default=12, help="queries of the mix counted by brute force")
