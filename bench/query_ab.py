@@ -3,12 +3,13 @@
     python bench/query.py --releases 1000000 --keep          # once: the index to query, in the stack's Redis
     python bench/query_ab.py --base HEAD --queries 1000      # the working tree's module against HEAD's
 
-Both builds run in read replicas of the index's Redis started for the run (the stack's hash options, no AOF), so they
-hold the same data. Each query of the benchmark's mix runs cold (a new cache generation) on both, in alternating
-order, and Redis' own time per call is summed from INFO commandstats: machine noise hits both alike, so differences
-of a few percent show, which the HTTP benchmark's run-to-run spread hides. Counts and samples must agree (both draw
-the same seeded sample). The base's module is built once into bench/out. Last line `ratio: X` (the working tree's
-time / the base's).
+Both builds run in read replicas of the index's Redis started for the run (the stack's hash options, no AOF), so
+they hold the same data. Each query of the benchmark's mix runs cold (a new cache generation) on both, in
+alternating order, and Redis' own time per call is summed from INFO commandstats (the call's wall time), beside the
+server's CPU time meanwhile (all its threads): machine noise hits both alike, so differences of a few percent show,
+which the HTTP benchmark's run-to-run spread hides. Counts and samples must agree (both draw the same seeded
+sample). The base's module is built once into bench/out. Last line `ratio: X` (the working tree's time / the
+base's).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from query import redis_cpu_s
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -103,6 +105,7 @@ async def compare(args: argparse.Namespace, ports: dict[str, int]) -> None:
     universe = make_universe(args.profile, args.releases, args.seed)
     universe.rng.seed(args.seed + 1)  # bench/query.py's mix
     spent = dict.fromkeys(servers, 0)
+    cpu = dict.fromkeys(servers, 0.0)
     counts_differ = samples_differ = 0
     names = list(servers)
     for n in range(args.queries):
@@ -113,8 +116,9 @@ async def compare(args: argparse.Namespace, ports: dict[str, int]) -> None:
         for name in (names if n % 2 == 0 else names[::-1]):
             redis = servers[name]
             await redis.incr(f"{args.namespace}:gen")  # cold
-            before = await usec(redis)
+            before, cpu_before = await usec(redis), await redis_cpu_s(redis)
             answers[name] = await redis.execute_command("RBM.QUERY", *argv)
+            cpu[name] += await redis_cpu_s(redis) - cpu_before
             spent[name] += await usec(redis) - before
         base, tree = (answers[name] for name in names)
         counts_differ += base[:2] != tree[:2]
@@ -124,6 +128,9 @@ async def compare(args: argparse.Namespace, ports: dict[str, int]) -> None:
     per_query = {name: total / args.queries for name, total in spent.items()}
     print(f"{args.queries} cold queries: {args.base} {per_query['base']:.0f} us, the working tree "
           f"{per_query['tree']:.0f} us of Redis time per query")
+    cpu_ms = {name: total / args.queries * 1000 for name, total in cpu.items()}
+    print(f"Redis CPU per query (all threads, INFO included): {args.base} {cpu_ms['base']:.2f} ms, the working tree "
+          f"{cpu_ms['tree']:.2f} ms; cpu_ratio: {cpu['tree'] / cpu['base']:.3f}")
     print(f"counts differ in {counts_differ}, samples in {samples_differ}")
     print(f"ratio: {spent['tree'] / spent['base']:.3f}")
     if counts_differ or samples_differ:

@@ -80,8 +80,10 @@ Key layout, all under `{ns}:`:
   vid:{bucket}               HASH YouTube id -> video number; bucket = the first 17 bits of the id's SHA-1 (of 131,072)
   cnt:{f}, lex:{f}, fold:{f} release count per value; "folded<NUL>value" for prefix search; value -> folded, only
                              where that is not the value in lower case (an index built before: every value)
-  q:{gen}:{hash}             HASH cached counts (r, v) of a query (short TTL, dies with the generation)
-  tmp:{gen}:{hash}:rel|vid   roaring bitmaps: a cached query's releases and videos (its TTL + 5 s)
+  q:{gen}:{hash}             HASH cached counts (r, v) of a query whose result is kept (short TTL, dies with the
+                             generation)
+  tmp:{gen}:{hash}:rel|vid   roaring bitmaps: a cached query's releases and videos (its TTL + 5 s), kept only when
+                             both take at most 64 KiB (query.rs KEEP_RESULT_BYTES)
   tmp:counts:{n}             a facet_counts call's selection and its SETs (deleted before it returns)
 A release is indexed only while it has at least one YouTube video.
 
@@ -120,8 +122,8 @@ from sinks.lua_source import script_source
 from sinks.redis_text import redis_text
 
 # Query results stay cached this long (a write also invalidates them by bumping the generation): long enough for a
-# preview followed by a playlist request. Short, since a cached result keeps up to two roaring bitmaps of its
-# releases and videos (up to ~2 bytes per matching number).
+# preview followed by a playlist request. Only small results are cached (a broad one is computed again): each keeps
+# two roaring bitmaps of its releases and videos.
 CACHE_TTL_S = 5
 # Up to this many matching releases, a query's counts come from their docs instead of a pass over every owner rank
 # (stack/redis_roaring/src/query.rs counts_from_docs).

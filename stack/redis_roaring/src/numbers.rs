@@ -185,6 +185,11 @@ pub fn heap_bytes(set: &Bitmap) -> usize {
     std::mem::size_of::<Bitmap>() + stats.n_containers as usize * CONTAINER_OVERHEAD + stores as usize
 }
 
+/// Whether the sets take at most `budget` bytes of heap together (`heap_bytes`).
+pub fn fit_in(sets: &[Option<&Bitmap>], budget: usize) -> bool {
+    sets.iter().flatten().map(|set| heap_bytes(set)).sum::<usize>() <= budget
+}
+
 /// `want` distinct ranks of a set of `size` numbers, drawn uniformly by a partial shuffle (its swaps kept in a map)
 /// with a Park-Miller generator from `state` (1..2^31-2): a query seed gives the same sample every time. Computed in
 /// doubles exactly as the Lua query script did, so a seed draws what it drew there.
@@ -284,6 +289,16 @@ mod tests {
         assert_eq!(union_owned(owned).map(|set| set.iter().collect::<BTreeSet<_>>()), Some(reference(&sparse)));
         assert_eq!(union_owned(Vec::new()), None);
         assert_eq!(union_owned(vec![(*sparse[0]).clone()]).as_ref(), Some(sparse[0]));
+    }
+
+    #[test]
+    fn fit_in_weighs_the_sets_blocks() {
+        let sparse = set(&spread(1_000, 60_000, 3)); // one array block: ~2 KB
+        let dense = set(&(0..(20 << 16)).step_by(2).collect::<Vec<u32>>()); // 20 bitset blocks of 8 KB
+        assert!(fit_in(&[Some(&sparse), None], 4 * 1024));
+        assert!(!fit_in(&[Some(&sparse), Some(&sparse)], 4 * 1024));
+        assert!(!fit_in(&[Some(&sparse), Some(&dense)], 64 * 1024));
+        assert!(fit_in(&[None, None], 0));
     }
 
     #[test]
