@@ -7,12 +7,11 @@
 Each size is a fresh index built through FacetIndex.apply_releases / apply_masters (bench/query.py's build) from the
 catalogue dataget/synth/shape.py generates (bench/README.md, "Synthetic catalogue"). A row gives Redis memory per
 indexed release (a release is indexed when it lists videos, about half), the build rate in catalogue releases per
-second, Redis CPU per cold query (one client, each query on a new cache generation; the median of --rounds rounds
-of the mix, since one round moves by a quarter from one fresh index to the next) and HTTP p50/p95/p99 with 20
-clients through a site started for the run (bench/query.py's load). The query mix is the same at every size: drawn
-once with a fixed seed, its values from the smallest size's catalogue (labels and artists among the most popular
-there), which every bigger size holds too. So its queries match more releases as the catalogue grows; a row also says
-how many videos a query matches on average.
+second, Redis CPU per cold query (one client, each query on a new cache generation; the median of --rounds rounds of
+the mix) and HTTP p50/p95/p99 with 20 clients through a site started for the run (bench/query.py's load). The query
+mix is the same at every size: drawn once with a fixed seed, its values from the smallest size's catalogue (labels
+and artists among the most popular there), which every bigger size holds too. So its queries match more releases as
+the catalogue grows; a row also says how many videos a query matches on average.
 
 Exactness: the first --brute queries of the mix are counted the slow way over the generated records while the index
 is built, and compared with the index's counts at every size.

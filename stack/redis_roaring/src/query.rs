@@ -2,8 +2,8 @@
 //!
 //! Every number set a query meets (a value's items at a rank, whether a bucket's field, a SET or a roaring bitmap) is
 //! read into a roaring bitmap in memory, and the facets' ORs, the ANDs per rank and the OR over ranks run there: no
-//! temporary keys, no round trips through a script. A query's two result sets (its releases and its videos) are kept
-//! as roaring bitmaps beside its cached counts, so a repeated query only draws its sample.
+//! temporary keys, no round trips through a script. A query's two result sets (its releases and its videos), when
+//! small, are kept as roaring bitmaps beside its cached counts, so a repeat only draws its sample.
 
 use std::collections::HashMap;
 
