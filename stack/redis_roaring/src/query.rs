@@ -24,11 +24,12 @@ type Set = Option<Bitmap>;
 /// probe in ti:{kind} costs a fraction of a candidate's key read (ot:{kind}:{item}). Paired at 4M, 16 beat 1 and 64.
 const OWNER_PROBES_PER_KEY_READ: u64 = 16;
 
-/// A query's result sets are kept for a repeat (another seed's sample, the playlist request after a preview) only up
-/// to this many bytes together: a narrow query's, which may have cost many ranks' ANDs. A broad query's sets take
-/// megabytes of memory the allocator must take fresh while earlier ones are still kept (paired at 4M, keeping every
-/// result cost 1.72x the Redis time of keeping none, and HTTP p95 with 20 clients 57 against 41 ms), and under load
-/// queries per second x TTL of them: a repeat computes it again.
+/// A query's result sets are kept for a repeat (another seed's sample, the playlist request after a preview) only
+/// while they take at most this many bytes together: a narrow query's cost little to keep, though computing them may
+/// have taken many ranks' ANDs. A broad query's take megabytes, which the allocator had to take fresh while earlier
+/// results were still kept (paired at 4M, keeping every result cost 1.72x the Redis time of keeping none, and HTTP
+/// p95 with 20 clients was 57 against 41 ms); under load there would be queries/s x TTL of them. A repeat of a broad
+/// query computes it again.
 const KEEP_RESULT_BYTES: usize = 64 * 1024;
 
 fn count(set: &Set) -> u64 {
