@@ -57,6 +57,7 @@ impl Stored for TailItems {
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let mut tail = TailItems::default();
         tail.merge_bytes(bytes).ok()?;
+        tail.merge();
         Some(tail)
     }
 

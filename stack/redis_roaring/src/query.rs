@@ -232,7 +232,7 @@ impl Reader<'_> {
             let mut owned = module::with_tail_items(self.ctx, &key, |tail| {
                 let mut owned = Vec::new();
                 if let Some(tail) = tail {
-                    owning.iter().for_each(|n| owned.extend_from_slice(tail.items(n)));
+                    tail.gather(owning.iter(), &mut owned);
                 }
                 owned
             })?;
