@@ -56,16 +56,20 @@ pub fn or_all(sets: &[Option<&Bitmap>]) -> Bitmap {
     union(&present)
 }
 
-/// The union of the sets. Two are ORed into a new set; more are merged pairwise, smallest first (CRoaring's heap
-/// union). Not CRoaring's lazy multi-way union (`fast_or`): it turns every array block it meets into an 8 KB bitset
-/// and, at the end, each bitset of fewer than 4,096 numbers back into an array, and most sets a query ORs are sparse
-/// (owner ranks past the first, a label's or an artist's), so those conversions cost more than the union itself.
+/// The union of the sets, ORed into a new set one at a time, smallest first: every step exact. Not CRoaring's unions
+/// of many sets (`fast_or`, `fast_or_heap`), which are lazy: they make each block of over 1,024 numbers an 8 KB bitset
+/// and at the end each one of fewer than 4,096 an array again, and most sets a query ORs are sparse (owner ranks past
+/// the first, a label's or an artist's), so those conversions cost more than the union (paired at 4M, the heap union
+/// took 1.04-1.17x this one's time).
 pub fn union(sets: &[&Bitmap]) -> Bitmap {
     match sets {
         [] => Bitmap::new(),
         [one] => (*one).clone(),
-        [a, b] => a.or(b),
-        _ => Bitmap::fast_or_heap(sets),
+        _ => {
+            let mut sorted = sets.to_vec();
+            sorted.sort_by_key(|set| set.cardinality());
+            sorted[2..].iter().fold(sorted[0].or(sorted[1]), |out, set| out.or(set))
+        }
     }
 }
 
