@@ -63,9 +63,9 @@ Key layout, all under `{ns}:`:
   o:{kind}:{item // 128}     HASH item -> JSON owners by rank below the tail (release numbers; 0 = free rank); a
                              v or x item whose one owner holds rank 0 is only in o0:{kind}
   ot:{kind}:{item}           roaring bitmap: the item's owners in the tail
-  ti:{kind}, tr:{kind}       the module's `ownertail` value: release number -> the items it owns in the tail (a
-                             hash probe each, where a key per release cost a keyspace lookup and ~100 bytes); number
-                             set: releases owning any
+  ti:{kind}, tr:{kind}       the module's `ownertail` value: release number -> the items it owns in the tail
+                             (sorted flat arrays a query walks forward, where a key per release cost a keyspace lookup
+                             and ~100 bytes); number set: releases owning any
   o0:{kind}, o1:{kind}       BITFIELD u32 arrays: item -> its rank-0 / rank-1 owner (kinds v and x; 0 = none)
   layers:{kind}              ranks in use for a kind (the tail counts as one)
   k:{kind}:{rank}:{f}:{v}    SET or roaring bitmap of items (see above), rank 't' = the tail; facet '*' value '*' =
