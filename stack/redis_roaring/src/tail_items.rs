@@ -41,12 +41,14 @@ impl PartialEq for TailItems {
 impl Eq for TailItems {}
 
 impl TailItems {
+    /// The items of the arrays' owner at index at.
+    fn items_at(&self, at: usize) -> &[u32] {
+        &self.items[self.starts[at] as usize..self.starts[at + 1] as usize]
+    }
+
     /// Owner's items in the sorted arrays.
     fn merged(&self, owner: u32) -> &[u32] {
-        match self.owners.binary_search(&owner) {
-            Ok(at) => &self.items[self.starts[at] as usize..self.starts[at + 1] as usize],
-            Err(_) => &[],
-        }
+        self.owners.binary_search(&owner).map_or(&[], |at| self.items_at(at))
     }
 
     /// The items owner owns in the tail (none when it owns none).
@@ -102,7 +104,7 @@ impl TailItems {
             }
             match changed.next_if(|(first, _)| *first == owner) {
                 Some((_, items)) => merged.push(owner, &items),
-                None => merged.push(owner, &self.items[self.starts[at] as usize..self.starts[at + 1] as usize]),
+                None => merged.push(owner, self.items_at(at)),
             }
         }
         changed.for_each(|(owner, items)| merged.push(owner, &items));
@@ -137,7 +139,7 @@ impl TailItems {
             }
             at = gallop(&self.owners, at, owner);
             if self.owners.get(at) == Some(&owner) {
-                out.extend_from_slice(&self.items[self.starts[at] as usize..self.starts[at + 1] as usize]);
+                out.extend_from_slice(self.items_at(at));
             }
         }
     }
@@ -150,7 +152,7 @@ impl TailItems {
     pub fn sorted(&self) -> Vec<(u32, &[u32])> {
         let mut out: Vec<(u32, &[u32])> = (0..self.owners.len())
             .filter(|at| !self.changed.contains_key(&self.owners[*at]))
-            .map(|at| (self.owners[at], &self.items[self.starts[at] as usize..self.starts[at + 1] as usize]))
+            .map(|at| (self.owners[at], self.items_at(at)))
             .chain(
                 self.changed.iter().filter(|(_, items)| !items.is_empty()).map(|(&owner, items)| (owner, &items[..])),
             )
