@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import signal
+import warnings
 from multiprocessing.connection import wait
 from types import FrameType
 
@@ -30,6 +31,9 @@ def serve(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     from web.access_log import RedactingAccessLogger
     from web.app import create_app
 
+    # aiohttp-session 2.12.1 (the latest) keeps its storage and session under plain string keys of the request.
+    warnings.filterwarnings("ignore", "It is recommended to use web.RequestKey", web.NotAppKeyWarning,
+                            "aiohttp_session")
     # uvloop's C event loop: ~7% less CPU per request than asyncio's (bench/query.py, site process CPU).
     web.run_app(create_app(with_local_secrets(settings)), host=host, port=port, reuse_port=reuse_port or None,
                 loop=uvloop.new_event_loop(), access_log_class=RedactingAccessLogger)

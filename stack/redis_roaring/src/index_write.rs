@@ -15,8 +15,8 @@ use redis_module::{CallReply, Context, KeyType, RedisError, RedisResult, RedisSt
 use crate::buckets;
 use crate::docs::{self, Doc, Items, Kind, MasterPayload, Payload, ReleasePayload};
 use crate::layout::{
-    check_layout, parse_int, read_string, u32_at, ANY_RANK, ANY_RANK_FACETS, DOC_BUCKET, FORMAT, ITEM_BUCKET,
-    OWNER_ARRAYS, TAIL, TAIL_RANK, VIDEO_BUCKET,
+    check_layout, parse_int, rank_set, read_string, u32_at, Rank, ANY_RANK_FACETS, DOC_BUCKET, FORMAT, ITEM_BUCKET,
+    OWNER_ARRAYS, TAIL_RANK, VIDEO_BUCKET,
 };
 use crate::module::{self, call, call_chunked, CHUNK};
 
@@ -329,7 +329,7 @@ impl<'a> Writer<'a> {
         {
             return;
         }
-        let k = self.key(format_args!("k:{}:{ANY_RANK}:{}:{}", kind.letter(), pair.0, pair.1));
+        let k = rank_set(&self.ns, kind, Rank::Any, &pair.0, &pair.1);
         let (.., items) = self.any_rank.entry(k).or_insert_with(|| (kind, pair.clone(), BTreeMap::new()));
         *items.entry(item).or_insert(false) |= !add;
     }
@@ -340,7 +340,7 @@ impl<'a> Writer<'a> {
             if rank >= TAIL_RANK {
                 self.count_tail(kind, item, pair, if add { 1 } else { -1 });
             } else {
-                self.file_member(self.key(format_args!("k:{}:{rank}:{}:{}", kind.letter(), pair.0, pair.1)), item, add);
+                self.file_member(rank_set(&self.ns, kind, Rank::At(rank), &pair.0, &pair.1), item, add);
             }
         }
     }
@@ -413,7 +413,7 @@ impl<'a> Writer<'a> {
                         dels.push(field.as_bytes().to_vec());
                     }
                     if (before > 0) != (after > 0) {
-                        let k = self.key(format_args!("k:{}:{TAIL}:{}:{}", t.kind.letter(), pair.0, pair.1));
+                        let k = rank_set(&self.ns, t.kind, Rank::Tail, &pair.0, &pair.1);
                         self.file_member(k, t.item, after > 0);
                     }
                 }
@@ -446,9 +446,10 @@ impl<'a> Writer<'a> {
             let rems = if unfiled.is_empty() {
                 Vec::new()
             } else {
-                let ranks = (0..TAIL_RANK).map(|rank| rank.to_string()).chain([TAIL.to_owned()]);
-                let ranks: Vec<String> = ranks
-                    .map(|rank| self.key(format_args!("k:{}:{rank}:{}:{}", kind.letter(), pair.0, pair.1)))
+                let ranks: Vec<String> = (0..TAIL_RANK)
+                    .map(Rank::At)
+                    .chain([Rank::Tail])
+                    .map(|rank| rank_set(&self.ns, kind, rank, &pair.0, &pair.1))
                     .collect();
                 let (kept, gone): (Vec<u32>, Vec<u32>) = module::with_sets(self.ctx, &self.ns, &ranks, |sets| {
                     unfiled

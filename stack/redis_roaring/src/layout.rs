@@ -3,6 +3,7 @@
 
 use redis_module::{Context, KeyType, RedisError, RedisResult, RedisString, RedisValue};
 
+use crate::docs::Kind;
 use crate::module;
 
 /// Owners at this rank and above share a tail filed per value (k:{kind}:t:{f}:{v}) instead of a rank each: a video or
@@ -10,11 +11,11 @@ use crate::module;
 /// masters of 300-2,000 releases: one genre 36 ms, with the tail 1.3 ms). Changing it changes the index format.
 pub(crate) const TAIL_RANK: u32 = 8;
 /// The rank name of the tail's sets, k:{kind}:t:{f}:{v}.
-pub(crate) const TAIL: &str = "t";
+const TAIL: &str = "t";
 /// The rank name of the sets filing an item under a value when any of its owners (at any rank or in the tail) has it:
 /// k:{kind}:a:{f}:{v}, kinds v, m and x, for ANY_RANK_FACETS only. A one-facet query then reads one set per value
 /// instead of ORing every rank's and the tail's.
-pub(crate) const ANY_RANK: &str = "a";
+const ANY_RANK: &str = "a";
 /// Facets filed under any rank too: every release ('*') and those of few values, each covering a large share of the
 /// catalogue, whose one-facet queries are broad. Other facets' values (styles, years, labels, artists) would cost as
 /// much again in memory for queries that match less.
@@ -30,6 +31,29 @@ pub(crate) const DOC_BUCKET: u32 = 64;
 pub(crate) const VIDEO_BUCKET: u32 = 128;
 /// Items per o:* hash and master ids per md:* hash.
 pub(crate) const ITEM_BUCKET: u32 = 128;
+/// A rank of owners: a number, the tail (filed per value, as rank TAIL), or any rank (ANY_RANK).
+#[derive(Clone, Copy)]
+pub(crate) enum Rank {
+    At(u32),
+    Tail,
+    Any,
+}
+
+impl std::fmt::Display for Rank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rank::At(rank) => write!(f, "{rank}"),
+            Rank::Tail => f.write_str(TAIL),
+            Rank::Any => f.write_str(ANY_RANK),
+        }
+    }
+}
+
+/// The name of the set filing a kind's items whose owner at `rank` has a facet's value: {ns}:k:{kind}:{rank}:{f}:{v}.
+pub(crate) fn rank_set(ns: &str, kind: Kind, rank: Rank, facet: &str, value: &str) -> String {
+    format!("{ns}:k:{}:{rank}:{facet}:{value}", kind.letter())
+}
+
 /// The layout these commands write, kept in {ns}:format by an index's first write. Changing the layout changes it.
 pub(crate) const FORMAT: &str = "7";
 /// Refuses an index of an older layout, with what to do; returns whether the index has its format written. An index
@@ -45,8 +69,8 @@ pub(crate) fn check_layout(ctx: &Context, ns: &str) -> Result<bool, RedisError> 
             "INDEX_FORMAT index {ns} has format {had}, an older layout than {FORMAT}: rebuild it with `dataget reindex`"
         )));
     }
-    for kind in ["r", "v"] {
-        let every = module::bytes(ctx, format!("{ns}:k:{kind}:0:*:*").as_bytes());
+    for kind in [Kind::Release, Kind::Video] {
+        let every = module::bytes(ctx, rank_set(ns, kind, Rank::At(0), "*", "*").as_bytes());
         if ctx.open_key(&every).key_type() == KeyType::String {
             return Err(RedisError::String(format!(
                 "INDEX_FORMAT index {ns} keeps its number sets as plain bitmaps, an older layout: rebuild it with \

@@ -12,8 +12,8 @@ use redis_module::{Context, KeyType, RedisError, RedisResult, RedisString, Redis
 
 use crate::docs::{self, Kind};
 use crate::layout::{
-    check_layout, key_exists, parse_int, read_string, u32_at, ANY_RANK, ANY_RANK_FACETS, DOC_BUCKET, ITEM_BUCKET,
-    OWNER_ARRAYS, TAIL, TAIL_RANK, VIDEO_BUCKET,
+    check_layout, key_exists, parse_int, rank_set, read_string, u32_at, Rank, ANY_RANK_FACETS, DOC_BUCKET, ITEM_BUCKET,
+    OWNER_ARRAYS, TAIL_RANK, VIDEO_BUCKET,
 };
 use crate::module::{self, call};
 use crate::numbers;
@@ -48,24 +48,6 @@ fn intersect(a: &Set, b: &Set) -> Set {
     match (a, b) {
         (Some(a), Some(b)) => non_empty(a.and(b)),
         _ => None,
-    }
-}
-
-/// A rank of owners: a number, the tail (filed per value, as rank TAIL), or any rank (ANY_RANK).
-#[derive(Clone, Copy)]
-enum Rank {
-    At(u32),
-    Tail,
-    Any,
-}
-
-impl std::fmt::Display for Rank {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Rank::At(rank) => write!(f, "{rank}"),
-            Rank::Tail => f.write_str(TAIL),
-            Rank::Any => f.write_str(ANY_RANK),
-        }
     }
 }
 
@@ -150,7 +132,7 @@ impl Reader<'_> {
     }
 
     fn facet_keys(&self, kind: Kind, rank: Rank, facet: &str, values: &[String]) -> Vec<String> {
-        values.iter().map(|value| self.key(format_args!("k:{}:{rank}:{facet}:{value}", kind.letter()))).collect()
+        values.iter().map(|value| rank_set(&self.q.ns, kind, rank, facet, value)).collect()
     }
 
     /// The items of a kind whose owner at rank has one of a facet's values.
@@ -185,7 +167,7 @@ impl Reader<'_> {
 
     /// An index of a kind with a tail must file it per value: one built before filed rank TAIL_RANK like the others.
     fn check_tail_layout(&self, kind: Kind) -> Result<(), RedisError> {
-        if key_exists(self.ctx, &self.key(format_args!("k:{}:{TAIL_RANK}:*:*", kind.letter()))) {
+        if key_exists(self.ctx, &rank_set(&self.q.ns, kind, Rank::At(TAIL_RANK), "*", "*")) {
             return Err(RedisError::String(format!(
                 "INDEX_FORMAT index {} was built before owners past rank {TAIL_RANK} were filed per value: rebuild it \
                  with `dataget reindex`",
