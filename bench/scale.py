@@ -16,15 +16,22 @@ the catalogue grows; a row also says how many videos a query matches on average.
 Exactness: the first --brute queries of the mix are counted the slow way over the generated records while the index
 is built, and compared with the index's counts at every size.
 
-Redis: by default a private redis-server with the stack's own options (dataget/stack/services.py) in a temporary
-directory, so its CPU and memory are the index's alone; it is stopped and removed at the end. --redis-url uses a
-running server instead (a namespace of its own, dropped after each size; its CPU figures then include other
-clients'). Before each size the memory it needs (projected from the last row) is checked against free RAM and
-Redis' maxmemory; a size that would not fit is skipped with a line saying so.
+Redis: by default two private redis-servers with the stack's own options (dataget/stack/services.py) in temporary
+directories, so their CPU and memory are the benchmark's alone; they are stopped and removed at the end. The base
+size's index (1M, else the smallest) is built in one and kept there; each bigger size is built in the other, measured,
+and dropped. --redis-url uses a running server instead (a namespace of its own, dropped after each size; its CPU
+figures then include other clients'). Before each size the memory it needs (projected from the last row) is checked
+against free RAM and Redis' maxmemory; a size that would not fit is skipped with a line saying so.
 
-Last lines: `growth: X` (Redis CPU per cold query at the largest size / at 1M), `full_index_gb: X` (Redis memory of
-the full 19.4M-release catalogue, measured or projected linearly from the rows), `p95_ms_full: X` (HTTP p95 at the
-largest size measured).
+Growth: each bigger size's cold rounds alternate with rounds on the base index (--rounds pairs, one round on each
+server, the first side switching every pair), and its growth is the median of the pairs' ratios. Rounds minutes apart
+differ by up to ±15% on a shared machine, so a ratio of two rows' medians can move by 0.3; a pair's rounds are about a
+second apart. The base's server holds its index alone, as it did for its row. With --redis-url there is no base server
+and `growth` is the rows' ratio.
+
+Last lines: `growth: X` (Redis CPU per cold query at the largest size / at 1M, from the paired rounds; the rows'
+ratio follows in brackets), `full_index_gb: X` (Redis memory of the full 19.4M-release catalogue, measured or
+projected linearly from the rows), `p95_ms_full: X` (HTTP p95 at the largest size measured).
 """
 
 from __future__ import annotations
@@ -118,15 +125,32 @@ class Row:
     p95: float
     p99: float
     exact: str
+    paired: float | None  # Redis CPU per cold query against the base size's, from paired rounds (None: the base)
 
     def line(self) -> str:
+        paired = "base" if self.paired is None else f"{self.paired:.2f}x"
         return (f"| {self.size:,} | {self.indexed:,} | {self.videos:,} | {self.build_rate:,.0f} | "
                 f"{self.memory / max(1, self.indexed):,.0f} B ({self.memory / 1e9:.2f} GB) | {self.cpu_ms:.2f} ms | "
-                f"{self.matched:,.0f} | {self.p50:.1f} / {self.p95:.1f} / {self.p99:.1f} ms | {self.exact} |")
+                f"{paired} | {self.matched:,.0f} | {self.p50:.1f} / {self.p95:.1f} / {self.p99:.1f} ms | "
+                f"{self.exact} |")
 
 
 HEADER = ("| releases | indexed | videos | build rel/s | Redis memory per indexed release | Redis CPU per cold query "
-          "| videos matched per query | HTTP p50 / p95 / p99 (20 clients) | exact |\n" + "|---" * 9 + "|")
+          "| paired against the base | videos matched per query | HTTP p50 / p95 / p99 (20 clients) | exact |\n"
+          + "|---" * 10 + "|")
+
+
+@dataclass
+class Server:
+    redis: Redis
+    url: str
+
+
+@dataclass
+class Base:
+    """The base size's index, kept in a server of its own while the bigger sizes are measured against it."""
+    server: Server
+    index: FacetIndex
 
 
 @contextlib.contextmanager
@@ -169,9 +193,35 @@ async def rewrite_done(redis: Redis) -> None:
         await asyncio.sleep(2)
 
 
-async def measure(args: argparse.Namespace, redis: Redis, size: int, cold: list[FacetQuery],
-                  http: list[FacetQuery]) -> Row:
-    index = FacetIndex(redis, args.namespace)
+async def cold_round(redis: Redis, index: FacetIndex, namespace: str, cold: list[FacetQuery]) -> tuple[float, int]:
+    """One round of the cold queries: Redis CPU per query (ms) and the videos they matched."""
+    cpu_before = await redis_cpu_s(redis)
+    matched = 0
+    for q in cold:
+        await redis.incr(f"{namespace}:gen")  # cold: nothing cached from an earlier query
+        matched += (await index.query(q)).videos
+    return (await redis_cpu_s(redis) - cpu_before) / len(cold) * 1000, matched
+
+
+async def paired_growth(base: Base, redis: Redis, index: FacetIndex, namespace: str, cold: list[FacetQuery],
+                        pairs: int) -> float:
+    """The median over pairs of rounds, one on each server, of this index's CPU per cold query / the base's."""
+    ratios = []
+    for pair in range(pairs):
+        order = [False, True] if pair % 2 == 0 else [True, False]
+        ms = {}
+        for on_base in order:
+            side_redis, side_index = (base.server.redis, base.index) if on_base else (redis, index)
+            ms[on_base] = (await cold_round(side_redis, side_index, namespace, cold))[0]
+        ratios.append(ms[False] / ms[True])
+    return statistics.median(ratios)
+
+
+async def measure(args: argparse.Namespace, server: Server, size: int, cold: list[FacetQuery],
+                  http: list[FacetQuery], base: Base | None) -> tuple[Row, FacetIndex]:
+    """The size's row (paired against the base when there is one) and its index, left in place."""
+    redis, namespace = server.redis, args.namespace
+    index = FacetIndex(redis, namespace)
     await index.drop()
     universe = DiscogsUniverse(size, args.seed)
     brute = Brute(cold[:args.brute])
@@ -185,7 +235,7 @@ async def measure(args: argparse.Namespace, redis: Redis, size: int, cold: list[
 
     wrong = []
     for i, q in enumerate(brute.queries):
-        await redis.incr(f"{args.namespace}:gen")
+        await redis.incr(f"{namespace}:gen")
         result = await index.query(q)
         expected = brute.counts(i, universe)
         if (result.releases, result.videos) != expected:
@@ -195,25 +245,22 @@ async def measure(args: argparse.Namespace, redis: Redis, size: int, cold: list[
     exact = f"{len(brute.queries) - len(wrong)}/{len(brute.queries)}"
     print(f"exact: {exact} against brute-force counts", flush=True)
 
-    rounds = []
-    for _ in range(args.rounds):
-        cpu_before = await redis_cpu_s(redis)
-        matched = 0
-        for q in cold:
-            await redis.incr(f"{args.namespace}:gen")  # cold: nothing cached from an earlier query
-            matched += (await index.query(q)).videos
-        rounds.append((await redis_cpu_s(redis) - cpu_before) / len(cold) * 1000)
-    cpu_ms = statistics.median(rounds)
+    rounds = [await cold_round(redis, index, namespace, cold) for _ in range(args.rounds)]
+    cpu_ms = statistics.median(ms for ms, _ in rounds)
     print(f"Redis CPU per cold query: {cpu_ms:.2f} ms, the median of {len(rounds)} rounds of {len(cold)} queries "
-          f"({', '.join(f'{ms:.2f}' for ms in rounds)})", flush=True)
+          f"({', '.join(f'{ms:.2f}' for ms, _ in rounds)})", flush=True)
+    paired = None
+    if base is not None:
+        paired = await paired_growth(base, redis, index, namespace, cold, args.rounds)
+        print(f"against the base index: {paired:.2f}x, the median of {args.rounds} pairs of rounds", flush=True)
 
-    await redis.incr(f"{args.namespace}:gen")
+    await redis.incr(f"{namespace}:gen")
     print(f"HTTP: {len(http):,} requests, {args.clients} clients", flush=True)
-    async with served_site(redis, args.redis_url, args.namespace, args.web_processes, []) as (url, _):
+    async with served_site(redis, server.url, namespace, args.web_processes, []) as (url, _):
         latencies = await over_http(url, http, args.clients)
-    await index.drop()
-    return Row(size, stats["releases"], stats["videos"], size / elapsed, memory, cpu_ms, matched / len(cold),
-               percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99), exact)
+    row = Row(size, stats["releases"], stats["videos"], size / elapsed, memory, cpu_ms, rounds[0][1] / len(cold),
+              percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99), exact, paired)
+    return row, index
 
 
 def projected_gb(rows: list[Row]) -> str:
@@ -233,51 +280,69 @@ def projected_gb(rows: list[Row]) -> str:
     return f"{(intercept + slope * P.FULL_RELEASES) / 1e9:.1f} (projected from {len(rows)} rows)"
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace, base_url: str | None) -> None:
     sizes = sorted(args.sizes)
+    # The base is measured first: the rows after it are paired against it.
+    base_size = 1_000_000 if 1_000_000 in sizes else sizes[0]
+    sizes = [base_size] + [size for size in sizes if size != base_size]
     mix = DiscogsUniverse(sizes[0], args.seed)
     mix.rng.seed(args.seed + 1)
     cold = [mix.query() for _ in range(args.queries)]
     http = [mix.query() for _ in range(args.requests)]
-    redis = Redis.from_url(args.redis_url, max_connections=args.clients + 4, socket_timeout=600)
+    servers = [Server(Redis.from_url(url, max_connections=args.clients + 4, socket_timeout=600), url)
+               for url in (args.redis_url, base_url) if url]
+    base_server = servers[1] if len(servers) > 1 else None
     rows: list[Row] = []
+    base: Base | None = None
     try:
         # The site needs the stack's other servers (Kafka): find out now, not after the first build.
-        async with served_site(redis, args.redis_url, args.namespace, args.web_processes, []):
+        async with served_site(servers[0].redis, servers[0].url, args.namespace, args.web_processes, []):
             pass
         for size in sizes:
+            server = base_server if base is None and base_server is not None else servers[0]
             bytes_per_release = rows[-1].memory / rows[-1].size if rows else FIRST_BYTES_PER_RELEASE
-            reason = await room_for(redis, size, bytes_per_release)
+            reason = await room_for(server.redis, size, bytes_per_release)
             if reason is not None:
                 print(f"size {size:,}: skipped: {reason}", flush=True)
                 continue
             print(f"size {size:,}: building", flush=True)
-            rows.append(await measure(args, redis, size, cold, http))
+            row, index = await measure(args, server, size, cold, http, base)
+            if server is base_server:
+                base = Base(server, index)
+            else:
+                await index.drop()
+            rows.append(row)
             print(HEADER.splitlines()[0])
             print(rows[-1].line(), flush=True)
     finally:
-        await redis.aclose()
+        if base is not None:
+            await base.index.drop()
+        for server in servers:
+            await server.redis.aclose()
     if not rows:
         raise SystemExit("no size fitted")
     print()
     print(HEADER)
     for row in rows:
         print(row.line())
-    base = next((row for row in rows if row.size == 1_000_000), rows[0])
-    largest = rows[-1]
-    note = "" if base.size == 1_000_000 else f" (against {base.size:,}: no 1M row)"
-    print(f"growth: {largest.cpu_ms / base.cpu_ms:.2f}{note}")
+    base_row, largest = rows[0], max(rows, key=lambda row: row.size)
+    note = "" if base_row.size == 1_000_000 else f", against {base_row.size:,}: no 1M row"
+    rows_ratio = largest.cpu_ms / base_row.cpu_ms
+    if largest.paired is None:
+        print(f"growth: {rows_ratio:.2f} (the rows' ratio{note})")
+    else:
+        print(f"growth: {largest.paired:.2f} (paired rounds; the rows' ratio {rows_ratio:.2f}{note})")
     print(f"full_index_gb: {projected_gb(rows)}")
     print(f"p95_ms_full: {largest.p95:.1f} (at {largest.size:,} releases)")
 
 
 async def main(args: argparse.Namespace) -> None:
     if args.redis_url:
-        await run(args)
+        await run(args, None)
         return
-    with scratch_redis() as url:
+    with scratch_redis() as url, scratch_redis() as base_url:
         args.redis_url = url
-        await run(args)
+        await run(args, base_url)
 
 
 def parse_args() -> argparse.Namespace:
