@@ -350,7 +350,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", type=lambda text: [int(n) for n in text.split(",")],
                         default=[1_000_000, 2_000_000, 4_000_000, 8_000_000], help="catalogue sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=300, help="cold queries timed with one client")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of the cold queries; their median is reported")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds of the cold queries (their median is reported) and pairs of rounds for growth")
     parser.add_argument("--requests", type=int, default=2000, help="HTTP requests")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--brute", type=int, default=12, help="queries of the mix counted by brute force")
