@@ -142,6 +142,7 @@ HEADER = ("| releases | indexed | videos | build rel/s | Redis memory per indexe
 
 @dataclass
 class Server:
+    """A Redis the benchmark builds indexes in: its client, and its URL for the site."""
     redis: Redis
     url: str
 
