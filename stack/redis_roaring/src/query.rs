@@ -209,18 +209,13 @@ impl Reader<'_> {
         // each candidate's tail owners (a key read each) meet the matching releases: the cheaper side is taken.
         if owning.cardinality() <= items.cardinality() * OWNER_PROBES_PER_KEY_READ {
             let key = module::bytes(self.ctx, self.key(format_args!("ti:{}", kind.letter())).as_bytes());
-            // Gathered, sorted and deduplicated first: a roaring bitmap takes sorted numbers by appending, where
-            // each owner's items (scattered over the number space) would cost a search per number.
-            let mut owned = module::with_tail_items(self.ctx, &key, |tail| {
+            let owned = module::with_tail_items(self.ctx, &key, |tail| {
                 let mut owned = Vec::new();
                 if let Some(tail) = tail {
                     tail.gather(owning.iter(), &mut owned);
                 }
-                owned
+                numbers::of_gathered(owned)
             })?;
-            owned.sort_unstable();
-            owned.dedup();
-            let owned = Bitmap::of(&owned);
             return Ok(non_empty(items.and(&owned)));
         }
         let mut out = Bitmap::new();
@@ -286,12 +281,10 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn doc(&self, rid: u32) -> Result<Option<docs::Doc>, RedisError> {
+    /// A release's stored doc (docs::decode_doc reads it), or None.
+    fn doc_bytes(&self, rid: u32) -> Result<Option<RedisString>, RedisError> {
         let bucket = module::bytes(self.ctx, self.key(format_args!("d:{}", rid / DOC_BUCKET)).as_bytes());
-        match self.ctx.open_key(&bucket).hash_get(&rid.to_string())? {
-            Some(raw) => docs::decode_doc(raw.as_slice()).map(Some).map_err(RedisError::String),
-            None => Ok(None),
-        }
+        self.ctx.open_key(&bucket).hash_get(&rid.to_string())
     }
 
     /// The u32s of an array (rid, o0:*, o1:*) at the given indexes.
@@ -310,25 +303,24 @@ impl Reader<'_> {
     /// under.
     fn counts_from_docs(&self, rel: &Bitmap) -> Result<(u64, Set), RedisError> {
         let kinds: &[Kind] = if self.q.by_master { &[Kind::Video, Kind::MasterVideo] } else { &[Kind::Video] };
-        let (mut videos, mut masters, mut groups) = (Bitmap::new(), std::collections::HashSet::new(), 0);
+        let (mut items, mut masters, mut groups) = (Vec::new(), std::collections::HashSet::new(), 0);
         let numbers: Vec<u32> = rel.iter().collect();
         for rid in self.u32s(&self.key(format_args!("rid")), &numbers)? {
-            let doc = self.doc(rid)?.unwrap_or_default();
-            for kind in kinds {
-                for &(item, _) in doc.i.get(kind).into_iter().flatten() {
-                    videos.add(item);
-                }
-            }
+            let raw = self.doc_bytes(rid)?;
+            let master = match &raw {
+                Some(raw) => docs::doc_items(raw.as_slice(), kinds, &mut items).map_err(RedisError::String)?,
+                None => None,
+            };
             // unique=master: a master counts once, a release without one as itself.
-            match &doc.m {
-                Some(m) if masters.contains(m) => {}
+            match master {
+                Some(m) if masters.contains(m.as_ref()) => {}
                 m => {
                     groups += 1;
-                    masters.extend(m.clone());
+                    masters.extend(m.map(std::borrow::Cow::into_owned));
                 }
             }
         }
-        Ok((if self.q.by_master { groups } else { rel.cardinality() }, non_empty(videos)))
+        Ok((if self.q.by_master { groups } else { rel.cardinality() }, non_empty(numbers::of_gathered(items))))
     }
 
     /// The query's releases and videos, counted.
