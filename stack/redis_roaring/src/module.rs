@@ -5,6 +5,7 @@ use std::ffi::CString;
 use std::os::raw::{c_int, c_void};
 
 use croaring::Bitmap;
+use redis_module::key::RedisKey;
 use redis_module::native_types::RedisType;
 use redis_module::{
     raw, redis_module, CallOptionsBuilder, CallReply, CallResult, Context, KeyType, RedisError, RedisResult,
@@ -581,11 +582,71 @@ pub(crate) fn with_sets<T>(
     Ok(f(&sets))
 }
 
-/// The union of the number sets at names (under namespace ns), wherever each lives; None when empty.
-pub(crate) fn union_of(ctx: &Context, ns: &str, names: &[String]) -> Result<Option<Bitmap>, RedisError> {
+/// A number set a query holds: one it computed, or a roaring bitmap where it is stored, its key open while the query
+/// holds it. A query of one broad value then counts and samples that value's set (megabytes at millions of releases)
+/// without copying it.
+pub(crate) enum Found {
+    Computed(Bitmap),
+    Stored(RedisKey),
+}
+
+impl std::ops::Deref for Found {
+    type Target = Bitmap;
+
+    fn deref(&self) -> &Bitmap {
+        match self {
+            Found::Computed(set) => set,
+            // A key is held only once its bitmap was read (find_numbers), and a query writes none of the sets.
+            Found::Stored(key) => {
+                key.get_value::<Bitmap>(&ROARING_TYPE).ok().flatten().expect("a stored set, read when it was found")
+            }
+        }
+    }
+}
+
+impl std::borrow::Borrow<Bitmap> for Found {
+    fn borrow(&self) -> &Bitmap {
+        self
+    }
+}
+
+impl From<Bitmap> for Found {
+    fn from(set: Bitmap) -> Found {
+        Found::Computed(set)
+    }
+}
+
+impl Found {
+    /// The set as a bitmap of its own: a stored one is copied.
+    pub(crate) fn into_bitmap(self) -> Bitmap {
+        match self {
+            Found::Computed(set) => set,
+            stored => Bitmap::clone(&stored),
+        }
+    }
+}
+
+/// The number set at name (under namespace ns) wherever it lives, as `load_numbers` reads it, except that a roaring
+/// bitmap is held where it is stored; None when empty.
+pub(crate) fn find_numbers(ctx: &Context, ns: &str, name: &str) -> Result<Option<Found>, RedisError> {
+    let key = ctx.open_key(&bytes(ctx, name.as_bytes()));
+    if key.key_type() != KeyType::Module {
+        return Ok(read_numbers(ctx, ns, name, &key)?.map(Found::Computed));
+    }
+    let held =
+        key.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?.is_some_and(|set| !set.is_empty());
+    Ok(held.then_some(Found::Stored(key)))
+}
+
+/// The union of the number sets at names (under namespace ns), wherever each lives; None when empty. One name's set is
+/// held where it is stored.
+pub(crate) fn union_of(ctx: &Context, ns: &str, names: &[String]) -> Result<Option<Found>, RedisError> {
+    if let [name] = names {
+        return find_numbers(ctx, ns, name);
+    }
     with_sets(ctx, ns, names, |sets| match sets {
         [] => None,
-        _ => Some(numbers::union(sets)),
+        _ => Some(Found::Computed(numbers::union(sets))),
     })
 }
 
@@ -601,8 +662,11 @@ pub(crate) fn and_union_of(ctx: &Context, ns: &str, names: &[String], out: &mut 
 /// The number set at name (under namespace ns) wherever it lives: a roaring bitmap, a SET or its bucket's field; None
 /// when empty. Another type is an index of an older layout.
 pub(crate) fn load_numbers(ctx: &Context, ns: &str, name: &str) -> Result<Option<Bitmap>, RedisError> {
-    let key = bytes(ctx, name.as_bytes());
-    let opened = ctx.open_key(&key);
+    read_numbers(ctx, ns, name, &ctx.open_key(&bytes(ctx, name.as_bytes())))
+}
+
+/// `load_numbers` of a key already opened.
+fn read_numbers(ctx: &Context, ns: &str, name: &str, opened: &RedisKey) -> Result<Option<Bitmap>, RedisError> {
     let set = match opened.key_type() {
         KeyType::Module => opened.get_value::<Bitmap>(&ROARING_TYPE).map_err(|_| RedisError::WrongType)?.cloned(),
         KeyType::Set => Some(Bitmap::of(&set_members(ctx, name.as_bytes())?)),

@@ -15,10 +15,10 @@ use crate::layout::{
     check_layout, key_exists, parse_int, rank_set, read_string, u32_at, Rank, ANY_RANK_FACETS, DOC_BUCKET, ITEM_BUCKET,
     OWNER_ARRAYS, TAIL_RANK, VIDEO_BUCKET,
 };
-use crate::module::{self, call};
+use crate::module::{self, call, Found};
 use crate::numbers;
 
-type Set = Option<Bitmap>;
+type Set = Option<Found>;
 
 /// The tail check takes the matching releases' side while it has at most this many of them per candidate: a release's
 /// probe in ti:{kind} costs a fraction of a candidate's key read (ot:{kind}:{item}). Paired at 4M, 16 beat 1 and 64.
@@ -33,15 +33,15 @@ const OWNER_PROBES_PER_KEY_READ: u64 = 16;
 const KEEP_RESULT_BYTES: usize = 64 * 1024;
 
 fn count(set: &Set) -> u64 {
-    set.as_ref().map_or(0, Bitmap::cardinality)
+    set.as_ref().map_or(0, |set| set.cardinality())
 }
 
 fn non_empty(set: Bitmap) -> Set {
-    (!set.is_empty()).then_some(set)
+    (!set.is_empty()).then_some(Found::Computed(set))
 }
 
 fn union(sets: Vec<Set>) -> Set {
-    numbers::union_owned(sets.into_iter().flatten().collect()).and_then(non_empty)
+    numbers::union_owned(sets.into_iter().flatten().collect()).filter(|set| !set.is_empty())
 }
 
 fn intersect(a: &Set, b: &Set) -> Set {
@@ -128,7 +128,7 @@ impl Reader<'_> {
     }
 
     fn numbers(&self, name: &str) -> Result<Set, RedisError> {
-        module::load_numbers(self.ctx, &self.q.ns, name)
+        module::find_numbers(self.ctx, &self.q.ns, name)
     }
 
     fn facet_keys(&self, kind: Kind, rank: Rank, facet: &str, values: &[String]) -> Vec<String> {
@@ -162,7 +162,7 @@ impl Reader<'_> {
                 return Ok(None);
             }
         }
-        Ok(Some(out))
+        Ok(Some(Found::Computed(out)))
     }
 
     /// An index of a kind with a tail must file it per value: one built before filed rank TAIL_RANK like the others.
@@ -198,7 +198,7 @@ impl Reader<'_> {
         // Candidates already found at a lower rank need no check (with a broad query, most).
         let items = match found {
             Some(found) => cand.andnot(found),
-            None => cand,
+            None => cand.into_bitmap(),
         };
         if items.is_empty() {
             return Ok(None);
@@ -366,14 +366,14 @@ impl Reader<'_> {
     /// data: kept out of the AOF and replicas (nothing here is replicated).
     fn cache(&self, gen: &str, cache: &str, result: (u64, u64, Set, Set)) -> Result<(), RedisError> {
         let (releases, videos, rel, vid) = result;
-        if !numbers::fit_in(&[rel.as_ref(), vid.as_ref()], KEEP_RESULT_BYTES) {
+        if !numbers::fit_in(&[rel.as_deref(), vid.as_deref()], KEEP_RESULT_BYTES) {
             return Ok(());
         }
         let ttl = std::time::Duration::from_secs(self.q.ttl.max(1) as u64);
         for (which, set) in [("rel", rel), ("vid", vid)] {
             if let Some(set) = set {
                 let key = self.result_key(gen, which);
-                module::store(self.ctx, &key, set)?;
+                module::store(self.ctx, &key, set.into_bitmap())?;
                 self.ctx.open_key_writable(&key).set_expire(ttl + std::time::Duration::from_secs(5))?;
             }
         }
@@ -475,7 +475,7 @@ pub fn query(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         None => {
             reader.narrowest_first()?;
             let (releases, videos, rel, vid) = reader.compute()?;
-            let sample = reader.sample(rel.as_ref(), vid.as_ref(), videos)?;
+            let sample = reader.sample(rel.as_deref(), vid.as_deref(), videos)?;
             reader.cache(&gen, &cache, (releases, videos, rel, vid))?;
             (releases, videos, sample)
         }
