@@ -571,7 +571,7 @@ pub(crate) fn with_sets<T>(
     let mut loaded = Vec::new();
     for (key, name) in keys.iter().zip(names) {
         if key.key_type() != KeyType::Module {
-            loaded.extend(load_numbers(ctx, ns, name)?);
+            loaded.extend(read_numbers(ctx, ns, name, key)?);
         }
     }
     let mut sets: Vec<&Bitmap> = loaded.iter().collect();

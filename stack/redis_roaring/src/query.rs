@@ -281,7 +281,7 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// A release's stored doc (docs::decode_doc reads it), or None.
+    /// A release's stored doc (docs::doc_items reads what a count needs of it), or None.
     fn doc_bytes(&self, rid: u32) -> Result<Option<RedisString>, RedisError> {
         let bucket = module::bytes(self.ctx, self.key(format_args!("d:{}", rid / DOC_BUCKET)).as_bytes());
         self.ctx.open_key(&bucket).hash_get(&rid.to_string())
