@@ -616,13 +616,19 @@ impl From<Bitmap> for Found {
     }
 }
 
+impl numbers::MaybeOwned for Found {
+    fn owned(self) -> Result<Bitmap, Found> {
+        match self {
+            Found::Computed(set) => Ok(set),
+            stored => Err(stored),
+        }
+    }
+}
+
 impl Found {
     /// The set as a bitmap of its own: a stored one is copied.
     pub(crate) fn into_bitmap(self) -> Bitmap {
-        match self {
-            Found::Computed(set) => set,
-            stored => Bitmap::clone(&stored),
-        }
+        numbers::MaybeOwned::owned(self).unwrap_or_else(|stored| Bitmap::clone(&stored))
     }
 }
 
@@ -654,7 +660,7 @@ pub(crate) fn union_of(ctx: &Context, ns: &str, names: &[String]) -> Result<Opti
 /// Returns whether `out` still holds any.
 pub(crate) fn and_union_of(ctx: &Context, ns: &str, names: &[String], out: &mut Bitmap) -> Result<bool, RedisError> {
     with_sets(ctx, ns, names, |sets| {
-        *out = numbers::and_union(out, sets);
+        numbers::and_union_inplace(out, sets);
         !out.is_empty()
     })
 }

@@ -75,6 +75,12 @@ pub fn union(sets: &[&Bitmap]) -> Bitmap {
     }
 }
 
+/// Whether at least half of the set's blocks are bitsets (over 4,096 numbers each).
+fn mostly_bitsets(set: &Bitmap) -> bool {
+    let stats = set.statistics();
+    stats.n_bitset_containers * 2 >= stats.n_containers
+}
+
 /// The set of numbers gathered in any order, with repeats: sorted and deduplicated first, since a roaring bitmap takes
 /// sorted numbers by appending, where scattered ones would cost a search each.
 pub fn of_gathered(mut numbers: Vec<u32>) -> Bitmap {
@@ -83,14 +89,39 @@ pub fn of_gathered(mut numbers: Vec<u32>) -> Bitmap {
     Bitmap::of(&numbers)
 }
 
-/// The union of owned sets, None when there is none: a single one is taken rather than copied; more are merged as
-/// `union` does. ORing them into the biggest instead grows its sparse blocks in place, one reallocation after another:
-/// paired at 4M, that cost 3-13% more per cold query.
-pub fn union_owned<S: Borrow<Bitmap> + From<Bitmap>>(mut sets: Vec<S>) -> Option<S> {
-    match sets.len() {
-        0 | 1 => sets.pop(),
-        _ => Some(S::from(union(&sets.iter().map(Borrow::borrow).collect::<Vec<_>>()))),
+/// A set that is either the caller's own, to change in place, or one held elsewhere, only to read.
+pub trait MaybeOwned: Borrow<Bitmap> + From<Bitmap> + Sized {
+    /// The set as a bitmap of its own when it is one, else itself back.
+    fn owned(self) -> Result<Bitmap, Self>;
+}
+
+impl MaybeOwned for Bitmap {
+    fn owned(self) -> Result<Bitmap, Self> {
+        Ok(self)
     }
+}
+
+/// The union of owned sets, None when there is none: a single one is taken rather than copied. When the biggest is
+/// owned and mostly bitsets (a broad query's first owner rank), the others are ORed into it in place: a bitset block
+/// takes a sparse block's numbers as bits without allocating, where `union` rebuilds the sparse sets' arrays at each
+/// step and copies the bitsets once more (paired at 4M, 3-5% off the mix's cold queries, 13-17% off the broadest).
+/// Otherwise they are merged as `union` does: ORed into sparse blocks in place, they would grow one reallocation after
+/// another (paired at 4M, 3-13% more per cold query).
+pub fn union_owned<S: MaybeOwned>(mut sets: Vec<S>) -> Option<S> {
+    if sets.len() <= 1 {
+        return sets.pop();
+    }
+    let biggest = (0..sets.len()).max_by_key(|&at| sets[at].borrow().cardinality())?;
+    if mostly_bitsets(sets[biggest].borrow()) {
+        match sets.swap_remove(biggest).owned() {
+            Ok(mut big) => {
+                sets.iter().for_each(|set| big.or_inplace(set.borrow()));
+                return Some(S::from(big));
+            }
+            Err(held) => sets.push(held),
+        }
+    }
+    Some(S::from(union(&sets.iter().map(Borrow::borrow).collect::<Vec<_>>())))
 }
 
 /// `set` AND the union of `sets`, neither changed. When `set` is the smaller side it is ANDed with each of them and
@@ -104,6 +135,14 @@ pub fn and_union(set: &Bitmap, sets: &[&Bitmap]) -> Bitmap {
             union(&parts.iter().collect::<Vec<_>>())
         }
         _ => set.and(&union(sets)),
+    }
+}
+
+/// `set` AND the union of `sets`, as `and_union`; against one set, in place (no new blocks to allocate).
+pub fn and_union_inplace(set: &mut Bitmap, sets: &[&Bitmap]) {
+    match sets {
+        [one] => set.and_inplace(one),
+        _ => *set = and_union(set, sets),
     }
 }
 
@@ -303,6 +342,53 @@ mod tests {
         assert_eq!(union_owned(owned).map(|set| set.iter().collect::<BTreeSet<_>>()), Some(reference(&sparse)));
         assert_eq!(union_owned(Vec::<Bitmap>::new()), None);
         assert_eq!(union_owned(vec![(*sparse[0]).clone()]).as_ref(), Some(sparse[0]));
+    }
+
+    /// A set held elsewhere: union_owned may read it, never change it.
+    struct Held(Bitmap);
+
+    impl Borrow<Bitmap> for Held {
+        fn borrow(&self) -> &Bitmap {
+            &self.0
+        }
+    }
+
+    impl From<Bitmap> for Held {
+        fn from(set: Bitmap) -> Held {
+            Held(set)
+        }
+    }
+
+    impl MaybeOwned for Held {
+        fn owned(self) -> Result<Bitmap, Held> {
+            Err(self)
+        }
+    }
+
+    #[test]
+    fn union_owned_merges_into_a_dense_biggest_only_when_owned() {
+        let small: Vec<Bitmap> = (0..3).map(|salt| set(&spread(2_000, 6_000_000, salt))).collect();
+        let dense = set(&spread(3_000_000, 6_000_000, 9));
+        let sparse = set(&(0..200_000).chain(spread(50_000, 6_000_000, 5)).collect::<Vec<_>>());
+        assert!(mostly_bitsets(&dense) && !mostly_bitsets(&sparse));
+        for big in [&dense, &sparse] {
+            for others in [1, 3] {
+                let want: BTreeSet<u32> = small[..others].iter().chain([big]).flat_map(|set| set.iter()).collect();
+                let mut owned: Vec<Bitmap> = small[..others].to_vec();
+                owned.insert(others / 2, big.clone());
+                let got = union_owned(owned).expect("a union");
+                assert_eq!(got.iter().collect::<BTreeSet<_>>(), want);
+                assert_eq!(got.cardinality(), want.len() as u64);
+                let held: Vec<Held> = small[..others].iter().chain([big]).map(|set| Held(set.clone())).collect();
+                assert_eq!(union_owned(held).map(|set| set.0.iter().collect::<BTreeSet<_>>()), Some(want));
+            }
+        }
+        let mut cut = dense.clone();
+        and_union_inplace(&mut cut, &[&small[0]]);
+        assert_eq!(cut, dense.and(&small[0]));
+        let mut cut = dense.clone();
+        and_union_inplace(&mut cut, &[&small[0], &small[1]]);
+        assert_eq!(cut, and_union(&dense, &[&small[0], &small[1]]));
     }
 
     #[test]

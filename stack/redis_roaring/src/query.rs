@@ -44,10 +44,11 @@ fn union(sets: Vec<Set>) -> Set {
     numbers::union_owned(sets.into_iter().flatten().collect()).filter(|set| !set.is_empty())
 }
 
-fn intersect(a: &Set, b: &Set) -> Set {
+/// How many numbers both sets hold, counted without building their intersection.
+fn common(a: &Set, b: &Set) -> u64 {
     match (a, b) {
-        (Some(a), Some(b)) => non_empty(a.and(b)),
-        _ => None,
+        (Some(a), Some(b)) => a.and_cardinality(b),
+        _ => 0,
     }
 }
 
@@ -196,10 +197,10 @@ impl Reader<'_> {
         self.check_tail_layout(kind)?;
         let (Some(cand), Some(rel)) = (self.matching_at(kind, Rank::Tail)?, rel) else { return Ok(None) };
         // Candidates already found at a lower rank need no check (with a broad query, most).
-        let items = match found {
-            Some(found) => cand.andnot(found),
-            None => cand.into_bitmap(),
-        };
+        let mut items = cand.into_bitmap();
+        if let Some(found) = found {
+            items.andnot_inplace(found);
+        }
         if items.is_empty() {
             return Ok(None);
         }
@@ -216,7 +217,8 @@ impl Reader<'_> {
                 }
                 numbers::of_gathered(owned)
             })?;
-            return Ok(non_empty(items.and(&owned)));
+            items.and_inplace(&owned);
+            return Ok(non_empty(items));
         }
         let mut out = Bitmap::new();
         for item in items.iter() {
@@ -334,7 +336,7 @@ impl Reader<'_> {
             Some(matched) if self.q.by_master => {
                 // Each master counts once, a release without one counts as itself; the masters' own videos count too.
                 let nom = self.facet_items(Kind::Release, Rank::At(0), "*", &["nom".to_owned()])?;
-                let releases = count(&self.matching_items(Kind::Master, &rel)?) + count(&intersect(&rel, &nom));
+                let releases = count(&self.matching_items(Kind::Master, &rel)?) + common(&rel, &nom);
                 let parts =
                     vec![self.matching_items(Kind::Video, &rel)?, self.matching_items(Kind::MasterVideo, &rel)?];
                 (releases, union(parts))
