@@ -104,7 +104,7 @@ impl MaybeOwned for Bitmap {
 /// The union of owned sets, None when there is none: a single one is taken rather than copied. When the biggest is
 /// owned and mostly bitsets (a broad query's first owner rank), the others are ORed into it in place: a bitset block
 /// takes a sparse block's numbers as bits without allocating, where `union` rebuilds the sparse sets' arrays at each
-/// step and copies the bitsets once more (paired at 4M, 3-5% off the mix's cold queries, 13-17% off the broadest).
+/// step and copies the bitsets once more (paired at 4M, 3-8% off the mix's cold queries, 13-17% off the broadest).
 /// Otherwise they are merged as `union` does: ORed into sparse blocks in place, they would grow one reallocation after
 /// another (paired at 4M, 3-13% more per cold query).
 pub fn union_owned<S: MaybeOwned>(mut sets: Vec<S>) -> Option<S> {

@@ -2,8 +2,9 @@
 //!
 //! Every number set a query meets (a value's items at a rank, whether a bucket's field, a SET or a roaring bitmap) is
 //! read as a roaring bitmap (a stored one where it is, a bucket's field or a SET into memory), and the facets' ORs,
-//! the ANDs per rank and the OR over ranks run there: no temporary keys, no round trips through a script. A query's two result sets (its releases and its videos), when
-//! small, are kept as roaring bitmaps beside its cached counts, so a repeat only draws its sample.
+//! the ANDs per rank and the OR over ranks run there: no temporary keys, no round trips through a script. A query's
+//! two result sets (its releases and its videos), when small, are kept as roaring bitmaps beside its cached counts,
+//! so a repeat only draws its sample.
 
 use std::collections::HashMap;
 
