@@ -185,8 +185,8 @@ impl<'a> DocReader<'a> {
         }
     }
 
-    /// A string's bytes, or an integer's as decimal text (what `text` reads).
-    fn text(&mut self) -> Result<Option<std::borrow::Cow<'a, [u8]>>, String> {
+    /// A string's bytes, or an integer's as decimal text (as decode_doc's `text` reads a value); None for another type.
+    fn text(&mut self) -> Result<Option<Cow<'a, [u8]>>, String> {
         use rmp::Marker::*;
         let len = match self.marker()? {
             FixStr(n) => {
@@ -267,12 +267,14 @@ pub fn doc_items<'a>(bytes: &'a [u8], kinds: &[Kind], items: &mut Vec<u32>) -> R
                         continue;
                     }
                     for _ in 0..rd.len_of(false)? {
-                        if let rmp::Marker::FixArray(2) = rd.marker()? {
+                        // An item is its number, or [number, rank] when the rank is not 0.
+                        let ranked = matches!(rd.marker()?, rmp::Marker::FixArray(2));
+                        if ranked {
                             rd.take(1)?;
-                            items.push(u32::try_from(rd.number()?).map_err(|_| "doc: an item past u32")?);
+                        }
+                        items.push(u32::try_from(rd.number()?).map_err(|_| "doc: an item past u32")?);
+                        if ranked {
                             rd.skip()?;
-                        } else {
-                            items.push(u32::try_from(rd.number()?).map_err(|_| "doc: an item past u32")?);
                         }
                     }
                 }
