@@ -23,15 +23,24 @@ and dropped. --redis-url uses a running server instead (a namespace of its own, 
 figures then include other clients'). Before each size the memory it needs (projected from the last row) is checked
 against free RAM and Redis' maxmemory; a size that would not fit is skipped with a line saying so.
 
-Growth: each bigger size's cold rounds alternate with rounds on the base index (--rounds pairs, one round on each
-server, the first side switching every pair), and its growth is the median of the pairs' ratios. Rounds minutes apart
-differ by up to ±15% on a shared machine, so a ratio of two rows' medians can move by 0.3; a pair's rounds are about a
-second apart. The base's server holds its index alone, as it did for its row. With --redis-url there is no base server
-and `growth` is the rows' ratio.
+Restart: a private server is timed twice. Right after the build (the cold rounds only), its index's number sets lie
+where the build's allocations left them, each set's blocks scattered over the heap among everything written at the
+same time; then Redis rewrites its AOF and is restarted, loading the index back set by set, as a Redis restarted
+after a reindex holds it (docs/operations.md), and the rest of the row is measured there. With --redis-url nothing
+is restarted and the row has no "right after the build" figure.
 
-Last lines: `growth: X` (Redis CPU per cold query at the largest size / at 1M, from the paired rounds; the rows'
-ratio follows in brackets), `full_index_gb: X` (Redis memory of the full 19.4M-release catalogue, measured or
-projected linearly from the rows), `p95_ms_full: X` (HTTP p95 at the largest size measured).
+Growth: the rows' ratio, Redis CPU per cold query at the largest size over the base's, each the median of its own
+rounds. Each bigger size's cold rounds also alternate with rounds on the base index (--rounds pairs, one round on
+each server a second apart, the first side switching every pair), which cancels the machine's drift (rounds minutes
+apart differ by up to ±15% on a shared machine) but not the caches: a base round that follows a bigger index's round
+meets caches full of that index's sets, and with restarted indexes it cost up to 30% more than the base's own
+back-to-back rounds (0.46-0.59 against 0.43-0.47 ms at 1M), so the pairs' median fell below the rows' ratio (1.52 and
+1.76 against 1.95 and 1.95 in two runs). The base's server holds its index alone, as it did for its row.
+
+Last lines: `growth: X` (Redis CPU per cold query at the largest size / at 1M, the rows' ratio; the paired rounds'
+median and the ratio right after the builds follow in brackets), `full_index_gb: X` (Redis memory of the full
+19.4M-release catalogue, measured or projected linearly from the rows), `p95_ms_full: X` (HTTP p95 at the largest
+size measured).
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +129,7 @@ class Row:
     build_rate: float  # catalogue releases per second
     memory: int  # bytes of Redis memory the index added
     cpu_ms: float  # Redis CPU per cold query
+    built_ms: float | None  # the same right after the build, before the restart (None: not restarted)
     matched: float  # videos a cold query matches, on average
     p50: float
     p95: float
@@ -129,22 +139,25 @@ class Row:
 
     def line(self) -> str:
         paired = "base" if self.paired is None else f"{self.paired:.2f}x"
+        built = "-" if self.built_ms is None else f"{self.built_ms:.2f} ms"
         return (f"| {self.size:,} | {self.indexed:,} | {self.videos:,} | {self.build_rate:,.0f} | "
                 f"{self.memory / max(1, self.indexed):,.0f} B ({self.memory / 1e9:.2f} GB) | {self.cpu_ms:.2f} ms | "
-                f"{paired} | {self.matched:,.0f} | {self.p50:.1f} / {self.p95:.1f} / {self.p99:.1f} ms | "
+                f"{built} | {paired} | {self.matched:,.0f} | {self.p50:.1f} / {self.p95:.1f} / {self.p99:.1f} ms | "
                 f"{self.exact} |")
 
 
 HEADER = ("| releases | indexed | videos | build rel/s | Redis memory per indexed release | Redis CPU per cold query "
-          "| paired against the base | videos matched per query | HTTP p50 / p95 / p99 (20 clients) | exact |\n"
-          + "|---" * 10 + "|")
+          "| the same right after the build | paired against the base | videos matched per query "
+          "| HTTP p50 / p95 / p99 (20 clients) | exact |\n" + "|---" * 11 + "|")
 
 
 @dataclass
 class Server:
-    """A Redis the benchmark builds indexes in: its client, and its URL for the site."""
+    """A Redis the benchmark builds indexes in: its client, its URL for the site, and how to restart it on its data
+    (None: a running server, not restarted)."""
     redis: Redis
     url: str
+    restart: Callable[[], None] | None = None
 
 
 @dataclass
@@ -155,14 +168,20 @@ class Base:
 
 
 @contextlib.contextmanager
-def scratch_redis() -> Iterator[str]:
-    """The stack's Redis (with its module) started in a temporary directory; its URL. Stopped and removed after."""
+def scratch_redis() -> Iterator[tuple[str, Callable[[], None]]]:
+    """The stack's Redis (with its module) started in a temporary directory: its URL, and a call that restarts it on
+    its data (returning once it has loaded it). Stopped and removed after."""
     OUT.mkdir(exist_ok=True)
     stack_dir = Path(tempfile.mkdtemp(prefix="scale-redis-", dir=OUT))
     try:
-        with private_redis(stack_dir, build_dir(settings_from_env())) as (url, _):
+        with private_redis(stack_dir, build_dir(settings_from_env())) as (url, service):
             print(f"private Redis at {url} (data in {stack_dir})", flush=True)
-            yield url
+
+            def restart() -> None:
+                service.process(stack_dir).stop()
+                service.start(stack_dir)
+
+            yield url, restart
     finally:
         shutil.rmtree(stack_dir, ignore_errors=True)
 
@@ -186,12 +205,24 @@ async def rewrite_done(redis: Redis) -> None:
     said = False
     while time.monotonic() < deadline:
         persistence = await redis.info("persistence")
-        if not any(int(persistence.get(key, 0)) for key in ("aof_rewrite_in_progress", "rdb_bgsave_in_progress")):
+        busy = ("aof_rewrite_in_progress", "aof_rewrite_scheduled", "rdb_bgsave_in_progress")
+        if not any(int(persistence.get(key, 0)) for key in busy):
             return
         if not said:
             print("waiting for Redis' AOF rewrite to end", flush=True)
             said = True
         await asyncio.sleep(2)
+
+
+async def restarted(redis: Redis, restart: Callable[[], None]) -> None:
+    """Redis restarted once its AOF is rewritten, so that it loads the index back from one RDB image rather than
+    replaying the build's commands (which would scatter it again)."""
+    await redis.bgrewriteaof()
+    await rewrite_done(redis)
+    started = time.monotonic()
+    await asyncio.to_thread(restart)
+    await redis.connection_pool.disconnect()
+    print(f"restarted Redis on its rewritten AOF: loaded in {time.monotonic() - started:.0f} s", flush=True)
 
 
 async def cold_round(redis: Redis, index: FacetIndex, namespace: str, cold: list[FacetQuery]) -> tuple[float, int]:
@@ -215,6 +246,7 @@ async def paired_growth(base: Base, redis: Redis, index: FacetIndex, namespace: 
             side_redis, side_index = (base.server.redis, base.index) if on_base else (redis, index)
             ms[on_base] = (await cold_round(side_redis, side_index, namespace, cold))[0]
         ratios.append(ms[False] / ms[True])
+        print(f"  pair {pair + 1}: {ms[False]:.2f} / {ms[True]:.2f} ms = {ratios[-1]:.2f}", flush=True)
     return statistics.median(ratios)
 
 
@@ -246,6 +278,12 @@ async def measure(args: argparse.Namespace, server: Server, size: int, cold: lis
     exact = f"{len(brute.queries) - len(wrong)}/{len(brute.queries)}"
     print(f"exact: {exact} against brute-force counts", flush=True)
 
+    built_ms = None
+    if server.restart is not None:
+        built_ms = statistics.median([(await cold_round(redis, index, namespace, cold))[0] for _ in range(args.rounds)])
+        print(f"Redis CPU per cold query right after the build: {built_ms:.2f} ms", flush=True)
+        await restarted(redis, server.restart)
+
     rounds = [await cold_round(redis, index, namespace, cold) for _ in range(args.rounds)]
     cpu_ms = statistics.median(ms for ms, _ in rounds)
     print(f"Redis CPU per cold query: {cpu_ms:.2f} ms, the median of {len(rounds)} rounds of {len(cold)} queries "
@@ -259,8 +297,9 @@ async def measure(args: argparse.Namespace, server: Server, size: int, cold: lis
     print(f"HTTP: {len(http):,} requests, {args.clients} clients", flush=True)
     async with served_site(redis, server.url, namespace, args.web_processes, []) as (url, _):
         latencies = await over_http(url, http, args.clients)
-    row = Row(size, stats["releases"], stats["videos"], size / elapsed, memory, cpu_ms, rounds[0][1] / len(cold),
-              percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99), exact, paired)
+    row = Row(size, stats["releases"], stats["videos"], size / elapsed, memory, cpu_ms, built_ms,
+              rounds[0][1] / len(cold), percentile(latencies, 50), percentile(latencies, 95),
+              percentile(latencies, 99), exact, paired)
     return row, index
 
 
@@ -281,7 +320,8 @@ def projected_gb(rows: list[Row]) -> str:
     return f"{(intercept + slope * P.FULL_RELEASES) / 1e9:.1f} (projected from {len(rows)} rows)"
 
 
-async def run(args: argparse.Namespace, base_url: str | None) -> None:
+async def run(args: argparse.Namespace, base_url: str | None,
+              restarts: tuple[Callable[[], None] | None, Callable[[], None] | None] = (None, None)) -> None:
     sizes = sorted(args.sizes)
     # The base is measured first: the rows after it are paired against it.
     base_size = 1_000_000 if 1_000_000 in sizes else sizes[0]
@@ -290,8 +330,8 @@ async def run(args: argparse.Namespace, base_url: str | None) -> None:
     mix.rng.seed(args.seed + 1)
     cold = [mix.query() for _ in range(args.queries)]
     http = [mix.query() for _ in range(args.requests)]
-    servers = [Server(Redis.from_url(url, max_connections=args.clients + 4, socket_timeout=600), url)
-               for url in (args.redis_url, base_url) if url]
+    servers = [Server(Redis.from_url(url, max_connections=args.clients + 4, socket_timeout=600), url, restart)
+               for url, restart in ((args.redis_url, restarts[0]), (base_url, restarts[1])) if url]
     base_server = servers[1] if len(servers) > 1 else None
     rows: list[Row] = []
     base: Base | None = None
@@ -329,10 +369,11 @@ async def run(args: argparse.Namespace, base_url: str | None) -> None:
     base_row, largest = rows[0], max(rows, key=lambda row: row.size)
     note = "" if base_row.size == 1_000_000 else f", against {base_row.size:,}: no 1M row"
     rows_ratio = largest.cpu_ms / base_row.cpu_ms
-    if largest.paired is None:
-        print(f"growth: {rows_ratio:.2f} (the rows' ratio{note})")
-    else:
-        print(f"growth: {largest.paired:.2f} (paired rounds; the rows' ratio {rows_ratio:.2f}{note})")
+    if largest.paired is not None:
+        note += f"; paired rounds {largest.paired:.2f}"
+    if largest.built_ms is not None and base_row.built_ms is not None:
+        note += f"; right after the builds {largest.built_ms / base_row.built_ms:.2f}"
+    print(f"growth: {rows_ratio:.2f} (the rows' ratio{note})")
     print(f"full_index_gb: {projected_gb(rows)}")
     print(f"p95_ms_full: {largest.p95:.1f} (at {largest.size:,} releases)")
 
@@ -341,9 +382,9 @@ async def main(args: argparse.Namespace) -> None:
     if args.redis_url:
         await run(args, None)
         return
-    with scratch_redis() as url, scratch_redis() as base_url:
+    with scratch_redis() as (url, restart), scratch_redis() as (base_url, base_restart):
         args.redis_url = url
-        await run(args, base_url)
+        await run(args, base_url, (restart, base_restart))
 
 
 def parse_args() -> argparse.Namespace:
