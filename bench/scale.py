@@ -57,9 +57,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from brute_counts import Brute
 from query import over_http, percentile, redis_cpu_s, served_site
 from redis.asyncio import Redis
-from universe import DiscogsUniverse, Generated, build
+from universe import DiscogsUniverse, build
 
 from dataget.stack import build_dir
 from dataget.stack.private_redis import private_redis
@@ -67,7 +68,6 @@ from dataget.synth import profile as P
 from runtime.settings import settings_from_env
 from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
-from sinks.facets import release_facets
 
 OUT = Path(__file__).with_name("out")
 GIB = 2**30
@@ -79,46 +79,6 @@ MEMORY_HEADROOM = 1.25
 RESERVED_RAM = 3 * GIB
 # How long to wait for an AOF rewrite started by the build to end before timing queries.
 REWRITE_WAIT_S = 600
-
-
-class Brute:
-    """Counts of a few queries over the generated records, computed the slow, obvious way while they are indexed.
-
-    A video matches when some matching release lists it. A release's own videos are listed by it alone (their keys
-    are its slot's), so they are counted; only videos of a master's pool are kept, as keys, to count them once."""
-
-    def __init__(self, queries: list[FacetQuery]) -> None:
-        self.queries = queries
-        self.wanted = [{facet: set(values) for facet, values in q.facets.items()} for q in queries]
-        self.releases = [0] * len(queries)
-        self.own = [0] * len(queries)
-        self.shared: list[set[int]] = [set() for _ in queries]
-        self.masters: list[set[int]] = [set() for _ in queries]  # unique=master: masters of matching releases
-        self.single = [0] * len(queries)  # unique=master: matching releases without a master
-
-    def observe(self, batch: list[Generated]) -> None:
-        for _, record, facts in batch:
-            if facts is None or not facts.videos:  # the index holds releases with videos only
-                continue
-            values = release_facets(record)
-            for i, wanted in enumerate(self.wanted):
-                if all(values[facet] & want for facet, want in wanted.items()):
-                    self.releases[i] += 1
-                    self.own[i] += len(facts.videos) - facts.shared
-                    self.shared[i].update(facts.videos[:facts.shared])
-                    if facts.master is None:
-                        self.single[i] += 1
-                    else:
-                        self.masters[i].add(facts.master)
-
-    def counts(self, i: int, universe: DiscogsUniverse) -> tuple[int, int]:
-        """(releases, videos) as the index counts them for query i."""
-        if self.queries[i].unique != "master":
-            return self.releases[i], self.own[i] + len(self.shared[i])
-        shared = set(self.shared[i])
-        for master in self.masters[i]:  # a group's videos include its master's own
-            shared.update(universe.catalogue.shape.master_videos(master))
-        return len(self.masters[i]) + self.single[i], self.own[i] + len(shared)
 
 
 @dataclass
@@ -235,6 +195,11 @@ async def cold_round(redis: Redis, index: FacetIndex, namespace: str, cold: list
     return (await redis_cpu_s(redis) - cpu_before) / len(cold) * 1000, matched
 
 
+async def cold_rounds(redis: Redis, index: FacetIndex, namespace: str, cold: list[FacetQuery],
+                      rounds: int) -> list[tuple[float, int]]:
+    return [await cold_round(redis, index, namespace, cold) for _ in range(rounds)]
+
+
 async def paired_growth(base: Base, redis: Redis, index: FacetIndex, namespace: str, cold: list[FacetQuery],
                         pairs: int) -> float:
     """The median over pairs of rounds, one on each server, of this index's CPU per cold query / the base's."""
@@ -266,13 +231,7 @@ async def measure(args: argparse.Namespace, server: Server, size: int, cold: lis
           flush=True)
     await rewrite_done(redis)
 
-    wrong = []
-    for i, q in enumerate(brute.queries):
-        await redis.incr(f"{namespace}:gen")
-        result = await index.query(q)
-        expected = brute.counts(i, universe)
-        if (result.releases, result.videos) != expected:
-            wrong.append(f"{q.facets} unique={q.unique}: index {result.releases}/{result.videos}, brute {expected}")
+    wrong = await brute.inexact(redis, index, namespace, universe)
     for line in wrong:
         print(f"  INEXACT {line}")
     exact = f"{len(brute.queries) - len(wrong)}/{len(brute.queries)}"
@@ -280,11 +239,11 @@ async def measure(args: argparse.Namespace, server: Server, size: int, cold: lis
 
     built_ms = None
     if server.restart is not None:
-        built_ms = statistics.median([(await cold_round(redis, index, namespace, cold))[0] for _ in range(args.rounds)])
+        built_ms = statistics.median(ms for ms, _ in await cold_rounds(redis, index, namespace, cold, args.rounds))
         print(f"Redis CPU per cold query right after the build: {built_ms:.2f} ms", flush=True)
         await restarted(redis, server.restart)
 
-    rounds = [await cold_round(redis, index, namespace, cold) for _ in range(args.rounds)]
+    rounds = await cold_rounds(redis, index, namespace, cold, args.rounds)
     cpu_ms = statistics.median(ms for ms, _ in rounds)
     print(f"Redis CPU per cold query: {cpu_ms:.2f} ms, the median of {len(rounds)} rounds of {len(cold)} queries "
           f"({', '.join(f'{ms:.2f}' for ms, _ in rounds)})", flush=True)
@@ -320,8 +279,9 @@ def projected_gb(rows: list[Row]) -> str:
     return f"{(intercept + slope * P.FULL_RELEASES) / 1e9:.1f} (projected from {len(rows)} rows)"
 
 
-async def run(args: argparse.Namespace, base_url: str | None,
-              restarts: tuple[Callable[[], None] | None, Callable[[], None] | None] = (None, None)) -> None:
+async def run(args: argparse.Namespace, targets: list[tuple[str, Callable[[], None] | None]]) -> None:
+    """The rows over the Redis servers given as (URL, restart or None): the first builds every size, a second keeps
+    the base's index."""
     sizes = sorted(args.sizes)
     # The base is measured first: the rows after it are paired against it.
     base_size = 1_000_000 if 1_000_000 in sizes else sizes[0]
@@ -331,7 +291,7 @@ async def run(args: argparse.Namespace, base_url: str | None,
     cold = [mix.query() for _ in range(args.queries)]
     http = [mix.query() for _ in range(args.requests)]
     servers = [Server(Redis.from_url(url, max_connections=args.clients + 4, socket_timeout=600), url, restart)
-               for url, restart in ((args.redis_url, restarts[0]), (base_url, restarts[1])) if url]
+               for url, restart in targets]
     base_server = servers[1] if len(servers) > 1 else None
     rows: list[Row] = []
     base: Base | None = None
@@ -380,11 +340,10 @@ async def run(args: argparse.Namespace, base_url: str | None,
 
 async def main(args: argparse.Namespace) -> None:
     if args.redis_url:
-        await run(args, None)
+        await run(args, [(args.redis_url, None)])
         return
-    with scratch_redis() as (url, restart), scratch_redis() as (base_url, base_restart):
-        args.redis_url = url
-        await run(args, base_url, (restart, base_restart))
+    with scratch_redis() as target, scratch_redis() as base_target:
+        await run(args, [target, base_target])
 
 
 def parse_args() -> argparse.Namespace:
