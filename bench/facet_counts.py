@@ -33,7 +33,7 @@ async def main(args: argparse.Namespace) -> None:
     catalogue = catalogue_name("discogs", args.releases, args.seed)
     if not (args.reuse and await reusable(redis, args.namespace, catalogue)):
         await index.drop()
-        elapsed = await build(index, universe, args.releases)
+        elapsed = await build(redis, index, universe, args.releases)
         await note_built(redis, args.namespace, catalogue)
         print(f"built {(await index.stats())['releases']:,} releases in {elapsed:.0f} s")
     stats = await index.stats()

@@ -172,7 +172,7 @@ async def main(args: argparse.Namespace) -> None:
     else:
         await index.drop()
         before = (await redis.info("memory"))["used_memory"]
-        elapsed = await build(index, universe, args.releases)
+        elapsed = await build(redis, index, universe, args.releases)
         await note_built(redis, args.namespace, catalogue)
         stats = await index.stats()
         used = (await redis.info("memory"))["used_memory"] - before

@@ -224,7 +224,7 @@ async def measure(args: argparse.Namespace, server: Server, size: int, cold: lis
     universe = DiscogsUniverse(size, args.seed)
     brute = Brute(cold[:args.brute])
     before = int((await redis.info("memory"))["used_memory"])
-    elapsed = await build(index, universe, size, brute.observe)
+    elapsed = await build(redis, index, universe, size, brute.observe)
     stats = await index.stats()
     memory = int((await redis.info("memory"))["used_memory"]) - before
     print(f"built {size:,} releases ({stats['releases']:,} indexed, {stats['videos']:,} videos) in {elapsed:.0f} s",

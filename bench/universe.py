@@ -22,6 +22,7 @@ from dataget.synth.plan import Entity
 from dataget.synth.shape import Catalogue, ReleaseFacts
 from schemas.query import FacetQuery
 from sinks.facet_index import FacetIndex
+from sinks.set_packing import pack_sets
 
 BATCH = 1000
 FAMOUS, FAMOUS_SHARE = 100, 0.01
@@ -206,10 +207,11 @@ async def note_built(redis: Redis, namespace: str, catalogue: str) -> None:
     await redis.set(_catalogue_key(namespace), catalogue)
 
 
-async def build(index: FacetIndex, universe: Universe | DiscogsUniverse, releases: int,
+async def build(redis: Redis, index: FacetIndex, universe: Universe | DiscogsUniverse, releases: int,
                 observe: Callable[[list[Generated]], None] | None = None) -> float:
-    """Index the universe's first `releases` releases, then its masters' own videos; seconds taken. `observe` sees
-    every batch before it is indexed."""
+    """Index the universe's first `releases` releases, then its masters' own videos, then pack the sets as the index
+    workers do once a bulk build is done (sinks/set_packing.py); seconds taken. `observe` sees every batch before it
+    is indexed."""
     started = time.perf_counter()
     for start in range(0, releases, BATCH):
         batch = universe.records(start, min(start + BATCH, releases))
@@ -220,4 +222,5 @@ async def build(index: FacetIndex, universe: Universe | DiscogsUniverse, release
             print(f"  indexed {start + len(batch):,} releases", flush=True)
     for chunk in batches(universe.master_records(), BATCH):
         await index.apply_masters(chunk)
+    await pack_sets(redis)
     return time.perf_counter() - started

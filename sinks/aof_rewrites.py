@@ -4,7 +4,8 @@ A rewrite forks, and every page written while it runs is copied outside maxmemor
 copied 919 MB of a 1.4 GB index within one rewrite, and for the whole catalogue's ~12 GB that could be more than the
 machine has beside it. So a bulk build (a reindex, or the live worker behind by a whole dump) holds a pause
 (`auto-aof-rewrite-percentage 0`); the AOF grows by the build's commands meanwhile (~0.3 KB a release), and when the
-last holder lets go the setting is put back and one rewrite runs.
+last holder lets go the index's sets are packed for queries (set_packing.py), the setting is put back and one rewrite
+runs.
 
 Several processes may build at once (a reindex beside the live worker, several workers), so the pause is shared:
 each holder is a member of a sorted set in the same Redis, scored by when its hold expires. A holder refreshes its
@@ -23,6 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from sinks.redis_text import redis_text
+from sinks.set_packing import pack_sets
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +87,16 @@ class RewritePause:
 
 
 async def settle(redis: Redis) -> bool:
-    """Once no hold is left (expired ones dropped), puts the setting back and starts the rewrite the builds went
-    without; returns whether it did."""
+    """Once no hold is left (expired ones dropped), packs the sets the builds wrote, puts the setting back and starts
+    the rewrite the builds went without; returns whether it did. Packing comes first, so the rewrite's fork copies
+    none of its writes; should it fail, the pause stays recorded and the next settle tries again."""
     await redis.zremrangebyscore(HOLDERS_KEY, "-inf", await _now(redis))
     if await redis.zcard(HOLDERS_KEY):
         return False
     setting = await redis.get(SETTING_KEY)
     if setting is None:
         return False
+    await pack_sets(redis)
     await redis.config_set(AOF_REWRITE, redis_text(setting))
     await redis.delete(SETTING_KEY)
     await rewrite_aof(redis)

@@ -146,8 +146,8 @@ WRITE_CHUNK = 250
 _INDEX_FORMAT = re.compile(r"INDEX_FORMAT (.*?)(?: script: |$)", re.DOTALL)
 # The name the roaring module (stack/redis_roaring) registers, as MODULE LIST shows it.
 ROARING_MODULE = "roaring"
-# The module version whose commands and key types the index uses (6: the `ownertail` type of ti:{kind}).
-ROARING_MODULE_VERSION = 6
+# The module version whose commands and key types the index uses (7: RBM.PACK, which set_packing.py calls).
+ROARING_MODULE_VERSION = 7
 
 
 @contextmanager

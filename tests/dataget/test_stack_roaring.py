@@ -55,13 +55,18 @@ def tail_items(client: redis.Redis, key: str) -> dict[int, list[int]]:
     return {owner: items for owner, *items in client.execute_command("RBM.TAILITEMS", key)}
 
 
-def test_commands_match_python_sets(isolated_settings: Settings) -> None:
-    """On the stack's Redis, under the test's own namespace."""
+@pytest.mark.parametrize("packed", [False, True], ids=["live", "packed"])
+def test_commands_match_python_sets(isolated_settings: Settings, packed: bool) -> None:
+    """On the stack's Redis, under the test's own namespace; every read and write of a packed set as of a live one."""
     client = redis.Redis.from_url(isolated_settings.redis_url)
     ns = f"{isolated_settings.namespace}:"
     rng = random.Random(14)
     sets = python_sets(rng)
     load(client, sets, ns)
+    client.set(ns + "text", "x")
+    if packed:
+        assert client.execute_command("RBM.PACK", *(ns + name for name in sets), ns + "text", ns + "missing") == 5
+        assert client.execute_command("RBM.PACK", ns + "big") == 0
     for name, numbers in sets.items():
         assert client.execute_command("RBM.CARD", ns + name) == len(numbers)
     assert client.execute_command("RBM.CARD", ns + "missing") == 0
@@ -156,6 +161,7 @@ def test_sets_survive_reload_and_restarts(server: tuple[redis.Redis, Service, Pa
     # An ownertail value too: more owners than one RBM.TAILMERGE of an AOF rewrite carries.
     tail = {owner: sorted(random.Random(owner).sample(range(SPACE), owner % 4 + 1)) for owner in range(0, 60_000, 3)}
     client.execute_command("RBM.TAILMERGE", "tail", tail_bytes(tail))
+    client.execute_command("RBM.PACK", "big", "run")  # packed sets are saved and loaded as live ones are
 
     def restart() -> None:
         service.process(directory).stop()

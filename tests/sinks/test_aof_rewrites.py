@@ -40,6 +40,17 @@ async def test_rewrites_wait_for_the_last_holder_then_one_runs(small_redis: Redi
     assert await forks(small_redis) > before  # the rewrite the builds went without
 
 
+async def test_the_sets_a_build_wrote_are_packed_when_the_last_holder_lets_go(small_redis: Redis) -> None:
+    pause = RewritePause(small_redis, "small", "worker")
+    await pause.hold()
+    await small_redis.execute_command("RBM.ADD", "ns:k:rock", 1, 2, 3)
+    await pause.release()
+    assert await small_redis.execute_command("RBM.PACK", "ns:k:rock") == 0  # packed already
+    await small_redis.execute_command("RBM.ADD", "ns:k:rock", 4)
+    assert not await settle(small_redis)  # no build held off the rewrites: nothing to settle, nothing packed
+    assert await small_redis.execute_command("RBM.PACK", "ns:k:rock") == 1
+
+
 async def test_a_killed_holders_pause_expires_and_the_next_look_resumes(small_redis: Redis) -> None:
     await RewritePause(small_redis, "small", "killed", ttl_s=0.2).hold()
     assert not await settle(small_redis)

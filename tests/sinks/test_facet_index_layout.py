@@ -203,8 +203,8 @@ async def test_a_redis_without_the_roaring_module_is_refused_with_a_reason(redis
         await check_roaring_module(_PlainRedis([]))  # type: ignore[arg-type]
     with pytest.raises(IndexServerError, match="needs the 'roaring' module"):
         await check_roaring_module(_PlainRedis([{b"name": b"search", b"ver": 1}]))  # type: ignore[arg-type]
-    with pytest.raises(IndexServerError, match="has version 5 of the 'roaring' module, and the index needs version 6"):
-        await check_roaring_module(_PlainRedis([{b"name": b"roaring", b"ver": 5}]))  # type: ignore[arg-type]
+    with pytest.raises(IndexServerError, match="has version 6 of the 'roaring' module, and the index needs version 7"):
+        await check_roaring_module(_PlainRedis([{b"name": b"roaring", b"ver": 6}]))  # type: ignore[arg-type]
     await check_roaring_module(redis_client)  # the stack's Redis loads it
 
 

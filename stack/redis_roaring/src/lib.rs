@@ -12,6 +12,7 @@
 //! - `RBM.NEXT key offset`: the first number >= offset; `RBM.SELECT key rank`: the rank-th (from 0); -1 if none
 //! - `RBM.MEMBERS key`, `RBM.TOBITMAP key`, `RBM.FROMBITMAP dest src`: to a list / to and from a plain bitmap
 //! - `RBM.ORBYTES key bytes`: OR a set in the portable roaring format into key (what AOF rewrites emit)
+//! - `RBM.PACK key [key ...]`: packs number sets for queries, each in one buffer (`packed.rs`); how many were packed
 //! - `RBM.BUCKET name`: the bucket of a small number set's name (`buckets.rs`)
 //! - `RBM.TAILMERGE key bytes`, `RBM.TAILITEMS key`: add to / list the `ownertail` value at key, the items each
 //!   release owns in the tail (`tail_items.rs`); the first is what AOF rewrites emit
@@ -19,11 +20,13 @@
 //!   (`index_write.rs`; its docs and payloads: `docs.rs`); `RBM.CHECKLAYOUT ns`: refuses an index of an older layout
 //!   (`layout.rs`); `RBM.QUERY ns ...`: a facet query's counts and sample (`query.rs`)
 //!
-//! Values persist in RDB files (and so in the AOF's RDB preamble): number sets in the portable roaring format.
+//! Values persist in RDB files (and so in the AOF's RDB preamble): number sets in the portable roaring format, loaded
+//! packed.
 
 pub mod buckets;
 pub mod docs;
 pub mod numbers;
+pub mod packed;
 pub mod tail_items;
 
 // The module glue installs Redis' allocator as the global one, which only works inside redis-server.
