@@ -23,11 +23,10 @@ and dropped. --redis-url uses a running server instead (a namespace of its own, 
 figures then include other clients'). Before each size the memory it needs (projected from the last row) is checked
 against free RAM and Redis' maxmemory; a size that would not fit is skipped with a line saying so.
 
-Restart: a private server is timed twice. Right after the build (the cold rounds only), its index's number sets lie
-where the build's allocations left them, each set's blocks scattered over the heap among everything written at the
-same time; then Redis rewrites its AOF and is restarted, loading the index back set by set, as a Redis restarted
-after a reindex holds it (docs/operations.md), and the rest of the row is measured there. With --redis-url nothing
-is restarted and the row has no "right after the build" figure.
+Restart: a private server is timed twice. Right after the build (the cold rounds only), with its number sets packed
+as the index workers pack them once a bulk build is done (docs/operations.md, "Packed sets"); then Redis rewrites its
+AOF and is restarted, loading the index back (packed too), and the rest of the row is measured there. With
+--redis-url nothing is restarted and the row has no "right after the build" figure.
 
 Growth: the rows' ratio, Redis CPU per cold query at the largest size over the base's, each the median of its own
 rounds. Each bigger size's cold rounds also alternate with rounds on the base index (--rounds pairs, one round on

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -96,7 +97,9 @@ async def settle(redis: Redis) -> bool:
     setting = await redis.get(SETTING_KEY)
     if setting is None:
         return False
-    await pack_sets(redis)
+    started = time.monotonic()
+    packed = await pack_sets(redis)
+    log.info("a bulk build is done: packed %d number sets for queries in %.1f s", packed, time.monotonic() - started)
     await redis.config_set(AOF_REWRITE, redis_text(setting))
     await redis.delete(SETTING_KEY)
     await rewrite_aof(redis)
