@@ -281,8 +281,7 @@ def restarts(client: redis.Redis, service: Service, directory: Path, layouts: La
     out.append(("DEBUG RELOAD", time.monotonic() - start, contents_match(client, layouts)))
     wait_rewrite(client)
     start = time.monotonic()
-    service.process(directory).stop()
-    service.start(directory)
+    service.restart(directory)
     out.append(("AOF rewrite (RDB preamble), restart", time.monotonic() - start, contents_match(client, layouts)))
     return out
 

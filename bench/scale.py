@@ -32,9 +32,9 @@ Growth: the rows' ratio, Redis CPU per cold query at the largest size over the b
 rounds. Each bigger size's cold rounds also alternate with rounds on the base index (--rounds pairs, one round on
 each server a second apart, the first side switching every pair), which cancels the machine's drift (rounds minutes
 apart differ by up to ±15% on a shared machine) but not the caches: a base round that follows a bigger index's round
-meets caches full of that index's sets, and with restarted indexes it cost up to 30% more than the base's own
-back-to-back rounds (0.46-0.59 against 0.43-0.47 ms at 1M), so the pairs' median fell below the rows' ratio (1.52 and
-1.76 against 1.95 and 1.95 in two runs). The base's server holds its index alone, as it did for its row.
+meets caches full of that index's sets and can cost more than the base's own back-to-back rounds (up to 30% in runs
+here), which pulls the pairs' median below the rows' ratio. The base's server holds its index alone, as it did for
+its row.
 
 Last lines: `growth: X` (Redis CPU per cold query at the largest size / at 1M, the rows' ratio; the paired rounds'
 median and the ratio right after the builds follow in brackets), `full_index_gb: X` (Redis memory of the full
@@ -135,12 +135,7 @@ def scratch_redis() -> Iterator[tuple[str, Callable[[], None]]]:
     try:
         with private_redis(stack_dir, build_dir(settings_from_env())) as (url, service):
             print(f"private Redis at {url} (data in {stack_dir})", flush=True)
-
-            def restart() -> None:
-                service.process(stack_dir).stop()
-                service.start(stack_dir)
-
-            yield url, restart
+            yield url, lambda: service.restart(stack_dir)
     finally:
         shutil.rmtree(stack_dir, ignore_errors=True)
 

@@ -69,6 +69,11 @@ class Service:
         proc.wait_ready(self.probe, self.ready_timeout, self.loading)
         return True
 
+    def restart(self, stack_dir: Path) -> None:
+        """Stop the server started here and start it again on its data; returns once it answers (its data loaded)."""
+        self.process(stack_dir).stop()
+        self.start(stack_dir)
+
 
 def _redis_argv(stack_dir: Path, build_dir: Path, name: str, host: str, port: int, options: list[str]) -> list[str]:
     """redis-server with the roaring module (built into build_dir, cached) that the index's number sets need."""

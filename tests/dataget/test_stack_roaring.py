@@ -163,16 +163,12 @@ def test_sets_survive_reload_and_restarts(server: tuple[redis.Redis, Service, Pa
     client.execute_command("RBM.TAILMERGE", "tail", tail_bytes(tail))
     client.execute_command("RBM.PACK", "big", "run")  # packed sets are saved as live ones are
 
-    def restart() -> None:
-        service.process(directory).stop()
-        service.start(directory)
-
     steps = [
         ("DEBUG RELOAD (RDB save and load)", lambda: client.execute_command("DEBUG", "RELOAD")),
-        ("restart replaying the AOF's commands", restart),
-        ("restart from a rewrite with its RDB preamble", lambda: (wait_rewrite(client), restart())),
+        ("restart replaying the AOF's commands", lambda: service.restart(directory)),
+        ("restart from a rewrite with its RDB preamble", lambda: (wait_rewrite(client), service.restart(directory))),
         ("restart from a rewrite as RBM.ORBYTES commands",
-         lambda: (client.config_set("aof-use-rdb-preamble", "no"), wait_rewrite(client), restart())),
+         lambda: (client.config_set("aof-use-rdb-preamble", "no"), wait_rewrite(client), service.restart(directory))),
     ]
     for what, step in steps:
         step()
@@ -277,6 +273,5 @@ def test_index_writes_replay_from_the_aof(server: tuple[redis.Redis, Service, Pa
         client.execute_command("RBM.INDEXMASTERS", "ns", *masters)
     before = contents(client)
     assert {b"roaringbm", b"ownertail"} <= {kind for kind, _ in before.values()}
-    service.process(directory).stop()
-    service.start(directory)
+    service.restart(directory)
     assert contents(client) == before
